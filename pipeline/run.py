@@ -1,0 +1,260 @@
+"""Read a run folder with numpy and json alone (no torch), for plots, GIFs and scenes.
+
+The format is documented in docs/run-format.md. Files are never unpickled:
+snapshots load with ``np.load(allow_pickle=False)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import GanvizError
+
+FORMAT_VERSION = 1
+RUN_FILE = "run.json"
+METRICS_FILE = "metrics.jsonl"
+FIXED_FILE = "fixed.npz"
+SNAPSHOT_DIR = "snapshots"
+CHECKPOINT_FILE = "checkpoint.pt"
+DEFAULT_ROOT = Path("outputs") / "runs"
+
+#: Columns of metrics.jsonl, in order. Every row has all of them.
+METRIC_COLUMNS = (
+    "step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "d_fake_after",
+    "acc_real", "acc_fake", "grad_norm_g", "grad_norm_d", "lr_g", "lr_d", "time", "samples_per_s",
+)  # fmt: skip
+
+_SNAPSHOT_RE = re.compile(r"^step_(\d{8})\.npz$")
+
+
+class RunError(GanvizError):
+    """A run folder (or one of its files) is missing, damaged or of an unknown format."""
+
+
+def snapshot_name(step: int) -> str:
+    return f"step_{step:08d}.npz"
+
+
+def load_npz(path: Path) -> dict[str, np.ndarray]:
+    """Load every array of an .npz eagerly, refusing pickled objects; damage raises RunError."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise RunError(f"{path}: file not found") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as e:
+        raise RunError(f"{path}: unreadable or damaged .npz ({type(e).__name__}: {e})") from None
+    except Exception as e:  # zlib and zipfile raise a zoo of types on corrupt data
+        raise RunError(f"{path}: unreadable or damaged .npz ({type(e).__name__})") from None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the networks did at one step: see docs/run-format.md for each key."""
+
+    step: int
+    arrays: dict[str, np.ndarray]
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        try:
+            return self.arrays[key]
+        except KeyError:
+            raise RunError(f"snapshot at step {self.step} has no array '{key}'") from None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.arrays.get(key, default)
+
+    @property
+    def fake(self) -> np.ndarray:
+        """Generator output on the fixed noise: uint8 (N,H,W,C) images or float32 (N,D) points."""
+        return self["fake"]
+
+
+class Run:
+    """A training run on disk. Cheap to construct; files are read on first use."""
+
+    def __init__(self, path: Path, info: dict[str, Any]):
+        self.path = path
+        self.info = info
+
+    # -- opening -----------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Run:
+        path = Path(path)
+        if not path.is_dir():
+            raise RunError(f"{path}: not a run folder (no such directory); pass a folder made by 'ganviz train'")
+        info = read_run_json(path)
+        return cls(path, info)
+
+    @classmethod
+    def latest(cls, root: str | os.PathLike[str] = DEFAULT_ROOT) -> Run:
+        """The most recently started run under ``root`` (by run.json's start time)."""
+        root = Path(root)
+        candidates = [p.parent for p in root.glob(f"*/{RUN_FILE}")] if root.is_dir() else []
+        if not candidates:
+            raise RunError(f"{root}: no runs found; train one first with 'ganviz train VARIANT'")
+        runs = []
+        for p in candidates:
+            try:
+                runs.append(cls.load(p))
+            except RunError:
+                continue
+        if not runs:
+            raise RunError(f"{root}: no readable runs found; train one with 'ganviz train VARIANT'")
+        return max(runs, key=lambda r: (r.info.get("started", ""), r.path.name))
+
+    # -- description -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def variant(self) -> str:
+        return str(self.info.get("variant", ""))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self.info.get("config", {}))
+
+    @property
+    def kind(self) -> str:
+        """'image', 'toy2d' or 'toy1d': decides which plots and scenes apply."""
+        return str(self.info.get("kind", "image"))
+
+    @property
+    def status(self) -> str:
+        return str(self.info.get("status", "unknown"))
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r}, variant={self.variant!r}, kind={self.kind!r})"
+
+    # -- metrics -----------------------------------------------------------------------------
+    @cached_property
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Metric columns as float64 arrays (``step`` and ``epoch`` as int64), one entry per step."""
+        rows = read_metrics_rows(self.path / METRICS_FILE)
+        out: dict[str, np.ndarray] = {}
+        for col in METRIC_COLUMNS:
+            vals = [r.get(col, np.nan) for r in rows]
+            vals = [np.nan if v is None else v for v in vals]
+            dtype = np.int64 if col in ("step", "epoch") else np.float64
+            out[col] = np.asarray(vals, dtype=np.float64).astype(dtype) if vals else np.zeros(0, dtype)
+        return out
+
+    # -- snapshots ---------------------------------------------------------------------------
+    @property
+    def steps(self) -> list[int]:
+        """Steps that have a snapshot, ascending."""
+        d = self.path / SNAPSHOT_DIR
+        if not d.is_dir():
+            return []
+        steps = []
+        for p in d.iterdir():
+            m = _SNAPSHOT_RE.match(p.name)
+            if m:
+                steps.append(int(m.group(1)))
+        return sorted(steps)
+
+    def resolve_step(self, step: int | str) -> int:
+        """Map 'end'/'last', 'start'/'first' or a number to an existing snapshot step.
+
+        A number that is not a snapshot step is snapped to the nearest one at or below it
+        (the state the run was in at that moment); beyond the last step is an error.
+        """
+        steps = self.steps
+        if not steps:
+            raise RunError(f"{self.path}: run has no snapshots yet; train longer or lower --snapshot-every")
+        if isinstance(step, str):
+            s = step.strip().lower()
+            if s in ("end", "last", "final"):
+                return steps[-1]
+            if s in ("start", "first", "begin"):
+                return steps[0]
+            try:
+                step = int(s)
+            except ValueError:
+                raise RunError(f"step '{step}': expected a number, 'start' or 'end'") from None
+        if step < 0:
+            raise RunError(f"step {step}: steps start at 0")
+        if step > steps[-1]:
+            raise RunError(f"step {step} is beyond this run's last snapshot (step {steps[-1]})")
+        return max(s for s in steps if s <= step)
+
+    def snapshot(self, step: int | str) -> Snapshot:
+        s = self.resolve_step(step)
+        return Snapshot(s, load_npz(self.path / SNAPSHOT_DIR / snapshot_name(s)))
+
+    def snapshots(self) -> list[Snapshot]:
+        return [self.snapshot(s) for s in self.steps]
+
+    @cached_property
+    def fixed(self) -> dict[str, np.ndarray]:
+        """The fixed noise batch and fixed real batch used by every snapshot."""
+        return load_npz(self.path / FIXED_FILE)
+
+    @property
+    def real(self) -> np.ndarray:
+        """A fixed batch of real samples, in the same layout as ``Snapshot.fake``."""
+        return self.fixed["real"]
+
+
+def read_run_json(path: Path) -> dict[str, Any]:
+    f = path / RUN_FILE
+    if not f.is_file():
+        raise RunError(f"{path}: not a run folder (no {RUN_FILE}); pass a folder made by 'ganviz train'")
+    try:
+        info = json.loads(f.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RunError(f"{f}: damaged run.json ({e})") from None
+    if not isinstance(info, dict) or "format_version" not in info:
+        raise RunError(f"{f}: not a ganviz run.json (no format_version)")
+    v = info["format_version"]
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise RunError(f"{f}: format_version must be an integer, got {v!r}")
+    if v > FORMAT_VERSION:
+        raise RunError(
+            f"{f}: run format version {v} is newer than this ganviz reads ({FORMAT_VERSION}); upgrade ganviz"
+        )
+    return info
+
+
+def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
+    """Rows of metrics.jsonl; a truncated last line (a crash mid-write) is dropped with a warning."""
+    if not f.exists():
+        return []
+    try:
+        data = f.read_bytes()
+    except OSError as e:
+        raise RunError(f"{f}: cannot read ({e.strerror})") from None
+    lines = data.split(b"\n")
+    rows = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("step"), int):
+                raise ValueError("not a metrics row")
+        except (ValueError, UnicodeDecodeError):
+            if i >= len(lines) - 2 and not data.endswith(b"\n") or i == len(lines) - 1:
+                warnings.warn(f"{f}: ignoring truncated last line", stacklevel=2)
+                break
+            raise RunError(f"{f}: line {i + 1} is damaged; the metrics file is corrupt") from None
+        rows.append(row)
+    return rows
+
+
+def current_run() -> Run:
+    """The run a scene should show: $GANVIZ_RUN if set, else the latest under outputs/runs."""
+    env = os.environ.get("GANVIZ_RUN")
+    return Run.load(env) if env else Run.latest()
