@@ -1,0 +1,37 @@
+import pytest
+
+from gan_train.config import VARIANTS, Config, ConfigError, apply_overrides, get_variant
+
+
+def test_every_variant_is_valid_and_named():
+    for name, cfg in VARIANTS.items():
+        assert cfg.variant == name and cfg.description
+        apply_overrides(cfg, {})  # validates
+
+
+def test_overrides_from_strings_are_typed():
+    cfg = apply_overrides(get_variant("toy-rings"), {"lr_d": "1e-4", "steps": "50", "g_hidden": "64,64",
+                                                    "channels_last": "false", "loss": "hinge"})  # fmt: skip
+    assert cfg.lr_d == 1e-4 and cfg.steps == 50 and cfg.g_hidden == (64, 64)
+    assert cfg.channels_last is False and cfg.loss == "hinge"
+
+
+def test_unknown_variant_suggests_closest():
+    with pytest.raises(ConfigError, match="did you mean 'dcgan-celeba'"):
+        get_variant("dcgan-celeb")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("lr_dd", "1", "did you mean 'lr_d'"), ("steps", "many", "expected int"), ("loss", "bcee", "did you mean 'bce'"),
+     ("batch_size", "0", "at least 1"), ("compile", "maybe", "expected bool")],
+)  # fmt: skip
+def test_bad_overrides_are_one_line(key, value, message):
+    with pytest.raises(ConfigError, match=message) as e:
+        apply_overrides(get_variant("toy-rings"), {key: value})
+    assert "\n" not in str(e.value)
+
+
+def test_round_trip_through_json_dict():
+    cfg = get_variant("dcgan-celeba")
+    assert Config.from_dict(cfg.to_dict()) == cfg
