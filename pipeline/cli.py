@@ -101,5 +101,17 @@ def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: 
     click.echo(f"run written to {path}")
 
 
+# --- plots and GIFs (pipeline/plots.py, pipeline/gifs.py) ---------------------------------------
+
+
+
+# --- scenes (pipeline/render.py) ----------------------------------------------------------------
+
+
+
+# --- demo: train the embedded digits and make everything from it ---------------------------------
+
+
+
 if __name__ == "__main__":
     main()

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-import pytest
+# One thread per test worker: pytest -n 2 on 2 cores, and subprocesses inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from gan_train.config import apply_overrides, get_variant
-from gan_train.train import train
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from gan_train.config import apply_overrides, get_variant  # noqa: E402
+from gan_train.train import train  # noqa: E402
+
+torch.set_num_threads(1)
 
 
 def make_run(out: Path, variant: str, **overrides: object) -> Path:
