@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import pickle
 import platform
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,15 +39,62 @@ from gan_train.snapshots import (
     truncate_metrics,
 )
 from pipeline.errors import GanvizError
-from pipeline.run import CHECKPOINT_FILE, DEFAULT_ROOT, FORMAT_VERSION, METRIC_COLUMNS, SNAPSHOT_DIR, read_run_json
+from pipeline.run import (
+    CHECKPOINT_FILE,
+    DEFAULT_ROOT,
+    FORMAT_VERSION,
+    METRIC_COLUMNS,
+    SNAPSHOT_DIR,
+    RunError,
+    read_run_json,
+    snapshot_step,
+)
 
 STEP_METRICS = ("loss_d", "loss_g", "d_real", "d_fake", "d_fake_after", "acc_real", "acc_fake",
                 "grad_norm_g", "grad_norm_d")  # fmt: skip
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
+#: Config fields a resume may not change: they shape the saved networks, the data, the fixed batches
+#: or the sequence of batches and noise, so the checkpoint would not fit or the run would stop being one run.
+FIXED_ON_RESUME = (
+    "dataset", "image_size", "toy_samples", "arch", "noise_dim", "g_hidden", "d_hidden", "ngf", "ndf", "loss",
+    "batch_size", "d_every", "seed", "n_fixed", "toy_fixed", "field_resolution",
+)  # fmt: skip
+CHECKPOINT_KEYS = ("step", "time", "g", "d", "opt_g", "opt_d", "rng")
+
+
 class TrainingDiverged(GanvizError):
     """A loss became NaN or infinite."""
+
+
+class TrainingInterrupted(GanvizError):
+    """Ctrl-C or SIGTERM: training stopped cleanly at a step boundary and can be resumed."""
+
+
+class StopRequest:
+    """Ctrl-C and SIGTERM only set a flag; the loop stops between steps and saves a checkpoint.
+
+    A signal handled mid-step (D updated, G not yet) or mid-checkpoint would leave a state that is no
+    step at all, so the signal is deferred to the next step boundary. Installed only in the main thread.
+    """
+
+    def __init__(self) -> None:
+        self.signal: str | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.signal = signal.Signals(signum).name
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
 
 
 def pick_device(name: str) -> torch.device:
@@ -63,6 +113,10 @@ def new_run_dir(cfg: Config, out: str | Path | None, name: str | None, root: Pat
     """A fresh folder for the run; refuses run names that would escape outputs/runs."""
     if out is not None:
         path = Path(out)
+        if ".." in path.parts:
+            raise ConfigError(f"--out {out}: '..' is not allowed in a run folder; give the folder plainly")
+        if path.exists() and not path.is_dir():
+            raise GanvizError(f"--out {path}: exists and is not a folder; choose a new folder")
         if path.exists() and any(path.iterdir()):
             raise GanvizError(f"--out {path}: folder exists and is not empty; choose a new folder or --resume it")
         return path
@@ -166,13 +220,13 @@ def train(
     progress: bool = True,
     stop_after: int | None = None,
 ) -> Path:
-    """Train and record a run; returns its folder. ``resume`` continues a run from its last checkpoint."""
+    """Train and record a run; returns its folder. ``resume`` continues a run from its last checkpoint.
+
+    ``stop_after`` ends the run after that step with a checkpoint (status ``stopped``), as Ctrl-C does.
+    """
     if resume is not None:
         run_dir = Path(resume)
-        info = read_run_json(run_dir)
-        if not (run_dir / CHECKPOINT_FILE).is_file():
-            raise GanvizError(f"--resume {run_dir}: no {CHECKPOINT_FILE} in this run; it cannot be resumed")
-        cfg = apply_overrides(Config.from_dict(info["config"]), resume_overrides or {})
+        info, cfg = open_for_resume(run_dir, resume_overrides or {})
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     if device.type == "cuda":
@@ -222,6 +276,7 @@ def train(
     batches = Batches(data_t, cfg.batch_size, cfg.seed, image)
     noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
 
+    resumed_norms: tuple[torch.Tensor, torch.Tensor] | None = None
     if resume is None:
         run_dir = new_run_dir(cfg, out, name)
         info = {
@@ -246,19 +301,29 @@ def train(
         writer.write_fixed(fixed_np)
         start, t_offset = 0, 0.0
     else:
-        state = torch.load(run_dir / CHECKPOINT_FILE, map_location=device, weights_only=True)
-        g.load_state_dict(state["g"])
-        d.load_state_dict(state["d"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        torch.set_rng_state(state["rng"]["torch"])
-        noise_gen.set_state(state["rng"]["noise"])
-        if "cuda" in state["rng"] and device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
-        start, t_offset = int(state["step"]), float(state["time"])
+        state = load_checkpoint(run_dir / CHECKPOINT_FILE, device)
+        try:
+            g.load_state_dict(state["g"])
+            d.load_state_dict(state["d"])
+            opt_g.load_state_dict(state["opt_g"])
+            opt_d.load_state_dict(state["opt_d"])
+            torch.set_rng_state(state["rng"]["torch"])
+            noise_gen.set_state(state["rng"]["noise"])
+            if "cuda" in state["rng"] and device.type == "cuda":
+                torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+            start, t_offset = int(state["step"]), float(state["time"])
+            if "norms_g" in state:  # the layer norms the next snapshot reports, as an unbroken run would
+                resumed_norms = (state["norms_g"].to(device), state["norms_d"].to(device))
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise RunError(f"{run_dir / CHECKPOINT_FILE}: does not fit this run's networks ({_first_line(e)}); "
+                           "it cannot be resumed") from None  # fmt: skip
+        if start > total:
+            raise GanvizError(f"--resume {run_dir}: checkpoint is at step {start}, beyond --steps {total}")
+        remove_partial_writes(run_dir)
         truncate_metrics(run_dir, start)
         for p in (run_dir / SNAPSHOT_DIR).glob("step_*.npz"):
-            if int(p.stem[5:]) > start:
+            step_of = snapshot_step(p.name)
+            if step_of is not None and step_of > start:
                 p.unlink()
         info.update(status="running", total_steps=total, config=cfg.to_dict(), device=str(device),
                     snapshot_every=snap_every, checkpoint_every=ckpt_every)  # fmt: skip
@@ -267,7 +332,7 @@ def train(
         writer.write_info(info)
 
     nan_layers = (torch.full((len(norms_g.names),), float("nan")), torch.full((len(norms_d.names),), float("nan")))
-    last_norms = nan_layers
+    last_norms = resumed_norms or nan_layers
     pending: list[torch.Tensor] = []
     t0 = time.perf_counter() - t_offset
     t_block = time.perf_counter()
@@ -281,6 +346,7 @@ def train(
         writer.write_checkpoint(cpu_copy({
             "step": step, "time": elapsed, "g": g.state_dict(), "d": d.state_dict(),
             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": _rng_state(device, noise_gen),
+            "norms_g": last_norms[0], "norms_d": last_norms[1],
         }))  # fmt: skip
         info["last_step"] = step
         writer.write_info(info)
@@ -318,12 +384,13 @@ def train(
         ui.update(step, rows[-1])
 
     step = start
+    stop = StopRequest()
     try:
         if start == 0:
             snapshot(0)
             checkpoint(0, 0.0)
-        with ui:
-            while step < total:
+        with ui, stop:
+            while step < total and stop.signal is None:
                 step += 1
                 z = torch.randn(cfg.batch_size, cfg.noise_dim, generator=noise_gen, device=device)
                 vec, gn_g, gn_d = train_step(
@@ -344,21 +411,69 @@ def train(
                     checkpoint(step, time.perf_counter() - t0)
                 if stop_after is not None and step >= stop_after:
                     break
-    except KeyboardInterrupt:
-        flush(step)
-        checkpoint(step, time.perf_counter() - t0)
-        info["status"] = "interrupted"
-        writer.write_info(info)
-        writer.close()
-        raise GanvizError(f"interrupted at step {step}; continue with: ganviz train --resume {run_dir}") from None
+            if step < total:  # stopped early (signal or stop_after): keep everything up to this step
+                flush(step)
+                if info["last_step"] != step:
+                    checkpoint(step, time.perf_counter() - t0)
     except BaseException:
         with contextlib.suppress(BaseException):
             writer.close()
         raise
-    info.update(status="finished" if step >= total else "stopped", finished=dt.datetime.now().astimezone().isoformat())
+    status = "finished" if step >= total else ("interrupted" if stop.signal else "stopped")
+    info.update(status=status, finished=dt.datetime.now().astimezone().isoformat())
     writer.write_info(info)
     writer.close()
+    if stop.signal:
+        raise TrainingInterrupted(
+            f"{stop.signal} at step {step}: checkpoint saved; continue with: ganviz train --resume {run_dir}"
+        )
     return run_dir
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0][:160]}" if text else type(e).__name__
+
+
+def open_for_resume(run_dir: Path, overrides: dict[str, Any]) -> tuple[dict[str, Any], Config]:
+    """run.json and the config to continue with; refuses non-runs and overrides that would break the run."""
+    info = read_run_json(run_dir)
+    if not (run_dir / CHECKPOINT_FILE).is_file():
+        raise RunError(f"--resume {run_dir}: no {CHECKPOINT_FILE} in this run (it stopped before its first one); "
+                       "start it again instead")  # fmt: skip
+    try:
+        saved = Config.from_dict(info["config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise RunError(f"{run_dir / 'run.json'}: no usable config ({_first_line(e)}); it cannot be resumed") from None
+    cfg = apply_overrides(saved, overrides)
+    changed = [k for k in FIXED_ON_RESUME if getattr(cfg, k) != getattr(saved, k)]
+    if changed:
+        raise ConfigError(f"--resume cannot change {', '.join(changed)} (the saved networks and data depend on it); "
+                          "start a new run instead")  # fmt: skip
+    return info, cfg
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    """Load a checkpoint as tensors and plain containers only: a planted pickle is refused, never run."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:
+        raise RunError(f"{path}: refused to load: it holds objects other than tensors (a pickle that could run "
+                       "code); resume only checkpoints written by ganviz") from None  # fmt: skip
+    except Exception as e:  # torch reports a damaged zip in many ways
+        raise RunError(f"{path}: damaged checkpoint ({_first_line(e)}); it cannot be resumed") from None
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise RunError(f"{path}: not a ganviz checkpoint (missing {', '.join(missing)}); it cannot be resumed")
+    return state
+
+
+def remove_partial_writes(run_dir: Path) -> None:
+    """Delete temp files a killed process left behind (atomic writes name them .NAME.XXXX.tmp)."""
+    for folder in (run_dir, run_dir / SNAPSHOT_DIR):
+        for p in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                p.unlink()
 
 
 class _Progress:

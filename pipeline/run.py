@@ -45,6 +45,12 @@ def snapshot_name(step: int) -> str:
     return f"step_{step:08d}.npz"
 
 
+def snapshot_step(name: str) -> int | None:
+    """The step a snapshot file name stands for, or None for any other file."""
+    m = _SNAPSHOT_RE.match(name)
+    return int(m.group(1)) if m else None
+
+
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     """Load every array of an .npz eagerly, refusing pickled objects; damage raises RunError."""
     try:
@@ -145,10 +151,10 @@ class Run:
         rows = read_metrics_rows(self.path / METRICS_FILE)
         out: dict[str, np.ndarray] = {}
         for col in METRIC_COLUMNS:
-            vals = [r.get(col, np.nan) for r in rows]
-            vals = [np.nan if v is None else v for v in vals]
-            dtype = np.int64 if col in ("step", "epoch") else np.float64
-            out[col] = np.asarray(vals, dtype=np.float64).astype(dtype) if vals else np.zeros(0, dtype)
+            if col in _INT_COLUMNS:  # read_metrics_rows checked these are ints
+                out[col] = np.asarray([r[col] for r in rows], dtype=np.int64)
+            else:
+                out[col] = np.asarray([np.nan if r.get(col) is None else r[col] for r in rows], dtype=np.float64)
         return out
 
     # -- snapshots ---------------------------------------------------------------------------
@@ -225,11 +231,50 @@ def read_run_json(path: Path) -> dict[str, Any]:
         raise RunError(
             f"{f}: run format version {v} is newer than this ganviz reads ({FORMAT_VERSION}); upgrade ganviz"
         )
+    if v < 1:
+        raise RunError(f"{f}: format_version {v} is not a ganviz run format (versions start at 1)")
+    for key, typ in _RUN_JSON_TYPES.items():
+        if key in info and (not isinstance(info[key], typ) or isinstance(info[key], bool)):
+            raise RunError(f"{f}: '{key}' should be {_TYPE_WORDS[typ]}, got {type(info[key]).__name__}; "
+                           "run.json is damaged")  # fmt: skip
     return info
 
 
+#: Types of the run.json keys readers rely on; a damaged file fails here with a RunError, not later.
+_RUN_JSON_TYPES: dict[str, type] = {
+    "variant": str, "kind": str, "status": str, "started": str, "config": dict, "dataset": dict,
+    "layers_g": list, "layers_d": list, "total_steps": int, "last_step": int, "resumed": list,
+}  # fmt: skip
+_TYPE_WORDS = {str: "a string", dict: "an object", list: "a list", int: "an integer"}
+_INT_COLUMNS = ("step", "epoch")
+_MAX_INT = 2**62
+
+
+def _check_row(row: Any, prev_step: int) -> str | None:
+    """Why a parsed metrics line is not a valid row (None if it is)."""
+    if not isinstance(row, dict):
+        return "not a JSON object"
+    for col in _INT_COLUMNS:
+        v = row.get(col)
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < _MAX_INT:
+            return f"'{col}' is not a step number"
+    if row["step"] <= prev_step:
+        return f"step {row['step']} does not follow step {prev_step}"
+    for col in METRIC_COLUMNS:
+        v = row.get(col)
+        if v is None or col in _INT_COLUMNS:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float) or (isinstance(v, int) and abs(v) >= _MAX_INT):
+            return f"'{col}' is not a number"
+    return None
+
+
 def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
-    """Rows of metrics.jsonl; a truncated last line (a crash mid-write) is dropped with a warning."""
+    """Rows of metrics.jsonl, checked: ascending int steps, numbers or null in every column.
+
+    Training appends whole lines, so a crash can only cut the last line short: an unterminated last
+    line that is not a valid row is dropped with a warning. Damage anywhere else raises RunError.
+    """
     if not f.exists():
         return []
     try:
@@ -237,20 +282,23 @@ def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
     except OSError as e:
         raise RunError(f"{f}: cannot read ({e.strerror})") from None
     lines = data.split(b"\n")
-    rows = []
+    rows: list[dict[str, Any]] = []
+    prev = 0
     for i, line in enumerate(lines):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            if not isinstance(row, dict) or not isinstance(row.get("step"), int):
-                raise ValueError("not a metrics row")
-        except (ValueError, UnicodeDecodeError):
-            if i >= len(lines) - 2 and not data.endswith(b"\n") or i == len(lines) - 1:
-                warnings.warn(f"{f}: ignoring truncated last line", stacklevel=2)
+            problem = _check_row(row, prev)
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            row, problem = None, "not valid JSON"
+        if problem is not None:
+            if i == len(lines) - 1:  # no newline after it: the line a crash cut short
+                warnings.warn(f"{f}: ignoring truncated last line ({problem})", stacklevel=2)
                 break
-            raise RunError(f"{f}: line {i + 1} is damaged; the metrics file is corrupt") from None
+            raise RunError(f"{f}: line {i + 1} is damaged ({problem}); the metrics file is corrupt")
         rows.append(row)
+        prev = row["step"]
     return rows
 
 
