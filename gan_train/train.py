@@ -307,6 +307,9 @@ def train(
             d.load_state_dict(state["d"])
             opt_g.load_state_dict(state["opt_g"])
             opt_d.load_state_dict(state["opt_d"])
+            for opt, lr in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):  # the saved groups would undo --set lr_*=
+                for group in opt.param_groups:
+                    group.update(lr=lr, betas=(cfg.beta1, cfg.beta2))
             torch.set_rng_state(state["rng"]["torch"])
             noise_gen.set_state(state["rng"]["noise"])
             if "cuda" in state["rng"] and device.type == "cuda":
@@ -342,12 +345,26 @@ def train(
         epoch = (step - 1) // per_epoch if step else 0
         writer.write_snapshot(step, capture(g, d, cfg, fixed, extent, *last_norms, step, epoch))
 
+    def diverged(step: int, what: str) -> TrainingDiverged:
+        info.update(status="diverged", diverged_at=step)
+        writer.write_info(info)
+        writer.close()
+        return TrainingDiverged(
+            f"{what} at step {step}; run marked diverged, last good checkpoint (step {info['last_step']}) kept in "
+            f"{run_dir}; resume it with a lower --set lr_d=... --set lr_g=..."
+        )
+
     def checkpoint(step: int, elapsed: float) -> None:
-        writer.write_checkpoint(cpu_copy({
+        state = cpu_copy({
             "step": step, "time": elapsed, "g": g.state_dict(), "d": d.state_dict(),
             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": _rng_state(device, noise_gen),
             "norms_g": last_norms[0], "norms_d": last_norms[1],
-        }))  # fmt: skip
+        })  # fmt: skip
+        # step S's loss is computed before its update, so finite losses up to S do not make S's weights finite
+        weights = [t for t in (*state["g"].values(), *state["d"].values()) if t.is_floating_point()]
+        if not all(bool(torch.isfinite(t).all()) for t in weights):
+            raise diverged(step, "weights became NaN/inf")
+        writer.write_checkpoint(state)
         info["last_step"] = step
         writer.write_info(info)
 
@@ -373,13 +390,7 @@ def train(
         if bad.any():
             rows = rows[: int(np.argmax(bad)) + 1]
             writer.append_metrics(rows)
-            info.update(status="diverged", diverged_at=rows[-1]["step"])
-            writer.write_info(info)
-            writer.close()
-            raise TrainingDiverged(
-                f"loss became NaN/inf at step {rows[-1]['step']}; run marked diverged, last good checkpoint "
-                f"(step {info['last_step']}) kept in {run_dir}; try a lower --set lr_d/lr_g"
-            )
+            raise diverged(rows[-1]["step"], "loss became NaN/inf")
         writer.append_metrics(rows)
         ui.update(step, rows[-1])
 

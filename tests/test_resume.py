@@ -1,0 +1,213 @@
+"""Crash safety: SIGKILL at random moments, Ctrl-C, stop_after, divergence and a full disk, then resume.
+
+A resumed run must equal an uninterrupted one bitwise (CPU, fixed seed, one thread), except the
+wall-clock columns. The kills happen at seeded random training steps; the tests poll the run's own
+files instead of sleeping, so a loaded machine only makes them slower, never different.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from gan_train.config import apply_overrides, get_variant
+from gan_train.train import TrainingDiverged, train
+from pipeline.cli import main
+from pipeline.run import Run
+
+ROOT = Path(__file__).resolve().parents[1]
+WALL_CLOCK = ("time", "samples_per_s")
+#: toy-gaussian, long enough that a kill at step < 250 always lands well before the end
+CFG = {"steps": 400, "snapshot_every": 10, "checkpoint_every": 10, "log_every": 5, "toy_fixed": 64}
+CLI_ARGS = ["toy-gaussian", "--device", "cpu", "--quiet", "--steps", "400", "--snapshot-every", "10",
+            "--set", "checkpoint_every=10", "--set", "log_every=5", "--set", "toy_fixed=64"]  # fmt: skip
+TIMEOUT = 300  # seconds for any one wait: generous for a heavily loaded machine
+
+
+def run_in_process(out: Path, variant: str = "toy-gaussian", **overrides: object) -> Path:
+    cfg = apply_overrides(get_variant(variant), {"device": "cpu", **overrides})
+    return train(cfg, out=out, progress=False)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """The uninterrupted run every interrupted-and-resumed run must reproduce."""
+    return Run.load(run_in_process(tmp_path_factory.mktemp("ref") / "run", **CFG))
+
+
+def assert_same_run(got: Run, ref: Run) -> None:
+    """Bitwise-equal metrics (but wall time), the same fixed batches and the same snapshots."""
+    assert list(got.metrics["step"]) == list(range(1, ref.info["total_steps"] + 1))
+    for col, ref_col in ref.metrics.items():
+        if col not in WALL_CLOCK:
+            np.testing.assert_array_equal(got.metrics[col], ref_col, err_msg=col)
+    for key, arr in ref.fixed.items():
+        np.testing.assert_array_equal(got.fixed[key], arr, err_msg=f"fixed.npz:{key}")
+    assert got.steps == ref.steps
+    for step in ref.steps:
+        a, b = got.snapshot(step), ref.snapshot(step)
+        assert set(a.arrays) == set(b.arrays)
+        for key in b.arrays:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=f"snapshot {step}:{key}")
+    assert got.status == "finished"
+    assert not list(got.path.rglob("*.tmp")), "temp files left behind"
+
+
+def last_step(path: Path) -> int:
+    """Step of the last complete metrics line (0 if none yet)."""
+    try:
+        data = (path / "metrics.jsonl").read_bytes()
+    except FileNotFoundError:
+        return 0
+    lines = data[: data.rfind(b"\n")].split(b"\n") if b"\n" in data else []
+    return json.loads(lines[-1])["step"] if lines and lines[-1] else 0
+
+
+def start_cli(args: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "train", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def resumes(path: Path) -> int:
+    try:
+        return len(json.loads((path / "run.json").read_text()).get("resumed", []))
+    except (FileNotFoundError, ValueError):
+        return -1
+
+
+def wait_for_step(proc: subprocess.Popen, path: Path, step: int, resumed: int = 0) -> None:
+    """Poll until this process has started (run.json lists ``resumed`` resumes) and logged ``step``.
+
+    Waiting for run.json first matters after a resume: until the new process has cut metrics.jsonl back
+    to its checkpoint, the file still holds the killed process's later steps.
+    """
+    deadline = time.monotonic() + TIMEOUT
+    while resumes(path) != resumed or last_step(path) < step:
+        if proc.poll() is not None:
+            raise AssertionError(f"training ended (rc {proc.returncode}) before step {step}: {proc.stderr.read()}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"step {step} not reached in {TIMEOUT}s")
+        time.sleep(0.002)
+
+
+def check_readable(path: Path) -> int:
+    """What a crash leaves must read cleanly: contiguous metric steps, every snapshot, the fixed batches."""
+    run = Run.load(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a cut last metrics line is reported as a warning, and dropped
+        steps = run.metrics["step"]
+    assert list(steps) == list(range(1, len(steps) + 1))
+    for s in run.steps:
+        assert len(run.snapshot(s).fake) == len(run.fixed["noise"])
+    return len(steps)
+
+
+def test_sigkill_at_random_moments_then_resume_equals_uninterrupted(tmp_path, reference):
+    path = tmp_path / "run"
+    rng = np.random.default_rng(6)
+    kill_at = sorted(rng.choice(np.arange(15, 250), size=3, replace=False).tolist())
+    for i, step in enumerate(kill_at):
+        proc = start_cli([*CLI_ARGS, "--out", str(path)] if i == 0 else ["--resume", str(path), "--quiet"])
+        wait_for_step(proc, path, step, resumed=i)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=TIMEOUT)
+        assert proc.returncode == -signal.SIGKILL, "training finished before it could be killed"
+        assert check_readable(path) >= step
+        assert json.loads((path / "run.json").read_text())["status"] == "running"  # no one could mark it
+    train(None, resume=path, progress=False)
+    run = Run.load(path)
+    assert [r["at_step"] for r in run.info["resumed"]] == sorted(r["at_step"] for r in run.info["resumed"])
+    assert len(run.info["resumed"]) == 3 and all(r["at_step"] % 10 == 0 for r in run.info["resumed"])
+    assert_same_run(run, reference)
+
+
+def test_ctrl_c_saves_at_that_step_and_resume_equals_uninterrupted(tmp_path, reference):
+    path = tmp_path / "run"
+    proc = start_cli([*CLI_ARGS, "--out", str(path)])
+    wait_for_step(proc, path, 77)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 1
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: SIGINT at step "), err
+    step = int(err.split("at step ")[1].split(":")[0])
+    info = json.loads((path / "run.json").read_text())
+    assert info["status"] == "interrupted" and info["last_step"] == step >= 77
+    assert check_readable(path) == step  # every step up to the interrupt is kept, none beyond
+    assert torch.load(path / "checkpoint.pt", weights_only=True)["step"] == step
+    train(None, resume=path, progress=False)
+    assert_same_run(Run.load(path), reference)
+
+
+def test_stop_after_saves_and_resume_equals_uninterrupted(tmp_path):
+    """toy-rings: D dropout (global RNG) and D on every other batch (layer norms carried in the checkpoint)."""
+    kw = {"steps": 40, "snapshot_every": 7, "checkpoint_every": 10, "log_every": 4, "toy_fixed": 64,
+          "field_resolution": 8}  # fmt: skip
+    ref = Run.load(run_in_process(tmp_path / "ref", "toy-rings", **kw))
+    cfg = apply_overrides(get_variant("toy-rings"), {"device": "cpu", **kw})
+    path = train(cfg, out=tmp_path / "run", progress=False, stop_after=23)
+    info = json.loads((path / "run.json").read_text())
+    assert info["status"] == "stopped" and info["last_step"] == 23 and check_readable(path) == 23
+    train(None, resume=path, progress=False)
+    assert_same_run(Run.load(path), ref)
+
+
+@pytest.mark.parametrize(("every", "what"), [(1, "weights"), (10, "loss")])
+def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(tmp_path, every, what):
+    """lr 1e10 blows the weights up in step 2: a checkpoint there sees NaN weights, else step 3's loss is NaN."""
+    path = tmp_path / "run"
+    with pytest.raises(TrainingDiverged, match=rf"^{what} became NaN/inf at step \d+; run marked diverged"):
+        run_in_process(path, steps=50, lr_g=1e10, lr_d=1e10, checkpoint_every=every, log_every=5)
+    info = json.loads((path / "run.json").read_text())
+    bad = info["diverged_at"]
+    assert info["status"] == "diverged" and bad > 1 and info["last_step"] == (bad - 1 if every == 1 else 0)
+    state = torch.load(path / "checkpoint.pt", weights_only=True)
+    assert state["step"] == info["last_step"]
+    assert all(torch.isfinite(p).all() for p in [*state["g"].values(), *state["d"].values()])
+    m = Run.load(path).metrics
+    assert m["step"][-1] == bad
+    if what == "loss":
+        assert not np.isfinite([m["loss_d"][-1], m["loss_g"][-1]]).all()
+    # the CLI says so in one line; the run then resumes from the good checkpoint with a sane learning rate
+    res = CliRunner().invoke(main, ["train", "--resume", str(path), "--quiet"])
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1 and f"at step {bad}" in res.stderr
+    res = CliRunner().invoke(main, ["train", "--resume", str(path), "--quiet", "--set", "lr_g=1e-3",
+                                    "--set", "lr_d=1e-3"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    run = Run.load(path)
+    assert run.status == "finished" and list(run.metrics["step"]) == list(range(1, 51))
+
+
+def test_disk_full_is_one_line_and_the_run_stays_resumable(tmp_path, reference, monkeypatch):
+    """The writer's fsync fails with ENOSPC after some writes, as on a full disk."""
+    path, calls = tmp_path / "run", [0]
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        calls[0] += 1
+        if calls[0] > 40:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    res = CliRunner().invoke(main, ["train", *CLI_ARGS, "--out", str(path)])
+    monkeypatch.undo()
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith("error: ") and "disk full" in res.stderr and "--resume" in res.stderr
+    assert not list(path.rglob("*.tmp")), "temp files left behind"
+    assert 0 < check_readable(path) < 400
+    train(None, resume=path, progress=False)
+    assert_same_run(Run.load(path), reference)
