@@ -468,9 +468,11 @@ def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
     """Load a checkpoint as tensors and plain containers only: a planted pickle is refused, never run."""
     try:
         state = torch.load(path, map_location=device, weights_only=True)
-    except pickle.UnpicklingError:
-        raise RunError(f"{path}: refused to load: it holds objects other than tensors (a pickle that could run "
-                       "code); resume only checkpoints written by ganviz") from None  # fmt: skip
+    except pickle.UnpicklingError as e:
+        if "global" in str(e).lower():  # names a function or class to call: the way a pickle runs code
+            raise RunError(f"{path}: refused to load: it holds objects other than tensors (a pickle that could run "
+                           "code); it cannot be resumed, use checkpoints written by ganviz") from None  # fmt: skip
+        raise RunError(f"{path}: damaged checkpoint (not a torch file); it cannot be resumed") from None
     except Exception as e:  # torch reports a damaged zip in many ways
         raise RunError(f"{path}: damaged checkpoint ({_first_line(e)}); it cannot be resumed") from None
     missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]

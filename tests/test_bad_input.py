@@ -1,0 +1,220 @@
+"""Bad input: every mistake is one `error: ...` line and a non-zero exit, never a traceback.
+
+Also the security half of issue 6: files in a run are never unpickled, and run folders cannot
+escape where they were asked to go.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner, Result
+from datafiles import write_jpegs, write_mnist
+
+from pipeline.cli import main
+from pipeline.run import Run, RunError
+
+TINY_IMAGES = ["--batch-size", "4", "--steps", "2", "--device", "cpu", "--quiet", "--set", "ngf=4", "--set", "ndf=4",
+               "--set", "n_fixed=4", "--set", "image_size=16"]  # fmt: skip
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, ["train", *args])
+
+
+def assert_one_line_error(res: Result, *needles: str) -> str:
+    """Non-zero exit through the CLI's own handler (SystemExit), with exactly one line on stderr."""
+    assert res.exit_code != 0, res.output
+    assert isinstance(res.exception, SystemExit), f"uncaught {res.exception!r}"
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def run_copy(toy1d_run: Path, tmp_path: Path) -> Path:
+    """A private copy of a real finished run, to damage."""
+    return Path(shutil.copytree(toy1d_run, tmp_path / "run"))
+
+
+# -- config ---------------------------------------------------------------------------------------
+def test_unknown_variant_suggests_the_closest_name():
+    assert_one_line_error(cli("dcgan-celbea"), "unknown variant 'dcgan-celbea'", "did you mean 'dcgan-celeba'?")
+
+
+@pytest.mark.parametrize(
+    ("setting", "needles"),
+    [("lr=1e-3", ("--set lr: unknown option", "did you mean")), ("steps=many", ("--set steps=many", "expected int")),
+     ("compile=perhaps", ("expected bool",)), ("g_hidden=a,b", ("comma-separated integers",)),
+     ("lr_d=-1", ("must be positive",)), ("novalue", ("expected KEY=VALUE",))],
+)  # fmt: skip
+def test_bad_set_is_one_line(setting, needles):
+    assert_one_line_error(cli("toy-gaussian", "--set", setting), *needles)
+
+
+# -- data -----------------------------------------------------------------------------------------
+def test_missing_dataset_folder(tmp_path):
+    assert_one_line_error(cli("dcgan-celeba", "--data-root", str(tmp_path / "nope"), *TINY_IMAGES), "CelebA not found")
+    assert_one_line_error(cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "nope"),
+                              *TINY_IMAGES), "no such folder")  # fmt: skip
+
+
+def test_empty_dataset_folder(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert_one_line_error(cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "empty"),
+                              *TINY_IMAGES), "no images found")  # fmt: skip
+
+
+def test_one_corrupt_jpeg_is_skipped_and_counted(tmp_path):
+    """Documented behaviour: unreadable images are left out, counted in run.json, and warned about."""
+    files = write_jpegs(tmp_path / "faces", n=6, size=(24, 30))
+    files[2].write_bytes(files[2].read_bytes()[:200])  # cut mid-scan, as an interrupted download does
+    res = cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "faces"), *TINY_IMAGES,
+              "--out", str(tmp_path / "run"))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "warning: " in res.stderr and "skipped 1 unreadable image file(s) of 6" in res.stderr
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["dataset"]["skipped"] == 1 and info["dataset"]["size"] == 5
+
+
+def test_all_images_corrupt(tmp_path):
+    for f in write_jpegs(tmp_path / "faces", n=3, size=(24, 30)):
+        f.write_bytes(b"not a jpeg at all")
+    assert_one_line_error(cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "faces"),
+                              *TINY_IMAGES), "none of the 3 image files could be decoded")  # fmt: skip
+
+
+def test_truncated_mnist_file(tmp_path):
+    write_mnist(tmp_path / "data", n=20, gz=True)
+    f = tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
+    f.write_bytes(gzip.compress(gzip.decompress(f.read_bytes())[:5000]))
+    assert_one_line_error(cli("vanilla-mnist", "--data-root", str(tmp_path / "data"), *TINY_IMAGES[:6]),
+                          "truncated IDX file")  # fmt: skip
+
+
+# -- resume ---------------------------------------------------------------------------------------
+def test_resume_of_a_non_run(tmp_path):
+    assert_one_line_error(cli("--resume", str(tmp_path / "missing")), "not a run folder")
+    (tmp_path / "empty").mkdir()
+    assert_one_line_error(cli("--resume", str(tmp_path / "empty")), "not a run folder", "run.json")
+    (tmp_path / "file.txt").write_text("hello")
+    assert_one_line_error(cli("--resume", str(tmp_path / "file.txt")), "not a run folder")
+
+
+def test_resume_of_a_newer_format_version(run_copy):
+    info = json.loads((run_copy / "run.json").read_text())
+    (run_copy / "run.json").write_text(json.dumps({**info, "format_version": 99}))
+    assert_one_line_error(cli("--resume", str(run_copy)), "format version 99 is newer", "upgrade ganviz")
+    with pytest.raises(RunError, match="newer"):
+        Run.load(run_copy)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_resume_with_a_damaged_checkpoint(run_copy, damage):
+    ckpt = run_copy / "checkpoint.pt"
+    data = ckpt.read_bytes()
+    garbage = np.random.default_rng(0).bytes(4096)
+    ckpt.write_bytes({"truncate": data[: len(data) // 2], "garbage": garbage, "empty": b""}[damage])
+    assert_one_line_error(cli("--resume", str(run_copy)), "checkpoint.pt", "cannot be resumed")
+
+
+def test_resume_without_a_checkpoint(run_copy):
+    (run_copy / "checkpoint.pt").unlink()
+    assert_one_line_error(cli("--resume", str(run_copy)), "no checkpoint.pt")
+
+
+def test_resume_refuses_to_change_what_the_checkpoint_depends_on(run_copy):
+    assert_one_line_error(cli("--resume", str(run_copy), "--set", "g_hidden=8,8", "--seed", "5"),
+                          "cannot change g_hidden, seed")  # fmt: skip
+    assert_one_line_error(cli("toy-gaussian", "--resume", str(run_copy)), "drop the VARIANT")
+
+
+def test_truncated_or_corrupt_snapshot_raises_run_error(run_copy):
+    run = Run.load(run_copy)
+    f = run_copy / "snapshots" / f"step_{run.steps[3]:08d}.npz"
+    f.write_bytes(f.read_bytes()[:300])
+    with pytest.raises(RunError, match=r"step_0+\d+\.npz: unreadable or damaged \.npz"):
+        run.snapshot(run.steps[3])
+    g = run_copy / "snapshots" / f"step_{run.steps[4]:08d}.npz"
+    data = bytearray(g.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    g.write_bytes(bytes(data))
+    with pytest.raises(RunError, match="damaged"):
+        run.snapshot(run.steps[4])
+    assert run.snapshot("end").fake.shape[0] > 0  # the rest of the run still reads
+
+
+# -- output folder --------------------------------------------------------------------------------
+def test_out_not_writable(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker / "run")),
+                          "cannot write")  # fmt: skip
+    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker)), "not a folder")
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs a Linux /sys (read-only to everyone)")
+def test_out_on_a_read_only_filesystem():
+    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", "/sys/ganviz-run"),
+                          "not writable", "choose another --out")  # fmt: skip
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_out_in_a_read_only_folder(tmp_path):
+    (tmp_path / "ro").mkdir(mode=0o555)
+    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(tmp_path / "ro" / "run")),
+                          "not writable")  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [["--name", "../escaped"], ["--name", "a/b"], ["--name", ".hidden"],
+                                  ["--out", "outputs/runs/../../escaped"]])  # fmt: skip
+def test_run_names_cannot_escape_outputs(args, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", *args))
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "outputs").exists()
+
+
+# -- security: nothing in a run is unpickled ------------------------------------------------------
+class Planted:
+    """A pickle payload: unpickling it calls os.mkdir(marker), so we can see whether it ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def test_planted_pickle_in_checkpoint_is_refused(run_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    state = torch.load(run_copy / "checkpoint.pt", weights_only=True)
+    torch.save({**state, "step": Planted(marker)}, run_copy / "checkpoint.pt")
+    assert_one_line_error(cli("--resume", str(run_copy)), "refused to load", "could run code")
+    assert not marker.exists()
+    torch.load(run_copy / "checkpoint.pt", weights_only=False)  # the payload is live: a plain load runs it
+    assert marker.exists()
+
+
+def test_planted_pickle_in_snapshot_and_fixed_is_refused(run_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    run = Run.load(run_copy)
+    snap = run_copy / "snapshots" / f"step_{run.steps[-1]:08d}.npz"
+    np.savez(snap, fake=np.array([Planted(marker)], dtype=object))
+    with pytest.raises(RunError, match="damaged"):
+        run.snapshot("end")
+    (run_copy / "fixed.npz").write_bytes(pickle.dumps(Planted(marker)))
+    with pytest.raises(RunError, match="damaged"):
+        run.fixed  # noqa: B018
+    assert not marker.exists()
+    np.load(snap, allow_pickle=True)["fake"]  # the payload is live: allow_pickle=True runs it
+    assert marker.exists()
