@@ -257,8 +257,8 @@ def load_image_folder(
     if cache is not None and not skipped:
         try:
             atomic_save_npy(cache, arr)
-        except OSError as e:
-            warnings.warn(f"could not write dataset cache {cache}: {e.strerror}", stacklevel=2)
+        except GanvizError as e:  # atomic writes report OSError as WriteError; the cache is optional
+            warnings.warn(f"dataset cache not written ({e})", stacklevel=2)
     return Data(arr, str(folder), skipped)
 
 

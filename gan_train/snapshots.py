@@ -28,6 +28,8 @@ from pipeline.run import (
     METRICS_FILE,
     RUN_FILE,
     SNAPSHOT_DIR,
+    RunError,
+    read_metrics_rows,
     snapshot_name,
 )
 
@@ -232,20 +234,18 @@ class RunWriter:
 
 
 def truncate_metrics(path: Path, last_step: int) -> None:
-    """Keep only rows with step <= last_step (resume after a crash): no duplicated or missing steps."""
+    """Keep only rows with step <= last_step (resume after a crash): no duplicated or missing steps.
+
+    Read with the reader's own rules: a line cut by the crash is dropped, damage elsewhere is an error,
+    and so is a gap before the checkpoint (resuming would carry it forward silently).
+    """
     f = path / METRICS_FILE
-    if not f.exists():
-        return
-    keep = []
-    for line in f.read_bytes().split(b"\n"):
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue  # blank or truncated line from the crash
-        if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= last_step:
-            keep.append(line)
+    keep = [r for r in read_metrics_rows(f) if r["step"] <= last_step]
+    if [r["step"] for r in keep] != list(range(1, last_step + 1)):
+        raise RunError(f"{f}: has {len(keep)} of the {last_step} steps before the checkpoint; "
+                       "the run cannot be resumed without a gap")  # fmt: skip
     with atomic_open(f, "wb") as out:
-        out.write(b"".join(k + b"\n" for k in keep))
+        out.write("".join(_json_row(r) + "\n" for r in keep).encode())
 
 
 def cpu_copy(obj: Any) -> Any:

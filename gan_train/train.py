@@ -434,7 +434,7 @@ def train(
     info.update(status=status, finished=dt.datetime.now().astimezone().isoformat())
     writer.write_info(info)
     writer.close()
-    if stop.signal:
+    if status == "interrupted":
         raise TrainingInterrupted(
             f"{stop.signal} at step {step}: checkpoint saved; continue with: ganviz train --resume {run_dir}"
         )

@@ -6,6 +6,7 @@ escape where they were asked to go.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import os
@@ -87,6 +88,22 @@ def test_one_corrupt_jpeg_is_skipped_and_counted(tmp_path):
     assert info["dataset"]["skipped"] == 1 and info["dataset"]["size"] == 5
 
 
+def test_disk_full_while_caching_a_dataset_only_warns(tmp_path, monkeypatch):
+    from gan_train.config import apply_overrides, get_variant
+    from gan_train.datasets import load_dataset
+
+    write_jpegs(tmp_path / "faces", n=4, size=(24, 30))
+
+    def fsync(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    cfg = apply_overrides(get_variant("dcgan-celeba"), {"dataset": "folder", "data_root": str(tmp_path / "faces")})
+    with pytest.warns(UserWarning, match="dataset cache not written .*disk full"):
+        data = load_dataset(cfg, cache_dir=tmp_path / "cache")
+    assert len(data.array) == 4 and not list((tmp_path / "cache").iterdir())  # no temp file left either
+
+
 def test_all_images_corrupt(tmp_path):
     for f in write_jpegs(tmp_path / "faces", n=3, size=(24, 30)):
         f.write_bytes(b"not a jpeg at all")
@@ -131,6 +148,18 @@ def test_resume_with_a_damaged_checkpoint(run_copy, damage):
 def test_resume_without_a_checkpoint(run_copy):
     (run_copy / "checkpoint.pt").unlink()
     assert_one_line_error(cli("--resume", str(run_copy)), "no checkpoint.pt")
+
+
+def test_resume_with_damaged_or_missing_metrics(run_copy):
+    """Resuming would carry a hole in metrics.jsonl forward silently, so it is refused."""
+    f = run_copy / "metrics.jsonl"
+    lines = f.read_bytes().splitlines(keepends=True)
+    f.write_bytes(b"".join(lines[:5]) + b"{garbage\n" + b"".join(lines[6:]))
+    assert_one_line_error(cli("--resume", str(run_copy)), "line 6 is damaged")
+    f.write_bytes(b"".join(lines[:5]) + b"".join(lines[6:]))
+    assert_one_line_error(cli("--resume", str(run_copy)), "cannot be resumed without a gap")
+    f.unlink()
+    assert_one_line_error(cli("--resume", str(run_copy)), "has 0 of the 60 steps")
 
 
 def test_resume_refuses_to_change_what_the_checkpoint_depends_on(run_copy):
