@@ -92,6 +92,8 @@ def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: 
     if resume is not None:
         if variant is not None:
             raise GanvizError("--resume continues a run with its own variant; drop the VARIANT argument")
+        if out is not None or name is not None:
+            raise GanvizError("--resume continues the run in its own folder; drop --out/--name")
         path = run_training(None, resume=resume, resume_overrides=overrides, progress=not quiet)  # type: ignore[arg-type]
     else:
         if variant is None:

@@ -166,6 +166,7 @@ def test_resume_refuses_to_change_what_the_checkpoint_depends_on(run_copy):
     assert_one_line_error(cli("--resume", str(run_copy), "--set", "g_hidden=8,8", "--seed", "5"),
                           "cannot change g_hidden, seed")  # fmt: skip
     assert_one_line_error(cli("toy-gaussian", "--resume", str(run_copy)), "drop the VARIANT")
+    assert_one_line_error(cli("--resume", str(run_copy), "--out", str(run_copy.parent / "x")), "drop --out/--name")
 
 
 def test_truncated_or_corrupt_snapshot_raises_run_error(run_copy):

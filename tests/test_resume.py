@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -23,7 +24,7 @@ import torch
 from click.testing import CliRunner
 
 from gan_train.config import apply_overrides, get_variant
-from gan_train.train import TrainingDiverged, train
+from gan_train.train import TrainingDiverged, TrainingInterrupted, train
 from pipeline.cli import main
 from pipeline.run import Run
 
@@ -148,6 +149,32 @@ def test_ctrl_c_saves_at_that_step_and_resume_equals_uninterrupted(tmp_path, ref
     assert info["status"] == "interrupted" and info["last_step"] == step >= 77
     assert check_readable(path) == step  # every step up to the interrupt is kept, none beyond
     assert torch.load(path / "checkpoint.pt", weights_only=True)["step"] == step
+    train(None, resume=path, progress=False)
+    assert_same_run(Run.load(path), reference)
+
+
+def test_sigterm_stops_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_path, reference):
+    """In-process: a thread sends SIGTERM once step 30 is logged; the loop finishes that step and saves."""
+    path, seen = tmp_path / "run", []
+    previous = signal.signal(signal.SIGTERM, lambda *_: seen.append("late"))  # a late signal must not kill pytest
+
+    def send() -> None:
+        deadline = time.monotonic() + TIMEOUT
+        while last_step(path) < 30 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        with pytest.raises(TrainingInterrupted, match=r"^SIGTERM at step (\d+): checkpoint saved; continue with"):
+            run_in_process(path, **CFG)
+    finally:
+        sender.join()
+        signal.signal(signal.SIGTERM, previous)
+    assert not seen
+    info = json.loads((path / "run.json").read_text())
+    assert info["status"] == "interrupted" and check_readable(path) == info["last_step"] >= 30
     train(None, resume=path, progress=False)
     assert_same_run(Run.load(path), reference)
 
