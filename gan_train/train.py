@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import pickle
 import platform
 import re
@@ -355,16 +356,16 @@ def train(
         )
 
     def checkpoint(step: int, elapsed: float) -> None:
-        state = cpu_copy({
+        # step S's loss is computed before its update, so finite losses up to S do not make S's weights
+        # finite: check them (max |w| per tensor, on the device, one sync) before saving a checkpoint
+        weights = [t for t in (*g.state_dict().values(), *d.state_dict().values()) if t.is_floating_point()]
+        if not bool(torch.stack(torch._foreach_norm(weights, math.inf)).isfinite().all()):
+            raise diverged(step, "weights became NaN/inf")
+        writer.write_checkpoint(cpu_copy({
             "step": step, "time": elapsed, "g": g.state_dict(), "d": d.state_dict(),
             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": _rng_state(device, noise_gen),
             "norms_g": last_norms[0], "norms_d": last_norms[1],
-        })  # fmt: skip
-        # step S's loss is computed before its update, so finite losses up to S do not make S's weights finite
-        weights = [t for t in (*state["g"].values(), *state["d"].values()) if t.is_floating_point()]
-        if not all(bool(torch.isfinite(t).all()) for t in weights):
-            raise diverged(step, "weights became NaN/inf")
-        writer.write_checkpoint(state)
+        }))  # fmt: skip
         info["last_step"] = step
         writer.write_info(info)
 
