@@ -204,6 +204,9 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
                 result = _result_file(instance, fmt)
         if result is None or not result.is_file():
             raise RenderError(f"{path}: scene {cls.__name__} wrote no {fmt} file (an empty construct()?)")
+        final = out / f"{cls.__name__}.{fmt}"  # manim names GIFs and stills Scene_ManimCE_vX.gif
+        if result.resolve() != final.resolve():
+            result = result.replace(final)
         written.append(result)
         if progress:
             print(f"  wrote {result} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
