@@ -142,7 +142,12 @@ class CounterfeiterAndPolice(Scene):
 
     def ending(self, run: c.Run) -> None:
         obj = c.objective().move_to(UP * 0.4)
-        cap = c.label(f"G minimises what D maximises  ({c.loss_name(run)} loss in this run)", 24, GREY_B)
+        loss = c.loss_name(run)
+        note = {
+            "minimax": "this run trains G on exactly this objective (minimax loss)",
+            "bce": "this run's G maximises log D(G(z)) instead: same game, no vanishing gradient",
+        }.get(loss, f"this run plays a variant of this game: the {loss} loss")
+        cap = VGroup(c.label("G minimises what D maximises", 22, GREY_B), c.label(note, 22, GREY_B)).arrange(DOWN)
         cap.next_to(obj, DOWN, buff=0.5)
         self.play(Write(obj), run_time=1.2)
         self.play(FadeIn(cap), run_time=0.5)
