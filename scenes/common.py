@@ -253,7 +253,7 @@ def histogram_bars(values: np.ndarray, edges: np.ndarray, box: PlotBox, color: s
     base = box.center[1] - box.size / 2
     xs = box.to_scene(np.stack([edges, np.full_like(edges, box.ymin)], 1))[:, 0]
     for i, c in enumerate(counts):
-        hgt = max(float(c) / peak, 0.0) * box.size * 0.9 + 1e-3
+        hgt = min(max(float(c) / peak, 0.0), 1.08) * box.size * 0.9 + 1e-3  # a spike may not leave the box
         bar = Rectangle(width=xs[i + 1] - xs[i], height=hgt, stroke_width=0, fill_color=color, fill_opacity=0.75)
         bar.move_to([(xs[i] + xs[i + 1]) / 2, base + hgt / 2, 0])
         bars.add(bar)

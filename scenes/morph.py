@@ -10,7 +10,7 @@ own samples: see ``common.phase_steps``). Toy runs: the generated point cloud mo
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, FadeOut, Scene, Transform, Write
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Scene, Transform, Write
 
 from scenes import common as c
 
@@ -88,14 +88,15 @@ class NoiseToImage(Scene):
                 self.play(Transform(fake, target), Transform(counter, new_counter), Transform(phase, new_phase),
                           run_time=0.9)  # fmt: skip
                 self.wait(0.2)
-        self.play(FadeOut(legend2), run_time=0.3)
 
     @staticmethod
     def extent(run: c.Run) -> list[float]:
         if run.kind == "toy2d":
             return c.data_extent(run)
-        vals = np.concatenate([run.real.ravel()] + [run.snapshot(s).fake.ravel() for s in (run.steps[0],)])
-        lo, hi = np.percentile(vals, [0.5, 99.5])
+        shown = c.pick_steps(run, N_STEPS)
+        clouds = [run.real.ravel()] + [run.snapshot(s).fake.ravel() for s in shown]
+        lo = min(float(np.percentile(v, 0.5)) for v in clouds)  # every cloud fits, stray outliers aside
+        hi = max(float(np.percentile(v, 99.5)) for v in clouds)
         pad = (hi - lo) * 0.1 + 1e-3
         return [lo - pad, hi + pad, 0.0, 1.0]
 
