@@ -128,8 +128,10 @@ class CounterfeiterAndPolice(Scene):
             return bar.align_to(track, LEFT).move_to(track, coor_mask=np.array([0, 1, 0]))
 
         def readout(step: int, frac: float) -> c.Mobject:
-            return c.label(f"{c.fmt_step(step)}: {100 * frac:.0f} %", 24).next_to(track, RIGHT, buff=0.3).shift(
-                LEFT * 2.4 + DOWN * 1.0
+            return (
+                c.label(f"{c.fmt_step(step)}: {100 * frac:.0f} %", 24)
+                .next_to(track, RIGHT, buff=0.3)
+                .shift(LEFT * 2.4 + DOWN * 1.0)
             )
 
         steps = c.pick_steps(run, 8)

@@ -218,9 +218,7 @@ class PlotBox:
         return np.stack([u * self.size, v * self.size, np.zeros_like(u)], axis=1) + self.center
 
     def frame(self) -> Rectangle:
-        return Rectangle(width=self.size, height=self.size, stroke_color=GREY_B, stroke_width=1).move_to(
-            self.center
-        )
+        return Rectangle(width=self.size, height=self.size, stroke_color=GREY_B, stroke_width=1).move_to(self.center)
 
 
 def data_extent(run: Run, margin: float = 0.1) -> list[float]:
@@ -283,9 +281,7 @@ def objective() -> Mobject:
     try:
         from manim import MathTypst  # type: ignore[attr-defined]
 
-        return MathTypst(
-            'min_G max_D thin EE_x [log D(x)] + EE_z [log(1 - D(G(z)))]', font_size=40
-        )
+        return MathTypst("min_G max_D thin EE_x [log D(x)] + EE_z [log(1 - D(G(z)))]", font_size=40)
     except Exception:
         return Text("min_G max_D  E[log D(x)] + E[log(1 − D(G(z)))]", font_size=30)
 

@@ -35,13 +35,17 @@ class DecisionField(Scene):
         heat = self.heatmap(first, box)
         real = c.dots(box.to_scene(run.real[:N_POINTS]), REAL_DOTS, radius=0.03, opacity=0.8)
         fake = c.dots(box.to_scene(first.fake[:N_POINTS]), c.FAKE_COLOR, radius=0.035)
-        legend = c.Group(
-            c.label("real data", 22, REAL_DOTS),
-            c.label("G(z)", 22, c.FAKE_COLOR),
-            c.label("background: D's score", 20),
-            c.label("green: 'real'  dark: 0.5", 18),
-            c.label("magenta: 'fake'", 18),
-        ).arrange(DOWN, aligned_edge=LEFT, buff=0.18).move_to([4.6, 1.2, 0])
+        legend = (
+            c.Group(
+                c.label("real data", 22, REAL_DOTS),
+                c.label("G(z)", 22, c.FAKE_COLOR),
+                c.label("background: D's score", 20),
+                c.label("green: 'real'  dark: 0.5", 18),
+                c.label("magenta: 'fake'", 18),
+            )
+            .arrange(DOWN, aligned_edge=LEFT, buff=0.18)
+            .move_to([4.6, 1.2, 0])
+        )
         counter, score = self.status(run, first)
         self.play(Write(title), FadeIn(heat), FadeIn(box.frame()), FadeIn(legend), run_time=0.9)
         self.play(FadeIn(real), FadeIn(fake), FadeIn(counter), FadeIn(score), run_time=0.7)

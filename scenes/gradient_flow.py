@@ -168,4 +168,3 @@ class GradientFlow(Scene):
         self.play(*(FadeIn(b, shift=UP * 0.3) for b in bars), run_time=0.8)
         self.play(FadeIn(note), run_time=0.4)
         self.wait(1.5)
-

@@ -80,8 +80,14 @@ class TrainingCurves(Scene):
         lo, hi = (float(np.min(loss_vals)), float(np.max(loss_vals))) if loss_vals.size else (0.0, 1.0)
         pad = max(hi - lo, 1e-3) * 0.1
         x_step = max(1, last // 4)
-        top = Axes(x_range=[0, max(last, 1), x_step], y_range=[lo - pad, hi + pad, max((hi - lo) / 3, 1e-3)],
-                   x_length=7.8, y_length=2.6, tips=False, axis_config={"include_numbers": False, "stroke_width": 2})
+        top = Axes(
+            x_range=[0, max(last, 1), x_step],
+            y_range=[lo - pad, hi + pad, max((hi - lo) / 3, 1e-3)],
+            x_length=7.8,
+            y_length=2.6,
+            tips=False,
+            axis_config={"include_numbers": False, "stroke_width": 2},
+        )
         bottom = Axes(x_range=[0, max(last, 1), x_step], y_range=[0, 1, 0.5], x_length=7.8, y_length=2.2, tips=False,
                       axis_config={"stroke_width": 2})  # fmt: skip
         top.move_to([-1.5, 1.2, 0])
@@ -135,4 +141,3 @@ class TrainingCurves(Scene):
             return line
 
         return draw
-
