@@ -151,7 +151,10 @@ class GradientFlow(Scene):
     def compare(self, run: c.Run, other: c.Run) -> None:
         """Median G gradient norm of both runs, as bars on a log scale."""
         title = c.label("median gradient norm reaching G", 30).to_edge(UP, buff=0.5)
-        vals = [(c.loss_name(run), median_g_norm(run)), (c.loss_name(other), median_g_norm(other))]
+        names = [c.loss_name(run), c.loss_name(other)]
+        if names[0] == names[1]:  # same loss: tell the bars apart by run
+            names = [run.name, other.name]
+        vals = [(names[0], median_g_norm(run)), (names[1], median_g_norm(other))]
         top = max((v for _, v in vals if np.isfinite(v)), default=1.0) or 1.0
         bars = VGroup()
         for i, (name, v) in enumerate(vals):
