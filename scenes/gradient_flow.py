@@ -163,11 +163,12 @@ class GradientFlow(Scene):
             bar = Rectangle(width=1.6, height=h, stroke_width=0, fill_color=c.BACKWARD_COLOR,
                             fill_opacity=0.3 + 0.7 * frac)  # fmt: skip
             bar.move_to([-2 + 4 * i, -2.2 + h / 2, 0])
-            cap = c.label(f"{name}: {v:.3g}", 26).next_to(bar, DOWN, buff=0.2)
+            cap = c.label(f"{name}: {v:.3g}", 26 if len(name) <= 12 else 16).next_to(bar, DOWN, buff=0.2)
             bars.add(VGroup(bar, cap))
-        note = c.label("minimax G loss log(1 - D(G(z))) saturates when D wins; bce's -log D(G(z)) does not",
-                       20, GREY_B).to_edge(DOWN, buff=0.3)  # fmt: skip
         self.play(Write(title), run_time=0.6)
         self.play(*(FadeIn(b, shift=UP * 0.3) for b in bars), run_time=0.8)
-        self.play(FadeIn(note), run_time=0.4)
+        if {c.loss_name(run), c.loss_name(other)} == {"minimax", "bce"}:
+            note = c.label("minimax G loss log(1 - D(G(z))) saturates when D wins; bce's -log D(G(z)) does not",
+                           20, GREY_B).to_edge(DOWN, buff=0.3)  # fmt: skip
+            self.play(FadeIn(note), run_time=0.4)
         self.wait(1.5)
