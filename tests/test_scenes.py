@@ -20,6 +20,9 @@ from pipeline.run import Run
 from scenes import common, distribution, morph
 from tests.conftest import make_run
 
+# one worker renders everything once under `pytest -n 2 --dist loadgroup` (module fixtures are per worker)
+pytestmark = pytest.mark.xdist_group("scenes")
+
 WIDTH, HEIGHT, FPS = 160, 90, 5
 FRAME_W, FRAME_H = 8.0 * 16 / 9, 8.0  # manim's frame in scene units
 ROOT = Path(__file__).resolve().parent.parent
