@@ -1,6 +1,6 @@
 """Make the small looping GIF the README embeds, from a real run (reproducible, not hand-made).
 
-    python scripts/readme_gif.py RUN [--scene distribution] [--width 400] [--fps 8] [-o docs/media/NAME.gif]
+    python scripts/readme_gif.py RUN [--scene distribution] [--width 400] [--fps 8] [-o docs/img/NAME.gif]
 
 manim's own GIF (`ganviz render --format gif`) is dithered for fidelity, which makes smooth heatmaps
 several MB; here the scene is rendered as MP4 and re-encoded with one shared palette and no dithering.
@@ -49,7 +49,7 @@ def main() -> None:
     strip = np.concatenate([frames[i] for i in np.linspace(0, len(frames) - 1, 8).astype(int)], axis=0)
     palette = Image.fromarray(strip).quantize(colors=args.colors, method=Image.Quantize.MEDIANCUT)
     images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
-    out = args.out or Path("docs/media") / f"{args.scene}.gif"
+    out = args.out or Path("docs/img") / f"{args.scene}.gif"
     out.parent.mkdir(parents=True, exist_ok=True)
     images[0].save(out, save_all=True, append_images=images[1:], duration=round(1000 / args.fps), loop=0,
                    optimize=True)  # fmt: skip
