@@ -108,6 +108,36 @@ def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: 
 
 
 # --- scenes (pipeline/render.py) ----------------------------------------------------------------
+@main.command()
+@click.argument("scene_file")
+@click.option("--run", "run_path", type=click.Path(path_type=Path), help="Run folder (default: $GANVIZ_RUN or latest).")
+@click.option("-q", "--quality", type=click.Choice(["low", "medium", "high", "4k"]), default="low", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["mp4", "gif", "webm", "png"]), default="mp4", show_default=True,
+              help="png: the last frame as a still.")  # fmt: skip
+@click.option("--scene", help="Render only this Scene class of the file.")
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Folder (default: outputs/videos/<run>/).")
+@click.option("--compare", type=click.Path(path_type=Path), help="Second run to contrast (gradient_flow).")
+@click.option("--run-2d", "run_2d", type=click.Path(path_type=Path), help="'all': a 2-D toy run for distribution.")
+@click.option("--quiet", is_flag=True, help="No progress.")
+@friendly
+def render(scene_file: str, run_path: Path | None, quality: str, fmt: str, scene: str | None, out: Path | None,
+           compare: Path | None, run_2d: Path | None, quiet: bool) -> None:  # fmt: skip
+    """Render SCENE_FILE (a .py file, a built-in name like 'morph', or 'all') from a run."""
+    from pipeline.render import render_all, render_file
+    from pipeline.run import Run, current_run
+
+    run = Run.load(run_path) if run_path is not None else current_run()
+    other = Run.load(compare) if compare is not None else None
+    if scene_file == "all":
+        if scene is not None:
+            raise GanvizError("--scene picks a class in one file; drop it with 'all'")
+        runs_2d = Run.load(run_2d) if run_2d is not None else None
+        files = render_all(run, quality=quality, fmt=fmt, out=out, progress=not quiet, runs_2d=runs_2d, compare=other)
+    else:
+        files = render_file(Path(scene_file), run, quality=quality, fmt=fmt, scene=scene, out=out,
+                            progress=not quiet, compare=other)  # fmt: skip
+    for f in files:
+        click.echo(str(f))
 
 
 

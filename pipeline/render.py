@@ -1,0 +1,270 @@
+"""Render Manim scenes from a run's snapshots, programmatically (no `manim` subprocess).
+
+A scene file is imported, its Scene classes are rendered one by one with the Cairo renderer inside
+``manim.tempconfig`` and the run is handed over through ``$GANVIZ_RUN`` so that the very same file
+also renders with plain ``GANVIZ_RUN=... manim -ql scenes/morph.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import inspect
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from pipeline.errors import GanvizError
+from pipeline.run import Run
+
+SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
+VIDEOS_ROOT = Path("outputs") / "videos"
+
+#: Built-in scenes in the order `ganviz render all` renders them.
+BUILTIN_SCENES = ("morph", "adversarial", "gradient_flow", "distribution", "training_curves")
+
+#: quality name -> (pixel width, pixel height, frames per second), as manim's -ql/-qm/-qh/-qk.
+QUALITIES = {
+    "low": (854, 480, 15),
+    "medium": (1280, 720, 30),
+    "high": (1920, 1080, 60),
+    "4k": (3840, 2160, 60),
+}
+FORMATS = ("mp4", "gif", "webm", "png")
+
+
+class RenderError(GanvizError):
+    """A scene file or scene that cannot be rendered (missing, no Scene class, raised, wrong run)."""
+
+
+def builtin_scene_path(name: str) -> Path:
+    return SCENES_DIR / f"{name}.py"
+
+
+def resolve_scene_file(spec: str | os.PathLike[str]) -> Path:
+    """A path to a scene file, or the name of a built-in scene ('morph' means scenes/morph.py)."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    if path.suffix == "" and builtin_scene_path(str(spec)).is_file():
+        return builtin_scene_path(str(spec))
+    if path.is_dir():
+        raise RenderError(f"{path}: is a folder; pass one scene file, e.g. scenes/morph.py (or 'all')")
+    names = ", ".join(BUILTIN_SCENES)
+    raise RenderError(f"{path}: scene file not found; pass a .py file with a Scene class or one of: {names}, all")
+
+
+def load_scene_classes(path: Path) -> list[type]:
+    """Import ``path`` and return the Scene subclasses it defines (not ones it merely imports)."""
+    from manim import Scene
+
+    module = _import_file(path)
+    classes = [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Scene) and obj.__module__ == module.__name__ and not getattr(obj, "abstract", False)
+    ]
+    if not classes:
+        raise RenderError(f"{path}: no Scene class found; define e.g. 'class MyScene(Scene): def construct(self): ...'")
+    # definition order, so a file's scenes render in the order they are written
+    classes.sort(key=lambda c: inspect.getsourcelines(c)[1] if _has_source(c) else 0)
+    return classes
+
+
+def _has_source(cls: type) -> bool:
+    try:
+        inspect.getsourcelines(cls)
+        return True
+    except (OSError, TypeError):
+        return False
+
+
+def _import_file(path: Path) -> ModuleType:
+    name = f"ganviz_scene_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RenderError(f"{path}: not a Python file; pass a .py file with a Scene class")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up by name
+    try:
+        spec.loader.exec_module(module)
+    except GanvizError:
+        raise
+    except SyntaxError as e:
+        raise RenderError(f"{path}:{e.lineno}: syntax error ({e.msg}); fix the scene file") from None
+    except Exception as e:
+        raise RenderError(f"{path}: importing failed ({type(e).__name__}: {e}); fix the scene file") from None
+    return module
+
+
+@contextlib.contextmanager
+def _env(**values: str | None) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _even(x: float) -> int:
+    return max(2, int(round(x / 2.0)) * 2)
+
+
+def render_config(quality: str, fmt: str, out: Path, work: Path, *, pixel_width: int | None = None,
+                  frame_rate: float | None = None, progress: bool = True) -> dict[str, Any]:  # fmt: skip
+    """manim config for one render: everything lands in ``out``, partial files in ``work``."""
+    if quality not in QUALITIES:
+        raise RenderError(f"-q {quality}: unknown quality; choose from: {', '.join(QUALITIES)}")
+    if fmt not in FORMATS:
+        raise RenderError(f"--format {fmt}: unknown format; choose from: {', '.join(FORMATS)}")
+    width, height, fps = QUALITIES[quality]
+    if pixel_width is not None:  # keep 16:9; H.264 yuv420p needs even sizes
+        width, height = _even(pixel_width), _even(pixel_width * 9 / 16)
+    return {
+        "renderer": "cairo",
+        "disable_caching": True,
+        "pixel_width": width,
+        "pixel_height": height,
+        "frame_rate": frame_rate or fps,
+        "format": "mp4" if fmt == "png" else fmt,
+        "write_to_movie": fmt != "png",
+        "save_last_frame": fmt == "png",
+        "media_dir": str(work),
+        "video_dir": str(out),
+        "images_dir": str(out),
+        "partial_movie_dir": str(work / "partial"),
+        "progress_bar": "display" if progress else "none",
+        "verbosity": "WARNING",
+        "background_color": "#101018",
+        "preview": False,
+        "show_in_file_browser": False,
+    }
+
+
+def default_out(run: Run) -> Path:
+    return VIDEOS_ROOT / run.name
+
+
+def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4", scene: str | None = None,
+                out: Path | None = None, progress: bool = True, compare: Run | None = None,
+                pixel_width: int | None = None, frame_rate: float | None = None) -> list[Path]:  # fmt: skip
+    """Render every Scene class in ``path`` (or just ``scene``) from ``run``; returns the files written.
+
+    ``compare`` is a second run some scenes contrast with (gradient_flow: minimax vs bce).
+    ``pixel_width``/``frame_rate`` override the quality preset (tests render tiny videos).
+    """
+    import manim
+
+    path = resolve_scene_file(path)
+    out = Path(out) if out is not None else default_out(run)
+    classes = load_scene_classes(path)
+    if scene is not None:
+        chosen = [c for c in classes if c.__name__ == scene]
+        if not chosen:
+            names = ", ".join(c.__name__ for c in classes)
+            raise RenderError(f"--scene {scene}: no such Scene in {path}; it has: {names}")
+        classes = chosen
+    for cls in classes:
+        check_kind(cls, run, path)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    compare_path = str(compare.path.resolve()) if compare else None
+    env = {"GANVIZ_RUN": str(run.path.resolve()), "GANVIZ_COMPARE_RUN": compare_path}
+    for i, cls in enumerate(classes, 1):
+        if progress:
+            print(f"rendering {cls.__name__} ({i}/{len(classes)}) from {run.name} ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="ganviz-render-") as work, _env(**env):
+            cfg = render_config(quality, fmt, out.resolve(), Path(work), pixel_width=pixel_width,
+                                frame_rate=frame_rate, progress=progress)  # fmt: skip
+            with manim.tempconfig(cfg):
+                try:
+                    instance = cls()
+                    instance.render()
+                except GanvizError as e:
+                    raise RenderError(f"{path}: scene {cls.__name__}: {e}") from None
+                except Exception as e:
+                    raise RenderError(
+                        f"{path}: scene {cls.__name__} failed ({type(e).__name__}: {e}); fix the scene or the run"
+                    ) from None
+                result = _result_file(instance, fmt)
+        if result is None or not result.is_file():
+            raise RenderError(f"{path}: scene {cls.__name__} wrote no {fmt} file (an empty construct()?)")
+        final = out / f"{cls.__name__}.{fmt}"  # manim names GIFs and stills Scene_ManimCE_vX.gif
+        if result.resolve() != final.resolve():
+            result = result.replace(final)
+        written.append(result)
+        if progress:
+            print(f"  wrote {result} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+    return written
+
+
+def _result_file(instance: Any, fmt: str) -> Path | None:
+    fw = instance.renderer.file_writer
+    if fmt == "png":
+        p = getattr(fw, "image_file_path", None)
+    elif fmt == "gif":
+        p = getattr(fw, "gif_file_path", None) or getattr(fw, "movie_file_path", None)
+    else:
+        p = getattr(fw, "movie_file_path", None)
+    return Path(p) if p else None
+
+
+def check_kind(cls: type, run: Run, path: Path) -> None:
+    """Refuse before rendering when a scene declares run kinds (``kinds = ("toy2d",)``) the run is not."""
+    kinds = getattr(cls, "kinds", None)
+    if kinds and run.kind not in kinds:
+        from scenes.common import require_kind
+
+        try:
+            require_kind(run, kinds, cls.__name__)
+        except GanvizError as e:
+            raise RenderError(f"{path}: {e}") from None
+
+
+def scene_kinds(path: Path) -> set[str]:
+    """The run kinds every scene in a file can draw (empty set: any)."""
+    kinds: set[str] = set()
+    for cls in load_scene_classes(path):
+        kinds.update(getattr(cls, "kinds", None) or ())
+    return kinds
+
+
+def render_all(run: Run, *, quality: str = "low", fmt: str = "mp4", out: Path | None = None, progress: bool = True,
+               runs_2d: Run | None = None, compare: Run | None = None,
+               pixel_width: int | None = None, frame_rate: float | None = None) -> list[Path]:  # fmt: skip
+    """Render every built-in scene that applies to ``run``.
+
+    Scenes that need a 2-D toy run use ``run`` when it is one, else ``runs_2d``; without either they
+    are skipped with a one-line note (an image run has no decision field to draw).
+    """
+    written: list[Path] = []
+    for name in BUILTIN_SCENES:
+        path = builtin_scene_path(name)
+        kinds = scene_kinds(path)
+        use = run
+        if kinds and run.kind not in kinds:
+            if runs_2d is not None and runs_2d.kind in kinds:
+                use = runs_2d
+            else:
+                print(f"note: skipping {name}: it needs a 2-D toy run (pass one, e.g. a toy-rings run)",
+                      file=sys.stderr, flush=True)  # fmt: skip
+                continue
+        written += render_file(path, use, quality=quality, fmt=fmt, out=out if out is not None else default_out(use),
+                               progress=progress, compare=compare, pixel_width=pixel_width,
+                               frame_rate=frame_rate)  # fmt: skip
+    return written

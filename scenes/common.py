@@ -1,0 +1,308 @@
+"""Drawing helpers shared by the built-in scenes: the run, images, point clouds, colours, phases.
+
+Scenes get their numbers only from here and from ``pipeline.run``: never from training code, so a
+scene shows exactly what a run recorded on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+
+import numpy as np
+from manim import (
+    BLUE,
+    GREY_B,
+    ORANGE,
+    WHITE,
+    Dot,
+    Group,
+    ImageMobject,
+    Mobject,
+    Rectangle,
+    Text,
+    VGroup,
+)
+from manim.constants import RESAMPLING_ALGORITHMS
+
+from pipeline.run import Run, RunError, Snapshot, current_run
+
+#: Environment variable naming a second run to compare with (gradient_flow: a minimax vs a bce run).
+COMPARE_ENV = "GANVIZ_COMPARE_RUN"
+
+REAL_COLOR = "#3ccf7a"  # real samples / "real" stamps
+FAKE_COLOR = "#ff5fa2"  # generated samples / "fake" stamps
+FORWARD_COLOR = BLUE
+BACKWARD_COLOR = ORANGE
+G_COLOR = "#f2b84b"
+D_COLOR = "#6fa8ff"
+FONT_SIZE = 26
+
+KIND_NAMES = {"image": "an image run", "toy2d": "a 2-D toy run", "toy1d": "a 1-D toy run"}
+
+
+# -- the run -------------------------------------------------------------------------------------
+def scene_run(kinds: Sequence[str] | None = None, scene: str = "this scene") -> Run:
+    """The run to show ($GANVIZ_RUN or the latest), refused early if the scene cannot draw its kind."""
+    run = current_run()
+    if kinds is not None:
+        require_kind(run, kinds, scene)
+    if not run.steps:
+        raise RunError(f"{run.path}: run has no snapshots yet; train longer or lower --snapshot-every")
+    return run
+
+
+def compare_run() -> Run | None:
+    """An optional second run ($GANVIZ_COMPARE_RUN), e.g. the same toy with the other loss."""
+    env = os.environ.get(COMPARE_ENV)
+    return Run.load(env) if env else None
+
+
+def require_kind(run: Run, kinds: Sequence[str], scene: str) -> None:
+    if run.kind not in kinds:
+        wanted = " or ".join(KIND_NAMES.get(k, k) for k in kinds)
+        hint = "e.g. 'ganviz train toy-rings'" if "toy2d" in kinds else "pick a matching run"
+        raise RunError(
+            f"scene {scene} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}; "
+            f"pass --run with a matching run ({hint})"
+        )
+
+
+def pick_steps(run: Run, n: int) -> list[int]:
+    """Up to ``n`` snapshot steps spread evenly over the run, always with the first and the last."""
+    steps = run.steps
+    if len(steps) <= n:
+        return list(steps)
+    idx = np.unique(np.round(np.linspace(0, len(steps) - 1, n)).astype(int))
+    return [steps[i] for i in idx]
+
+
+def loss_name(run: Run) -> str:
+    return str(run.config.get("loss", "bce"))
+
+
+def smooth(x: np.ndarray, width: int) -> np.ndarray:
+    """Moving average that ignores NaN (e.g. D's metrics on steps where D was not updated)."""
+    x = np.asarray(x, dtype=np.float64)
+    if width <= 1 or x.size == 0:
+        return x
+    ok = np.isfinite(x)
+    k = np.ones(width)
+    num = np.convolve(np.where(ok, x, 0.0), k, mode="same")
+    den = np.convolve(ok.astype(float), k, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
+
+
+def value_at(run: Run, column: str, step: int, width: int = 1) -> float:
+    """A metric column (optionally smoothed) at ``step``; NaN before the first logged step."""
+    m = run.metrics
+    if m["step"].size == 0:
+        return float("nan")
+    y = smooth(m[column], width)
+    i = int(np.searchsorted(m["step"], max(step, 1), side="right")) - 1
+    return float(y[max(i, 0)])
+
+
+def accuracy(run: Run) -> np.ndarray:
+    """D's accuracy per step: mean of 'calls real real' and 'calls fake fake' (0.5 = it cannot tell)."""
+    m = run.metrics
+    return (m["acc_real"] + m["acc_fake"]) / 2.0
+
+
+# -- phases of learning --------------------------------------------------------------------------
+PHASES = ("noise", "structure", "detail")
+
+
+def realism_gap(run: Run, fake: np.ndarray) -> float:
+    """How far G's samples are from the fixed real batch, in a way that needs no trained critic.
+
+    Images: L1 gap between the mean and the std image of fakes and reals (noise has the wrong
+    layout and contrast). Toys: symmetric mean nearest-neighbour (Chamfer) distance.
+    """
+    real = run.real
+    if fake.ndim == 4:
+        f = fake.astype(np.float32) / 255.0
+        r = real.astype(np.float32) / 255.0
+        return float(np.abs(f.mean(0) - r.mean(0)).mean() + np.abs(f.std(0) - r.std(0)).mean())
+    f = fake.reshape(len(fake), -1).astype(np.float64)[:256]
+    r = real.reshape(len(real), -1).astype(np.float64)[:256]
+    d = np.sqrt(((f[:, None, :] - r[None, :, :]) ** 2).sum(-1))
+    return float(d.min(1).mean() + d.min(0).mean())
+
+
+def phase_steps(run: Run, steps: Sequence[int] | None = None) -> dict[int, str]:
+    """Label each snapshot step noise / structure / detail from the run's own samples.
+
+    The gap to the real batch is made monotone (running minimum) and the phase changes when half,
+    then 85 %, of the gap that this run closed has been closed (if it closed a
+    quarter of its initial gap at all). So phase boundaries move with the
+    run: a run that learns fast reaches 'detail' early; one that never learns stays in 'noise'.
+    """
+    steps = list(run.steps if steps is None else steps)
+    all_steps = run.steps
+    gaps = np.array([realism_gap(run, run.snapshot(s).fake) for s in all_steps])
+    gaps = np.minimum.accumulate(gaps)
+    closed = gaps[0] - gaps
+    total = closed[-1]
+    out = {}
+    for s in steps:
+        i = all_steps.index(run.resolve_step(s))
+        # a run that closed under a quarter of its initial gap has not left the noise phase
+        frac = closed[i] / total if total > 0.25 * gaps[0] and total > 1e-9 else 0.0
+        out[s] = PHASES[0] if frac < 0.5 else PHASES[1] if frac < 0.85 else PHASES[2]
+    return out
+
+
+# -- images --------------------------------------------------------------------------------------
+def to_rgb(images: np.ndarray) -> np.ndarray:
+    """(N,H,W,C) uint8 with C in {1,3} to (N,H,W,3) uint8."""
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    return np.ascontiguousarray(images[..., :3])
+
+
+def tile(images: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
+    """Lay out (N,H,W,C) uint8 images in a grid with dark gaps: one picture for one ImageMobject."""
+    images = to_rgb(images)
+    n, h, w, _ = images.shape
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * h + (rows + 1) * gap, cols * w + (cols + 1) * gap, 3), 24, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        y, x = gap + r * (h + gap), gap + c * (w + gap)
+        out[y : y + h, x : x + w] = images[i]
+    return out
+
+
+def sample_grid(images: np.ndarray, n: int = 16) -> np.ndarray:
+    """The first ``n`` samples (a square number) as one tiled picture."""
+    cols = int(np.sqrt(n))
+    return tile(images[: cols * cols], cols)
+
+
+def picture(pixels: np.ndarray, height: float, smooth: bool = False) -> ImageMobject:
+    """An ImageMobject of ``height`` scene units: crisp (nearest-neighbour) pixels unless ``smooth``."""
+    mob = ImageMobject(np.ascontiguousarray(pixels))
+    mob.set_resampling_algorithm(RESAMPLING_ALGORITHMS["bilinear" if smooth else "nearest"])
+    mob.height = height
+    return mob
+
+
+def field_pixels(field: np.ndarray) -> np.ndarray:
+    """D's score field (row 0 = lowest y) as RGB: magenta 'fake' (0) through dark to green 'real' (1)."""
+    f = np.clip(np.nan_to_num(np.asarray(field, np.float64), nan=0.5), 0.0, 1.0)[::-1]
+    lo = np.array([150, 40, 95], np.float64)
+    mid = np.array([22, 22, 30], np.float64)
+    hi = np.array([30, 130, 75], np.float64)
+    t = f[..., None]
+    rgb = np.where(t < 0.5, lo + (mid - lo) * (t / 0.5), mid + (hi - mid) * ((t - 0.5) / 0.5))
+    return rgb.astype(np.uint8)
+
+
+# -- point clouds --------------------------------------------------------------------------------
+class PlotBox:
+    """Maps a run's 2-D data coordinates into a square of the scene (no manim Axes: cheaper to draw)."""
+
+    def __init__(self, extent: Sequence[float], center: np.ndarray, size: float):
+        self.xmin, self.xmax, self.ymin, self.ymax = (float(v) for v in extent)
+        self.center = np.asarray(center, dtype=np.float64)
+        self.size = size
+
+    def to_scene(self, pts: np.ndarray) -> np.ndarray:
+        pts = np.asarray(pts, dtype=np.float64)
+        u = (pts[:, 0] - self.xmin) / (self.xmax - self.xmin) - 0.5
+        v = (pts[:, 1] - self.ymin) / (self.ymax - self.ymin) - 0.5
+        u, v = np.clip(u, -0.52, 0.52), np.clip(v, -0.52, 0.52)
+        return np.stack([u * self.size, v * self.size, np.zeros_like(u)], axis=1) + self.center
+
+    def frame(self) -> Rectangle:
+        return Rectangle(width=self.size, height=self.size, stroke_color=GREY_B, stroke_width=1).move_to(self.center)
+
+
+def data_extent(run: Run, margin: float = 0.1) -> list[float]:
+    """The 2-D box to draw in: D's field extent when recorded, else the real batch's bounds."""
+    ext = run.fixed.get("field_extent")
+    if ext is not None and len(ext) == 4:
+        return [float(v) for v in ext]
+    pts = run.real.reshape(len(run.real), -1)[:, :2]
+    lo, hi = pts.min(0), pts.max(0)
+    pad = (hi - lo) * margin + 1e-6
+    return [lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]]
+
+
+def dots(positions: np.ndarray, color: str, radius: float = 0.035, opacity: float = 0.9) -> VGroup:
+    return VGroup(*(Dot(p, radius=radius, color=color, fill_opacity=opacity) for p in positions))
+
+
+def move_dots(group: VGroup, positions: np.ndarray) -> VGroup:
+    """A copy of ``group`` with each dot at its new position: Transform then morphs one into the other."""
+    target = group.copy()
+    for d, p in zip(target, positions, strict=False):
+        d.move_to(p)
+    return target
+
+
+def histogram_bars(values: np.ndarray, edges: np.ndarray, box: PlotBox, color: str, peak: float) -> VGroup:
+    """1-D samples as bars in ``box`` (x: value, y: density scaled so ``peak`` fills the box)."""
+    counts, _ = np.histogram(np.asarray(values).ravel(), bins=edges, density=True)
+    bars = VGroup()
+    base = box.center[1] - box.size / 2
+    xs = box.to_scene(np.stack([edges, np.full_like(edges, box.ymin)], 1))[:, 0]
+    for i, c in enumerate(counts):
+        hgt = min(max(float(c) / peak, 0.0), 1.08) * box.size * 0.9 + 1e-3  # a spike may not leave the box
+        bar = Rectangle(width=xs[i + 1] - xs[i], height=hgt, stroke_width=0, fill_color=color, fill_opacity=0.75)
+        bar.move_to([(xs[i] + xs[i + 1]) / 2, base + hgt / 2, 0])
+        bars.add(bar)
+    return bars
+
+
+# -- text ----------------------------------------------------------------------------------------
+def label(text: str, size: float = FONT_SIZE, color: str = WHITE, **kw: object) -> Text:
+    return Text(text, font_size=size, color=color, **kw)
+
+
+def fmt_step(step: int) -> str:
+    return f"step {step:,}"
+
+
+def objective() -> Mobject:
+    """min_G max_D E[log D(x)] + E[log(1 − D(G(z)))]: LaTeX when installed, else Typst, else plain text."""
+    if shutil.which("latex"):
+        try:
+            from manim import MathTex
+
+            return MathTex(
+                r"\min_G \max_D\; \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]", font_size=40
+            )
+        except Exception:  # a broken TeX install: fall through to Typst
+            pass
+    try:
+        from manim import MathTypst  # type: ignore[attr-defined]
+
+        return MathTypst("min_G max_D thin EE_x [log D(x)] + EE_z [log(1 - D(G(z)))]", font_size=40)
+    except Exception:
+        return Text("min_G max_D  E[log D(x)] + E[log(1 − D(G(z)))]", font_size=30)
+
+
+def stamp(score: float) -> VGroup:
+    """D's verdict on one sample: its real score and the word it implies (score > 0.5 means 'real')."""
+    real = score > 0.5
+    color = REAL_COLOR if real else FAKE_COLOR
+    word = Text("REAL" if real else "FAKE", font_size=22, color=color, weight="BOLD")
+    num = Text(f"D = {score:.2f}", font_size=18, color=color)
+    box = VGroup(word, num).arrange(direction=np.array([0.0, -1.0, 0.0]), buff=0.06)
+    frame = Rectangle(width=box.width + 0.2, height=box.height + 0.16, stroke_color=color, stroke_width=3)
+    frame.move_to(box)
+    return VGroup(frame, box).rotate(0.2)
+
+
+# names scenes use as ``c.NAME`` (re-exported so that scene files stay short)
+__all__ = [
+    "BACKWARD_COLOR", "COMPARE_ENV", "D_COLOR", "FAKE_COLOR", "FORWARD_COLOR", "G_COLOR", "PHASES", "REAL_COLOR",
+    "Group", "Mobject", "PlotBox", "Run", "Snapshot", "VGroup", "accuracy", "compare_run", "data_extent", "dots",
+    "field_pixels", "fmt_step", "histogram_bars", "label", "loss_name", "move_dots", "objective", "phase_steps",
+    "pick_steps", "picture", "require_kind", "sample_grid", "scene_run", "smooth", "stamp", "tile", "to_rgb",
+    "value_at",
+]  # fmt: skip
