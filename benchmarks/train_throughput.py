@@ -123,7 +123,8 @@ def machine(device: torch.device) -> str:
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     else:
-        name = f"CPU {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} thread(s)"
+        cpu = platform.processor() or platform.machine()
+        name = f"CPU {cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch thread(s)"
     load = "n/a"
     if hasattr(os, "getloadavg"):
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
