@@ -88,6 +88,10 @@ def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: 
     from gan_train.train import train as run_training
 
     if nproc is not None and nproc > 1:
+        if resume is None and variant is not None:  # fail fast, before starting the processes
+            cfg = resolve_config(variant, {**parse_sets(sets), **{k: v for k, v in opts.items() if v is not None}})
+            if cfg.batch_size % nproc:
+                raise GanvizError(f"--batch-size {cfg.batch_size}: must be a multiple of the {nproc} processes")
         sys.exit(relaunch_with_torchrun(click.get_current_context(), nproc))
 
     overrides: dict[str, Any] = parse_sets(sets)
@@ -131,10 +135,29 @@ def relaunch_with_torchrun(ctx: click.Context, nproc: int) -> int:
                 args += [param.opts[0], str(v)]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
            "-m", "pipeline.cli", "train", *args]  # fmt: skip
+    # the ranks report failures as one 'error: ...' line each; torchrun's own traceback goes to a log file
+    seen: set[str] = set()
+    log: list[str] = []
     try:
-        return subprocess.call(cmd)
+        with subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, bufsize=1) as proc:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if line.startswith(("error:", "warning:")):
+                    if line not in seen:
+                        seen.add(line)
+                        click.echo(line.rstrip("\n"), err=True)
+                else:
+                    log.append(line)
+            rc = proc.wait()
     except KeyboardInterrupt:
         return 130
+    if rc != 0 and not any(line.startswith("error:") for line in seen):
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", prefix="ganviz-torchrun-", suffix=".log", delete=False) as f:
+            f.writelines(log)
+        click.echo(f"error: training with --nproc {nproc} failed (exit code {rc}); torchrun's log: {f.name}", err=True)
+    return rc
 
 
 # --- plots and GIFs (pipeline/plots.py, pipeline/gifs.py) ---------------------------------------
