@@ -119,6 +119,53 @@ def ganviz_loop(cfg: Config, out: Path, args: argparse.Namespace, snap_every: in
     return args.steps * cfg.batch_size / (rows[total]["time"] - rows[args.warmup]["time"])
 
 
+def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: int = 5) -> tuple[float, float, float]:
+    """Median (train step, snapshot capture, snapshot write) in seconds, timed directly on ganviz's own code.
+
+    A second, less noise-prone view of the snapshot overhead: on a busy machine the interleaved runs above
+    differ by more than a snapshot costs.
+    """
+    import contextlib
+    import io
+
+    from gan_train.snapshots import LayerNorms, capture
+    from gan_train.train import to_model_input, train_step
+
+    torch.manual_seed(0)
+    g, d = build_models(cfg)
+    g.to(device, memory_format=torch.channels_last)
+    d.to(device, memory_format=torch.channels_last)
+    opt_g = torch.optim.Adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    norms_g, norms_d = LayerNorms(g), LayerNorms(d)
+    images = torch.randint(0, 256, (cfg.batch_size, 64, 64, 3), dtype=torch.uint8, device=device)
+    real = to_model_input(images, True)
+    fixed = {"noise": torch.randn(cfg.n_fixed, cfg.noise_dim, device=device), "real": real[: cfg.n_fixed]}
+    gen = torch.Generator(device=device)
+    autocast = (lambda: torch.autocast("cuda", torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    rows = []
+    for _ in range(repeats):
+        sync()
+        t = time.perf_counter()
+        for _ in range(steps):
+            z = torch.randn(cfg.batch_size, cfg.noise_dim, device=device)
+            _, gn_g, gn_d = train_step(g, d, opt_g, opt_d, cfg, real, z, True, norms_g, norms_d, gen, autocast)
+        sync()
+        t_step = (time.perf_counter() - t) / steps
+        t = time.perf_counter()
+        snap = capture(g, d, cfg, fixed, None, gn_g, gn_d, 1, 0)
+        t_capture = time.perf_counter() - t
+        t = time.perf_counter()
+        np.savez_compressed(io.BytesIO(), **snap)
+        rows.append((t_step, t_capture, time.perf_counter() - t))
+    return tuple(statistics.median(col) for col in zip(*rows, strict=True))  # type: ignore[return-value]
+
+
 def machine(device: torch.device) -> str:
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
@@ -192,6 +239,12 @@ def main() -> None:
         m = med[name]
         print(f"| {name} | {m:,.0f} | {min(vals):,.0f} - {max(vals):,.0f} | {m / ref:.2f}x | "
               f"{(plain / m - 1) * 100:+.1f} % time |")  # fmt: skip
+    t_step, t_capture, t_write = snapshot_cost(cfg, device)
+    every = args.snap_every
+    print(f"\nSnapshot cost timed directly (median of 5): train step {t_step * 1e3:.1f} ms; capture on the "
+          f"training thread {t_capture * 1e3:.1f} ms (= {t_capture / (every * t_step) * 100:.2f} % of {every} "
+          f"steps); compress+write {t_write * 1e3:.1f} ms on the writer thread "
+          f"(= {t_write / (every * t_step) * 100:.2f} % if it had to share the core)")  # fmt: skip
     print(f"\nOne-time decode of the folder into ganviz's uint8 cache (+ start-up, 1 step): {first_pass:.1f} s")
 
 
