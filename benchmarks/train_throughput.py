@@ -200,25 +200,26 @@ def main() -> None:
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="ganviz-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    os.chdir(work)  # ganviz caches decoded datasets under ./outputs/cache
-    folder = work / "jpegs"
+    folder = work / f"jpegs-{args.images}"
     if not folder.exists():
         make_jpeg_folder(folder, args.images)
+    runs = Path(tempfile.mkdtemp(dir=work, prefix="runs-"))  # fresh each time: runs and ganviz's cache
+    os.chdir(runs)  # ganviz caches decoded datasets under ./outputs/cache
     cfg = bench_config(args, folder)
 
     never = 10**9
     t = time.perf_counter()
-    train(apply_overrides(cfg, {"steps": 1, "snapshot_every": never}), out=work / "runs" / "first", progress=False)
+    train(apply_overrides(cfg, {"steps": 1, "snapshot_every": never}), out=runs / "first", progress=False)
     first_pass = time.perf_counter() - t  # decodes the folder into the cache once (plus start-up)
 
     configs = {
         "reference (ImageFolder+DataLoader, fp32, .item() per step)": lambda i: reference_loop(cfg, folder, args,
                                                                                               device),
-        "ganviz, no snapshots": lambda i: ganviz_loop(cfg, work / "runs" / f"plain-{i}", args, never, never),
+        "ganviz, no snapshots": lambda i: ganviz_loop(cfg, runs / f"plain-{i}", args, never, never),
         f"ganviz, snapshots every {args.snap_every}": lambda i: ganviz_loop(
-            cfg, work / "runs" / f"snap-{i}", args, args.snap_every, never),
+            cfg, runs / f"snap-{i}", args, args.snap_every, never),
         f"ganviz, snapshots + checkpoints every {args.snap_every}": lambda i: ganviz_loop(
-            cfg, work / "runs" / f"ckpt-{i}", args, args.snap_every, args.snap_every),
+            cfg, runs / f"ckpt-{i}", args, args.snap_every, args.snap_every),
     }  # fmt: skip
     results: dict[str, list[float]] = {k: [] for k in configs}
     for i in range(args.rounds):
