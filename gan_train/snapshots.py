@@ -233,6 +233,16 @@ class RunWriter:
         self.submit(job)
 
 
+class NullWriter:
+    """Stands in for RunWriter on ranks other than 0 of a distributed run: they train but write nothing."""
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if name in ("check", "flush", "close", "write_info", "write_fixed", "append_metrics", "write_snapshot",
+                    "write_checkpoint"):  # fmt: skip
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
+
+
 def truncate_metrics(path: Path, last_step: int) -> None:
     """Keep only rows with step <= last_step (resume after a crash): no duplicated or missing steps.
 
@@ -259,4 +269,4 @@ def cpu_copy(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["RunWriter", "capture", "LayerNorms", "truncate_metrics", "WriteError"]
+__all__ = ["RunWriter", "NullWriter", "capture", "LayerNorms", "truncate_metrics", "WriteError"]

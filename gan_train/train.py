@@ -25,10 +25,12 @@ import torch
 import gan_train
 from gan_train.config import Config, ConfigError, apply_overrides
 from gan_train.datasets import load_dataset
+from gan_train.distributed import Ranks, setup, teardown
 from gan_train.losses import d_loss, g_loss, gradient_penalty
 from gan_train.models import build_models
 from gan_train.snapshots import (
     LayerNorms,
+    NullWriter,
     RunWriter,
     capture,
     cpu_copy,
@@ -140,10 +142,13 @@ def schedule(cfg: Config, n: int) -> tuple[int, int, int, int]:
 
 
 class Batches:
-    """Deterministic batches: epoch e uses a permutation seeded by (seed, e), so resume needs only the step."""
+    """Deterministic batches: epoch e uses a permutation seeded by (seed, e), so resume needs only the step.
 
-    def __init__(self, data: torch.Tensor, batch: int, seed: int, image: bool):
-        self.data, self.batch, self.seed, self.image = data, batch, seed, image
+    Under torchrun every rank draws the same global batch and keeps its own slice of it.
+    """
+
+    def __init__(self, data: torch.Tensor, batch: int, seed: int, image: bool, ranks: Ranks = Ranks()):  # noqa: B008
+        self.data, self.batch, self.seed, self.image, self.ranks = data, batch, seed, image, ranks
         self.per_epoch = max(1, len(data) // batch)
         self._epoch, self._perm = -1, None
 
@@ -154,7 +159,7 @@ class Batches:
             self._perm = torch.randperm(len(self.data), generator=g).to(self.data.device)
             self._epoch = epoch
         idx = self._perm[i * self.batch : (i + 1) * self.batch]
-        return to_model_input(self.data[idx], self.image)
+        return to_model_input(self.data[self.ranks.shard(idx)], self.image)
 
 
 def to_model_input(x: torch.Tensor, image: bool) -> torch.Tensor:
@@ -164,11 +169,29 @@ def to_model_input(x: torch.Tensor, image: bool) -> torch.Tensor:
     return (x.permute(0, 3, 1, 2).float() / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
 
 
+def dataset_on_device(arr: np.ndarray, device: torch.device, chunk: int = 16384) -> torch.Tensor:
+    """The whole dataset as one tensor on the training device (uint8 images stay uint8: 4x less memory).
+
+    A read-only memory-mapped cache is copied into RAM on CPU; on CUDA it streams to the GPU in chunks, so
+    the host never holds a second full copy (CelebA 64x64 is ~2.5 GB).
+    """
+    if device.type == "cpu":
+        return torch.from_numpy(np.ascontiguousarray(arr) if arr.flags.writeable else np.array(arr))
+    out = torch.empty(arr.shape, dtype=torch.from_numpy(np.asarray(arr[:1])).dtype, device=device)
+    for i in range(0, len(arr), chunk):
+        out[i : i + chunk] = torch.from_numpy(np.array(arr[i : i + chunk])).to(device)
+    return out
+
+
 def train_step(
     g, d, opt_g, opt_d, cfg: Config, real: torch.Tensor, z: torch.Tensor, update_d: bool,
     norms_g: LayerNorms, norms_d: LayerNorms, gen: torch.Generator, autocast: Callable,
+    sync: Callable[[torch.nn.Module], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
-    """One batch. Returns (metric vector in STEP_METRICS order, G layer norms, D layer norms), on device."""
+    """One batch. Returns (metric vector in STEP_METRICS order, G layer norms, D layer norms), on device.
+
+    ``sync`` averages a model's gradients over ranks between backward and step (distributed runs).
+    """
     # (1) freeze G, train D: push D(x) up and D(G(z)) down
     with autocast():
         fake = g(z)
@@ -180,6 +203,8 @@ def train_step(
     if update_d:
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
+        if sync is not None:
+            sync(d)
         gn_d = norms_d()
         opt_d.step()
     else:
@@ -191,6 +216,8 @@ def train_step(
     loss_g = g_loss(cfg.loss, out_after)
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
+    if sync is not None:
+        sync(g)
     gn_g = norms_g()
     opt_g.step()
     d.requires_grad_(True)
@@ -228,7 +255,11 @@ def train(
     if resume is not None:
         run_dir = Path(resume)
         info, cfg = open_for_resume(run_dir, resume_overrides or {})
-    device = pick_device(cfg.device)
+    ranks, device_name = setup(cfg.device)
+    device = pick_device(device_name)
+    if cfg.batch_size % ranks.world:
+        raise ConfigError(f"--batch-size {cfg.batch_size}: must be a multiple of the {ranks.world} processes")
+    progress = progress and ranks.writes
     torch.manual_seed(cfg.seed)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
@@ -252,6 +283,7 @@ def train(
     opt_g = torch.optim.Adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2), **fused)
     opt_d = torch.optim.Adam(d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2), **fused)
     norms_g, norms_d = LayerNorms(g), LayerNorms(d)
+    ranks.broadcast_params(g, d)
     g_run, d_run = (torch.compile(g), torch.compile(d)) if cfg.compile else (g, d)
     use_bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
     autocast = (lambda: torch.autocast(device.type, torch.bfloat16)) if use_bf16 else contextlib.nullcontext
@@ -273,13 +305,13 @@ def train(
         fixed.update(field_points=torch.from_numpy(pts).to(device), grid_noise=grid_z.to(device),
                      field_shape=torch.tensor(shape))  # fmt: skip
 
-    data_t = torch.from_numpy(np.ascontiguousarray(data.array)).to(device)
-    batches = Batches(data_t, cfg.batch_size, cfg.seed, image)
+    data_t = dataset_on_device(data.array, device)
+    batches = Batches(data_t, cfg.batch_size, cfg.seed, image, ranks)
     noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
 
     resumed_norms: tuple[torch.Tensor, torch.Tensor] | None = None
     if resume is None:
-        run_dir = new_run_dir(cfg, out, name)
+        run_dir = ranks.broadcast_object(new_run_dir(cfg, out, name) if ranks.writes else None)
         info = {
             "format_version": FORMAT_VERSION, "variant": cfg.variant, "kind": cfg.kind,
             "config": cfg.to_dict(), "seed": cfg.seed, "device": str(device),
@@ -291,13 +323,16 @@ def train(
             "layers_g": norms_g.names, "layers_d": norms_d.names, "last_step": 0,
             "metric_columns": list(METRIC_COLUMNS),
         }  # fmt: skip
+        if ranks.active:
+            info["world_size"] = ranks.world
         try:
-            run_dir.mkdir(parents=True, exist_ok=True)
+            if ranks.writes:
+                run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             from gan_train.io import describe_os_error
 
             raise GanvizError(describe_os_error(run_dir, e)) from None
-        writer = RunWriter(run_dir)
+        writer = RunWriter(run_dir) if ranks.writes else NullWriter()
         writer.write_info(info)
         writer.write_fixed(fixed_np)
         start, t_offset = 0, 0.0
@@ -323,16 +358,18 @@ def train(
                            "it cannot be resumed") from None  # fmt: skip
         if start > total:
             raise GanvizError(f"--resume {run_dir}: checkpoint is at step {start}, beyond --steps {total}")
-        remove_partial_writes(run_dir)
-        truncate_metrics(run_dir, start)
-        for p in (run_dir / SNAPSHOT_DIR).glob("step_*.npz"):
-            step_of = snapshot_step(p.name)
-            if step_of is not None and step_of > start:
-                p.unlink()
+        ranks.barrier()  # every rank has read the checkpoint before rank 0 rewrites anything
+        if ranks.writes:
+            remove_partial_writes(run_dir)
+            truncate_metrics(run_dir, start)
+            for p in (run_dir / SNAPSHOT_DIR).glob("step_*.npz"):
+                step_of = snapshot_step(p.name)
+                if step_of is not None and step_of > start:
+                    p.unlink()
         info.update(status="running", total_steps=total, config=cfg.to_dict(), device=str(device),
                     snapshot_every=snap_every, checkpoint_every=ckpt_every)  # fmt: skip
         info.setdefault("resumed", []).append({"at_step": start, "time": dt.datetime.now().astimezone().isoformat()})
-        writer = RunWriter(run_dir)
+        writer = RunWriter(run_dir) if ranks.writes else NullWriter()
         writer.write_info(info)
 
     nan_layers = (torch.full((len(norms_g.names),), float("nan")), torch.full((len(norms_d.names),), float("nan")))
@@ -343,6 +380,8 @@ def train(
     ui = _Progress(total, start, enabled=progress)
 
     def snapshot(step: int) -> None:
+        if not ranks.writes:
+            return
         epoch = (step - 1) // per_epoch if step else 0
         writer.write_snapshot(step, capture(g, d, cfg, fixed, extent, *last_norms, step, epoch))
 
@@ -361,6 +400,8 @@ def train(
         weights = [t for t in (*g.state_dict().values(), *d.state_dict().values()) if t.is_floating_point()]
         if not bool(torch.stack(torch._foreach_norm(weights, math.inf)).isfinite().all()):
             raise diverged(step, "weights became NaN/inf")
+        if not ranks.writes:
+            return
         writer.write_checkpoint(cpu_copy({
             "step": step, "time": elapsed, "g": g.state_dict(), "d": d.state_dict(),
             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(), "rng": _rng_state(device, noise_gen),
@@ -374,7 +415,7 @@ def train(
         nonlocal t_block, pending
         if not pending:
             return
-        block = torch.stack(pending).cpu().numpy().astype(np.float64)
+        block = ranks.average(torch.stack(pending)).cpu().numpy().astype(np.float64)
         now = time.perf_counter()
         dt_step = (now - t_block) / len(pending)
         first = step - len(pending) + 1
@@ -404,10 +445,10 @@ def train(
         with ui, stop:
             while step < total and stop.signal is None:
                 step += 1
-                z = torch.randn(cfg.batch_size, cfg.noise_dim, generator=noise_gen, device=device)
+                z = ranks.shard(torch.randn(cfg.batch_size, cfg.noise_dim, generator=noise_gen, device=device))
                 vec, gn_g, gn_d = train_step(
                     g_run, d_run, opt_g, opt_d, cfg, batches(step), z, (step - 1) % cfg.d_every == 0,
-                    norms_g, norms_d, noise_gen, autocast,
+                    norms_g, norms_d, noise_gen, autocast, ranks.average_grads if ranks.active else None,
                 )  # fmt: skip
                 pending.append(vec)
                 if (step - 1) % cfg.d_every == 0:
@@ -435,6 +476,7 @@ def train(
     info.update(status=status, finished=dt.datetime.now().astimezone().isoformat())
     writer.write_info(info)
     writer.close()
+    teardown(ranks)
     if status == "interrupted":
         raise TrainingInterrupted(
             f"{stop.signal} at step {step}: checkpoint saved; continue with: ganviz train --resume {run_dir}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -78,12 +79,20 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--resume", type=click.Path(path_type=Path), help="Continue a run from its last checkpoint.")
 @click.option("--compile", "compile_", is_flag=True, default=None, help="torch.compile G and D.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--nproc", type=click.IntRange(min=1), help="Data-parallel over N processes (relaunches via torchrun).")
 @friendly
 def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: Path | None, name: str | None,
-          quiet: bool, compile_: bool | None, **opts: Any) -> None:  # fmt: skip
+          quiet: bool, compile_: bool | None, nproc: int | None, **opts: Any) -> None:  # fmt: skip
     """Train VARIANT (see `ganviz variants`) and record a run folder."""
     from gan_train.train import resolve_config
     from gan_train.train import train as run_training
+
+    if nproc is not None and nproc > 1:
+        if resume is None and variant is not None:  # fail fast, before starting the processes
+            cfg = resolve_config(variant, {**parse_sets(sets), **{k: v for k, v in opts.items() if v is not None}})
+            if cfg.batch_size % nproc:
+                raise GanvizError(f"--batch-size {cfg.batch_size}: must be a multiple of the {nproc} processes")
+        sys.exit(relaunch_with_torchrun(click.get_current_context(), nproc))
 
     overrides: dict[str, Any] = parse_sets(sets)
     overrides.update({k: v for k, v in opts.items() if v is not None})
@@ -100,7 +109,57 @@ def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: 
             raise GanvizError("missing VARIANT; 'ganviz variants' lists them (or use --resume RUN)")
         cfg = resolve_config(variant, overrides)
         path = run_training(cfg, out=out, name=name, progress=not quiet)
-    click.echo(f"run written to {path}")
+    if int(os.environ.get("RANK", "0")) == 0:
+        click.echo(f"run written to {path}")
+
+
+def relaunch_with_torchrun(ctx: click.Context, nproc: int) -> int:
+    """Run this same `train` command in ``nproc`` processes under torch.distributed.run; returns its exit code.
+
+    The arguments are rebuilt from the parsed options (minus --nproc), so what each rank sees is exactly
+    what the user typed.
+    """
+    import subprocess
+
+    if "WORLD_SIZE" in os.environ:
+        raise GanvizError("--nproc inside a torchrun launch: drop --nproc (torchrun already started the processes)")
+    args: list[str] = []
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.name == "nproc" or value is None or value is False or value == ():
+            continue
+        if isinstance(param, click.Argument):
+            args.append(str(value))
+        elif param.is_flag:
+            args.append(param.opts[0])
+        else:
+            for v in value if param.multiple else (value,):
+                args += [param.opts[0], str(v)]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+           "-m", "pipeline.cli", "train", *args]  # fmt: skip
+    # the ranks report failures as one 'error: ...' line each; torchrun's own traceback goes to a log file
+    seen: set[str] = set()
+    log: list[str] = []
+    try:
+        with subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, bufsize=1) as proc:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                if line.startswith(("error:", "warning:")):
+                    if line not in seen:
+                        seen.add(line)
+                        click.echo(line.rstrip("\n"), err=True)
+                else:
+                    log.append(line)
+            rc = proc.wait()
+    except KeyboardInterrupt:
+        return 130
+    if rc != 0 and not any(line.startswith("error:") for line in seen):
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", prefix="ganviz-torchrun-", suffix=".log", delete=False) as f:
+            f.writelines(log)
+        click.echo(f"error: training with --nproc {nproc} failed (exit code {rc}); torchrun's log: {f.name}", err=True)
+    return rc
 
 
 # --- plots and GIFs (pipeline/plots.py, pipeline/gifs.py) ---------------------------------------
