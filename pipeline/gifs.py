@@ -78,15 +78,24 @@ def _human(n: int) -> str:
 
 # -- encoding ------------------------------------------------------------------------------------
 def quantize(frame: np.ndarray, colours: int) -> Image.Image:
-    """RGB array -> palette image with Pillow's fast octree quantizer (no dithering: smaller, steadier GIFs)."""
-    return Image.fromarray(np.ascontiguousarray(frame[..., :3])).quantize(colours, method=Image.Quantize.FASTOCTREE)
+    """RGB array -> GIF-ready image: grey frames (digits) exactly as 8-bit grey, colour frames through
+    Pillow's fast octree quantizer (no dithering: smaller, steadier GIFs)."""
+    f = frame[..., :3]
+    if np.array_equal(f[..., 0], f[..., 1]) and np.array_equal(f[..., 1], f[..., 2]):
+        g = f[..., 0]
+        if colours < 256:  # fewer grey levels, centred in their bins
+            k = 256 // colours
+            g = (g // k * k + k // 2).astype(np.uint8)
+        return Image.fromarray(np.ascontiguousarray(g), "L")
+    return Image.fromarray(np.ascontiguousarray(f)).quantize(colours, method=Image.Quantize.FASTOCTREE)
 
 
 def encode_gif_bytes(frames: list[np.ndarray], fps: float, colours: int = 256) -> bytes:
     """Encode frames as an infinitely looping GIF in memory."""
     ims = [quantize(f, colours) for f in frames]
     buf = io.BytesIO()
-    duration = max(20, round(1000 / fps))  # browsers treat < 20 ms as 100 ms
+    # GIF delays are centiseconds; browsers treat < 20 ms as 100 ms
+    duration = max(20, round(100 / fps) * 10)
     ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=duration, loop=0, optimize=False)
     return buf.getvalue()
 
