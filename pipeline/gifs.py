@@ -90,14 +90,18 @@ def quantize(frame: np.ndarray, colours: int) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(f)).quantize(colours, method=Image.Quantize.FASTOCTREE)
 
 
-def encode_gif_bytes(frames: list[np.ndarray], fps: float, colours: int = 256) -> bytes:
-    """Encode frames as an infinitely looping GIF in memory."""
-    ims = [quantize(f, colours) for f in frames]
+def save_gif_bytes(ims: list[Image.Image], fps: float) -> bytes:
+    """Already-quantized frames -> an infinitely looping GIF in memory."""
     buf = io.BytesIO()
     # GIF delays are centiseconds; browsers treat < 20 ms as 100 ms
     duration = max(20, round(100 / fps) * 10)
     ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=duration, loop=0, optimize=False)
     return buf.getvalue()
+
+
+def encode_gif_bytes(frames: list[np.ndarray], fps: float, colours: int = 256) -> bytes:
+    """Encode RGB frames as an infinitely looping GIF in memory."""
+    return save_gif_bytes([quantize(f, colours) for f in frames], fps)
 
 
 def _even(frame: np.ndarray) -> np.ndarray:
@@ -131,43 +135,50 @@ def write_mp4(frames: list[np.ndarray], path: Path, fps: float) -> Path:
 
 def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
                max_size: str | int | None = DEFAULT_MAX_SIZE) -> GifResult:  # fmt: skip
-    """Write a looping GIF; if it exceeds ``max_size``, reduce the palette, then frames, then scale until it fits.
+    """Write a looping GIF; if it exceeds ``max_size``, give up palette, frames or scale until it fits.
 
-    Every reduction is recorded in ``GifResult.actions`` so the user is told what was given up.
+    Close to the limit (< 1.3x) the palette is halved (down to 64 colours); further off, frames are
+    dropped (keeping the last), size being about proportional to the frame count; once 12 frames are
+    left, frames are scaled down. Every reduction is recorded in ``GifResult.actions`` for the user.
+    Quantized frames are reused across attempts, so a retry costs one LZW pass, not a re-quantization.
     """
     if not frames:
         raise GifError(f"{path}: no frames to write")
     limit = parse_size(max_size)
     colours, step, scale = 256, 1, 1.0
     actions: list[str] = []
+    cache_key, quantized = None, []
     while True:
-        use = frames[::step]
-        if step > 1 and len(use) and use[-1] is not frames[-1]:
-            use = [*use, frames[-1]]  # always end on the final state
-        if scale != 1.0:
-            use = [upscale_frame(f, scale) for f in use]
-        data = encode_gif_bytes(use, fps / step, colours)
+        if cache_key != (colours, scale):
+            quantized = [quantize(upscale_frame(f, scale) if scale != 1.0 else f, colours) for f in frames]
+            cache_key = (colours, scale)
+        idx = list(range(0, len(frames), step))
+        if idx[-1] != len(frames) - 1:
+            idx.append(len(frames) - 1)  # always end on the final state
+        data = save_gif_bytes([quantized[i] for i in idx], fps / step)
         if limit is None or len(data) <= limit:
             break
-        if colours > 64:
+        ratio = len(data) / limit
+        over = f"{_human(len(data))} > {_human(limit)}"
+        if ratio < 1.3 and colours > 64:
             colours //= 2
-            actions.append(f"{_human(len(data))} > {_human(limit)}: palette reduced to {colours} colours")
-        elif len(frames[::step]) > 12:
-            step *= 2
-            actions.append(f"{_human(len(data))} > {_human(limit)}: kept every {step}th frame "
-                           f"({len(frames)} -> {len(frames[::step])})")  # fmt: skip
-        elif min(use[0].shape[:2]) > 48:
-            scale *= 0.75
-            actions.append(f"{_human(len(data))} > {_human(limit)}: scaled frames to {scale:.0%}")
+            actions.append(f"{over}: palette reduced to {colours} colours")
+        elif (new_step := min(step * max(2, int(np.ceil(ratio * 1.05))), max(1, (len(frames) - 1) // 11))) > step:
+            step = new_step
+            actions.append(f"{over}: kept every {step}th frame ({len(frames)} -> {len(range(0, len(frames), step))}"
+                           f"+last), at {fps / step:.3g} fps to keep the duration")  # fmt: skip
+        elif min(quantized[0].size) > 48:
+            scale *= max(0.5, 0.95 / np.sqrt(ratio))
+            actions.append(f"{over}: scaled frames to {scale:.0%}")
         else:
-            raise GifError(f"{path}: cannot fit under --max-size {max_size} even at {len(use)} small frames; "
+            raise GifError(f"{path}: cannot fit under --max-size {max_size} even at {len(idx)} small frames; "
                            "raise --max-size")  # fmt: skip
     try:
         path.write_bytes(data)
     except OSError as e:
         raise GifError(f"{path}: cannot write ({e.strerror})") from None
-    h, w = use[0].shape[:2]
-    return GifResult(path, len(use), w, h, colours, len(data), actions)
+    w, h = quantized[0].size
+    return GifResult(path, len(idx), w, h, colours, len(data), actions)
 
 
 # -- frames --------------------------------------------------------------------------------------
@@ -183,20 +194,20 @@ def progress_frames(run: Run, scale: float | None = None) -> list[np.ndarray]:
     if run.kind == "image":
         k = None
         for s in steps:
-            grid = to_rgb(tile(run.snapshot(s, keys=("fake",)).fake))
+            grid = to_rgb(tile(run.read_snapshot(s, ("fake",)).fake))
             k = k or (scale if scale else auto_scale(grid.shape[1]))
             frames.append(caption(upscale_frame(grid, k), f"step {s}"))
     elif run.kind == "toy2d":
         ext, real = run.fixed["field_extent"], run.real
         size = round(384 * (scale or 1))
         for s in steps:
-            snap = run.snapshot(s, keys=("fake", "field"))
+            snap = run.read_snapshot(s, ("fake", "field"))
             frames.append(caption(toy2d_frame(snap.get("field"), real, snap.fake, ext, size), f"step {s}"))
     else:
         ext, real = run.fixed["field_extent"], run.real
         size = (round(480 * (scale or 1)), round(270 * (scale or 1)))
         for s in steps:
-            snap = run.snapshot(s, keys=("fake", "field"))
+            snap = run.read_snapshot(s, ("fake", "field"))
             frames.append(caption(toy1d_frame(real, snap.fake, snap.get("field"), ext, size), f"step {s}"))
     return frames
 

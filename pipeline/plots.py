@@ -56,15 +56,17 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_LINE_POINTS) ->
     if n <= max_points:
         return x, y
     nb = max_points // 2
-    edges = np.linspace(0, n, nb + 1).astype(int)
-    keep = []
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        seg = y[a:b]
-        if not np.isfinite(seg).any():
-            continue
-        i, j = a + int(np.nanargmin(seg)), a + int(np.nanargmax(seg))
-        keep += sorted({i, j})
-    idx = np.asarray(keep, int)
+    size = -(-n // nb)  # bucket length; the last bucket is padded with NaN
+    nb = -(-n // size)
+    pad = np.full(nb * size, np.nan)
+    pad[:n] = y
+    buckets = pad.reshape(nb, size)
+    has = np.isfinite(buckets).any(axis=1)
+    lo = np.where(np.isfinite(buckets), buckets, np.inf).argmin(axis=1)
+    hi = np.where(np.isfinite(buckets), buckets, -np.inf).argmax(axis=1)
+    base = np.arange(nb) * size
+    idx = np.stack([base + np.minimum(lo, hi), base + np.maximum(lo, hi)], axis=1)[has].ravel()
+    idx = idx[np.r_[True, np.diff(idx) > 0]]  # a bucket whose min and max are the same point
     return x[idx], y[idx]
 
 
@@ -89,16 +91,29 @@ def accuracy_series(m: dict[str, np.ndarray], span: float | None = None) -> dict
             "ema_real": ema(m["acc_real"], span), "ema_fake": ema(m["acc_fake"], span)}  # fmt: skip
 
 
+def grad_norm_matrices(run: Run) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
+    """For 'g' and 'd': (snapshot steps, layer names, norms of shape (layers, steps)), one pass over snapshots."""
+    steps = run.steps
+    keys = ("grad_norm_g", "grad_norm_d")
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    for s in steps:
+        snap = run.read_snapshot(s, keys)
+        for k in keys:
+            cols[k].append(snap[k])
+    out = {}
+    for net in ("g", "d"):
+        c = cols[f"grad_norm_{net}"]
+        names = [str(n) for n in run.info.get(f"layers_{net}", [])]
+        mat = np.stack(c, axis=1).astype(np.float64) if c else np.zeros((len(names), 0))
+        if len(names) != mat.shape[0]:
+            names = [f"layer {i}" for i in range(mat.shape[0])]
+        out[net] = (np.asarray(steps), names, mat)
+    return out
+
+
 def grad_norm_matrix(run: Run, net: str) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(snapshot steps, layer names, norms of shape (layers, steps)) for ``net`` 'g' or 'd'."""
-    key = f"grad_norm_{net}"
-    steps = run.steps
-    cols = [run.snapshot(s, keys=(key,))[key] for s in steps]
-    names = [str(n) for n in run.info.get(f"layers_{net}", [])]
-    mat = np.stack(cols, axis=1).astype(np.float64) if cols else np.zeros((len(names), 0))
-    if len(names) != mat.shape[0]:
-        names = [f"layer {i}" for i in range(mat.shape[0])]
-    return np.asarray(steps), names, mat
+    return grad_norm_matrices(run)[net]
 
 
 def parse_steps(spec: str | Sequence[int | str] | None) -> list[int | str] | None:
@@ -240,8 +255,9 @@ def fig_grad_norms(run: Run, style: str) -> Any:
     plt = _pyplot()
     w, h = _figsize(style, 6.8, 3.0)
     fig, axes = plt.subplots(1, 2, figsize=(w, h))
+    mats = grad_norm_matrices(run)
     for ax, net, title in zip(axes, ("g", "d"), ("G", "D"), strict=True):
-        steps, names, mat = grad_norm_matrix(run, net)
+        steps, names, mat = mats[net]
         pos = mat[np.isfinite(mat) & (mat > 0)]
         norm = LogNorm(vmin=pos.min(), vmax=pos.max()) if len(pos) else None
         masked = np.ma.masked_invalid(np.where(mat > 0, mat, np.nan))
@@ -262,7 +278,7 @@ def fig_samples(run: Run, style: str, steps: list[int]) -> Any:
     w = _figsize(style)[0] * 2
     fig, axes = plt.subplots(1, n, figsize=(w, w / n + (0.6 if style == "slides" else 0.3)), squeeze=False)
     for ax, s in zip(axes[0], steps, strict=True):
-        fake = run.snapshot(s, keys=("fake",)).fake[:36]
+        fake = run.read_snapshot(s, ("fake",)).fake[:36]
         ax.imshow(to_rgb(tile(fake)), interpolation="nearest", gid=f"samples:{s}")
         ax.set_title(f"step {s}")
         ax.axis("off")
@@ -274,7 +290,7 @@ def fig_real_vs_fake(run: Run, style: str, step: int) -> Any:
     w = _figsize(style)[0]
     fig, axes = plt.subplots(1, 2, figsize=(w, w / 2 + 0.3))
     real = run.real[:36]
-    fake = run.snapshot(step, keys=("fake",)).fake[:36]
+    fake = run.read_snapshot(step, ("fake",)).fake[:36]
     for ax, img, title in zip(axes, (real, fake), ("real", f"generated, step {step}"), strict=True):
         ax.imshow(to_rgb(tile(img)), interpolation="nearest")
         ax.set_title(title)
@@ -291,7 +307,7 @@ def fig_toy2d(run: Run, style: str, steps: list[int]) -> Any:
     real = run.real
     im = None
     for ax, s in zip(axes[0], steps, strict=True):
-        snap = run.snapshot(s, keys=("fake", "field"))
+        snap = run.read_snapshot(s, ("fake", "field"))
         if snap.get("field") is not None:
             im = ax.imshow(snap["field"], origin="lower", extent=tuple(ext), cmap=FIELD_CMAP, vmin=0, vmax=1,
                            aspect="auto", gid=f"field:{s}")  # fmt: skip
@@ -316,7 +332,7 @@ def fig_toy1d(run: Run, style: str, steps: list[int]) -> Any:
     real = run.real[:, 0]
     pts = run.fixed.get("field_points")
     for ax, s in zip(axes[0], steps, strict=True):
-        snap = run.snapshot(s, keys=("fake", "field"))
+        snap = run.read_snapshot(s, ("fake", "field"))
         fake = snap.fake[:, 0]
         bins = np.linspace(ext[0], ext[1], 40)
         ax.stairs(hist_density(real, bins), bins, fill=True, color=ROLE["real"], alpha=0.25, label="real")

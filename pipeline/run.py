@@ -7,6 +7,7 @@ snapshots load with ``np.load(allow_pickle=False)``.
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 import warnings
@@ -150,12 +151,17 @@ class Run:
         rows = _read_metrics_fast(f)
         if rows is None:
             rows = read_metrics_rows(f)
+        # numpy turns None (a value that does not exist at that step) into NaN for float arrays
+        try:
+            get = operator.itemgetter(*METRIC_COLUMNS)
+            table = np.array([get(r) for r in rows], dtype=np.float64).reshape(len(rows), len(METRIC_COLUMNS))
+        except KeyError:  # rows from an older writer may lack a column: NaN there
+            table = np.array([[r.get(c) for c in METRIC_COLUMNS] for r in rows], dtype=np.float64)
+            table = table.reshape(len(rows), len(METRIC_COLUMNS))
         out: dict[str, np.ndarray] = {}
-        for col in METRIC_COLUMNS:
+        for j, col in enumerate(METRIC_COLUMNS):
             dtype = np.int64 if col in ("step", "epoch") else np.float64
-            # numpy turns None (a missing value) into NaN for float arrays
-            vals = [r.get(col) for r in rows]
-            out[col] = np.asarray(vals, dtype=np.float64).astype(dtype) if vals else np.zeros(0, dtype)
+            out[col] = np.ascontiguousarray(table[:, j]).astype(dtype)
         return out
 
     # -- snapshots ---------------------------------------------------------------------------
@@ -201,6 +207,11 @@ class Run:
         """The snapshot at (or just before) ``step``; ``keys`` loads only those arrays."""
         s = self.resolve_step(step)
         return Snapshot(s, load_npz(self.path / SNAPSHOT_DIR / snapshot_name(s), keys))
+
+    def read_snapshot(self, step: int, keys: tuple[str, ...] | list[str] | None = None) -> Snapshot:
+        """The snapshot at exactly ``step`` (one of ``steps``), without listing the folder again:
+        loops over hundreds of snapshots stay linear."""
+        return Snapshot(step, load_npz(self.path / SNAPSHOT_DIR / snapshot_name(step), keys))
 
     def snapshots(self) -> list[Snapshot]:
         return [self.snapshot(s) for s in self.steps]
