@@ -1,10 +1,11 @@
 """How fast are `ganviz plots` and `ganviz gif` on a big run? Prints a table with the goals next to the numbers.
 
 The run is synthesised by writing the run format directly (docs/run-format.md): 100,000 metric rows,
-200 snapshots of 64 RGB 64x64 samples that go from faint noise to smooth colour blobs, and a small
-DCGAN checkpoint (ngf=16) for the latent walk. Nothing is trained, so the timings are the pipeline's alone.
+200 snapshots of 64 samples that go from faint noise to their targets, and a small DCGAN checkpoint
+(ngf=16) for the latent walk. ``--content digits`` (default; what `make demo` shows) uses 64 real MNIST
+digits as targets, ``--content colour`` 64x64 RGB blobs. Nothing is trained: the timings are the pipeline's.
 
-    python benchmarks/pipeline_speed.py [--rows 100000] [--snapshots 200] [--keep DIR] [--no-imageio]
+    python benchmarks/pipeline_speed.py [--rows 100000] [--snapshots 200] [--content digits|colour] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -30,7 +31,27 @@ from pipeline.run import METRIC_COLUMNS, Run  # noqa: E402
 N_FIXED, SIZE, NOISE_DIM = 64, 64, 100
 
 
-def synth_run(path: Path, rows: int, snapshots: int, seed: int = 0) -> Path:
+def targets(content: str, rng: np.random.Generator) -> np.ndarray:
+    """What the synthetic G converges to: 64 real MNIST digits (as in `make demo`) or colour blobs, in [0, 1]."""
+    if content == "digits":
+        from gan_train.config import get_variant
+        from gan_train.datasets import load_dataset
+
+        data = load_dataset(get_variant("dcgan-digits"), cache_dir=None).array
+        return data[rng.choice(len(data), N_FIXED, replace=False)].astype(np.float64) / 255
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
+    target = np.empty((N_FIXED, SIZE, SIZE, 3))
+    for i in range(N_FIXED):
+        img = np.ones((SIZE, SIZE, 3)) * rng.uniform(0.2, 0.8, 3)
+        for _ in range(3):
+            cx, cy, r = rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.08, 0.25)
+            w = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))[..., None]
+            img = img * (1 - w) + w * rng.uniform(0, 1, 3)
+        target[i] = img
+    return target
+
+
+def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", seed: int = 0) -> Path:
     """Write a run folder of the given size, with plausible curves and images."""
     import torch
 
@@ -39,7 +60,7 @@ def synth_run(path: Path, rows: int, snapshots: int, seed: int = 0) -> Path:
 
     rng = np.random.default_rng(seed)
     (path / "snapshots").mkdir(parents=True)
-    cfg = get_variant("dcgan-celeba")
+    cfg = get_variant("dcgan-digits" if content == "digits" else "dcgan-celeba")
     cfg_d = {**cfg.to_dict(), "ngf": 16, "ndf": 16, "steps": rows, "n_fixed": N_FIXED, "device": "cpu"}
     from gan_train.config import Config
 
@@ -49,7 +70,7 @@ def synth_run(path: Path, rows: int, snapshots: int, seed: int = 0) -> Path:
     every = max(1, rows // (snapshots - 1))
     steps = sorted({*range(0, rows, every), rows})[:snapshots - 1] + [rows]
     info = {
-        "format_version": 1, "variant": "dcgan-celeba", "kind": "image", "config": cfg_d, "seed": seed,
+        "format_version": 1, "variant": cfg.variant, "kind": "image", "config": cfg_d, "seed": seed,
         "device": "cpu", "status": "finished", "total_steps": rows, "steps_per_epoch": 1000,
         "snapshot_every": every, "checkpoint_every": every, "layers_g": layers_g, "layers_d": layers_d,
         "last_step": rows, "metric_columns": list(METRIC_COLUMNS),
@@ -75,16 +96,8 @@ def synth_run(path: Path, rows: int, snapshots: int, seed: int = 0) -> Path:
         for i in range(rows):
             f.write(json.dumps({c: cols[c][i].item() for c in METRIC_COLUMNS}, separators=(",", ":")) + "\n")
 
-    # targets: each sample a few smooth colour blobs on a background, approached from faint noise
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
-    target = np.empty((N_FIXED, SIZE, SIZE, 3))
-    for i in range(N_FIXED):
-        img = np.ones((SIZE, SIZE, 3)) * rng.uniform(0.2, 0.8, 3)
-        for _ in range(3):
-            cx, cy, r = rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.08, 0.25)
-            w = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))[..., None]
-            img = img * (1 - w) + w * rng.uniform(0, 1, 3)
-        target[i] = img
+    # snapshots go from faint noise around grey to the targets
+    target = targets(content, rng)
     noise = rng.standard_normal((N_FIXED, NOISE_DIM)).astype(np.float32)
     np.savez(path / "fixed.npz", noise=noise, real=(target * 255).astype(np.uint8))
     for k, s in enumerate(steps):
@@ -101,6 +114,14 @@ def synth_run(path: Path, rows: int, snapshots: int, seed: int = 0) -> Path:
     return path
 
 
+def fit512(frame: np.ndarray) -> np.ndarray:
+    """Crop or pad (white) a frame to exactly 512 x 512, keeping the step caption at the top."""
+    out = np.full((512, 512, 3), 255, np.uint8)
+    h, w = min(512, frame.shape[0]), min(512, frame.shape[1])
+    out[:h, :w] = frame[:h, :w]
+    return out
+
+
 def timed(fn, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN201
     t = time.perf_counter()
     out = fn(*a, **kw)
@@ -111,6 +132,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--snapshots", type=int, default=200)
+    ap.add_argument("--content", choices=["digits", "colour"], default="digits",
+                    help="digits: 64 real 28x28 MNIST digits (the demo); colour: 64 RGB 64x64 blob images")
     ap.add_argument("--keep", type=Path, help="write the synthetic run here and keep it")
     ap.add_argument("--no-imageio", action="store_true", help="skip the slow imageio comparison")
     ap.add_argument("--no-cli", action="store_true", help="skip timing the CLI in a subprocess")
@@ -121,8 +144,9 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="ganviz-bench-"))
     run_dir = args.keep or tmp / "run"
-    _, t_synth = timed(synth_run, run_dir, args.rows, args.snapshots)
-    print(f"synthetic run: {args.rows} metric rows, {args.snapshots} snapshots in {run_dir} ({t_synth:.1f} s)")
+    _, t_synth = timed(synth_run, run_dir, args.rows, args.snapshots, args.content)
+    print(f"synthetic run: {args.rows} metric rows, {args.snapshots} snapshots of 64 {args.content} samples "
+          f"in {run_dir} ({t_synth:.1f} s)")
     table: list[tuple[str, str, str]] = []
 
     run = Run.load(run_dir)
@@ -138,7 +162,7 @@ def main() -> None:
     table.append((f"make_gifs: {', '.join(f'{r.path.name} {r.frames} fr {r.width}x{r.height}' for r in res)}",
                   f"{t:.2f} s", ""))  # fmt: skip
 
-    frames = [f[-512:, :512] for f in progress_frames(run)[:: max(1, args.snapshots // 100)][:100]]
+    frames = [fit512(f) for f in progress_frames(run)[:: max(1, args.snapshots // 100)][:100]]
     r, t = timed(encode_gif, frames, tmp / "g100.gif", 10, "5MB")
     note = f"; {'; '.join(r.actions)}" if r.actions else ""
     table.append((f"GIF {len(frames)} frames {frames[0].shape[1]}x{frames[0].shape[0]}, FASTOCTREE + Pillow",
