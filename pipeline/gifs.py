@@ -289,7 +289,8 @@ def interpolation_frames(run: Run, scale: float | None = None) -> tuple[list[np.
                 if np.isfinite(x):
                     x0 = int(np.clip(x, 0, size2[0] - 2))
                     img[:, x0 : x0 + 2] = rgb(colours[w % len(colours)])
-        frames.append(caption(img, f"latent walk, G at step {ck_step}"))
+        where = f" z = {float(z[i, walkers // 2, 0]):+.1f}" if cfg.noise_dim == 1 else ""
+        frames.append(caption(img, f"latent walk{where}, G at step {ck_step}"))
     return frames, ck_step
 
 

@@ -262,8 +262,9 @@ def fig_grad_norms(run: Run, style: str) -> Any:
         norm = LogNorm(vmin=pos.min(), vmax=pos.max()) if len(pos) else None
         masked = np.ma.masked_invalid(np.where(mat > 0, mat, np.nan))
         x = np.append(steps, steps[-1] + (steps[-1] - steps[-2] if len(steps) > 1 else 1)) if len(steps) else steps
+        # rasterized: thousands of cells as vector quads make slow, heavy PDFs/SVGs; axes and text stay vector
         im = ax.pcolormesh(x, np.arange(len(names) + 1), masked, cmap=FIELD_CMAP, norm=norm, shading="flat",
-                           gid=f"gradnorm:{net}")  # fmt: skip
+                           rasterized=True, gid=f"gradnorm:{net}")  # fmt: skip
         ax.set_yticks(np.arange(len(names)) + 0.5, names)
         ax.invert_yaxis()
         ax.grid(False)
@@ -409,7 +410,9 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
         for name, fig in figures(run, style=style, steps=steps, log=log):
             try:
                 # lay out once, then freeze it: constrained layout would otherwise re-run for every format
-                fig.canvas.draw()
+                engine = fig.get_layout_engine()
+                if engine is not None:
+                    engine.execute(fig)  # computes positions only, no full render
                 fig.set_layout_engine("none")
                 for fmt in fmts:
                     path = out_dir / f"{name}.{fmt}"
