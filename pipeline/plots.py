@@ -6,8 +6,11 @@ tests can check that what is plotted is exactly what the run recorded.
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -356,23 +359,33 @@ def fig_toy1d(run: Run, style: str, steps: list[int]) -> Any:
     return fig
 
 
-def figures(run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None,
-            log: bool = False) -> Iterator[tuple[str, Any]]:  # fmt: skip
-    """Yield (name, matplotlib Figure) for every figure that applies to this run's kind."""
+def figure_builders(run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None,
+                    log: bool = False) -> dict[str, Callable[[], Any]]:  # fmt: skip
+    """name -> a function drawing that figure, for every figure that applies to this run's kind."""
     chosen = pick_steps(run, steps)  # validates --steps before any drawing
     if len(run.metrics["step"]) == 0:
         raise RunError(f"{run.path}: metrics.jsonl is empty or missing; nothing to plot")
-    yield "losses", fig_losses(run, style, log)
-    yield "scores", fig_scores(run, style)
-    yield "accuracy", fig_accuracy(run, style)
-    yield "grad_norms", fig_grad_norms(run, style)
+    out: dict[str, Callable[[], Any]] = {
+        "losses": lambda: fig_losses(run, style, log),
+        "scores": lambda: fig_scores(run, style),
+        "accuracy": lambda: fig_accuracy(run, style),
+        "grad_norms": lambda: fig_grad_norms(run, style),
+    }
     if run.kind == "image":
-        yield "samples", fig_samples(run, style, chosen)
-        yield "real_vs_fake", fig_real_vs_fake(run, style, chosen[-1])
+        out["samples"] = lambda: fig_samples(run, style, chosen)
+        out["real_vs_fake"] = lambda: fig_real_vs_fake(run, style, chosen[-1])
     elif run.kind == "toy2d":
-        yield "toy2d_field", fig_toy2d(run, style, chosen)
+        out["toy2d_field"] = lambda: fig_toy2d(run, style, chosen)
     elif run.kind == "toy1d":
-        yield "toy1d_density", fig_toy1d(run, style, chosen)
+        out["toy1d_density"] = lambda: fig_toy1d(run, style, chosen)
+    return out
+
+
+def figures(run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None,
+            log: bool = False) -> Iterator[tuple[str, Any]]:  # fmt: skip
+    """Yield (name, matplotlib Figure) for every figure that applies to this run's kind."""
+    for name, build in figure_builders(run, style=style, steps=steps, log=log).items():
+        yield name, build()
 
 
 @contextmanager
@@ -394,8 +407,12 @@ def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
 
 def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence[str] = FORMATS,
                style: str = "paper", dpi: int = 200, steps: str | Sequence[int | str] | None = None,
-               log: bool = False, progress: bool = True) -> list[Path]:  # fmt: skip
-    """Write every figure for ``run`` into ``out_dir`` (default outputs/plots/<run>/) in each format."""
+               log: bool = False, progress: bool = True, jobs: int | None = None) -> list[Path]:  # fmt: skip
+    """Write every figure for ``run`` into ``out_dir`` (default outputs/plots/<run>/) in each format.
+
+    ``jobs`` worker processes draw figures in parallel (default: one per CPU, at most one per figure;
+    1 draws in this process). Metrics are parsed once, before the workers start.
+    """
     fmts = parse_formats(formats)
     if dpi <= 0 or dpi > 2400:
         raise PlotError(f"--dpi {dpi}: use a value between 1 and 2400 (200 for print)")
@@ -404,26 +421,53 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PlotError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
-    plt = _pyplot()
+    builders = figure_builders(run, style=style, steps=steps, log=log)
+    _pyplot()  # import once here, so forked workers inherit it
+    _JOB.update(builders=builders, style=style, fmts=fmts, dpi=dpi, out_dir=out_dir, run_name=run.name)
+    names = list(builders)
+    jobs = min(len(names), os.cpu_count() or 1) if jobs is None else max(1, jobs)
     written: list[Path] = []
-    with _style(style):
-        for name, fig in figures(run, style=style, steps=steps, log=log):
-            try:
-                # lay out once, then freeze it: constrained layout would otherwise re-run for every format
-                engine = fig.get_layout_engine()
-                if engine is not None:
-                    engine.execute(fig)  # computes positions only, no full render
-                fig.set_layout_engine("none")
-                for fmt in fmts:
-                    path = out_dir / f"{name}.{fmt}"
-                    meta = {"Creator": f"ganviz, run {run.name}"} if fmt != "svg" else None
-                    try:
-                        fig.savefig(path, dpi=dpi, metadata=meta)
-                    except OSError as e:
-                        raise PlotError(f"{path}: cannot write ({e.strerror})") from None
-                    written.append(path)
-            finally:
-                plt.close(fig)
-            if progress:
-                print(f"  {name}: {', '.join(fmts)}", file=sys.stderr)
+    try:
+        if jobs > 1 and "fork" in mp.get_all_start_methods():
+            # figures are independent: draw them in forked workers that inherit the loaded run and matplotlib
+            with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
+                for name, paths in zip(names, pool.map(_draw_and_save, names), strict=True):
+                    written += paths
+                    if progress:
+                        print(f"  {name}: {', '.join(fmts)}", file=sys.stderr)
+        else:
+            for name in names:
+                written += _draw_and_save(name)
+                if progress:
+                    print(f"  {name}: {', '.join(fmts)}", file=sys.stderr)
+    finally:
+        _JOB.clear()
+    return written
+
+
+_JOB: dict[str, Any] = {}  # what the workers of one make_plots call draw (inherited through fork)
+
+
+def _draw_and_save(name: str) -> list[Path]:
+    plt = _pyplot()
+    j = _JOB
+    written = []
+    with _style(j["style"]):
+        fig = j["builders"][name]()
+        try:
+            # lay out once, then freeze it: constrained layout would otherwise re-run for every format
+            engine = fig.get_layout_engine()
+            if engine is not None:
+                engine.execute(fig)  # computes positions only, no full render
+            fig.set_layout_engine("none")
+            for fmt in j["fmts"]:
+                path = j["out_dir"] / f"{name}.{fmt}"
+                meta = {"Creator": f"ganviz, run {j['run_name']}"} if fmt != "svg" else None
+                try:
+                    fig.savefig(path, dpi=j["dpi"], metadata=meta)
+                except OSError as e:
+                    raise PlotError(f"{path}: cannot write ({e.strerror})") from None
+                written.append(path)
+        finally:
+            plt.close(fig)
     return written
