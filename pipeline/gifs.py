@@ -35,6 +35,7 @@ DEFAULT_FPS = 10.0
 DEFAULT_MAX_SIZE = "5MB"
 WALK_KEYFRAMES = 4  # fixed noise vectors each walker visits before looping back
 WALK_FRAMES_PER_LEG = 12
+MIN_COLOURS = 32  # palette reductions stop here; below it colour frames band visibly
 
 
 class GifError(GanvizError):
@@ -137,10 +138,11 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
                max_size: str | int | None = DEFAULT_MAX_SIZE) -> GifResult:  # fmt: skip
     """Write a looping GIF; if it exceeds ``max_size``, give up palette, frames or scale until it fits.
 
-    Close to the limit (< 1.3x) the palette is halved (down to 64 colours); further off, frames are
-    dropped (keeping the last), size being about proportional to the frame count; once 12 frames are
-    left, frames are scaled down. Every reduction is recorded in ``GifResult.actions`` for the user.
-    Quantized frames are reused across attempts, so a retry costs one LZW pass, not a re-quantization.
+    First the palette is halved, down to 32 colours (on real digit runs 256 -> 32 levels shrinks a GIF
+    about 2x and is hard to see); then frames are dropped (keeping the last), size being about
+    proportional to the frame count; once 12 frames are left, frames are scaled down. Every reduction
+    is recorded in ``GifResult.actions`` for the user. Quantized frames are reused across attempts, so
+    dropping frames costs one LZW pass, not a re-quantization.
     """
     if not frames:
         raise GifError(f"{path}: no frames to write")
@@ -160,13 +162,14 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
             break
         ratio = len(data) / limit
         over = f"{_human(len(data))} > {_human(limit)}"
-        if ratio < 1.3 and colours > 64:
+        if colours > MIN_COLOURS:
             colours //= 2
             actions.append(f"{over}: palette reduced to {colours} colours")
         elif (new_step := min(step * max(2, int(np.ceil(ratio * 1.05))), max(1, (len(frames) - 1) // 11))) > step:
             step = new_step
-            actions.append(f"{over}: kept every {step}th frame ({len(frames)} -> {len(range(0, len(frames), step))}"
-                           f"+last), at {fps / step:.3g} fps to keep the duration")  # fmt: skip
+            kept = len(range(0, len(frames), step)) + ((len(frames) - 1) % step != 0)
+            actions.append(f"{over}: kept 1 frame in {step} ({len(frames)} -> {kept}, always the last), "
+                           f"at {fps / step:.3g} fps to keep the duration")  # fmt: skip
         elif min(quantized[0].size) > 48:
             scale *= max(0.5, 0.95 / np.sqrt(ratio))
             actions.append(f"{over}: scaled frames to {scale:.0%}")
