@@ -178,7 +178,8 @@ def style_params(style: str) -> dict[str, Any]:
         "font.size": 14 if big else 8, "axes.titlesize": 15 if big else 9, "axes.labelsize": 14 if big else 8,
         "xtick.labelsize": 12 if big else 7, "ytick.labelsize": 12 if big else 7, "legend.fontsize": 12 if big else 7,
         "lines.linewidth": 2.2 if big else 1.2, "axes.spines.top": False, "axes.spines.right": False,
-        "axes.grid": True, "grid.alpha": 0.25, "grid.linewidth": 0.5, "legend.frameon": False,
+        "axes.grid": True, "grid.alpha": 0.25, "grid.linewidth": 0.5,
+        "legend.frameon": True, "legend.framealpha": 0.85, "legend.edgecolor": "none",
         "axes.prop_cycle": cycler(color=[OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple",
                                                                  "sky", "yellow", "black")]),
         "pdf.fonttype": 42,  # TrueType fonts embedded in the PDF, text stays selectable
