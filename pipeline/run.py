@@ -274,7 +274,7 @@ def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
 
 
 def _read_metrics_fast(f: Path) -> list[dict[str, Any]] | None:
-    """Parse an intact metrics.jsonl as one JSON array (about 3x faster on 100k rows).
+    """Parse an intact metrics.jsonl as one JSON array (measured ~1.3x less CPU than line by line, 100k rows).
 
     Returns None whenever anything looks unusual (blank or truncated lines, a row that is not a metrics
     row), so that ``read_metrics_rows`` handles and reports it exactly as before.
