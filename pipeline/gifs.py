@@ -138,11 +138,11 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
                max_size: str | int | None = DEFAULT_MAX_SIZE) -> GifResult:  # fmt: skip
     """Write a looping GIF; if it exceeds ``max_size``, give up palette, frames or scale until it fits.
 
-    First the palette is halved, down to 32 colours (on real digit runs 256 -> 32 levels shrinks a GIF
-    about 2x and is hard to see); then frames are dropped (keeping the last), size being about
-    proportional to the frame count; once 12 frames are left, frames are scaled down. Every reduction
-    is recorded in ``GifResult.actions`` for the user. Quantized frames are reused across attempts, so
-    dropping frames costs one LZW pass, not a re-quantization.
+    First the palette shrinks: halved, or straight to 32 colours when more than 2x over (on a real digit
+    run 256 -> 32 grey levels halved the GIF and is hard to see); then frames are dropped (keeping the
+    last), size being about proportional to the frame count; once 12 frames are left, frames are
+    scaled down. Every reduction is recorded in ``GifResult.actions`` for the user. Quantized frames
+    are reused across attempts, so dropping frames costs one LZW pass, not a re-quantization.
     """
     if not frames:
         raise GifError(f"{path}: no frames to write")
@@ -163,7 +163,7 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
         ratio = len(data) / limit
         over = f"{_human(len(data))} > {_human(limit)}"
         if colours > MIN_COLOURS:
-            colours //= 2
+            colours = MIN_COLOURS if ratio > 2 else colours // 2  # far off: one re-quantization, not three
             actions.append(f"{over}: palette reduced to {colours} colours")
         elif (new_step := min(step * max(2, int(np.ceil(ratio * 1.05))), max(1, (len(frames) - 1) // 11))) > step:
             step = new_step
