@@ -163,6 +163,53 @@ def relaunch_with_torchrun(ctx: click.Context, nproc: int) -> int:
 
 
 # --- plots and GIFs (pipeline/plots.py, pipeline/gifs.py) ---------------------------------------
+def _open_run(run: Path | None) -> Any:
+    """RUN argument -> Run (default: the latest under outputs/runs)."""
+    from pipeline.run import Run
+
+    return Run.load(run) if run is not None else Run.latest()
+
+
+@main.command()
+@click.argument("run", required=False, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: outputs/plots/<run>/).")
+@click.option("--format", "formats", default="png,pdf,svg", show_default=True, help="Comma-separated: png,pdf,svg.")
+@click.option("--style", type=click.Choice(["paper", "slides"]), default="paper", show_default=True,
+              help="paper: small print fonts; slides: big fonts and lines.")  # fmt: skip
+@click.option("--dpi", type=int, default=200, show_default=True, help="Resolution of the PNGs.")
+@click.option("--steps", help="Snapshot steps for sample figures, e.g. 0,1000,end (default: 5 evenly spaced).")
+@click.option("--log", is_flag=True, help="Log axis for the losses (symlog when a loss goes negative).")
+@click.option("--quiet", is_flag=True, help="Only print where the plots went.")
+@friendly
+def plots(run: Path | None, out: Path | None, formats: str, style: str, dpi: int, steps: str | None, log: bool,
+          quiet: bool) -> None:  # fmt: skip
+    """Publication plots of RUN (default: the latest run): PNG plus vector PDF/SVG."""
+    from pipeline.plots import make_plots
+
+    r = _open_run(run)
+    paths = make_plots(r, out, formats=formats, style=style, dpi=dpi, steps=steps, log=log, progress=not quiet)
+    click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
+
+
+@main.command()
+@click.argument("run", required=False, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: outputs/gifs/<run>/).")
+@click.option("--fps", type=float, default=10.0, show_default=True, help="Frames per second.")
+@click.option("--scale", type=float, help="Zoom frames (default: small digits x2, larger images x1, toys 384 px).")
+@click.option("--max-size", default="5MB", show_default=True,
+              help="Shrink palette, frames, then scale until each GIF fits; 0 for no limit.")  # fmt: skip
+@click.option("--mp4", is_flag=True, help="Also write H.264 MP4s of the same frames.")
+@click.option("--quiet", is_flag=True, help="Only print where the GIFs went.")
+@friendly
+def gif(run: Path | None, out: Path | None, fps: float, scale: float | None, max_size: str, mp4: bool,
+        quiet: bool) -> None:  # fmt: skip
+    """Looping GIFs of RUN (default: the latest run): progress, latent walk (and MP4s with --mp4)."""
+    from pipeline.gifs import make_gifs
+
+    r = _open_run(run)
+    paths = make_gifs(r, out, fps=fps, scale=scale, max_size=max_size, mp4=mp4, progress=not quiet)
+    click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
+
 
 
 

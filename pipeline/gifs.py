@@ -1,0 +1,345 @@
+"""Looping GIFs (and optional H.264 MP4s) of a run: training progress, a latent walk, the 2-D toy's D field.
+
+Encoding quantizes each frame with Pillow's FASTOCTREE and writes the GIF with Pillow directly: on this
+project's 2-core machine that is ~13x faster than imageio's default path (benchmarks/pipeline_speed.py).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from pipeline.errors import GanvizError
+from pipeline.frames import (
+    OKABE_ITO,
+    ROLE,
+    caption,
+    draw_points,
+    rgb,
+    tile,
+    to_pixels,
+    to_rgb,
+    toy1d_frame,
+    toy2d_frame,
+)  # fmt: skip
+from pipeline.frames import upscale as upscale_frame
+from pipeline.run import Run, RunError
+
+DEFAULT_FPS = 10.0
+DEFAULT_MAX_SIZE = "5MB"
+WALK_KEYFRAMES = 4  # fixed noise vectors each walker visits before looping back
+WALK_FRAMES_PER_LEG = 12
+MIN_COLOURS = 32  # palette reductions stop here; below it colour frames band visibly
+
+
+class GifError(GanvizError):
+    """A GIF option that does not fit (fps, scale, max size) or an encoder failure."""
+
+
+@dataclass
+class GifResult:
+    """What was written, and what had to be given up to fit the size limit."""
+
+    path: Path
+    frames: int
+    width: int
+    height: int
+    colours: int
+    size: int
+    actions: list[str] = field(default_factory=list)
+
+
+# -- options -------------------------------------------------------------------------------------
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
+
+
+def parse_size(value: str | int | float | None) -> int | None:
+    """'5MB', '500k', '1.5M' or a number of bytes -> bytes (decimal units); None or 0 means no limit."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value) or None
+    m = _SIZE_RE.match(value)
+    if not m:
+        raise GifError(f"--max-size {value}: expected a size such as 5MB, 800kB or 2000000")
+    unit = (m.group(2) or "").lower().rstrip("b").rstrip("i")
+    mult = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}[unit]
+    return int(float(m.group(1)) * mult) or None
+
+
+def _human(n: int) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
+
+
+# -- encoding ------------------------------------------------------------------------------------
+def quantize(frame: np.ndarray, colours: int) -> Image.Image:
+    """RGB array -> GIF-ready image: grey frames (digits) exactly as 8-bit grey, colour frames through
+    Pillow's fast octree quantizer (no dithering: smaller, steadier GIFs)."""
+    f = frame[..., :3]
+    if np.array_equal(f[..., 0], f[..., 1]) and np.array_equal(f[..., 1], f[..., 2]):
+        g = f[..., 0]
+        if colours < 256:  # fewer grey levels, centred in their bins
+            k = 256 // colours
+            g = (g // k * k + k // 2).astype(np.uint8)
+        return Image.fromarray(np.ascontiguousarray(g), "L")
+    return Image.fromarray(np.ascontiguousarray(f)).quantize(colours, method=Image.Quantize.FASTOCTREE)
+
+
+def save_gif_bytes(ims: list[Image.Image], fps: float) -> bytes:
+    """Already-quantized frames -> an infinitely looping GIF in memory."""
+    buf = io.BytesIO()
+    # GIF delays are centiseconds; browsers treat < 20 ms as 100 ms
+    duration = max(20, round(100 / fps) * 10)
+    ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=duration, loop=0, optimize=False)
+    return buf.getvalue()
+
+
+def encode_gif_bytes(frames: list[np.ndarray], fps: float, colours: int = 256) -> bytes:
+    """Encode RGB frames as an infinitely looping GIF in memory."""
+    return save_gif_bytes([quantize(f, colours) for f in frames], fps)
+
+
+def _even(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    if h % 2 or w % 2:
+        frame = np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    return frame
+
+
+def write_mp4(frames: list[np.ndarray], path: Path, fps: float) -> Path:
+    """H.264 (libx264, yuv420p) MP4 of the same frames; odd sizes are padded to even (the codec needs it)."""
+    from fractions import Fraction
+
+    import av
+
+    first = _even(frames[0])
+    try:
+        with av.open(str(path), "w") as container:
+            stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
+            stream.width, stream.height = first.shape[1], first.shape[0]
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": "20", "preset": "veryfast"}
+            for f in frames:
+                vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(_even(f)[..., :3]), format="rgb24")
+                container.mux(stream.encode(vf))
+            container.mux(stream.encode(None))
+    except (OSError, av.FFmpegError) as e:
+        raise GifError(f"{path}: cannot write the MP4 ({e})") from None
+    return path
+
+
+def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
+               max_size: str | int | None = DEFAULT_MAX_SIZE) -> GifResult:  # fmt: skip
+    """Write a looping GIF; if it exceeds ``max_size``, give up palette, frames or scale until it fits.
+
+    First the palette shrinks: halved, or straight to 32 colours when more than 2x over (on a real digit
+    run 256 -> 32 grey levels halved the GIF and is hard to see); then frames are dropped (keeping the
+    last), size being about proportional to the frame count; once 12 frames are left, frames are
+    scaled down. Every reduction is recorded in ``GifResult.actions`` for the user. Quantized frames
+    are reused across attempts, so dropping frames costs one LZW pass, not a re-quantization.
+    """
+    if not frames:
+        raise GifError(f"{path}: no frames to write")
+    limit = parse_size(max_size)
+    colours, step, scale = 256, 1, 1.0
+    actions: list[str] = []
+    cache_key, quantized = None, []
+    while True:
+        if cache_key != (colours, scale):
+            quantized = [quantize(upscale_frame(f, scale) if scale != 1.0 else f, colours) for f in frames]
+            cache_key = (colours, scale)
+        idx = list(range(0, len(frames), step))
+        if idx[-1] != len(frames) - 1:
+            idx.append(len(frames) - 1)  # always end on the final state
+        data = save_gif_bytes([quantized[i] for i in idx], fps / step)
+        if limit is None or len(data) <= limit:
+            break
+        ratio = len(data) / limit
+        over = f"{_human(len(data))} > {_human(limit)}"
+        if colours > MIN_COLOURS:
+            colours = MIN_COLOURS if ratio > 2 else colours // 2  # far off: one re-quantization, not three
+            actions.append(f"{over}: palette reduced to {colours} colours")
+        elif (new_step := min(step * max(2, int(np.ceil(ratio * 1.05))), max(1, (len(frames) - 1) // 11))) > step:
+            step = new_step
+            kept = len(range(0, len(frames), step)) + ((len(frames) - 1) % step != 0)
+            actions.append(f"{over}: kept 1 frame in {step} ({len(frames)} -> {kept}, always the last), "
+                           f"at {fps / step:.3g} fps to keep the duration")  # fmt: skip
+        elif min(quantized[0].size) > 48:
+            scale *= max(0.5, 0.95 / np.sqrt(ratio))
+            actions.append(f"{over}: scaled frames to {scale:.0%}")
+        else:
+            raise GifError(f"{path}: cannot fit under --max-size {max_size} even at {len(idx)} small frames; "
+                           "raise --max-size")  # fmt: skip
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        raise GifError(f"{path}: cannot write ({e.strerror})") from None
+    w, h = quantized[0].size
+    return GifResult(path, len(idx), w, h, colours, len(data), actions)
+
+
+# -- frames --------------------------------------------------------------------------------------
+def auto_scale(width: int, target: int = 480) -> int:
+    """Integer zoom that brings a sample grid to about ``target`` pixels wide (28-px digits: x2)."""
+    return max(1, round(target / max(1, width)))
+
+
+def progress_frames(run: Run, scale: float | None = None) -> list[np.ndarray]:
+    """One frame per snapshot: the fixed-noise grid (images) or the toy's samples and D, captioned with the step."""
+    frames = []
+    steps = run.steps
+    if run.kind == "image":
+        k = None
+        for s in steps:
+            grid = to_rgb(tile(run.read_snapshot(s, ("fake",)).fake))
+            k = k or (scale if scale else auto_scale(grid.shape[1]))
+            frames.append(caption(upscale_frame(grid, k), f"step {s}"))
+    elif run.kind == "toy2d":
+        ext, real = run.fixed["field_extent"], run.real
+        size = round(384 * (scale or 1))
+        for s in steps:
+            snap = run.read_snapshot(s, ("fake", "field"))
+            frames.append(caption(toy2d_frame(snap.get("field"), real, snap.fake, ext, size), f"step {s}"))
+    else:
+        ext, real = run.fixed["field_extent"], run.real
+        size = (round(480 * (scale or 1)), round(270 * (scale or 1)))
+        for s in steps:
+            snap = run.read_snapshot(s, ("fake", "field"))
+            frames.append(caption(toy1d_frame(real, snap.fake, snap.get("field"), ext, size), f"step {s}"))
+    return frames
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation between rows of ``a`` and ``b`` (keeps Gaussian noise at a typical norm);
+    falls back to linear where the vectors are (anti)parallel or the noise has fewer than 3 dimensions."""
+    t = np.asarray(t, np.float64)[:, None, None]
+    a64, b64 = a.astype(np.float64)[None], b.astype(np.float64)[None]
+    lin = (1 - t) * a64 + t * b64
+    if a.shape[-1] < 3:
+        return lin.astype(np.float32)
+    na, nb = np.linalg.norm(a64, axis=-1, keepdims=True), np.linalg.norm(b64, axis=-1, keepdims=True)
+    cos = np.clip((a64 * b64).sum(-1, keepdims=True) / np.maximum(na * nb, 1e-12), -1, 1)
+    omega = np.arccos(cos)
+    so = np.sin(omega)
+    ok = so > 1e-6
+    sl = (np.sin((1 - t) * omega) * a64 + np.sin(t * omega) * b64) / np.where(ok, so, 1)
+    return np.where(ok, sl, lin).astype(np.float32)
+
+
+def walk_latents(noise: np.ndarray, walkers: int, keyframes: int = WALK_KEYFRAMES,
+                 per_leg: int = WALK_FRAMES_PER_LEG) -> np.ndarray:  # fmt: skip
+    """Latent codes of a closed walk: (frames, walkers, noise_dim), visiting fixed noise vectors in turn.
+
+    Walker i visits noise[i], noise[i + s], noise[i + 2s], ... (s = N // keyframes) and returns to
+    noise[i], so the GIF loops without a jump.
+    """
+    n = len(noise)
+    stride = max(1, n // keyframes)
+    keys = [noise[(np.arange(walkers) + k * stride) % n] for k in range(keyframes)]
+    t = np.arange(per_leg) / per_leg
+    legs = [slerp(keys[k], keys[(k + 1) % keyframes], t) for k in range(keyframes)]
+    return np.concatenate(legs, axis=0)
+
+
+def interpolation_frames(run: Run, scale: float | None = None) -> tuple[list[np.ndarray], int]:
+    """Frames of a latent walk through the final checkpoint's G, and the checkpoint's step."""
+    from gan_train.checkpoints import generate, load_generator
+
+    g, cfg, ck_step = load_generator(run.path)
+    noise = run.fixed["noise"]
+    if run.kind == "image":
+        walkers = min(16, len(noise))
+        z = walk_latents(noise, walkers)
+        imgs = generate(g, cfg, z.reshape(-1, z.shape[-1])).reshape(z.shape[0], walkers, *run.real.shape[1:])
+        k = None
+        frames = []
+        for f in imgs:
+            grid = to_rgb(tile(f))
+            k = k or (scale if scale else auto_scale(grid.shape[1], 320))
+            frames.append(caption(upscale_frame(grid, k), f"latent walk, G at step {ck_step}"))
+        return frames, ck_step
+    walkers = min(8, len(noise))
+    if cfg.noise_dim == 1:  # a 1-D latent: sweep it from -3 to 3 and back
+        sweep = np.concatenate([np.linspace(-3, 3, 24), np.linspace(3, -3, 24)[1:-1]])
+        z = (sweep[:, None, None] + np.linspace(-0.5, 0.5, walkers)[None, :, None]).astype(np.float32)
+    else:
+        z = walk_latents(noise, walkers)
+    pts = generate(g, cfg, z.reshape(-1, z.shape[-1])).reshape(z.shape[0], walkers, -1)
+    cloud = generate(g, cfg, noise)
+    ext, real = run.fixed["field_extent"], run.real
+    frames = []
+    colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "green", "purple", "sky", "yellow", "orange", "black")]
+    for i, p in enumerate(pts):
+        if run.kind == "toy2d":
+            size = round(384 * (scale or 1))
+            img = toy2d_frame(None, real, cloud, ext, size)
+            trail = pts[max(0, i - 6) : i + 1]
+            for w in range(walkers):
+                px = to_pixels(trail[:, w], ext, size)
+                draw_points(img, px[:-1], colours[w % len(colours)], 1.5)
+                draw_points(img, px[-1:], colours[w % len(colours)], 5, outline=ROLE["real"])
+        else:
+            size2 = (round(480 * (scale or 1)), round(270 * (scale or 1)))
+            img = toy1d_frame(real, cloud, None, ext, size2)
+            xs = (p[:, 0] - ext[0]) / (ext[1] - ext[0]) * (size2[0] - 1)
+            for w, x in enumerate(xs):
+                if np.isfinite(x):
+                    x0 = int(np.clip(x, 0, size2[0] - 2))
+                    img[:, x0 : x0 + 2] = rgb(colours[w % len(colours)])
+        where = f" z = {float(z[i, walkers // 2, 0]):+.1f}" if cfg.noise_dim == 1 else ""
+        frames.append(caption(img, f"latent walk{where}, G at step {ck_step}"))
+    return frames, ck_step
+
+
+# -- the command ---------------------------------------------------------------------------------
+def make_gifs(run: Run, out_dir: Path | None = None, *, fps: float = DEFAULT_FPS, scale: float | None = None,
+              max_size: str | int | None = DEFAULT_MAX_SIZE, mp4: bool = False, progress: bool = True,
+              results: list[GifResult] | None = None) -> list[Path]:  # fmt: skip
+    """Write progress.gif and interpolation.gif (and .mp4 twins with ``mp4``) into out_dir.
+
+    Default out_dir: outputs/gifs/<run>/. ``scale`` zooms frames (default: digits x2, larger images x1,
+    toys 384 px); ``results`` (a list) collects a GifResult per GIF, including size reductions.
+    """
+    if not (0 < fps <= 100):
+        raise GifError(f"--fps {fps}: use a value between 0 and 100 (e.g. 10)")
+    if scale is not None and not (0 < scale <= 16):
+        raise GifError(f"--scale {scale}: use a value between 0 and 16 (e.g. 2)")
+    parse_size(max_size)  # reject a bad --max-size before any work
+    if not run.steps:
+        raise RunError(f"{run.path}: run has no snapshots; train longer or lower --snapshot-every")
+    out_dir = Path(out_dir) if out_dir is not None else Path("outputs") / "gifs" / run.name
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GifError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
+
+    written: list[Path] = []
+
+    def emit(name: str, frames: list[np.ndarray]) -> None:
+        res = encode_gif(frames, out_dir / f"{name}.gif", fps, max_size)
+        written.append(res.path)
+        if results is not None:
+            results.append(res)
+        if progress:
+            print(f"  {res.path.name}: {res.frames} frames {res.width}x{res.height}, {_human(res.size)}",
+                  file=sys.stderr)  # fmt: skip
+            for a in res.actions:
+                print(f"    to fit --max-size: {a}", file=sys.stderr)
+        if mp4:
+            written.append(write_mp4(frames, out_dir / f"{name}.mp4", fps))
+            if progress:
+                print(f"  {name}.mp4: {len(frames)} frames", file=sys.stderr)
+
+    emit("progress", progress_frames(run, scale))
+    if (run.path / "checkpoint.pt").is_file():
+        frames, _ = interpolation_frames(run, scale)
+        emit("interpolation", frames)
+    elif progress:
+        print("  interpolation.gif skipped: the run has no checkpoint.pt", file=sys.stderr)
+    return written

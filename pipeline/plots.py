@@ -1,0 +1,474 @@
+"""Publication plots of a run: PNG plus vector PDF/SVG with embedded fonts, in one colour-blind-safe style.
+
+Data preparation (``*_series``, ``grad_norm_matrix``, ``pick_steps`` ...) is kept apart from drawing so
+tests can check that what is plotted is exactly what the run recorded.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import GanvizError
+from pipeline.frames import FIELD_CMAP, OKABE_ITO, ROLE, hist_density, tile, to_rgb
+from pipeline.run import Run, RunError
+
+FORMATS = ("png", "pdf", "svg")
+STYLES = ("paper", "slides")
+MAX_LINE_POINTS = 4000  # beyond this a raw curve is drawn min/max-decimated (every spike kept)
+
+
+class PlotError(GanvizError):
+    """A plot option that does not fit (format, style, dpi, steps)."""
+
+
+# -- data preparation ----------------------------------------------------------------------------
+def ema(y: np.ndarray, span: float) -> np.ndarray:
+    """Exponential moving average that skips NaN (steps with no value keep the previous average)."""
+    y = np.asarray(y, np.float64)
+    out = np.full_like(y, np.nan)
+    alpha = 2.0 / (span + 1.0)
+    acc = np.nan
+    for i, v in enumerate(y.tolist()):
+        if v == v:  # not NaN
+            acc = v if acc != acc else acc + alpha * (v - acc)
+        out[i] = acc
+    return out
+
+
+def default_span(n: int) -> float:
+    """EMA span: ~2% of the run, at least 5 steps, so the smooth line reads the same for any length."""
+    return float(max(5, n // 50))
+
+
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_LINE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the min and max of each of ``max_points // 2`` buckets, in step order.
+
+    A 100k-step raw loss drawn point by point makes 10 MB SVGs; min/max buckets look identical at print
+    size and keep every spike.
+    """
+    n = len(y)
+    if n <= max_points:
+        return x, y
+    nb = max_points // 2
+    size = -(-n // nb)  # bucket length; the last bucket is padded with NaN
+    nb = -(-n // size)
+    pad = np.full(nb * size, np.nan)
+    pad[:n] = y
+    buckets = pad.reshape(nb, size)
+    has = np.isfinite(buckets).any(axis=1)
+    lo = np.where(np.isfinite(buckets), buckets, np.inf).argmin(axis=1)
+    hi = np.where(np.isfinite(buckets), buckets, -np.inf).argmax(axis=1)
+    base = np.arange(nb) * size
+    idx = np.stack([base + np.minimum(lo, hi), base + np.maximum(lo, hi)], axis=1)[has].ravel()
+    idx = idx[np.r_[True, np.diff(idx) > 0]]  # a bucket whose min and max are the same point
+    return x[idx], y[idx]
+
+
+def loss_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
+    """Step, raw G and D losses and their EMAs."""
+    span = span or default_span(len(m["step"]))
+    return {"step": m["step"], "loss_g": m["loss_g"], "loss_d": m["loss_d"],
+            "ema_g": ema(m["loss_g"], span), "ema_d": ema(m["loss_d"], span)}  # fmt: skip
+
+
+def score_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
+    """Mean D(x) and D(G(z)) per step (raw and EMA)."""
+    span = span or default_span(len(m["step"]))
+    return {"step": m["step"], "d_real": m["d_real"], "d_fake": m["d_fake"],
+            "ema_real": ema(m["d_real"], span), "ema_fake": ema(m["d_fake"], span)}  # fmt: skip
+
+
+def accuracy_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
+    """D's accuracy on real and on fake samples per step (raw and EMA)."""
+    span = span or default_span(len(m["step"]))
+    return {"step": m["step"], "acc_real": m["acc_real"], "acc_fake": m["acc_fake"],
+            "ema_real": ema(m["acc_real"], span), "ema_fake": ema(m["acc_fake"], span)}  # fmt: skip
+
+
+def grad_norm_matrices(run: Run) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
+    """For 'g' and 'd': (snapshot steps, layer names, norms of shape (layers, steps)), one pass over snapshots."""
+    steps = run.steps
+    keys = ("grad_norm_g", "grad_norm_d")
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    for s in steps:
+        snap = run.read_snapshot(s, keys)
+        for k in keys:
+            cols[k].append(snap[k])
+    out = {}
+    for net in ("g", "d"):
+        c = cols[f"grad_norm_{net}"]
+        names = [str(n) for n in run.info.get(f"layers_{net}", [])]
+        mat = np.stack(c, axis=1).astype(np.float64) if c else np.zeros((len(names), 0))
+        if len(names) != mat.shape[0]:
+            names = [f"layer {i}" for i in range(mat.shape[0])]
+        out[net] = (np.asarray(steps), names, mat)
+    return out
+
+
+def grad_norm_matrix(run: Run, net: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(snapshot steps, layer names, norms of shape (layers, steps)) for ``net`` 'g' or 'd'."""
+    return grad_norm_matrices(run)[net]
+
+
+def parse_steps(spec: str | Sequence[int | str] | None) -> list[int | str] | None:
+    """'0,1000,end' -> [0, 1000, 'end']."""
+    if spec is None:
+        return None
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    out: list[int | str] = []
+    for it in items:
+        s = str(it).strip()
+        if not s:
+            continue
+        out.append(int(s) if s.lstrip("-").isdigit() else s)
+    if not out:
+        raise PlotError(f"--steps {spec!r}: give steps like 0,1000,end")
+    return out
+
+
+def pick_steps(run: Run, steps: str | Sequence[int | str] | None, default_n: int = 5) -> list[int]:
+    """Snapshot steps to show: the requested ones (each snapped to the snapshot at or before it),
+    or ``default_n`` evenly spaced ones from start to end."""
+    have = run.steps
+    if not have:
+        raise RunError(f"{run.path}: run has no snapshots; train longer or lower --snapshot-every")
+    wanted = parse_steps(steps)
+    if wanted is None:
+        idx = np.unique(np.linspace(0, len(have) - 1, min(default_n, len(have))).round().astype(int))
+        return [have[i] for i in idx]
+    out = []
+    for w in wanted:
+        try:
+            s = run.resolve_step(w)
+        except RunError as e:
+            raise PlotError(f"--steps {w}: {e}") from None
+        if s not in out:
+            out.append(s)
+    return out
+
+
+def kde(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Gaussian kernel density of ``x`` on ``grid`` (Scott's bandwidth); NaN samples are ignored."""
+    x = x[np.isfinite(x)]
+    if len(x) < 2:
+        return np.zeros_like(grid)
+    bw = 1.06 * max(float(x.std()), 1e-6) * len(x) ** (-1 / 5)
+    z = (grid[:, None] - x[None, :]) / bw
+    return np.exp(-0.5 * z * z).sum(axis=1) / (len(x) * bw * np.sqrt(2 * np.pi))
+
+
+# -- style ---------------------------------------------------------------------------------------
+def style_params(style: str) -> dict[str, Any]:
+    """rcParams for ``paper`` (single-column figure) or ``slides`` (bigger fonts and lines)."""
+    if style not in STYLES:
+        raise PlotError(f"--style {style}: choose one of {', '.join(STYLES)}")
+    big = style == "slides"
+    from cycler import cycler
+
+    return {
+        "font.size": 14 if big else 8, "axes.titlesize": 15 if big else 9, "axes.labelsize": 14 if big else 8,
+        "xtick.labelsize": 12 if big else 7, "ytick.labelsize": 12 if big else 7, "legend.fontsize": 12 if big else 7,
+        "lines.linewidth": 2.2 if big else 1.2, "axes.spines.top": False, "axes.spines.right": False,
+        "axes.grid": True, "grid.alpha": 0.25, "grid.linewidth": 0.5,
+        "legend.frameon": True, "legend.framealpha": 0.85, "legend.edgecolor": "none",
+        "axes.prop_cycle": cycler(color=[OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple",
+                                                                 "sky", "yellow", "black")]),
+        "pdf.fonttype": 42,  # TrueType fonts embedded in the PDF, text stays selectable
+        "ps.fonttype": 42,
+        "svg.fonttype": "path",  # glyphs as paths: the SVG looks the same without the font installed
+        "figure.constrained_layout.use": True, "savefig.facecolor": "white",
+    }  # fmt: skip
+
+
+def _figsize(style: str, w: float = 3.4, h: float = 2.3) -> tuple[float, float]:
+    return (w * 2.0, h * 2.0) if style == "slides" else (w, h)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _curve(ax: Any, x: np.ndarray, raw: np.ndarray, smooth: np.ndarray, colour: str, label: str) -> None:
+    """A raw series as a light line with its EMA on top (only the EMA carries the legend label)."""
+    xd, yd = decimate(x, raw)
+    ax.plot(xd, yd, color=colour, alpha=0.25, linewidth=0.6, gid=f"raw:{label}")
+    xs, ys = decimate(x, smooth)
+    ax.plot(xs, ys, color=colour, label=label, gid=f"ema:{label}")
+
+
+# -- figures -------------------------------------------------------------------------------------
+def fig_losses(run: Run, style: str, log: bool = False) -> Any:
+    plt = _pyplot()
+    s = loss_series(run.metrics)
+    fig, ax = plt.subplots(figsize=_figsize(style))
+    _curve(ax, s["step"], s["loss_d"], s["ema_d"], ROLE["d"], "D")
+    _curve(ax, s["step"], s["loss_g"], s["ema_g"], ROLE["g"], "G")
+    if log:
+        vals = np.concatenate([s["loss_d"], s["loss_g"]])
+        vals = vals[np.isfinite(vals)]
+        if len(vals) and vals.min() > 0:
+            ax.set_yscale("log")
+        else:  # minimax, hinge and WGAN losses go negative
+            ax.set_yscale("symlog", linthresh=max(1e-3, float(np.nanmedian(np.abs(vals))) / 10 if len(vals) else 1))
+    ax.set(xlabel="step", ylabel=f"loss ({run.config.get('loss', '?')})", title="Generator and discriminator loss")
+    ax.legend()
+    return fig
+
+
+def fig_scores(run: Run, style: str) -> Any:
+    plt = _pyplot()
+    s = score_series(run.metrics)
+    fig, ax = plt.subplots(figsize=_figsize(style))
+    ax.axhline(0.5, color="0.4", linestyle="--", linewidth=0.8, label="equilibrium 0.5", gid="equilibrium")
+    _curve(ax, s["step"], s["d_real"], s["ema_real"], ROLE["real"], "D(x), real")
+    _curve(ax, s["step"], s["d_fake"], s["ema_fake"], ROLE["fake"], "D(G(z)), generated")
+    ax.set(xlabel="step", ylabel="mean D score (P(real))", ylim=(-0.02, 1.02), title="Discriminator scores")
+    ax.legend()
+    return fig
+
+
+def fig_accuracy(run: Run, style: str) -> Any:
+    plt = _pyplot()
+    s = accuracy_series(run.metrics)
+    fig, ax = plt.subplots(figsize=_figsize(style))
+    _curve(ax, s["step"], s["acc_real"], s["ema_real"], ROLE["real"], "real called real")
+    _curve(ax, s["step"], s["acc_fake"], s["ema_fake"], ROLE["fake"], "generated called fake")
+    ax.axhline(0.5, color="0.4", linestyle="--", linewidth=0.8, gid="chance")
+    ax.set(xlabel="step", ylabel="D accuracy", ylim=(-0.02, 1.02), title="Discriminator accuracy")
+    ax.legend()
+    return fig
+
+
+def fig_grad_norms(run: Run, style: str) -> Any:
+    from matplotlib.colors import LogNorm
+
+    plt = _pyplot()
+    w, h = _figsize(style, 6.8, 3.0)
+    fig, axes = plt.subplots(1, 2, figsize=(w, h))
+    mats = grad_norm_matrices(run)
+    for ax, net, title in zip(axes, ("g", "d"), ("G", "D"), strict=True):
+        steps, names, mat = mats[net]
+        pos = mat[np.isfinite(mat) & (mat > 0)]
+        norm = LogNorm(vmin=pos.min(), vmax=pos.max()) if len(pos) else None
+        masked = np.ma.masked_invalid(np.where(mat > 0, mat, np.nan))
+        x = np.append(steps, steps[-1] + (steps[-1] - steps[-2] if len(steps) > 1 else 1)) if len(steps) else steps
+        # rasterized: thousands of cells as vector quads make slow, heavy PDFs/SVGs; axes and text stay vector
+        im = ax.pcolormesh(x, np.arange(len(names) + 1), masked, cmap=FIELD_CMAP, norm=norm, shading="flat",
+                           rasterized=True, gid=f"gradnorm:{net}")  # fmt: skip
+        ax.set_yticks(np.arange(len(names)) + 0.5, names)
+        ax.invert_yaxis()
+        ax.grid(False)
+        ax.set(xlabel="step", ylabel="layer", title=f"{title}: per-layer gradient norm")
+        fig.colorbar(im, ax=ax, label="L2 norm (log)")
+    return fig
+
+
+def fig_samples(run: Run, style: str, steps: list[int]) -> Any:
+    plt = _pyplot()
+    n = len(steps)
+    w = _figsize(style)[0] * 2
+    fig, axes = plt.subplots(1, n, figsize=(w, w / n + (0.6 if style == "slides" else 0.3)), squeeze=False)
+    for ax, s in zip(axes[0], steps, strict=True):
+        fake = run.read_snapshot(s, ("fake",)).fake[:36]
+        ax.imshow(to_rgb(tile(fake)), interpolation="nearest", gid=f"samples:{s}")
+        ax.set_title(f"step {s}")
+        ax.axis("off")
+    return fig
+
+
+def fig_real_vs_fake(run: Run, style: str, step: int) -> Any:
+    plt = _pyplot()
+    w = _figsize(style)[0]
+    fig, axes = plt.subplots(1, 2, figsize=(w, w / 2 + 0.3))
+    real = run.real[:36]
+    fake = run.read_snapshot(step, ("fake",)).fake[:36]
+    for ax, img, title in zip(axes, (real, fake), ("real", f"generated, step {step}"), strict=True):
+        ax.imshow(to_rgb(tile(img)), interpolation="nearest")
+        ax.set_title(title)
+        ax.axis("off")
+    return fig
+
+
+def fig_toy2d(run: Run, style: str, steps: list[int]) -> Any:
+    plt = _pyplot()
+    n = len(steps)
+    w = _figsize(style)[0] * 2
+    fig, axes = plt.subplots(1, n, figsize=(w, w / n + 0.6), squeeze=False, sharey=True)
+    ext = run.fixed["field_extent"]
+    real = run.real
+    im = None
+    for ax, s in zip(axes[0], steps, strict=True):
+        snap = run.read_snapshot(s, ("fake", "field"))
+        if snap.get("field") is not None:
+            im = ax.imshow(snap["field"], origin="lower", extent=tuple(ext), cmap=FIELD_CMAP, vmin=0, vmax=1,
+                           aspect="auto", gid=f"field:{s}")  # fmt: skip
+        ax.scatter(real[:, 0], real[:, 1], s=2, color=ROLE["real"], linewidths=0, label="real", gid=f"real:{s}")
+        ax.scatter(snap.fake[:, 0], snap.fake[:, 1], s=4, color=ROLE["fake"], edgecolors="black", linewidths=0.2,
+                   label="generated", gid=f"fake:{s}")  # fmt: skip
+        ax.set(xlim=ext[:2], ylim=ext[2:], title=f"step {s}")
+        ax.grid(False)
+    axes[0][0].legend(loc="upper left", markerscale=3)
+    if im is not None:
+        fig.colorbar(im, ax=axes[0].tolist(), label="D(x) = P(real)", shrink=0.9)
+    return fig
+
+
+def fig_toy1d(run: Run, style: str, steps: list[int]) -> Any:
+    plt = _pyplot()
+    n = len(steps)
+    w = _figsize(style)[0] * 2
+    fig, axes = plt.subplots(1, n, figsize=(w, w / n * 0.9 + 0.6), squeeze=False, sharey=True)
+    ext = run.fixed["field_extent"]
+    grid = np.linspace(ext[0], ext[1], 200)
+    real = run.real[:, 0]
+    pts = run.fixed.get("field_points")
+    for ax, s in zip(axes[0], steps, strict=True):
+        snap = run.read_snapshot(s, ("fake", "field"))
+        fake = snap.fake[:, 0]
+        bins = np.linspace(ext[0], ext[1], 40)
+        ax.stairs(hist_density(real, bins), bins, fill=True, color=ROLE["real"], alpha=0.25, label="real")
+        ax.stairs(hist_density(fake, bins), bins, fill=True, color=ROLE["fake"], alpha=0.45, label="generated",
+                  gid=f"hist_fake:{s}")  # fmt: skip
+        ax.plot(grid, kde(real, grid), color=ROLE["real"], gid=f"kde_real:{s}")
+        ax.plot(grid, kde(fake, grid), color=ROLE["fake"], gid=f"kde_fake:{s}")
+        if snap.get("field") is not None and pts is not None:
+            ax2 = ax.twinx()
+            ax2.plot(pts[:, 0], snap["field"], color=OKABE_ITO["blue"], linestyle="--", label="D(x)", gid=f"d:{s}")
+            ax2.set_ylim(0, 1)
+            ax2.grid(False)
+            if s == steps[-1]:
+                ax2.set_ylabel("D(x)")
+            else:
+                ax2.tick_params(right=False, labelright=False)
+        ax.set(xlim=tuple(ext), title=f"step {s}", xlabel="x")
+    axes[0][0].set_ylabel("density")
+    axes[0][0].legend(loc="upper left")
+    return fig
+
+
+def figure_builders(run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None,
+                    log: bool = False) -> dict[str, Callable[[], Any]]:  # fmt: skip
+    """name -> a function drawing that figure, for every figure that applies to this run's kind."""
+    chosen = pick_steps(run, steps)  # validates --steps before any drawing
+    if len(run.metrics["step"]) == 0:
+        raise RunError(f"{run.path}: metrics.jsonl is empty or missing; nothing to plot")
+    out: dict[str, Callable[[], Any]] = {
+        "losses": lambda: fig_losses(run, style, log),
+        "scores": lambda: fig_scores(run, style),
+        "accuracy": lambda: fig_accuracy(run, style),
+        "grad_norms": lambda: fig_grad_norms(run, style),
+    }
+    if run.kind == "image":
+        out["samples"] = lambda: fig_samples(run, style, chosen)
+        out["real_vs_fake"] = lambda: fig_real_vs_fake(run, style, chosen[-1])
+    elif run.kind == "toy2d":
+        out["toy2d_field"] = lambda: fig_toy2d(run, style, chosen)
+    elif run.kind == "toy1d":
+        out["toy1d_density"] = lambda: fig_toy1d(run, style, chosen)
+    return out
+
+
+def figures(run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None,
+            log: bool = False) -> Iterator[tuple[str, Any]]:  # fmt: skip
+    """Yield (name, matplotlib Figure) for every figure that applies to this run's kind."""
+    for name, build in figure_builders(run, style=style, steps=steps, log=log).items():
+        yield name, build()
+
+
+@contextmanager
+def _style(style: str) -> Iterator[None]:
+    import matplotlib
+
+    with matplotlib.rc_context(style_params(style)):
+        yield
+
+
+def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    out = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in items if f.strip()))
+    bad = [f for f in out if f not in FORMATS]
+    if bad or not out:
+        raise PlotError(f"--format {','.join(items)}: choose from {', '.join(FORMATS)} (comma-separated)")
+    return out
+
+
+def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence[str] = FORMATS,
+               style: str = "paper", dpi: int = 200, steps: str | Sequence[int | str] | None = None,
+               log: bool = False, progress: bool = True, jobs: int | None = None) -> list[Path]:  # fmt: skip
+    """Write every figure for ``run`` into ``out_dir`` (default outputs/plots/<run>/) in each format.
+
+    ``jobs`` worker processes draw figures in parallel (default: one per CPU, at most one per figure;
+    1 draws in this process). Metrics are parsed once, before the workers start.
+    """
+    fmts = parse_formats(formats)
+    if dpi <= 0 or dpi > 2400:
+        raise PlotError(f"--dpi {dpi}: use a value between 1 and 2400 (200 for print)")
+    out_dir = Path(out_dir) if out_dir is not None else Path("outputs") / "plots" / run.name
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PlotError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
+    builders = figure_builders(run, style=style, steps=steps, log=log)
+    _pyplot()  # import once here, so forked workers inherit it
+    _JOB.update(builders=builders, style=style, fmts=fmts, dpi=dpi, out_dir=out_dir, run_name=run.name)
+    names = list(builders)
+    jobs = min(len(names), os.cpu_count() or 1) if jobs is None else max(1, jobs)
+    written: list[Path] = []
+    try:
+        if jobs > 1 and "fork" in mp.get_all_start_methods():
+            # figures are independent: draw them in forked workers that inherit the loaded run and matplotlib
+            with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
+                for name, paths in zip(names, pool.map(_draw_and_save, names), strict=True):
+                    written += paths
+                    if progress:
+                        print(f"  {name}: {', '.join(fmts)}", file=sys.stderr)
+        else:
+            for name in names:
+                written += _draw_and_save(name)
+                if progress:
+                    print(f"  {name}: {', '.join(fmts)}", file=sys.stderr)
+    finally:
+        _JOB.clear()
+    return written
+
+
+_JOB: dict[str, Any] = {}  # what the workers of one make_plots call draw (inherited through fork)
+
+
+def _draw_and_save(name: str) -> list[Path]:
+    plt = _pyplot()
+    j = _JOB
+    written = []
+    with _style(j["style"]):
+        fig = j["builders"][name]()
+        try:
+            # lay out once, then freeze it: constrained layout would otherwise re-run for every format
+            engine = fig.get_layout_engine()
+            if engine is not None:
+                engine.execute(fig)  # computes positions only, no full render
+            fig.set_layout_engine("none")
+            for fmt in j["fmts"]:
+                path = j["out_dir"] / f"{name}.{fmt}"
+                meta = {"Creator": f"ganviz, run {j['run_name']}"} if fmt != "svg" else None
+                try:
+                    fig.savefig(path, dpi=j["dpi"], metadata=meta)
+                except OSError as e:
+                    raise PlotError(f"{path}: cannot write ({e.strerror})") from None
+                written.append(path)
+        finally:
+            plt.close(fig)
+    return written
