@@ -248,6 +248,31 @@ def render(scene_file: str, run_path: Path | None, quality: str, fmt: str, scene
 
 
 # --- demo: train the embedded digits and make everything from it ---------------------------------
+@main.command()
+@click.option("--steps", type=int, help="Training steps for dcgan-digits (default: the variant's 3000).")
+@click.option("--rings-steps", type=int, help="Training steps for toy-rings (default: the variant's 3000).")
+@click.option("--root", type=click.Path(path_type=Path), default=Path("outputs/runs"), show_default=True,
+              help="Where the two demo runs are written.")  # fmt: skip
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field of both runs.")
+@click.option("--no-scenes", is_flag=True, help="Skip rendering the Manim scenes.")
+@click.option("-q", "--quality", type=click.Choice(["low", "medium", "high", "4k"]), default="low", show_default=True)
+@click.option("--assets", type=click.Path(path_type=Path), help="Also copy the README images into this folder.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@friendly
+def demo(steps: int | None, rings_steps: int | None, root: Path, sets: tuple[str, ...], no_scenes: bool,
+         quality: str, assets: Path | None, quiet: bool) -> None:  # fmt: skip
+    """Train on the embedded digits (and the 2-D rings toy), then make plots, GIFs and scenes."""
+    from pipeline.demo import run_demo, write_assets
+
+    res = run_demo(root, digits_steps=steps, rings_steps=rings_steps, scenes=not no_scenes, quality=quality,
+                   progress=not quiet, echo=click.echo, overrides=parse_sets(sets))  # fmt: skip
+    click.echo(f"runs: {res.digits}  {res.rings}")
+    for group, files in res.files.items():
+        folders = sorted({str(p.parent) for p in files})
+        click.echo(f"{group}: {len(files)} files in {', '.join(folders)}")
+    if assets is not None:
+        copied = write_assets(res, assets)
+        click.echo(f"README images: {', '.join(str(p) for p in copied)}")
 
 
 

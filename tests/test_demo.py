@@ -1,0 +1,101 @@
+"""`ganviz demo` end to end on tiny settings: both runs trained, and plots, GIFs, scenes and README images
+made from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from pipeline.cli import main
+from pipeline.demo import run_demo, write_assets
+from pipeline.run import Run
+
+TINY = {"device": "cpu", "ngf": 8, "ndf": 8, "batch_size": 16, "snapshot_every": 5, "n_fixed": 16,
+        "toy_fixed": 128, "field_resolution": 24}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.MonkeyPatch):
+    work = tmp_path_factory.mktemp("demo")
+    monkeypatch_module.chdir(work)  # plots, GIFs and videos go to ./outputs by default
+    res = run_demo(work / "outputs" / "runs", digits_steps=20, rings_steps=20, progress=False, echo=lambda s: None,
+                   overrides=TINY, render_size=(160, 5))  # fmt: skip
+    return work, res
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+pytestmark = pytest.mark.xdist_group("demo")
+
+
+def test_demo_trains_both_runs(demo):
+    _, res = demo
+    digits, rings = Run.load(res.digits), Run.load(res.rings)
+    assert (digits.variant, rings.variant) == ("dcgan-digits", "toy-rings")
+    assert digits.status == rings.status == "finished"
+    assert digits.metrics["step"].tolist() == list(range(1, 21))
+    assert digits.steps[0] == 0 and digits.steps[-1] == 20
+
+
+def test_demo_outputs_land_under_outputs(demo):
+    work, res = demo
+    for group in ("plots", "gifs", "videos"):
+        files = res.files[group]
+        assert files, group
+        for f in files:
+            assert f.is_file() and f.stat().st_size > 0
+            assert (work / "outputs") in f.resolve().parents
+    names = {p.name for p in res.files["videos"]}
+    # every built-in scene, the 2-D one from the rings run
+    assert names == {"NoiseToImage.mp4", "CounterfeiterAndPolice.mp4", "GradientFlow.mp4", "DecisionField.mp4",
+                     "TrainingCurves.mp4"}  # fmt: skip
+    field = next(p for p in res.files["videos"] if p.name == "DecisionField.mp4")
+    assert res.rings.name in str(field)
+    plots = {p.name for p in res.files["plots"]}
+    assert {"samples.png", "toy2d_field.png", "scores.pdf", "losses.svg"} <= plots
+
+
+def test_readme_assets_come_from_the_demo_runs(demo, tmp_path: Path):
+    _, res = demo
+    files = write_assets(res, tmp_path / "img", scene_width=160, scene_fps=5)
+    assert [f.name for f in files] == ["samples-early-late.png", "scores.png", "progress.gif", "distribution.gif"]
+    gif = Image.open(files[3])
+    assert gif.info.get("loop") == 0 and gif.n_frames > 1
+    frames = []
+    for i in (0, gif.n_frames - 1):
+        gif.seek(i)
+        frames.append(np.asarray(gif.convert("RGB"), dtype=np.int16))
+    assert np.abs(frames[0] - frames[1]).mean() > 1  # the field and the points move
+    with Image.open(files[0]) as im:
+        assert im.width > im.height  # two grids side by side: start and end
+    with av.open(str(next(p for p in res.files["videos"] if p.name == "NoiseToImage.mp4"))) as box:
+        s = box.streams.video[0]
+        assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
+
+
+def test_cli_demo_without_scenes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+    r = CliRunner().invoke(main, ["demo", "--steps", "10", "--rings-steps", "10", "--no-scenes", "--quiet", *sets])
+    assert r.exit_code == 0, r.output
+    assert "scenes skipped" in r.output
+    assert (tmp_path / "outputs" / "runs" / "demo-dcgan-digits" / "run.json").is_file()
+    assert (tmp_path / "outputs" / "plots" / "demo-toy-rings" / "toy2d_field.png").is_file()
+
+
+def test_cli_demo_bad_option_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["demo", "--steps", "10", "--set", "no_such_field=1", "--quiet"])
+    assert r.exit_code != 0
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "no_such_field" in lines[0]
