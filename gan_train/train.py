@@ -186,9 +186,11 @@ def dataset_on_device(arr: np.ndarray, device: torch.device, chunk: int = 16384)
 def train_step(
     g, d, opt_g, opt_d, cfg: Config, real: torch.Tensor, z: torch.Tensor, update_d: bool,
     norms_g: LayerNorms, norms_d: LayerNorms, gen: torch.Generator, autocast: Callable,
+    ranks: Ranks = Ranks(),  # noqa: B008
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
     """One batch. Returns (metric vector in STEP_METRICS order, G layer norms, D layer norms), on device.
 
+    ``real`` and ``z`` are this rank's rows of the global batch (``ranks``; all of it for one process).
     ``g`` and ``d`` may be DistributedDataParallel wrappers (several processes). DDP needs one backward per
     wrapped forward pass, so: D's real and fake batches stay separate forwards (BatchNorm sees them as two
     batches, as in one process) and WGAN-GP's penalty is an out-of-place ``autograd.grad`` added to the loss,
@@ -203,8 +205,11 @@ def train_step(
         out_real, out_fake = d_here(real), d_here(fake.detach())
     loss_d = d_loss(cfg.loss, out_real, out_fake, cfg.real_label)
     if cfg.loss == "wgan-gp":
+        # one weight per row of the global batch (the draw one process makes); this rank keeps its rows
+        shape = (real.shape[0] * ranks.world,) + (1,) * (real.dim() - 1)
+        eps = ranks.shard(torch.rand(shape, generator=gen, device=real.device))
         with autocast():
-            loss_d = loss_d + cfg.gp_weight * gradient_penalty(d_here, real, fake.detach(), gen)
+            loss_d = loss_d + cfg.gp_weight * gradient_penalty(d_here, real, fake.detach(), eps)
     if update_d:
         opt_d.zero_grad(set_to_none=True)
         loss_d.backward()  # the only backward through D's DDP forwards: gradients arrive averaged over ranks
@@ -449,7 +454,7 @@ def train(
                 z = ranks.shard(torch.randn(cfg.batch_size, cfg.noise_dim, generator=noise_gen, device=device))
                 vec, gn_g, gn_d = train_step(
                     g_run, d_run, opt_g, opt_d, cfg, batches(step), z, (step - 1) % cfg.d_every == 0,
-                    norms_g, norms_d, noise_gen, autocast,
+                    norms_g, norms_d, noise_gen, autocast, ranks,
                 )  # fmt: skip
                 pending.append(vec)
                 if (step - 1) % cfg.d_every == 0:
