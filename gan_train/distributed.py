@@ -1,13 +1,15 @@
 """Data-parallel training across processes started by ``torchrun`` (or ``ganviz train --nproc N``).
 
 Every rank holds the whole dataset and the same models; step ``s`` draws one global batch (the same one a
-single process would draw) and rank ``r`` trains on its slice ``[r::world]``. After each backward the
-gradients are averaged over ranks (one flattened all-reduce per model, the same reduction
-DistributedDataParallel does), so all ranks take identical optimiser steps. The reduction is explicit
-instead of a ``DistributedDataParallel`` wrapper because a GAN step breaks DDP's assumptions: D runs
-frozen inside G's step, and WGAN-GP differentiates through D twice (``autograd.grad`` with
-``create_graph``), which DDP does not support. Metrics are averaged once per logged block, and rank 0
-alone writes the run folder.
+single process would draw) and rank ``r`` trains on its slice ``[r::world]``. G and D are wrapped in
+PyTorch's ``DistributedDataParallel`` (``Ranks.wrap``), which starts every rank from rank 0's weights and
+averages gradients during backward, so all ranks take identical optimiser steps. The plain modules stay
+in use for checkpoints (unprefixed keys: a run resumes with any process count), snapshots and gradient
+norms. Two GAN-specific points (see ``gan_train.train.train_step``): D's step runs the DDP-wrapped D on
+real, fake (and WGAN-GP's interpolates, whose penalty is an out-of-place ``autograd.grad`` with
+``create_graph``) and then one ordinary backward on the summed loss, so each DDP iteration has exactly
+one backward; G's step runs D's plain module, so D's reducer is not involved there. Metrics are averaged
+once per logged block, and rank 0 alone writes the run folder.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import torch
 import torch.distributed as tdist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from pipeline.errors import GanvizError
 
@@ -45,20 +48,13 @@ class Ranks:
         """This rank's rows of a global batch."""
         return x[self.rank :: self.world] if self.active else x
 
-    def average_grads(self, model: nn.Module) -> None:
-        """Average gradients over ranks in one all-reduce (no-op for one process)."""
+    def wrap(self, model: nn.Module) -> nn.Module:
+        """``model`` in DistributedDataParallel when several processes train (it broadcasts rank 0's weights
+        and buffers now); unchanged for one process. The wrapper shares the model's parameters."""
         if not self.active:
-            return
-        grads = [p.grad for p in model.parameters() if p.grad is not None]
-        if not grads:
-            return
-        flat = torch.cat([g.reshape(-1) for g in grads])
-        tdist.all_reduce(flat)
-        flat /= self.world
-        offset = 0
-        for g in grads:
-            g.copy_(flat[offset : offset + g.numel()].view_as(g))
-            offset += g.numel()
+            return model
+        on_cuda = next(model.parameters()).device.type == "cuda"
+        return DistributedDataParallel(model, device_ids=[self.local_rank] if on_cuda else None)
 
     def average(self, x: torch.Tensor) -> torch.Tensor:
         """Mean of a tensor over ranks (the metric block, once per flush)."""
@@ -67,14 +63,6 @@ class Ranks:
         x = x.clone()
         tdist.all_reduce(x)
         return x / self.world
-
-    def broadcast_params(self, *models: nn.Module) -> None:
-        """Start every rank from rank 0's weights and buffers."""
-        if not self.active:
-            return
-        for m in models:
-            for t in list(m.parameters()) + list(m.buffers()):
-                tdist.broadcast(t.data, src=0)
 
     def broadcast_object(self, obj: Any) -> Any:
         """Rank 0's value of a picklable object on every rank (e.g. the run folder it chose)."""
@@ -87,6 +75,11 @@ class Ranks:
     def barrier(self) -> None:
         if self.active:
             tdist.barrier()
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The module inside a DistributedDataParallel wrapper (the model itself otherwise)."""
+    return model.module if isinstance(model, DistributedDataParallel) else model
 
 
 def _env_int(name: str, default: int) -> int:

@@ -40,9 +40,13 @@ def g_loss(loss: str, fake: torch.Tensor) -> torch.Tensor:
     raise ValueError(loss)
 
 
-def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """(||grad D(x_hat)|| - 1)^2 on random interpolates between real and fake samples."""
-    eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), generator=gen, device=real.device)
+def gradient_penalty(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """(||grad D(x_hat)|| - 1)^2 on interpolates ``eps * real + (1 - eps) * fake`` (eps: one weight per row).
+
+    The caller draws ``eps`` so that several processes can take their rows of one global draw. The gradient
+    is taken out of place (``autograd.grad`` with ``create_graph``) and the penalty joins D's loss before its
+    one ordinary backward: the pattern DistributedDataParallel supports (pytorch/pytorch#63812).
+    """
     x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
     out = d(x_hat)
     (grad,) = torch.autograd.grad(out.float().sum(), x_hat, create_graph=True)

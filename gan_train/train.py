@@ -25,7 +25,7 @@ import torch
 import gan_train
 from gan_train.config import Config, ConfigError, apply_overrides
 from gan_train.datasets import load_dataset
-from gan_train.distributed import Ranks, setup, teardown
+from gan_train.distributed import Ranks, setup, teardown, unwrap
 from gan_train.losses import d_loss, g_loss, gradient_penalty
 from gan_train.models import build_models
 from gan_train.snapshots import (
@@ -186,41 +186,47 @@ def dataset_on_device(arr: np.ndarray, device: torch.device, chunk: int = 16384)
 def train_step(
     g, d, opt_g, opt_d, cfg: Config, real: torch.Tensor, z: torch.Tensor, update_d: bool,
     norms_g: LayerNorms, norms_d: LayerNorms, gen: torch.Generator, autocast: Callable,
-    sync: Callable[[torch.nn.Module], None] | None = None,
+    ranks: Ranks = Ranks(),  # noqa: B008
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
     """One batch. Returns (metric vector in STEP_METRICS order, G layer norms, D layer norms), on device.
 
-    ``sync`` averages a model's gradients over ranks between backward and step (distributed runs).
+    ``real`` and ``z`` are this rank's rows of the global batch (``ranks``; all of it for one process).
+    ``g`` and ``d`` may be DistributedDataParallel wrappers (several processes). DDP needs one backward per
+    wrapped forward pass, so: D's real and fake batches stay separate forwards (BatchNorm sees them as two
+    batches, as in one process) and WGAN-GP's penalty is an out-of-place ``autograd.grad`` added to the loss,
+    all followed by one backward; G's step scores with D's plain module, so D's reducer never sees it; a step
+    that does not update D computes its loss with the plain module too.
     """
+    d_plain = unwrap(d)
+    d_here = d if update_d else d_plain
     # (1) freeze G, train D: push D(x) up and D(G(z)) down
     with autocast():
         fake = g(z)
-        out_real, out_fake = d(real), d(fake.detach())
+        out_real, out_fake = d_here(real), d_here(fake.detach())
     loss_d = d_loss(cfg.loss, out_real, out_fake, cfg.real_label)
     if cfg.loss == "wgan-gp":
+        # one weight per row of the global batch (the draw one process makes); this rank keeps its rows
+        shape = (real.shape[0] * ranks.world,) + (1,) * (real.dim() - 1)
+        eps = ranks.shard(torch.rand(shape, generator=gen, device=real.device))
         with autocast():
-            loss_d = loss_d + cfg.gp_weight * gradient_penalty(d, real, fake.detach(), gen)
+            loss_d = loss_d + cfg.gp_weight * gradient_penalty(d_here, real, fake.detach(), eps)
     if update_d:
         opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        if sync is not None:
-            sync(d)
+        loss_d.backward()  # the only backward through D's DDP forwards: gradients arrive averaged over ranks
         gn_d = norms_d()
         opt_d.step()
     else:
         gn_d = torch.full((len(norms_d.names),), float("nan"), device=real.device)
     # (2) freeze D, train G: make the updated D call G(z) real
-    d.requires_grad_(False)
+    d_plain.requires_grad_(False)
     with autocast():
-        out_after = d(fake)
+        out_after = d_plain(fake)
     loss_g = g_loss(cfg.loss, out_after)
     opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    if sync is not None:
-        sync(g)
+    loss_g.backward()  # G's one DDP backward (G's forward ran once, above)
     gn_g = norms_g()
     opt_g.step()
-    d.requires_grad_(True)
+    d_plain.requires_grad_(True)
     with torch.no_grad():
         vec = torch.stack([
             loss_d.detach().float(), loss_g.detach().float(),
@@ -283,8 +289,8 @@ def train(
     opt_g = torch.optim.Adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2), **fused)
     opt_d = torch.optim.Adam(d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2), **fused)
     norms_g, norms_d = LayerNorms(g), LayerNorms(d)
-    ranks.broadcast_params(g, d)
     g_run, d_run = (torch.compile(g), torch.compile(d)) if cfg.compile else (g, d)
+    g_run, d_run = ranks.wrap(g_run), ranks.wrap(d_run)  # DDP over the (compiled) modules; g, d stay plain
     use_bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
     autocast = (lambda: torch.autocast(device.type, torch.bfloat16)) if use_bf16 else contextlib.nullcontext
 
@@ -448,7 +454,7 @@ def train(
                 z = ranks.shard(torch.randn(cfg.batch_size, cfg.noise_dim, generator=noise_gen, device=device))
                 vec, gn_g, gn_d = train_step(
                     g_run, d_run, opt_g, opt_d, cfg, batches(step), z, (step - 1) % cfg.d_every == 0,
-                    norms_g, norms_d, noise_gen, autocast, ranks.average_grads if ranks.active else None,
+                    norms_g, norms_d, noise_gen, autocast, ranks,
                 )  # fmt: skip
                 pending.append(vec)
                 if (step - 1) % cfg.d_every == 0:
