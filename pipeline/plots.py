@@ -446,29 +446,38 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
     return written
 
 
+_NO_LAYOUT = {"figure.autolayout": False, "figure.constrained_layout.use": False}
 _JOB: dict[str, Any] = {}  # what the workers of one make_plots call draw (inherited through fork)
 
 
+def _save(fig: Any, name: str, fmt: str, j: dict[str, Any]) -> Path:
+    path = j["out_dir"] / f"{name}.{fmt}"
+    meta = {"Creator": f"ganviz, run {j['run_name']}"} if fmt != "svg" else None
+    try:
+        fig.savefig(path, dpi=j["dpi"], metadata=meta)
+    except OSError as e:
+        raise PlotError(f"{path}: cannot write ({e.strerror})") from None
+    return path
+
+
 def _draw_and_save(name: str) -> list[Path]:
+    import matplotlib
+
     plt = _pyplot()
     j = _JOB
-    written = []
     with _style(j["style"]):
         fig = j["builders"][name]()
         try:
-            # lay out once, then freeze it: constrained layout would otherwise re-run for every format
+            # Lay out once, then save every format with no layout engine at all. With an engine present
+            # (even the placeholder that set_layout_engine("none") leaves) savefig draws the whole figure
+            # an extra time per format just to run it, and afterwards re-installs the rc default engine,
+            # so rcParams must say "no engine" while saving.
             engine = fig.get_layout_engine()
             if engine is not None:
                 engine.execute(fig)  # computes positions only, no full render
-            fig.set_layout_engine("none")
-            for fmt in j["fmts"]:
-                path = j["out_dir"] / f"{name}.{fmt}"
-                meta = {"Creator": f"ganviz, run {j['run_name']}"} if fmt != "svg" else None
-                try:
-                    fig.savefig(path, dpi=j["dpi"], metadata=meta)
-                except OSError as e:
-                    raise PlotError(f"{path}: cannot write ({e.strerror})") from None
-                written.append(path)
+            with matplotlib.rc_context(_NO_LAYOUT):
+                fig.set_layout_engine(None)
+                written = [_save(fig, name, fmt, j) for fmt in j["fmts"]]
         finally:
             plt.close(fig)
     return written
