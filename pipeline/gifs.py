@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,8 +137,9 @@ def gif_duration(fps: float) -> int:
     return max(20, round(100 / fps) * 10)
 
 
-def gif_bytes(clip: IndexedClip, fps: float, keep: list[int] | None = None) -> bytes:
-    """An infinitely looping GIF of the clip's frames (or of ``keep``, a list of frame numbers).
+def gif_chunks(clip: IndexedClip, fps: float, keep: list[int] | None = None) -> Iterator[bytes]:
+    """The bytes of an infinitely looping GIF of the clip's frames (or of ``keep``, a list of frame
+    numbers), one frame at a time: header and first frame, then one chunk per frame, then the trailer.
 
     Frame after frame stores only the bounding box of the pixels that changed, and inside it marks the
     unchanged ones transparent (an index that none of the changed pixels uses), with "do not dispose", so
@@ -153,12 +155,12 @@ def gif_bytes(clip: IndexedClip, fps: float, keep: list[int] | None = None) -> b
     first = Image.fromarray(frames[0])
     first.putpalette(pal.tobytes())  # L -> P with the clip's palette, written as the global colour table
     header, _ = GifImagePlugin.getheader(first, None, {"loop": 0, "duration": duration})
-    out: list[bytes] = [*header, *GifImagePlugin.getdata(first, (0, 0), duration=duration, disposal=1)]
+    yield b"".join([*header, *GifImagePlugin.getdata(first, (0, 0), duration=duration, disposal=1)])
     for prev, f in zip(frames, frames[1:], strict=False):
         changed = f != prev
         rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
         if rows.size == 0:  # same as the last frame: a 1x1 patch repeating one pixel keeps the frame count
-            out += GifImagePlugin.getdata(Image.fromarray(f[:1, :1]), (0, 0), duration=duration, disposal=1)
+            yield b"".join(GifImagePlugin.getdata(Image.fromarray(f[:1, :1]), (0, 0), duration=duration, disposal=1))
             continue
         y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         patch, mask = f[y0:y1, x0:x1].copy(), changed[y0:y1, x0:x1]
@@ -167,9 +169,32 @@ def gif_bytes(clip: IndexedClip, fps: float, keep: list[int] | None = None) -> b
             free = np.flatnonzero(np.bincount(patch[mask], minlength=256) == 0)
             if free.size:  # else all 256 indices are needed: store the box as it is
                 patch[~mask] = params["transparency"] = int(free[-1])
-        out += GifImagePlugin.getdata(Image.fromarray(patch), (int(x0), int(y0)), **params)
-    out.append(b";")
-    return b"".join(out)
+        yield b"".join(GifImagePlugin.getdata(Image.fromarray(patch), (int(x0), int(y0)), **params))
+    yield b";"
+
+
+def gif_bytes(clip: IndexedClip, fps: float, keep: list[int] | None = None) -> bytes:
+    """An infinitely looping GIF of the clip (see ``gif_chunks``) in memory."""
+    return b"".join(gif_chunks(clip, fps, keep))
+
+
+def gif_bytes_within(clip: IndexedClip, fps: float, keep: list[int], limit: int | None,
+                     estimate: bool = False) -> tuple[bytes | None, int]:  # fmt: skip
+    """(GIF bytes, size) if it fits in ``limit`` bytes, else (None, its size).
+
+    With ``estimate``, encoding stops as soon as the limit is passed and the size is extrapolated from
+    the frames written: a GIF 2x over its limit costs half an encode to find out, not a whole one. (Early
+    frames of a training clip are the noisiest, so the estimate runs high: ~15% on the benchmark.)
+    """
+    chunks: list[bytes] = []
+    size = 0
+    for i, c in enumerate(gif_chunks(clip, fps, keep)):
+        chunks.append(c)
+        size += len(c)
+        if estimate and limit is not None and size > limit:
+            done = min(i + 1, len(keep))
+            return None, round(size * len(keep) / done)
+    return (b"".join(chunks) if limit is None or size <= limit else None), size
 
 
 def encode_gif_bytes(frames: list[np.ndarray], fps: float, colours: int = 256) -> bytes:
@@ -210,11 +235,14 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
                max_size: str | int | None = DEFAULT_MAX_SIZE) -> GifResult:  # fmt: skip
     """Write a looping GIF; if it exceeds ``max_size``, give up palette, frames or scale until it fits.
 
-    First the palette shrinks: halved, or straight to 32 colours when more than 2x over (on a real digit
+    The clip always gets one palette and delta frames (``gif_chunks``), which is lossless. Beyond that,
+    first the palette shrinks: halved, or straight to 32 colours when more than 2x over (on a real digit
     run 256 -> 32 grey levels halved the GIF and is hard to see); then frames are dropped (keeping the
     last), size being about proportional to the frame count; once 12 frames are left, frames are
-    scaled down. Every reduction is recorded in ``GifResult.actions`` for the user. Quantized frames
-    are reused across attempts, so dropping frames costs one LZW pass, not a re-quantization.
+    scaled down (not earlier: smoothing nearest-neighbour-zoomed digits made a GIF larger, not smaller).
+    Every reduction is recorded in ``GifResult.actions`` for the user. Quantized frames are reused
+    across attempts, and while the palette can still shrink an attempt stops encoding once it passes
+    the limit (its size then extrapolated, shown with a ~).
     """
     if not frames:
         raise GifError(f"{path}: no frames to write")
@@ -229,11 +257,13 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
         idx = list(range(0, len(frames), step))
         if idx[-1] != len(frames) - 1:
             idx.append(len(frames) - 1)  # always end on the final state
-        data = gif_bytes(clip, fps / step, idx)
-        if limit is None or len(data) <= limit:
+        # while the palette can still shrink, an estimate decides (stop once over); frame dropping needs the size
+        data, size = gif_bytes_within(clip, fps / step, idx, limit, estimate=colours > MIN_COLOURS)
+        if data is not None:
             break
-        ratio = len(data) / limit
-        over = f"{_human(len(data))} > {_human(limit)}"
+        ratio = size / limit
+        over = f"{'~' if colours > MIN_COLOURS else ''}{_human(size)} > {_human(limit)}"
+        pixels = min(clip.frames[0].shape)
         if colours > MIN_COLOURS:
             colours = MIN_COLOURS if ratio > 2 else colours // 2  # far off: one re-quantization, not three
             actions.append(f"{over}: palette reduced to {colours} colours")
@@ -242,7 +272,7 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
             kept = len(range(0, len(frames), step)) + ((len(frames) - 1) % step != 0)
             actions.append(f"{over}: kept 1 frame in {step} ({len(frames)} -> {kept}, always the last), "
                            f"at {fps / step:.3g} fps to keep the duration")  # fmt: skip
-        elif min(clip.frames[0].shape) > 48:
+        elif pixels > 48:
             scale *= max(0.5, 0.95 / np.sqrt(ratio))
             actions.append(f"{over}: scaled frames to {scale:.0%}")
         else:
