@@ -180,7 +180,7 @@ def main() -> None:
     table.append((f"Run.metrics ({len(m['step'])} rows)", f"{t:.2f}", ""))
     import matplotlib.pyplot  # noqa: F401 - imported once up front, so both make_plots rows time the same work
 
-    for jobs, how in ((1, "in-process"), (None, "forked workers, one per CPU")):
+    for jobs, how in ((1, "in-process"), (2, "metrics parsed in a forked process meanwhile")):
         run = Run.load(run_dir)  # a fresh Run: parsing metrics.jsonl is part of the time
         paths, t = timed(make_plots, run, tmp / "plots", progress=False, jobs=jobs)
         table.append((f"make_plots, {how}: {len(paths)} files (png+pdf+svg, 200 dpi), incl. reading metrics",

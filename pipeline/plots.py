@@ -6,8 +6,8 @@ tests can check that what is plotted is exactly what the run recorded.
 
 from __future__ import annotations
 
+import io
 import multiprocessing as mp
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -379,8 +379,19 @@ def figure_builders(run: Run, *, style: str = "paper", steps: str | Sequence[int
                     log: bool = False) -> dict[str, Callable[[], Any]]:  # fmt: skip
     """name -> a function drawing that figure, for every figure that applies to this run's kind."""
     chosen = pick_steps(run, steps)  # validates --steps before any drawing
+    _require_metrics(run)
+    return _builders(run, style, chosen, log)
+
+
+METRIC_FIGURES = ("losses", "scores", "accuracy")  # drawn from metrics.jsonl; the others from snapshots
+
+
+def _require_metrics(run: Run) -> None:
     if len(run.metrics["step"]) == 0:
         raise RunError(f"{run.path}: metrics.jsonl is empty or missing; nothing to plot")
+
+
+def _builders(run: Run, style: str, chosen: list[int], log: bool) -> dict[str, Callable[[], Any]]:
     out: dict[str, Callable[[], Any]] = {
         "losses": lambda: fig_losses(run, style, log),
         "scores": lambda: fig_scores(run, style),
@@ -423,11 +434,16 @@ def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
 
 def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence[str] = FORMATS,
                style: str = "paper", dpi: int = 200, steps: str | Sequence[int | str] | None = None,
-               log: bool = False, progress: bool = True, jobs: int | None = None) -> list[Path]:  # fmt: skip
+               log: bool = False, progress: bool = True, jobs: int = 1) -> list[Path]:  # fmt: skip
     """Write every figure for ``run`` into ``out_dir`` (default outputs/plots/<run>/) in each format.
 
-    ``jobs`` worker processes draw figures in parallel (default: one per CPU, at most one per figure;
-    1 draws in this process). Metrics are parsed once, before the workers start.
+    ``jobs=1`` (default) draws everything in this process. With ``jobs`` > 1, if metrics.jsonl is not
+    parsed yet, a forked process parses it (the slowest single step, ~2 s for 100k rows) while this
+    process draws the figures that only need snapshots; those are held in memory and written only once
+    the metrics turn out valid, so a bad metrics file still leaves no files behind. On the 2 shared,
+    busy cores this was developed on neither that nor one worker per figure was measurably faster
+    (benchmarks/pipeline_speed.py), hence the in-process default; on an idle multi-core machine the
+    overlap can hide the parsing.
     """
     fmts = parse_formats(formats)
     if dpi <= 0 or dpi > 2400:
@@ -437,45 +453,56 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PlotError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
-    builders = figure_builders(run, style=style, steps=steps, log=log)
-    _pyplot()  # import once here, so forked workers inherit it
-    _JOB.update(builders=builders, style=style, fmts=fmts, dpi=dpi, out_dir=out_dir, run_name=run.name)
-    names = list(builders)
-    jobs = min(len(names), os.cpu_count() or 1) if jobs is None else max(1, jobs)
+    chosen = pick_steps(run, steps)  # validates --steps before any drawing
+    builders = _builders(run, style, chosen, log)
+    _pyplot()  # import once here, so a forked process inherits it
+    _JOB.update(builders=builders, style=style, fmts=fmts, dpi=dpi, out_dir=out_dir, run_name=run.name, run=run)
+    overlap = jobs > 1 and "metrics" not in vars(run) and "fork" in mp.get_all_start_methods()
     written: list[Path] = []
+
+    def done(name: str, paths: list[Path]) -> None:
+        written.extend(paths)
+        if progress:
+            print(f"  {name}: {', '.join(fmts)}", file=sys.stderr)
+
     try:
-        if jobs > 1 and "fork" in mp.get_all_start_methods():
-            # figures are independent: draw them in forked workers that inherit the loaded run and matplotlib
-            with ProcessPoolExecutor(jobs, mp_context=mp.get_context("fork")) as pool:
-                for name, paths in zip(names, pool.map(_draw_and_save, names), strict=True):
-                    written += paths
-                    if progress:
-                        print(f"  {name}: {', '.join(fmts)}", file=sys.stderr)
-        else:
-            for name in names:
-                written += _draw_and_save(name)
-                if progress:
-                    print(f"  {name}: {', '.join(fmts)}", file=sys.stderr)
+        held: list[tuple[str, list[tuple[Path, bytes]]]] = []
+        if overlap:
+            with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+                parsed = pool.submit(_parse_metrics)
+                held = [(name, _draw(name)) for name in builders if name not in METRIC_FIGURES]
+                vars(run)["metrics"] = parsed.result()  # Run.metrics is a cached_property: this is its cache
+        _require_metrics(run)
+        for name, files in held:
+            done(name, [_write(path, data) for path, data in files])
+        drawn = {name for name, _ in held}
+        for name in builders:
+            if name not in drawn:
+                done(name, [_write(path, data) for path, data in _draw(name)])
     finally:
         _JOB.clear()
     return written
+
+
+def _parse_metrics() -> dict[str, np.ndarray]:
+    """Runs in the forked process: the parsed columns travel back pickled (~12 MB for 100k rows)."""
+    return _JOB["run"].metrics
+
+
+def _write(path: Path, data: bytes) -> Path:
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        raise PlotError(f"{path}: cannot write ({e.strerror})") from None
+    return path
 
 
 _NO_LAYOUT = {"figure.autolayout": False, "figure.constrained_layout.use": False}
 _JOB: dict[str, Any] = {}  # what the workers of one make_plots call draw (inherited through fork)
 
 
-def _save(fig: Any, name: str, fmt: str, j: dict[str, Any]) -> Path:
-    path = j["out_dir"] / f"{name}.{fmt}"
-    meta = {"Creator": f"ganviz, run {j['run_name']}"} if fmt != "svg" else None
-    try:
-        fig.savefig(path, dpi=j["dpi"], metadata=meta)
-    except OSError as e:
-        raise PlotError(f"{path}: cannot write ({e.strerror})") from None
-    return path
-
-
-def _draw_and_save(name: str) -> list[Path]:
+def _draw(name: str) -> list[tuple[Path, bytes]]:
+    """Draw figure ``name`` once and render it in every format, in memory: [(path, file bytes)]."""
     import matplotlib
 
     plt = _pyplot()
@@ -490,9 +517,14 @@ def _draw_and_save(name: str) -> list[Path]:
             engine = fig.get_layout_engine()
             if engine is not None:
                 engine.execute(fig)  # computes positions only, no full render
+            out = []
             with matplotlib.rc_context(_NO_LAYOUT):
                 fig.set_layout_engine(None)
-                written = [_save(fig, name, fmt, j) for fmt in j["fmts"]]
+                for fmt in j["fmts"]:
+                    buf = io.BytesIO()
+                    meta = {"Creator": f"ganviz, run {j['run_name']}"} if fmt != "svg" else None
+                    fig.savefig(buf, format=fmt, dpi=j["dpi"], metadata=meta)
+                    out.append((j["out_dir"] / f"{name}.{fmt}", buf.getvalue()))
         finally:
             plt.close(fig)
-    return written
+    return out
