@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing as mp
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -434,16 +435,15 @@ def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
 
 def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence[str] = FORMATS,
                style: str = "paper", dpi: int = 200, steps: str | Sequence[int | str] | None = None,
-               log: bool = False, progress: bool = True, jobs: int = 1) -> list[Path]:  # fmt: skip
+               log: bool = False, progress: bool = True, jobs: int | None = None) -> list[Path]:  # fmt: skip
     """Write every figure for ``run`` into ``out_dir`` (default outputs/plots/<run>/) in each format.
 
-    ``jobs=1`` (default) draws everything in this process. With ``jobs`` > 1, if metrics.jsonl is not
-    parsed yet, a forked process parses it (the slowest single step, ~2 s for 100k rows) while this
-    process draws the figures that only need snapshots; those are held in memory and written only once
-    the metrics turn out valid, so a bad metrics file still leaves no files behind. On the 2 shared,
-    busy cores this was developed on neither that nor one worker per figure was measurably faster
-    (benchmarks/pipeline_speed.py), hence the in-process default; on an idle multi-core machine the
-    overlap can hide the parsing.
+    With ``jobs`` > 1 (default: 2 where there are 2 CPUs), if metrics.jsonl is not parsed yet, a forked
+    process parses it (the slowest single step, ~2 s for 100k rows) while this process draws the figures
+    that only need snapshots; those are held in memory and written only once the metrics turn out valid,
+    so a bad metrics file still leaves no files behind. ``jobs=1`` does everything in this process.
+    Measured on 2 shared cores (benchmarks/pipeline_speed.py): 7.0 s -> 4.1 s when the second core was
+    free, no difference when it was busy. One worker per figure (the earlier design) gave no clear gain.
     """
     fmts = parse_formats(formats)
     if dpi <= 0 or dpi > 2400:
@@ -457,6 +457,7 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
     builders = _builders(run, style, chosen, log)
     _pyplot()  # import once here, so a forked process inherits it
     _JOB.update(builders=builders, style=style, fmts=fmts, dpi=dpi, out_dir=out_dir, run_name=run.name, run=run)
+    jobs = min(2, os.cpu_count() or 1) if jobs is None else max(1, jobs)
     overlap = jobs > 1 and "metrics" not in vars(run) and "fork" in mp.get_all_start_methods()
     written: list[Path] = []
 
