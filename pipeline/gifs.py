@@ -6,9 +6,9 @@ project's 2-core machine that is ~13x faster than imageio's default path (benchm
 
 from __future__ import annotations
 
-import io
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,31 +78,128 @@ def _human(n: int) -> str:
 
 
 # -- encoding ------------------------------------------------------------------------------------
-def quantize(frame: np.ndarray, colours: int) -> Image.Image:
-    """RGB array -> GIF-ready image: grey frames (digits) exactly as 8-bit grey, colour frames through
-    Pillow's fast octree quantizer (no dithering: smaller, steadier GIFs)."""
-    f = frame[..., :3]
-    if np.array_equal(f[..., 0], f[..., 1]) and np.array_equal(f[..., 1], f[..., 2]):
-        g = f[..., 0]
-        if colours < 256:  # fewer grey levels, centred in their bins
-            k = 256 // colours
-            g = (g // k * k + k // 2).astype(np.uint8)
-        return Image.fromarray(np.ascontiguousarray(g), "L")
-    return Image.fromarray(np.ascontiguousarray(f)).quantize(colours, method=Image.Quantize.FASTOCTREE)
+PALETTE_SAMPLE_FRAMES = 16  # a colour clip's palette is built from this many evenly spaced frames
 
 
-def save_gif_bytes(ims: list[Image.Image], fps: float) -> bytes:
-    """Already-quantized frames -> an infinitely looping GIF in memory."""
-    buf = io.BytesIO()
-    # GIF delays are centiseconds; browsers treat < 20 ms as 100 ms
-    duration = max(20, round(100 / fps) * 10)
-    ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], duration=duration, loop=0, optimize=False)
-    return buf.getvalue()
+@dataclass
+class IndexedClip:
+    """A clip as palette indices into one palette shared by every frame (the GIF's global colour table).
+
+    One palette for the whole clip means a pixel whose colour did not change keeps its index, so later
+    frames only need to store what changed (see ``gif_bytes``); per-frame palettes defeat that.
+    """
+
+    frames: list[np.ndarray]  # (H, W) uint8 indices
+    palette: np.ndarray  # (N, 3) uint8 RGB, N <= 256
+
+    @property
+    def colours(self) -> int:
+        return len(self.palette)
+
+
+def is_grey(frames: list[np.ndarray]) -> bool:
+    """True when every frame has R == G == B everywhere (digit runs)."""
+    return all(np.array_equal(f[..., 0], f[..., 1]) and np.array_equal(f[..., 1], f[..., 2]) for f in frames)
+
+
+def quantize_clip(frames: list[np.ndarray], colours: int = 256) -> IndexedClip:
+    """RGB frames -> one shared palette and per-frame indices.
+
+    Grey clips use the 256 grey levels themselves as the palette, so at 256 colours every frame is stored
+    exactly; fewer colours keep every k-th level, centred in its bin. Colour clips get a palette of at most
+    ``colours`` colours from Pillow's fast octree quantizer run once on a sample of frames, and every frame
+    is mapped to it without dithering (smaller, steadier GIFs).
+    """
+    if not frames:
+        raise GifError("no frames to quantize")
+    if any(f.shape != frames[0].shape for f in frames):
+        raise GifError("all frames of a GIF must have the same size")
+    if is_grey(frames):
+        ramp = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
+        if colours >= 256:
+            return IndexedClip([np.ascontiguousarray(f[..., 0]) for f in frames], ramp)
+        k = 256 // colours
+        lut = (np.arange(256) // k * k + k // 2).astype(np.uint8)  # fewer grey levels, centred in their bins
+        return IndexedClip([lut[f[..., 0]] for f in frames], ramp)
+    pick = np.unique(np.linspace(0, len(frames) - 1, min(PALETTE_SAMPLE_FRAMES, len(frames))).round().astype(int))
+    sample = np.concatenate([np.ascontiguousarray(frames[i][..., :3]) for i in pick], axis=0)
+    pal_img = Image.fromarray(sample).quantize(min(colours, 256), method=Image.Quantize.FASTOCTREE)
+    n = len(pal_img.getpalette() or []) // 3
+    palette = np.asarray(pal_img.getpalette()[: 3 * n], np.uint8).reshape(-1, 3)
+    idx = [np.asarray(Image.fromarray(np.ascontiguousarray(f[..., :3])).quantize(palette=pal_img,
+                                                                                dither=Image.Dither.NONE))
+           for f in frames]  # fmt: skip
+    return IndexedClip(idx, palette)
+
+
+def gif_duration(fps: float) -> int:
+    """Frame delay in ms: GIF delays are centiseconds, and browsers treat < 20 ms as 100 ms."""
+    return max(20, round(100 / fps) * 10)
+
+
+def gif_chunks(clip: IndexedClip, fps: float, keep: list[int] | None = None) -> Iterator[bytes]:
+    """The bytes of an infinitely looping GIF of the clip's frames (or of ``keep``, a list of frame
+    numbers), one frame at a time: header and first frame, then one chunk per frame, then the trailer.
+
+    Frame after frame stores only the bounding box of the pixels that changed, and inside it marks the
+    unchanged ones transparent (an index that none of the changed pixels uses), with "do not dispose", so
+    a viewer shows exactly the original frame. Every frame is written, even one identical to the last
+    (as a 1x1 patch), so the GIF has as many frames as asked for.
+    """
+    from PIL import GifImagePlugin
+
+    frames = [clip.frames[i] for i in keep] if keep is not None else clip.frames
+    duration = gif_duration(fps)
+    pal = np.zeros((256, 3), np.uint8)
+    pal[: clip.colours] = clip.palette
+    first = Image.fromarray(frames[0])
+    first.putpalette(pal.tobytes())  # L -> P with the clip's palette, written as the global colour table
+    header, _ = GifImagePlugin.getheader(first, None, {"loop": 0, "duration": duration})
+    yield b"".join([*header, *GifImagePlugin.getdata(first, (0, 0), duration=duration, disposal=1)])
+    for prev, f in zip(frames, frames[1:], strict=False):
+        changed = f != prev
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        if rows.size == 0:  # same as the last frame: a 1x1 patch repeating one pixel keeps the frame count
+            yield b"".join(GifImagePlugin.getdata(Image.fromarray(f[:1, :1]), (0, 0), duration=duration, disposal=1))
+            continue
+        y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        patch, mask = f[y0:y1, x0:x1].copy(), changed[y0:y1, x0:x1]
+        params: dict = {"duration": duration, "disposal": 1}
+        if not mask.all():
+            free = np.flatnonzero(np.bincount(patch[mask], minlength=256) == 0)
+            if free.size:  # else all 256 indices are needed: store the box as it is
+                patch[~mask] = params["transparency"] = int(free[-1])
+        yield b"".join(GifImagePlugin.getdata(Image.fromarray(patch), (int(x0), int(y0)), **params))
+    yield b";"
+
+
+def gif_bytes(clip: IndexedClip, fps: float, keep: list[int] | None = None) -> bytes:
+    """An infinitely looping GIF of the clip (see ``gif_chunks``) in memory."""
+    return b"".join(gif_chunks(clip, fps, keep))
+
+
+def gif_bytes_within(clip: IndexedClip, fps: float, keep: list[int], limit: int | None,
+                     estimate: bool = False) -> tuple[bytes | None, int]:  # fmt: skip
+    """(GIF bytes, size) if it fits in ``limit`` bytes, else (None, its size).
+
+    With ``estimate``, encoding stops as soon as the limit is passed and the size is extrapolated from
+    the frames written: a GIF 2x over its limit costs half an encode to find out, not a whole one. (Early
+    frames of a training clip are the noisiest, so the estimate runs high: ~15% on the benchmark.)
+    """
+    chunks: list[bytes] = []
+    size = 0
+    for i, c in enumerate(gif_chunks(clip, fps, keep)):
+        chunks.append(c)
+        size += len(c)
+        if estimate and limit is not None and size > limit:
+            done = min(i + 1, len(keep))
+            return None, round(size * len(keep) / done)
+    return (b"".join(chunks) if limit is None or size <= limit else None), size
 
 
 def encode_gif_bytes(frames: list[np.ndarray], fps: float, colours: int = 256) -> bytes:
     """Encode RGB frames as an infinitely looping GIF in memory."""
-    return save_gif_bytes([quantize(f, colours) for f in frames], fps)
+    return gif_bytes(quantize_clip(frames, colours), fps)
 
 
 def _even(frame: np.ndarray) -> np.ndarray:
@@ -138,30 +235,35 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
                max_size: str | int | None = DEFAULT_MAX_SIZE) -> GifResult:  # fmt: skip
     """Write a looping GIF; if it exceeds ``max_size``, give up palette, frames or scale until it fits.
 
-    First the palette shrinks: halved, or straight to 32 colours when more than 2x over (on a real digit
+    The clip always gets one palette and delta frames (``gif_chunks``), which is lossless. Beyond that,
+    first the palette shrinks: halved, or straight to 32 colours when more than 2x over (on a real digit
     run 256 -> 32 grey levels halved the GIF and is hard to see); then frames are dropped (keeping the
     last), size being about proportional to the frame count; once 12 frames are left, frames are
-    scaled down. Every reduction is recorded in ``GifResult.actions`` for the user. Quantized frames
-    are reused across attempts, so dropping frames costs one LZW pass, not a re-quantization.
+    scaled down (not earlier: smoothing nearest-neighbour-zoomed digits made a GIF larger, not smaller).
+    Every reduction is recorded in ``GifResult.actions`` for the user. Quantized frames are reused
+    across attempts, and while the palette can still shrink an attempt stops encoding once it passes
+    the limit (its size then extrapolated, shown with a ~).
     """
     if not frames:
         raise GifError(f"{path}: no frames to write")
     limit = parse_size(max_size)
     colours, step, scale = 256, 1, 1.0
     actions: list[str] = []
-    cache_key, quantized = None, []
+    cache_key, clip = None, None
     while True:
         if cache_key != (colours, scale):
-            quantized = [quantize(upscale_frame(f, scale) if scale != 1.0 else f, colours) for f in frames]
+            clip = quantize_clip([upscale_frame(f, scale) if scale != 1.0 else f for f in frames], colours)
             cache_key = (colours, scale)
         idx = list(range(0, len(frames), step))
         if idx[-1] != len(frames) - 1:
             idx.append(len(frames) - 1)  # always end on the final state
-        data = save_gif_bytes([quantized[i] for i in idx], fps / step)
-        if limit is None or len(data) <= limit:
+        # while the palette can still shrink, an estimate decides (stop once over); frame dropping needs the size
+        data, size = gif_bytes_within(clip, fps / step, idx, limit, estimate=colours > MIN_COLOURS)
+        if data is not None:
             break
-        ratio = len(data) / limit
-        over = f"{_human(len(data))} > {_human(limit)}"
+        ratio = size / limit
+        over = f"{'~' if colours > MIN_COLOURS else ''}{_human(size)} > {_human(limit)}"
+        pixels = min(clip.frames[0].shape)
         if colours > MIN_COLOURS:
             colours = MIN_COLOURS if ratio > 2 else colours // 2  # far off: one re-quantization, not three
             actions.append(f"{over}: palette reduced to {colours} colours")
@@ -170,7 +272,7 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
             kept = len(range(0, len(frames), step)) + ((len(frames) - 1) % step != 0)
             actions.append(f"{over}: kept 1 frame in {step} ({len(frames)} -> {kept}, always the last), "
                            f"at {fps / step:.3g} fps to keep the duration")  # fmt: skip
-        elif min(quantized[0].size) > 48:
+        elif pixels > 48:
             scale *= max(0.5, 0.95 / np.sqrt(ratio))
             actions.append(f"{over}: scaled frames to {scale:.0%}")
         else:
@@ -180,7 +282,7 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
         path.write_bytes(data)
     except OSError as e:
         raise GifError(f"{path}: cannot write ({e.strerror})") from None
-    w, h = quantized[0].size
+    h, w = clip.frames[0].shape
     return GifResult(path, len(idx), w, h, colours, len(data), actions)
 
 
