@@ -115,7 +115,8 @@ def scene_gif(run: Run, scene: str, out: Path, *, width: int = 400, fps: float =
     return out
 
 
-def write_assets(res: DemoResult, dest: Path, *, scene_width: int = 400, scene_fps: float = 8) -> list[Path]:
+def write_assets(res: DemoResult, dest: Path, *, scene_width: int = 400, scene_fps: float = 8,
+                 gif_max_size: str = "2MB") -> list[Path]:
     """The README's images, all from the demo runs: early vs late samples, D's scores, the progress GIF
     and a GIF of the distribution scene."""
     import shutil
@@ -131,10 +132,13 @@ def write_assets(res: DemoResult, dest: Path, *, scene_width: int = 400, scene_f
             if name not in by_name:
                 raise GanvizError(f"plots did not produce {name}; cannot update {dest / target}")
             shutil.copyfile(by_name[name], dest / target)
-    progress = next((p for p in res.files.get("gifs", []) if p.name == "progress.gif" and res.digits.name in str(p)),
-                    None)  # fmt: skip
-    if progress is None:
-        raise GanvizError(f"the demo made no progress.gif for {res.digits}; cannot update {dest}")
-    shutil.copyfile(progress, dest / "progress.gif")
+    with tempfile.TemporaryDirectory() as tmp:  # a README wants a smaller GIF than the 5 MB default
+        from pipeline.gifs import make_gifs
+
+        made = make_gifs(digits, Path(tmp), max_size=gif_max_size, progress=False)
+        progress = next((p for p in made if p.name == "progress.gif"), None)
+        if progress is None:
+            raise GanvizError(f"the demo made no progress.gif for {res.digits}; cannot update {dest}")
+        shutil.copyfile(progress, dest / "progress.gif")
     scene = scene_gif(rings, "distribution", dest / "distribution.gif", width=scene_width, fps=scene_fps)
     return [dest / "samples-early-late.png", dest / "scores.png", dest / "progress.gif", scene]
