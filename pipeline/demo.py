@@ -91,12 +91,11 @@ def scene_gif(run: Run, scene: str, out: Path, *, width: int = 400, fps: float =
     """A compact looping GIF of a built-in scene, for a README.
 
     manim's own GIF dithers every frame, which makes smooth heatmaps several MB; here the scene is
-    rendered as MP4 and re-encoded with one palette taken from frames spread over the clip, no dithering.
+    rendered as MP4 and re-encoded by the GIF writer `ganviz gif` uses (one palette, no dithering).
     """
     import av
-    import numpy as np
-    from PIL import Image
 
+    from pipeline.gifs import encode_gif_bytes
     from pipeline.render import builtin_scene_path, render_file
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,12 +105,8 @@ def scene_gif(run: Run, scene: str, out: Path, *, width: int = 400, fps: float =
             frames = [f.to_ndarray(format="rgb24") for f in box.decode(video=0)]
     if not frames:
         raise GanvizError(f"scene {scene}: the rendered video has no frames")
-    picks = np.linspace(0, len(frames) - 1, min(8, len(frames))).astype(int)
-    strip = np.concatenate([frames[i] for i in picks], axis=0)
-    palette = Image.fromarray(strip).quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
-    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     out.parent.mkdir(parents=True, exist_ok=True)
-    images[0].save(out, save_all=True, append_images=images[1:], duration=round(1000 / fps), loop=0, optimize=True)
+    out.write_bytes(encode_gif_bytes(frames, fps, colours))
     return out
 
 

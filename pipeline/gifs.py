@@ -29,7 +29,7 @@ from pipeline.frames import (
     toy2d_frame,
 )  # fmt: skip
 from pipeline.frames import upscale as upscale_frame
-from pipeline.run import Run, RunError
+from pipeline.run import Run, RunError, output_folder
 
 DEFAULT_FPS = 10.0
 DEFAULT_MAX_SIZE = "5MB"
@@ -415,11 +415,7 @@ def make_gifs(run: Run, out_dir: Path | None = None, *, fps: float = DEFAULT_FPS
     parse_size(max_size)  # reject a bad --max-size before any work
     if not run.steps:
         raise RunError(f"{run.path}: run has no snapshots; train longer or lower --snapshot-every")
-    out_dir = Path(out_dir) if out_dir is not None else Path("outputs") / "gifs" / run.name
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise GifError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
+    out_dir = output_folder(out_dir, "gifs", run, GifError)
 
     written: list[Path] = []
 

@@ -21,7 +21,7 @@ import numpy as np
 from pipeline.errors import GanvizError
 from pipeline.fonts import BASE_FAMILY, plot_font_family
 from pipeline.frames import FIELD_CMAP, OKABE_ITO, ROLE, hist_density, tile, to_rgb
-from pipeline.run import Run, RunError
+from pipeline.run import Run, RunError, output_folder
 
 FORMATS = ("png", "pdf", "svg")
 STYLES = ("paper", "slides")
@@ -448,11 +448,7 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
     fmts = parse_formats(formats)
     if dpi <= 0 or dpi > 2400:
         raise PlotError(f"--dpi {dpi}: use a value between 1 and 2400 (200 for print)")
-    out_dir = Path(out_dir) if out_dir is not None else Path("outputs") / "plots" / run.name
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise PlotError(f"{out_dir}: cannot create the output folder ({e.strerror})") from None
+    out_dir = output_folder(out_dir, "plots", run, PlotError)
     chosen = pick_steps(run, steps)  # validates --steps before any drawing
     builders = _builders(run, style, chosen, log)
     _pyplot()  # import once here, so a forked process inherits it

@@ -20,10 +20,9 @@ from types import ModuleType
 from typing import Any
 
 from pipeline.errors import GanvizError
-from pipeline.run import Run
+from pipeline.run import Run, output_folder
 
 SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
-VIDEOS_ROOT = Path("outputs") / "videos"
 
 #: Built-in scenes in the order `ganviz render all` renders them.
 BUILTIN_SCENES = ("morph", "adversarial", "gradient_flow", "distribution", "training_curves")
@@ -155,10 +154,6 @@ def render_config(quality: str, fmt: str, out: Path, work: Path, *, pixel_width:
     }
 
 
-def default_out(run: Run) -> Path:
-    return VIDEOS_ROOT / run.name
-
-
 def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4", scene: str | None = None,
                 out: Path | None = None, progress: bool = True, compare: Run | None = None,
                 pixel_width: int | None = None, frame_rate: float | None = None) -> list[Path]:  # fmt: skip
@@ -170,7 +165,6 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
     import manim
 
     path = resolve_scene_file(path)
-    out = Path(out) if out is not None else default_out(run)
     classes = load_scene_classes(path)
     if scene is not None:
         chosen = [c for c in classes if c.__name__ == scene]
@@ -180,7 +174,7 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
         classes = chosen
     for cls in classes:
         check_kind(cls, run, path)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(out, "videos", run, RenderError)
     written = []
     compare_path = str(compare.path.resolve()) if compare else None
     env = {"GANVIZ_RUN": str(run.path.resolve()), "GANVIZ_COMPARE_RUN": compare_path}
@@ -264,7 +258,7 @@ def render_all(run: Run, *, quality: str = "low", fmt: str = "mp4", out: Path | 
                 print(f"note: skipping {name}: it needs a 2-D toy run (pass one, e.g. a toy-rings run)",
                       file=sys.stderr, flush=True)  # fmt: skip
                 continue
-        written += render_file(path, use, quality=quality, fmt=fmt, out=out if out is not None else default_out(use),
+        written += render_file(path, use, quality=quality, fmt=fmt, out=out,
                                progress=progress, compare=compare, pixel_width=pixel_width,
                                frame_rate=frame_rate)  # fmt: skip
     return written

@@ -163,9 +163,9 @@ class Run:
             return []
         steps = []
         for p in d.iterdir():
-            m = _SNAPSHOT_RE.match(p.name)
-            if m:
-                steps.append(int(m.group(1)))
+            step = snapshot_step(p.name)
+            if step is not None:
+                steps.append(step)
         return sorted(steps)
 
     def resolve_step(self, step: int | str) -> int:
@@ -365,6 +365,17 @@ def read_metrics_columns(f: Path) -> dict[str, np.ndarray]:
 
 
 _BYTES_WHITESPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() removes, for the same blank-line test on str
+
+
+def output_folder(out: str | os.PathLike[str] | None, kind: str, run: Run,
+                  error: type[GanvizError] = GanvizError) -> Path:  # fmt: skip
+    """``out``, or outputs/<kind>/<run name>/ by default, created; a folder that cannot be made is one line."""
+    path = Path(out) if out is not None else Path("outputs") / kind / run.name
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise error(f"{path}: cannot create the output folder ({e.strerror})") from None
+    return path
 
 
 def current_run() -> Run:
