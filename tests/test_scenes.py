@@ -180,6 +180,13 @@ def test_error_unknown_scene_name(image_run: Path) -> None:
     assert "NoiseToImage" in msg
 
 
+def test_error_output_folder_not_writable(image_run: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    msg = one_line_error(["render", "morph", "--run", str(image_run), "-o", str(blocker / "videos"), "--quiet"])
+    assert "cannot create the output folder" in msg and str(blocker) in msg
+
+
 def test_scene_run_refuses_wrong_kind(image_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GANVIZ_RUN", str(image_run))
     with pytest.raises(GanvizError, match="needs a 2-D toy run"):
