@@ -78,3 +78,41 @@ def atomic_save_npy(path: Path, arr: np.ndarray) -> None:
 def atomic_write_with(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     with atomic_open(path, "wb") as f:
         write(f)
+
+
+LOCK_FILE = ".lock"
+
+
+class RunLock:
+    """An exclusive lock on a run folder while one process trains it, so a second ``--resume`` cannot
+    interleave its writes with the first. ``flock`` on ``.lock``: the kernel drops it when the holder exits,
+    even on SIGKILL, so a crash never leaves a stale lock. The file itself stays (it holds the last pid)."""
+
+    def __init__(self, run_dir: Path):
+        import fcntl
+
+        path = Path(run_dir) / LOCK_FILE
+        try:
+            self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise WriteError(describe_os_error(path, e)) from None
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip() or "?"
+            self.release()
+            raise GanvizError(f"{run_dir}: another process (pid {holder}) is training this run; wait for it to "
+                              "finish or stop it (Ctrl-C saves a checkpoint), then --resume") from None  # fmt: skip
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -26,6 +26,7 @@ import gan_train
 from gan_train.config import Config, ConfigError, apply_overrides
 from gan_train.datasets import load_dataset
 from gan_train.distributed import Ranks, setup, teardown, unwrap
+from gan_train.io import RunLock
 from gan_train.losses import d_loss, g_loss, gradient_penalty
 from gan_train.models import build_models
 from gan_train.snapshots import (
@@ -257,7 +258,16 @@ def train(
     """Train and record a run; returns its folder. ``resume`` continues a run from its last checkpoint.
 
     ``stop_after`` ends the run after that step with a checkpoint (status ``stopped``), as Ctrl-C does.
+    The writing process holds the run's lock (``RunLock``) until it returns or raises.
     """
+    with contextlib.ExitStack() as held:
+        return _train(cfg, out, name, resume, resume_overrides, progress, stop_after, held)
+
+
+def _train(
+    cfg: Config, out: str | Path | None, name: str | None, resume: str | Path | None,
+    resume_overrides: dict[str, Any] | None, progress: bool, stop_after: int | None, held: contextlib.ExitStack,
+) -> Path:  # fmt: skip
     if resume is not None:
         run_dir = Path(resume)
         info, cfg = open_for_resume(run_dir, resume_overrides or {})
@@ -334,6 +344,7 @@ def train(
         try:
             if ranks.writes:
                 run_dir.mkdir(parents=True, exist_ok=True)
+                held.enter_context(RunLock(run_dir))
         except OSError as e:
             from gan_train.io import describe_os_error
 
@@ -364,6 +375,8 @@ def train(
                            "it cannot be resumed") from None  # fmt: skip
         if start > total:
             raise GanvizError(f"--resume {run_dir}: checkpoint is at step {start}, beyond --steps {total}")
+        if ranks.writes:  # before anything is rewritten: a second process resuming this run stops here
+            held.enter_context(RunLock(run_dir))
         ranks.barrier()  # every rank has read the checkpoint before rank 0 rewrites anything
         if ranks.writes:
             remove_partial_writes(run_dir)

@@ -238,3 +238,20 @@ def test_disk_full_is_one_line_and_the_run_stays_resumable(tmp_path, reference, 
     assert 0 < check_readable(path) < 300
     train(None, resume=path, progress=False)
     assert_same_run(Run.load(path), reference)
+
+
+def test_a_second_process_cannot_resume_a_run_being_trained_and_a_killed_one_leaves_no_lock(tmp_path, reference):
+    path = tmp_path / "run"
+    proc = start_cli([*CLI_ARGS, "--out", str(path)])
+    try:
+        wait_for_step(proc, path, 20)  # past the checkpoint at step 15: resumable, and still training
+        res = CliRunner().invoke(main, ["train", "--resume", str(path), "--quiet"])
+        lines = res.stderr.strip().splitlines()
+        assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
+        assert len(lines) == 1 and f"another process (pid {proc.pid}) is training this run" in lines[0], lines
+        assert proc.poll() is None, "the refused resume must not disturb the training process"
+    finally:
+        proc.kill()
+        proc.wait()
+    train(None, resume=path, progress=False)  # SIGKILL released the lock: nothing stale to clear by hand
+    assert_same_run(Run.load(path), reference)
