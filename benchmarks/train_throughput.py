@@ -59,8 +59,26 @@ def make_jpeg_folder(folder: Path, n: int, size: int = 64, seed: int = 0) -> Non
 def bench_config(args: argparse.Namespace, folder: Path) -> Config:
     return apply_overrides(get_variant("dcgan-celeba"), {
         "dataset": "folder", "data_root": str(folder), "image_size": 64, "ngf": args.ngf, "ndf": args.ngf,
-        "batch_size": args.batch, "device": args.device, "seed": 0, "compile": args.compile,
+        "batch_size": args.batch, "device": args.device, "seed": 0,
     })  # fmt: skip
+
+
+def reference_step(g, d, opt_g, opt_d, real: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One textbook DCGAN iteration (pytorch/examples' order): D on real and detached fake, then G."""
+    fake = g(z)
+    d.zero_grad()
+    out_real, out_fake = d(real), d(fake.detach())
+    loss_d = F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real)) + (
+        F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake))
+    )
+    loss_d.backward()
+    opt_d.step()
+    g.zero_grad()
+    out = d(fake)
+    loss_g = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
+    loss_g.backward()
+    opt_g.step()
+    return loss_d, loss_g
 
 
 def reference_loop(cfg: Config, folder: Path, args: argparse.Namespace, device: torch.device) -> float:
@@ -85,21 +103,8 @@ def reference_loop(cfg: Config, folder: Path, args: argparse.Namespace, device: 
     while step < total:
         for real, _ in loader:
             real = real.to(device, non_blocking=True)
-            b = real.shape[0]
-            z = torch.randn(b, cfg.noise_dim, device=device)
-            fake = g(z)
-            d.zero_grad()
-            out_real, out_fake = d(real), d(fake.detach())
-            loss_d = F.binary_cross_entropy_with_logits(out_real, torch.ones_like(out_real)) + (
-                F.binary_cross_entropy_with_logits(out_fake, torch.zeros_like(out_fake))
-            )
-            loss_d.backward()
-            opt_d.step()
-            g.zero_grad()
-            out = d(fake)
-            loss_g = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
-            loss_g.backward()
-            opt_g.step()
+            z = torch.randn(real.shape[0], cfg.noise_dim, device=device)
+            loss_d, loss_g = reference_step(g, d, opt_g, opt_d, real, z)
             log.append((loss_d.item(), loss_g.item()))  # textbook logging: a host sync every step
             step += 1
             if step == args.warmup:
@@ -166,6 +171,53 @@ def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: i
     return tuple(statistics.median(col) for col in zip(*rows, strict=True))  # type: ignore[return-value]
 
 
+def step_flops(cfg: Config, device: torch.device) -> tuple[float, float]:
+    """Floating-point operations per image of one iteration: (reference step, ganviz step), counted by torch.
+
+    ``FlopCounterMode`` counts the convolutions and matrix products (forward and backward), which are nearly
+    all of the arithmetic. ganviz's step does a little less: G's step asks D for input gradients only.
+    """
+    import contextlib
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from gan_train.snapshots import LayerNorms
+    from gan_train.train import train_step
+
+    def fresh() -> tuple:
+        torch.manual_seed(0)
+        g, d = (m.to(device) for m in build_models(cfg))
+        return g, d, torch.optim.Adam(g.parameters(), 1e-4), torch.optim.Adam(d.parameters(), 1e-4)
+
+    real = torch.rand(cfg.batch_size, cfg.channels, cfg.image_size, cfg.image_size, device=device) * 2 - 1
+    z = torch.randn(cfg.batch_size, cfg.noise_dim, device=device)
+    g, d, opt_g, opt_d = fresh()
+    with FlopCounterMode(display=False) as ref:
+        reference_step(g, d, opt_g, opt_d, real, z)
+    g, d, opt_g, opt_d = fresh()
+    with FlopCounterMode(display=False) as ours:
+        train_step(g, d, opt_g, opt_d, cfg, real, z, True, LayerNorms(g), LayerNorms(d),
+                   torch.Generator(device=device), contextlib.nullcontext)  # fmt: skip
+    return ref.get_total_flops() / cfg.batch_size, ours.get_total_flops() / cfg.batch_size
+
+
+def matmul_rate(device: torch.device, n: int = 2048, repeats: int = 10) -> tuple[float, str]:
+    """FLOP/s of a large square matrix product on this device: the arithmetic ceiling a training loop can
+    approach (fp32 on CPU; bf16 on CUDA, the precision ganviz trains in there). Median of ``repeats``."""
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
+    times = []
+    for _ in range(repeats + 2):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t = time.perf_counter()
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - t)
+    return 2 * n**3 / statistics.median(times[2:]), str(dtype).removeprefix("torch.")
+
+
 def machine(device: torch.device) -> str:
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
@@ -189,7 +241,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers of the reference loop")
     p.add_argument("--snap-every", type=int, default=50)
-    p.add_argument("--compile", action="store_true", help="ganviz with torch.compile")
+    p.add_argument("--compile", action="store_true", help="add a row: ganviz with torch.compile (compiles each round)")
     p.add_argument("--workdir", type=Path, help="keep the JPEGs, cache and runs here (default: a temp folder)")
     args = p.parse_args()
     if args.steps % args.warmup:
@@ -221,25 +273,39 @@ def main() -> None:
         f"ganviz, snapshots + checkpoints every {args.snap_every}": lambda i: ganviz_loop(
             cfg, runs / f"ckpt-{i}", args, args.snap_every, args.snap_every),
     }  # fmt: skip
+    if args.compile:
+        compiled = apply_overrides(cfg, {"compile": True})
+        configs["ganviz --compile, no snapshots"] = lambda i: ganviz_loop(compiled, runs / f"comp-{i}", args, never,
+                                                                         never)  # fmt: skip
     results: dict[str, list[float]] = {k: [] for k in configs}
     for i in range(args.rounds):
         for name, fn in configs.items():
             results[name].append(fn(i))
             print(f"round {i + 1}/{args.rounds}  {name}: {results[name][-1]:.1f} img/s", file=sys.stderr)
 
+    flops_ref, flops_ours = step_flops(cfg, device)
+    flops = {k: flops_ref if k.startswith("reference") else flops_ours for k in configs}
+    peak, peak_dtype = matmul_rate(device)
     med = {k: statistics.median(v) for k, v in results.items()}
     ref, plain = med[next(iter(configs))], med["ganviz, no snapshots"]
     print(f"\nMachine: {machine(device)}")
     print(f"Model: DCGAN 64x64, ngf=ndf={args.ngf}, batch {args.batch}, {args.images} synthetic JPEGs, "
           f"{args.steps} timed steps after {args.warmup} warm-up, median of {args.rounds} interleaved rounds; "
           f"reference DataLoader workers: {args.workers}; ganviz amp={'bf16' if device.type == 'cuda' else 'off'}, "
-          f"channels_last, compile={args.compile}\n")  # fmt: skip
-    print("| loop | img/s (median) | min - max | vs reference | vs ganviz no snapshots |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+          f"channels_last\n")  # fmt: skip
+    print("| loop | img/s (median) | min - max | vs reference | vs ganviz no snapshots | GFLOP/s | of matmul |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, vals in results.items():
         m = med[name]
+        rate = m * flops[name]
         print(f"| {name} | {m:,.0f} | {min(vals):,.0f} - {max(vals):,.0f} | {m / ref:.2f}x | "
-              f"{(plain / m - 1) * 100:+.1f} % time |")  # fmt: skip
+              f"{(plain / m - 1) * 100:+.1f} % time | {rate / 1e9:,.1f} | {rate / peak * 100:.0f} % |")  # fmt: skip
+    print(f"\nArithmetic per image and iteration (torch FlopCounterMode): reference {flops_ref / 1e9:.3f} GFLOP, "
+          f"ganviz {flops_ours / 1e9:.3f} GFLOP. Matrix-product ceiling of this device ({peak_dtype}, "
+          f"2048x2048 @ 2048x2048, same threads): {peak / 1e9:,.1f} GFLOP/s. A loop cannot beat the reference by "
+          f"more than (ceiling / reference's GFLOP/s) x (reference FLOP / ganviz FLOP) = "
+          f"{peak / (med[next(iter(configs))] * flops_ref) * flops_ref / flops_ours:.1f}x without changing "
+          f"the arithmetic.")  # fmt: skip
     t_step, t_capture, t_write = snapshot_cost(cfg, device)
     every = args.snap_every
     print(f"\nSnapshot cost timed directly (median of 5): train step {t_step * 1e3:.1f} ms; capture on the "
