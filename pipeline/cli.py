@@ -164,10 +164,10 @@ def relaunch_with_torchrun(ctx: click.Context, nproc: int) -> int:
 
 # --- plots and GIFs (pipeline/plots.py, pipeline/gifs.py) ---------------------------------------
 def _open_run(run: Path | None) -> Any:
-    """RUN argument -> Run (default: the latest under outputs/runs)."""
-    from pipeline.run import Run
+    """The run a command works on: the one named, else $GANVIZ_RUN, else the latest under outputs/runs."""
+    from pipeline.run import Run, current_run
 
-    return Run.load(run) if run is not None else Run.latest()
+    return Run.load(run) if run is not None else current_run()
 
 
 @main.command()
@@ -183,7 +183,7 @@ def _open_run(run: Path | None) -> Any:
 @friendly
 def plots(run: Path | None, out: Path | None, formats: str, style: str, dpi: int, steps: str | None, log: bool,
           quiet: bool) -> None:  # fmt: skip
-    """Publication plots of RUN (default: the latest run): PNG plus vector PDF/SVG."""
+    """Publication plots of RUN (default: $GANVIZ_RUN, else the latest run): PNG plus vector PDF/SVG."""
     from pipeline.plots import make_plots
 
     r = _open_run(run)
@@ -203,7 +203,7 @@ def plots(run: Path | None, out: Path | None, formats: str, style: str, dpi: int
 @friendly
 def gif(run: Path | None, out: Path | None, fps: float, scale: float | None, max_size: str, mp4: bool,
         quiet: bool) -> None:  # fmt: skip
-    """Looping GIFs of RUN (default: the latest run): progress, latent walk (and MP4s with --mp4)."""
+    """Looping GIFs of RUN (default: $GANVIZ_RUN, else the latest run): progress, latent walk, MP4s with --mp4."""
     from pipeline.gifs import make_gifs
 
     r = _open_run(run)
@@ -230,9 +230,9 @@ def render(scene_file: str, run_path: Path | None, quality: str, fmt: str, scene
            compare: Path | None, run_2d: Path | None, quiet: bool) -> None:  # fmt: skip
     """Render SCENE_FILE (a .py file, a built-in name like 'morph', or 'all') from a run."""
     from pipeline.render import render_all, render_file
-    from pipeline.run import Run, current_run
+    from pipeline.run import Run
 
-    run = Run.load(run_path) if run_path is not None else current_run()
+    run = _open_run(run_path)
     other = Run.load(compare) if compare is not None else None
     if scene_file == "all":
         if scene is not None:

@@ -247,3 +247,16 @@ def test_log_axis(toy1d_run: Path) -> None:
     run = Run.load(toy1d_run)
     for figs in _figs(run, log=True):
         assert figs["losses"].axes[0].get_yscale() in ("log", "symlog")
+
+
+def test_cli_default_run_is_ganviz_run_then_latest(toy1d_run: Path, tmp_path: Path, monkeypatch) -> None:
+    """plots, gif and render pick the same default run: $GANVIZ_RUN, else the latest under outputs/runs."""
+    monkeypatch.chdir(tmp_path)  # no outputs/runs here
+    monkeypatch.delenv("GANVIZ_RUN", raising=False)
+    args = ["plots", "--out", "p", "--format", "png", "--quiet", "--dpi", "40"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code != 0 and res.stderr.startswith("error: ") and len(res.stderr.splitlines()) == 1
+    monkeypatch.setenv("GANVIZ_RUN", str(toy1d_run))
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "p" / "toy1d_density.png").is_file()
