@@ -171,6 +171,28 @@ def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: i
     return tuple(statistics.median(col) for col in zip(*rows, strict=True))  # type: ignore[return-value]
 
 
+def snapshot_cost_in_runs(runs: list[Path], every: int, block: int, first: int) -> tuple[float, float, int]:
+    """Snapshot cost measured inside the runs that took them: a paired view immune to drift between runs.
+
+    ``time`` is exact at the end of each metrics block. The block that starts at a snapshot step holds that
+    snapshot's capture (and most of the writer thread's work); its extra time over the same number of steps in
+    that run's other blocks is one snapshot's cost. Returns (median extra seconds per snapshot, median step
+    seconds, snapshots seen), pooled over ``runs``; blocks before step ``first`` (warm-up) are ignored.
+    """
+    extras, steps_s = [], []
+    for run in runs:
+        rows = {r["step"]: r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines())}
+        last = max(rows)
+        ends = sorted({s for s in rows if s % block == 0 or s % every == 0 or s == last} | {first})
+        ends = [e for e in ends if e >= first]
+        blocks = [(a, b, rows[b]["time"] - rows[a]["time"]) for a, b in zip(ends, ends[1:], strict=False)]
+        plain = [t / (b - a) for a, b, t in blocks if a % every]
+        per_step = statistics.median(plain)
+        steps_s.append(per_step)
+        extras += [t - (b - a) * per_step for a, b, t in blocks if a % every == 0]
+    return statistics.median(extras), statistics.median(steps_s), len(extras)
+
+
 def step_flops(cfg: Config, device: torch.device) -> tuple[float, float]:
     """Floating-point operations per image of one iteration: (reference step, ganviz step), counted by torch.
 
@@ -312,6 +334,15 @@ def main() -> None:
           f"training thread {t_capture * 1e3:.1f} ms (= {t_capture / (every * t_step) * 100:.2f} % of {every} "
           f"steps); compress+write {t_write * 1e3:.1f} ms on the writer thread "
           f"(= {t_write / (every * t_step) * 100:.2f} % if it had to share the core)")  # fmt: skip
+    extra, per_step, n_snaps = snapshot_cost_in_runs(
+        [runs / f"snap-{i}" for i in range(args.rounds)], every, args.warmup, args.warmup)
+    print(f"Snapshot cost inside the snapshot runs (block after each snapshot vs the same run's other blocks, "
+          f"median of {n_snaps}): {extra * 1e3:+.0f} ms per snapshot = {extra / (every * per_step) * 100:+.2f} % "
+          f"of {every} steps ({per_step * 1e3:.1f} ms/step)")  # fmt: skip
+    floor, _, _ = snapshot_cost_in_runs([runs / f"plain-{i}" for i in range(args.rounds)], every, args.warmup,
+                                        args.warmup)  # fmt: skip
+    print(f"The same estimate on the runs without snapshots (its noise floor): {floor * 1e3:+.0f} ms = "
+          f"{floor / (every * per_step) * 100:+.2f} %")  # fmt: skip
     print(f"\nOne-time decode of the folder into ganviz's uint8 cache (+ start-up, 1 step): {first_pass:.1f} s")
 
 
