@@ -98,13 +98,16 @@ class RunLock:
             raise WriteError(describe_os_error(path, e)) from None
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip() or "?"
             self.release()
             raise GanvizError(f"{run_dir}: another process (pid {holder}) is training this run; wait for it to "
                               "finish or stop it (Ctrl-C saves a checkpoint), then --resume") from None  # fmt: skip
-        os.ftruncate(self._fd, 0)
-        os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:  # a file system without locks (some network mounts): train unguarded rather than refuse
+            return
+        with contextlib.suppress(OSError):  # the pid only makes the message friendlier (a full disk may refuse it)
+            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, f"{os.getpid()}\n".encode(), 0)
 
     def release(self) -> None:
         if self._fd is not None:
