@@ -172,24 +172,25 @@ def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: i
 
 
 def snapshot_cost_in_runs(runs: list[Path], every: int, block: int, first: int) -> tuple[float, float, int]:
-    """Snapshot cost measured inside the runs that took them: a paired view immune to drift between runs.
+    """Snapshot cost measured inside the runs that took them, paired against neighbouring blocks.
 
     ``time`` is exact at the end of each metrics block. The block that starts at a snapshot step holds that
-    snapshot's capture (and most of the writer thread's work); its extra time over the same number of steps in
-    that run's other blocks is one snapshot's cost. Returns (median extra seconds per snapshot, median step
-    seconds, snapshots seen), pooled over ``runs``; blocks before step ``first`` (warm-up) are ignored.
+    snapshot's capture (and most of the writer thread's work); its extra time over the mean of the blocks just
+    before and after it (only before, for the last) is one snapshot's cost. Neighbours rather than the run's
+    median because a shared machine's speed drifts by tens of per cent within a run. Returns (median extra
+    seconds per snapshot, median seconds per step, snapshots seen), pooled over ``runs``; blocks before step
+    ``first`` (warm-up) are ignored. Blocks must not straddle snapshot steps (``block`` divides ``every``).
     """
     extras, steps_s = [], []
     for run in runs:
         rows = {r["step"]: r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines())}
-        last = max(rows)
-        ends = sorted({s for s in rows if s % block == 0 or s % every == 0 or s == last} | {first})
-        ends = [e for e in ends if e >= first]
-        blocks = [(a, b, rows[b]["time"] - rows[a]["time"]) for a, b in zip(ends, ends[1:], strict=False)]
-        plain = [t / (b - a) for a, b, t in blocks if a % every]
-        per_step = statistics.median(plain)
-        steps_s.append(per_step)
-        extras += [t - (b - a) * per_step for a, b, t in blocks if a % every == 0]
+        ends = [s for s in sorted(rows) if s >= first and (s % block == 0 or s == max(rows))]
+        t = [(a, (rows[b]["time"] - rows[a]["time"]) / (b - a)) for a, b in zip(ends, ends[1:], strict=False)]
+        steps_s.append(statistics.median(per for _, per in t))
+        for k, (a, per) in enumerate(t):
+            around = [t[j][1] for j in (k - 1, k + 1) if 0 <= j < len(t)]
+            if a % every == 0 and around:
+                extras.append((per - statistics.mean(around)) * block)
     return statistics.median(extras), statistics.median(steps_s), len(extras)
 
 
@@ -336,7 +337,7 @@ def main() -> None:
           f"(= {t_write / (every * t_step) * 100:.2f} % if it had to share the core)")  # fmt: skip
     extra, per_step, n_snaps = snapshot_cost_in_runs(
         [runs / f"snap-{i}" for i in range(args.rounds)], every, args.warmup, args.warmup)
-    print(f"Snapshot cost inside the snapshot runs (block after each snapshot vs the same run's other blocks, "
+    print(f"Snapshot cost inside the snapshot runs (block after each snapshot vs its neighbour blocks, "
           f"median of {n_snaps}): {extra * 1e3:+.0f} ms per snapshot = {extra / (every * per_step) * 100:+.2f} % "
           f"of {every} steps ({per_step * 1e3:.1f} ms/step)")  # fmt: skip
     floor, _, _ = snapshot_cost_in_runs([runs / f"plain-{i}" for i in range(args.rounds)], every, args.warmup,
