@@ -1,11 +1,14 @@
-"""Rebuild a run's generator from checkpoint.pt, for outputs that need G on new noise (latent walks).
+"""Reading checkpoint.pt: the one safe loader (training's resume uses it too) and the run's generator, for
+outputs that need G on new noise (latent walks).
 
 Only this module touches torch on the pipeline side; plots and the other GIFs import it lazily or not at all.
 """
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,7 +16,31 @@ import torch
 from gan_train.config import Config
 from gan_train.models import build_models
 from gan_train.snapshots import to_uint8_images
+from pipeline.errors import first_line
 from pipeline.run import CHECKPOINT_FILE, RunError, read_run_json
+
+CHECKPOINT_KEYS = ("step", "time", "g", "d", "opt_g", "opt_d", "rng")
+
+
+def load_checkpoint(path: Path, device: torch.device | str, then: str = "it cannot be resumed") -> dict[str, Any]:
+    """Load a checkpoint as tensors and plain containers only: a planted pickle is refused, never run.
+
+    Every failure is a one-line ``RunError`` naming ``path``; ``then`` says what the failure means for the
+    caller.
+    """
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "global" in str(e).lower():  # names a function or class to call: the way a pickle runs code
+            raise RunError(f"{path}: refused to load: it holds objects other than tensors (a pickle that could run "
+                           f"code); {then}, use checkpoints written by ganviz") from None  # fmt: skip
+        raise RunError(f"{path}: damaged checkpoint (not a torch file); {then}") from None
+    except Exception as e:  # torch reports a damaged zip in many ways
+        raise RunError(f"{path}: damaged checkpoint ({first_line(e)}); {then}") from None
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise RunError(f"{path}: not a ganviz checkpoint (missing {', '.join(missing)}); {then}")
+    return state
 
 
 def load_generator(run_dir: str | Path) -> tuple[torch.nn.Module, Config, int]:
@@ -24,12 +51,12 @@ def load_generator(run_dir: str | Path) -> tuple[torch.nn.Module, Config, int]:
     if not f.is_file():
         raise RunError(f"{f}: no checkpoint in this run; the latent walk needs the trained generator")
     cfg = Config.from_dict(info.get("config", {}))
+    state = load_checkpoint(f, "cpu", then="the latent walk needs the trained generator")
     try:
-        state = torch.load(f, map_location="cpu", weights_only=True)
         g, _ = build_models(cfg)
         g.load_state_dict(state["g"])
-    except (RuntimeError, KeyError, OSError, EOFError, ValueError) as e:
-        raise RunError(f"{f}: unreadable or does not match the run's config ({type(e).__name__})") from None
+    except (RuntimeError, KeyError, ValueError) as e:
+        raise RunError(f"{f}: does not match the run's config ({type(e).__name__})") from None
     return g, cfg, int(state.get("step", 0))
 
 

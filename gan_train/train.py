@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
-import pickle
 import platform
 import re
 import signal
@@ -23,10 +22,11 @@ import numpy as np
 import torch
 
 import gan_train
+from gan_train.checkpoints import load_checkpoint
 from gan_train.config import Config, ConfigError, apply_overrides
 from gan_train.datasets import load_dataset
 from gan_train.distributed import Ranks, setup, teardown, unwrap
-from gan_train.io import RunLock
+from gan_train.io import RunLock, describe_os_error
 from gan_train.losses import d_loss, g_loss, gradient_penalty
 from gan_train.models import build_models
 from gan_train.snapshots import (
@@ -42,7 +42,7 @@ from gan_train.snapshots import (
     noise_grid,
     truncate_metrics,
 )
-from pipeline.errors import GanvizError
+from pipeline.errors import GanvizError, first_line
 from pipeline.run import (
     CHECKPOINT_FILE,
     DEFAULT_ROOT,
@@ -65,7 +65,6 @@ FIXED_ON_RESUME = (
     "dataset", "image_size", "toy_samples", "arch", "noise_dim", "g_hidden", "d_hidden", "ngf", "ndf", "loss",
     "batch_size", "d_every", "seed", "n_fixed", "toy_fixed", "field_resolution",
 )  # fmt: skip
-CHECKPOINT_KEYS = ("step", "time", "g", "d", "opt_g", "opt_d", "rng")
 
 
 class TrainingDiverged(GanvizError):
@@ -346,8 +345,6 @@ def _train(
                 run_dir.mkdir(parents=True, exist_ok=True)
                 held.enter_context(RunLock(run_dir))
         except OSError as e:
-            from gan_train.io import describe_os_error
-
             raise GanvizError(describe_os_error(run_dir, e)) from None
         writer = RunWriter(run_dir) if ranks.writes else NullWriter()
         writer.write_info(info)
@@ -371,7 +368,7 @@ def _train(
             if "norms_g" in state:  # the layer norms the next snapshot reports, as an unbroken run would
                 resumed_norms = (state["norms_g"].to(device), state["norms_d"].to(device))
         except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise RunError(f"{run_dir / CHECKPOINT_FILE}: does not fit this run's networks ({_first_line(e)}); "
+            raise RunError(f"{run_dir / CHECKPOINT_FILE}: does not fit this run's networks ({first_line(e)}); "
                            "it cannot be resumed") from None  # fmt: skip
         if start > total:
             raise GanvizError(f"--resume {run_dir}: checkpoint is at step {start}, beyond --steps {total}")
@@ -503,11 +500,6 @@ def _train(
     return run_dir
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {text[0][:160]}" if text else type(e).__name__
-
-
 def open_for_resume(run_dir: Path, overrides: dict[str, Any]) -> tuple[dict[str, Any], Config]:
     """run.json and the config to continue with; refuses non-runs and overrides that would break the run."""
     info = read_run_json(run_dir)
@@ -517,30 +509,13 @@ def open_for_resume(run_dir: Path, overrides: dict[str, Any]) -> tuple[dict[str,
     try:
         saved = Config.from_dict(info["config"])
     except (KeyError, TypeError, ValueError) as e:
-        raise RunError(f"{run_dir / 'run.json'}: no usable config ({_first_line(e)}); it cannot be resumed") from None
+        raise RunError(f"{run_dir / 'run.json'}: no usable config ({first_line(e)}); it cannot be resumed") from None
     cfg = apply_overrides(saved, overrides)
     changed = [k for k in FIXED_ON_RESUME if getattr(cfg, k) != getattr(saved, k)]
     if changed:
         raise ConfigError(f"--resume cannot change {', '.join(changed)} (the saved networks and data depend on it); "
                           "start a new run instead")  # fmt: skip
     return info, cfg
-
-
-def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
-    """Load a checkpoint as tensors and plain containers only: a planted pickle is refused, never run."""
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except pickle.UnpicklingError as e:
-        if "global" in str(e).lower():  # names a function or class to call: the way a pickle runs code
-            raise RunError(f"{path}: refused to load: it holds objects other than tensors (a pickle that could run "
-                           "code); it cannot be resumed, use checkpoints written by ganviz") from None  # fmt: skip
-        raise RunError(f"{path}: damaged checkpoint (not a torch file); it cannot be resumed") from None
-    except Exception as e:  # torch reports a damaged zip in many ways
-        raise RunError(f"{path}: damaged checkpoint ({_first_line(e)}); it cannot be resumed") from None
-    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
-    if missing:
-        raise RunError(f"{path}: not a ganviz checkpoint (missing {', '.join(missing)}); it cannot be resumed")
-    return state
 
 
 def remove_partial_writes(run_dir: Path) -> None:

@@ -235,6 +235,21 @@ def test_planted_pickle_in_checkpoint_is_refused(run_copy, tmp_path):
     assert marker.exists()
 
 
+@pytest.mark.parametrize("damage", ["planted", "garbage"])
+def test_gif_latent_walk_refuses_a_planted_or_damaged_checkpoint_in_one_line(damage, run_copy, tmp_path):
+    """`ganviz gif` loads G through the same checkpoint loader as --resume."""
+    marker = tmp_path / "pwned"
+    ckpt = run_copy / "checkpoint.pt"
+    if damage == "planted":
+        torch.save({**torch.load(ckpt, weights_only=True), "g": Planted(marker)}, ckpt)
+    else:
+        ckpt.write_bytes(b"garbage")
+    res = CliRunner().invoke(main, ["gif", str(run_copy), "--out", str(tmp_path / "gifs"), "--quiet"])
+    needle = "refused to load" if damage == "planted" else "damaged checkpoint"
+    assert_one_line_error(res, "checkpoint.pt", needle, "the latent walk needs the trained generator")
+    assert not marker.exists()
+
+
 def test_planted_pickle_in_snapshot_and_fixed_is_refused(run_copy, tmp_path):
     marker = tmp_path / "pwned"
     run = Run.load(run_copy)
