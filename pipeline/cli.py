@@ -87,17 +87,17 @@ def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: 
     from gan_train.train import resolve_config
     from gan_train.train import train as run_training
 
-    if nproc is not None and nproc > 1:
-        if resume is None and variant is not None:  # fail fast, before starting the processes
-            cfg = resolve_config(variant, {**parse_sets(sets), **{k: v for k, v in opts.items() if v is not None}})
-            if cfg.batch_size % nproc:
-                raise GanvizError(f"--batch-size {cfg.batch_size}: must be a multiple of the {nproc} processes")
-        sys.exit(relaunch_with_torchrun(click.get_current_context(), nproc))
-
     overrides: dict[str, Any] = parse_sets(sets)
     overrides.update({k: v for k, v in opts.items() if v is not None})
     if compile_:
         overrides["compile"] = True
+    if nproc is not None and nproc > 1:
+        if resume is None and variant is not None:  # fail fast, before starting the processes
+            cfg = resolve_config(variant, overrides)
+            if cfg.batch_size % nproc:
+                raise GanvizError(f"--batch-size {cfg.batch_size}: must be a multiple of the {nproc} processes")
+        sys.exit(relaunch_with_torchrun(click.get_current_context(), nproc))
+
     if resume is not None:
         if variant is not None:
             raise GanvizError("--resume continues a run with its own variant; drop the VARIANT argument")
@@ -211,8 +211,6 @@ def gif(run: Path | None, out: Path | None, fps: float, scale: float | None, max
     click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
 
 
-
-
 # --- scenes (pipeline/render.py) ----------------------------------------------------------------
 @main.command()
 @click.argument("scene_file")
@@ -246,7 +244,6 @@ def render(scene_file: str, run_path: Path | None, quality: str, fmt: str, scene
         click.echo(str(f))
 
 
-
 # --- demo: train the embedded digits and make everything from it ---------------------------------
 @main.command()
 @click.option("--steps", type=int, help="Training steps for dcgan-digits (default: the variant's 3000).")
@@ -273,7 +270,6 @@ def demo(steps: int | None, rings_steps: int | None, root: Path, sets: tuple[str
     if assets is not None:
         copied = write_assets(res, assets)
         click.echo(f"README images: {', '.join(str(p) for p in copied)}")
-
 
 
 if __name__ == "__main__":

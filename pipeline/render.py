@@ -103,20 +103,21 @@ def _import_file(path: Path) -> ModuleType:
 
 @contextlib.contextmanager
 def _env(**values: str | None) -> Iterator[None]:
+    """Environment variables set (None: unset) for the block, and put back as they were after it."""
+
+    def put(items: dict[str, str | None]) -> None:
+        for k, v in items.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
     old = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        put(values)
         yield
     finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        put(old)
 
 
 def _even(x: float) -> int:
