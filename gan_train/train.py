@@ -125,7 +125,11 @@ def new_run_dir(cfg: Config, out: str | Path | None, name: str | None, root: Pat
         return path
     if name is not None and (not _NAME_RE.match(name) or ".." in name):
         raise ConfigError(f"--name {name!r}: use letters, digits, '.', '_' and '-' only (no paths)")
-    base = name or f"{cfg.variant or 'custom'}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    return fresh_run_dir(root, name or f"{cfg.variant or 'custom'}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}")
+
+
+def fresh_run_dir(root: Path, base: str) -> Path:
+    """``root/base``, or ``base-2``, ``base-3`` ...: a run never lands in an existing folder."""
     path, i = root / base, 1
     while path.exists():
         i += 1

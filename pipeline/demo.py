@@ -24,15 +24,6 @@ class DemoResult:
     files: dict[str, list[Path]] = field(default_factory=dict)
 
 
-def _fresh_name(root: Path, base: str) -> str:
-    """demo-<variant>, or demo-<variant>-2, -3 ... so a second demo never overwrites the first."""
-    name, i = base, 1
-    while (root / name).exists():
-        i += 1
-        name = f"{base}-{i}"
-    return name
-
-
 def demo_configs(digits_steps: int | None = None, rings_steps: int | None = None,
                  overrides: dict[str, Any] | None = None) -> list[Any]:  # fmt: skip
     """Configs of dcgan-digits and toy-rings (variant defaults: 3000 steps each), validated before any work."""
@@ -48,9 +39,10 @@ def demo_configs(digits_steps: int | None = None, rings_steps: int | None = None
 
 
 def train_demo_runs(root: Path, cfgs: list[Any], *, progress: bool = True) -> list[Path]:
-    from gan_train.train import train
+    """demo-<variant> under ``root`` (demo-<variant>-2, -3 ... beside earlier demos, never over them)."""
+    from gan_train.train import fresh_run_dir, train
 
-    return [train(cfg, out=root / _fresh_name(root, f"demo-{cfg.variant}"), progress=progress) for cfg in cfgs]
+    return [train(cfg, out=fresh_run_dir(root, f"demo-{cfg.variant}"), progress=progress) for cfg in cfgs]
 
 
 def run_demo(
