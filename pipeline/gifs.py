@@ -29,7 +29,7 @@ from pipeline.frames import (
     toy2d_frame,
 )  # fmt: skip
 from pipeline.frames import upscale as upscale_frame
-from pipeline.run import Run, RunError, output_folder
+from pipeline.run import Run, output_folder
 
 DEFAULT_FPS = 10.0
 DEFAULT_MAX_SIZE = "5MB"
@@ -413,8 +413,7 @@ def make_gifs(run: Run, out_dir: Path | None = None, *, fps: float = DEFAULT_FPS
     if scale is not None and not (0 < scale <= 16):
         raise GifError(f"--scale {scale}: use a value between 0 and 16 (e.g. 2)")
     parse_size(max_size)  # reject a bad --max-size before any work
-    if not run.steps:
-        raise RunError(f"{run.path}: run has no snapshots; train longer or lower --snapshot-every")
+    run.snapshot_steps()  # a run without snapshots is refused before any work
     out_dir = output_folder(out_dir, "gifs", run, GifError)
 
     written: list[Path] = []

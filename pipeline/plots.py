@@ -97,29 +97,9 @@ def accuracy_series(m: dict[str, np.ndarray], span: float | None = None) -> dict
             "ema_real": ema(m["acc_real"], span), "ema_fake": ema(m["acc_fake"], span)}  # fmt: skip
 
 
-def grad_norm_matrices(run: Run) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
-    """For 'g' and 'd': (snapshot steps, layer names, norms of shape (layers, steps)), one pass over snapshots."""
-    steps = run.steps
-    keys = ("grad_norm_g", "grad_norm_d")
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-    for s in steps:
-        snap = run.read_snapshot(s, keys)
-        for k in keys:
-            cols[k].append(snap[k])
-    out = {}
-    for net in ("g", "d"):
-        c = cols[f"grad_norm_{net}"]
-        names = [str(n) for n in run.info.get(f"layers_{net}", [])]
-        mat = np.stack(c, axis=1).astype(np.float64) if c else np.zeros((len(names), 0))
-        if len(names) != mat.shape[0]:
-            names = [f"layer {i}" for i in range(mat.shape[0])]
-        out[net] = (np.asarray(steps), names, mat)
-    return out
-
-
 def grad_norm_matrix(run: Run, net: str) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(snapshot steps, layer names, norms of shape (layers, steps)) for ``net`` 'g' or 'd'."""
-    return grad_norm_matrices(run)[net]
+    return run.layer_grad_norms()[net]
 
 
 def parse_steps(spec: str | Sequence[int | str] | None) -> list[int | str] | None:
@@ -141,13 +121,10 @@ def parse_steps(spec: str | Sequence[int | str] | None) -> list[int | str] | Non
 def pick_steps(run: Run, steps: str | Sequence[int | str] | None, default_n: int = 5) -> list[int]:
     """Snapshot steps to show: the requested ones (each snapped to the snapshot at or before it),
     or ``default_n`` evenly spaced ones from start to end."""
-    have = run.steps
-    if not have:
-        raise RunError(f"{run.path}: run has no snapshots; train longer or lower --snapshot-every")
+    run.snapshot_steps()  # a run without snapshots has nothing to pick from
     wanted = parse_steps(steps)
     if wanted is None:
-        idx = np.unique(np.linspace(0, len(have) - 1, min(default_n, len(have))).round().astype(int))
-        return [have[i] for i in idx]
+        return run.spread_steps(default_n)
     out = []
     for w in wanted:
         try:
@@ -275,7 +252,7 @@ def fig_grad_norms(run: Run, style: str) -> Any:
     plt = _pyplot()
     w, h = _figsize(style, 6.8, 3.0)
     fig, axes = plt.subplots(1, 2, figsize=(w, h))
-    mats = grad_norm_matrices(run)
+    mats = run.layer_grad_norms()
     for ax, net, title in zip(axes, ("g", "d"), ("G", "D"), strict=True):
         steps, names, mat = mats[net]
         pos = mat[np.isfinite(mat) & (mat > 0)]

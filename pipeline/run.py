@@ -168,15 +168,26 @@ class Run:
                 steps.append(step)
         return sorted(steps)
 
+    def spread_steps(self, n: int) -> list[int]:
+        """Up to ``n`` snapshot steps spread evenly over the run, always with the first and the last."""
+        steps = self.steps
+        idx = np.unique(np.linspace(0, len(steps) - 1, min(n, len(steps))).round().astype(int))
+        return [steps[i] for i in idx]
+
+    def snapshot_steps(self) -> list[int]:
+        """``steps``, refusing a run without any: everything drawn from snapshots needs at least one."""
+        steps = self.steps
+        if not steps:
+            raise RunError(f"{self.path}: run has no snapshots yet; train longer or lower --snapshot-every")
+        return steps
+
     def resolve_step(self, step: int | str) -> int:
         """Map 'end'/'last', 'start'/'first' or a number to an existing snapshot step.
 
         A number that is not a snapshot step is snapped to the nearest one at or below it
         (the state the run was in at that moment); beyond the last step is an error.
         """
-        steps = self.steps
-        if not steps:
-            raise RunError(f"{self.path}: run has no snapshots yet; train longer or lower --snapshot-every")
+        steps = self.snapshot_steps()
         if isinstance(step, str):
             s = step.strip().lower()
             if s in ("end", "last", "final"):
@@ -202,6 +213,28 @@ class Run:
         """The snapshot at exactly ``step`` (one of ``steps``), without listing the folder again:
         loops over hundreds of snapshots stay linear."""
         return Snapshot(step, load_npz(self.path / SNAPSHOT_DIR / snapshot_name(step), keys))
+
+    def layer_grad_norms(self) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
+        """For 'g' and 'd': (snapshot steps, layer names, norms of shape (layers, steps)).
+
+        One pass over the snapshots, decompressing only the two norm arrays of each (not the samples).
+        """
+        steps = self.steps
+        keys = ("grad_norm_g", "grad_norm_d")
+        cols: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+        for s in steps:
+            snap = self.read_snapshot(s, keys)
+            for k in keys:
+                cols[k].append(snap[k])
+        out = {}
+        for net in ("g", "d"):
+            c = cols[f"grad_norm_{net}"]
+            names = [str(n) for n in self.info.get(f"layers_{net}", [])]
+            mat = np.stack(c, axis=1).astype(np.float64) if c else np.zeros((len(names), 0))
+            if len(names) != mat.shape[0]:
+                names = [f"layer {i}" for i in range(mat.shape[0])]
+            out[net] = (np.asarray(steps), names, mat)
+        return out
 
     def snapshots(self) -> list[Snapshot]:
         return [self.snapshot(s) for s in self.steps]

@@ -39,7 +39,7 @@ def bill(run: c.Run, sample: np.ndarray, color: str) -> c.Mobject:
     """One sample drawn as a banknote: the image itself, or the point's coordinates for toys."""
     frame = RoundedRectangle(width=1.5, height=1.0, corner_radius=0.08, stroke_color=color, stroke_width=3)
     if run.kind == "image":
-        face = c.picture(c.to_rgb(sample[None])[0], 0.8).move_to(frame)
+        face = c.picture(c.to_rgb(sample), 0.8).move_to(frame)
     else:
         coords = ", ".join(f"{v:.1f}" for v in np.asarray(sample).ravel()[:2])
         face = c.label(f"({coords})", 20).move_to(frame)

@@ -26,6 +26,7 @@ from manim import (
 )
 from manim.constants import RESAMPLING_ALGORITHMS
 
+from pipeline.frames import tile, to_rgb
 from pipeline.run import Run, RunError, Snapshot, current_run
 
 #: Environment variable naming a second run to compare with (gradient_flow: a minimax vs a bce run).
@@ -48,8 +49,7 @@ def scene_run(kinds: Sequence[str] | None = None, scene: str = "this scene") -> 
     run = current_run()
     if kinds is not None:
         require_kind(run, kinds, scene)
-    if not run.steps:
-        raise RunError(f"{run.path}: run has no snapshots yet; train longer or lower --snapshot-every")
+    run.snapshot_steps()  # refuses a run without snapshots
     return run
 
 
@@ -71,11 +71,7 @@ def require_kind(run: Run, kinds: Sequence[str], scene: str) -> None:
 
 def pick_steps(run: Run, n: int) -> list[int]:
     """Up to ``n`` snapshot steps spread evenly over the run, always with the first and the last."""
-    steps = run.steps
-    if len(steps) <= n:
-        return list(steps)
-    idx = np.unique(np.round(np.linspace(0, len(steps) - 1, n)).astype(int))
-    return [steps[i] for i in idx]
+    return run.spread_steps(n)
 
 
 def loss_name(run: Run) -> str:
@@ -156,30 +152,10 @@ def phase_steps(run: Run, steps: Sequence[int] | None = None) -> dict[int, str]:
 
 
 # -- images --------------------------------------------------------------------------------------
-def to_rgb(images: np.ndarray) -> np.ndarray:
-    """(N,H,W,C) uint8 with C in {1,3} to (N,H,W,3) uint8."""
-    if images.shape[-1] == 1:
-        images = np.repeat(images, 3, axis=-1)
-    return np.ascontiguousarray(images[..., :3])
-
-
-def tile(images: np.ndarray, cols: int, gap: int = 1) -> np.ndarray:
-    """Lay out (N,H,W,C) uint8 images in a grid with dark gaps: one picture for one ImageMobject."""
-    images = to_rgb(images)
-    n, h, w, _ = images.shape
-    rows = int(np.ceil(n / cols))
-    out = np.full((rows * h + (rows + 1) * gap, cols * w + (cols + 1) * gap, 3), 24, np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        y, x = gap + r * (h + gap), gap + c * (w + gap)
-        out[y : y + h, x : x + w] = images[i]
-    return out
-
-
 def sample_grid(images: np.ndarray, n: int = 16) -> np.ndarray:
-    """The first ``n`` samples (a square number) as one tiled picture."""
+    """The first ``n`` samples (a square number) as one RGB picture, with 1-pixel dark gaps between them."""
     cols = int(np.sqrt(n))
-    return tile(images[: cols * cols], cols)
+    return to_rgb(tile(images[: cols * cols], cols, pad=1, pad_value=24))
 
 
 def picture(pixels: np.ndarray, height: float, smooth: bool = False) -> ImageMobject:

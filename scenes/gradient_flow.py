@@ -32,11 +32,14 @@ N_STEPS = 7
 Y = 0.3  # height of the layer stacks' centre line
 
 
-def layer_norms(run: c.Run, key: str) -> np.ndarray:
-    """(snapshots, layers) gradient norms; step 0 has none (NaN) and is dropped."""
-    rows = [run.snapshot(s)[key] for s in run.steps]
-    arr = np.array(rows, dtype=np.float64)
-    return arr[np.isfinite(arr).any(axis=1)] if arr.ndim == 2 else arr
+def layer_norms(run: c.Run) -> tuple[np.ndarray, np.ndarray]:
+    """G's and D's (snapshots, layers) gradient norms; step 0 has none (NaN) and is dropped."""
+    mats = run.layer_grad_norms()
+    out = []
+    for net in ("g", "d"):
+        arr = mats[net][2].T
+        out.append(arr[np.isfinite(arr).any(axis=1)])
+    return out[0], out[1]
 
 
 def median_g_norm(run: c.Run) -> float:
@@ -86,7 +89,7 @@ class GradientFlow(Scene):
         for a in forward:
             self.play(GrowArrow(a), run_time=0.18)
 
-        ng, nd = layer_norms(run, "grad_norm_g"), layer_norms(run, "grad_norm_d")
+        ng, nd = layer_norms(run)
         scale = Scale(np.concatenate([ng.ravel(), nd.ravel()]))
         steps = [s for s in c.pick_steps(run, N_STEPS + 1) if s > 0][:N_STEPS] or run.steps[-1:]
         bwd_cap = c.label("backward: D's loss -> D -> G  (width = gradient norm)", 22, c.BACKWARD_COLOR)
