@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -63,6 +64,17 @@ def bench_config(args: argparse.Namespace, folder: Path) -> Config:
     })  # fmt: skip
 
 
+def fresh_models(
+    cfg: Config, device: torch.device, memory_format: torch.memory_format = torch.contiguous_format
+) -> tuple[torch.nn.Module, torch.nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
+    """G, D (seed 0, as ganviz builds them) on ``device`` and their plain Adam optimisers."""
+    torch.manual_seed(0)
+    g, d = (m.to(device, memory_format=memory_format) for m in build_models(cfg))
+    adam = torch.optim.Adam
+    return g, d, adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2)), adam(
+        d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+
+
 def reference_step(g, d, opt_g, opt_d, real: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """One textbook DCGAN iteration (pytorch/examples' order): D on real and detached fake, then G."""
     fake = g(z)
@@ -92,12 +104,7 @@ def reference_loop(cfg: Config, folder: Path, args: argparse.Namespace, device: 
         ds, batch_size=cfg.batch_size, shuffle=True, drop_last=True, num_workers=args.workers,
         pin_memory=device.type == "cuda", persistent_workers=args.workers > 0,
     )  # fmt: skip
-    torch.manual_seed(0)
-    g, d = build_models(cfg)
-    g.to(device)
-    d.to(device)
-    opt_g = torch.optim.Adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-    opt_d = torch.optim.Adam(d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    g, d, opt_g, opt_d = fresh_models(cfg, device)
     total, step, t_start = args.warmup + args.steps, 0, 0.0
     log: list[tuple[float, float]] = []
     while step < total:
@@ -136,12 +143,7 @@ def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: i
     from gan_train.snapshots import LayerNorms, capture
     from gan_train.train import to_model_input, train_step
 
-    torch.manual_seed(0)
-    g, d = build_models(cfg)
-    g.to(device, memory_format=torch.channels_last)
-    d.to(device, memory_format=torch.channels_last)
-    opt_g = torch.optim.Adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-    opt_d = torch.optim.Adam(d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    g, d, opt_g, opt_d = fresh_models(cfg, device, torch.channels_last)
     norms_g, norms_d = LayerNorms(g), LayerNorms(d)
     images = torch.randint(0, 256, (cfg.batch_size, 64, 64, 3), dtype=torch.uint8, device=device)
     real = to_model_input(images, True)
@@ -191,6 +193,8 @@ def snapshot_cost_in_runs(runs: list[Path], every: int, block: int, first: int) 
             around = [t[j][1] for j in (k - 1, k + 1) if 0 <= j < len(t)]
             if a % every == 0 and around:
                 extras.append((per - statistics.mean(around)) * block)
+    if not extras:  # no snapshot inside the timed steps (--steps below --snap-every)
+        return math.nan, statistics.median(steps_s), 0
     return statistics.median(extras), statistics.median(steps_s), len(extras)
 
 
@@ -207,17 +211,12 @@ def step_flops(cfg: Config, device: torch.device) -> tuple[float, float]:
     from gan_train.snapshots import LayerNorms
     from gan_train.train import train_step
 
-    def fresh() -> tuple:
-        torch.manual_seed(0)
-        g, d = (m.to(device) for m in build_models(cfg))
-        return g, d, torch.optim.Adam(g.parameters(), 1e-4), torch.optim.Adam(d.parameters(), 1e-4)
-
     real = torch.rand(cfg.batch_size, cfg.channels, cfg.image_size, cfg.image_size, device=device) * 2 - 1
     z = torch.randn(cfg.batch_size, cfg.noise_dim, device=device)
-    g, d, opt_g, opt_d = fresh()
+    g, d, opt_g, opt_d = fresh_models(cfg, device)
     with FlopCounterMode(display=False) as ref:
         reference_step(g, d, opt_g, opt_d, real, z)
-    g, d, opt_g, opt_d = fresh()
+    g, d, opt_g, opt_d = fresh_models(cfg, device)
     with FlopCounterMode(display=False) as ours:
         train_step(g, d, opt_g, opt_d, cfg, real, z, True, LayerNorms(g), LayerNorms(d),
                    torch.Generator(device=device), contextlib.nullcontext)  # fmt: skip
@@ -337,6 +336,16 @@ def main() -> None:
           f"(= {t_write / (every * t_step) * 100:.2f} % if it had to share the core)")  # fmt: skip
     extra, per_step, n_snaps = snapshot_cost_in_runs(
         [runs / f"snap-{i}" for i in range(args.rounds)], every, args.warmup, args.warmup)
+    if not n_snaps:
+        print(f"No snapshot inside the {args.steps} timed steps: raise --steps above --snap-every {every} for "
+              "the in-run estimate")  # fmt: skip
+    else:
+        print_in_run_cost(extra, per_step, n_snaps, every, runs, args)
+    print(f"\nOne-time decode of the folder into ganviz's uint8 cache (+ start-up, 1 step): {first_pass:.1f} s")
+
+
+def print_in_run_cost(extra: float, per_step: float, n_snaps: int, every: int, runs: Path,
+                      args: argparse.Namespace) -> None:  # fmt: skip
     print(f"Snapshot cost inside the snapshot runs (block after each snapshot vs its neighbour blocks, "
           f"median of {n_snaps}): {extra * 1e3:+.0f} ms per snapshot = {extra / (every * per_step) * 100:+.2f} % "
           f"of {every} steps ({per_step * 1e3:.1f} ms/step)")  # fmt: skip
@@ -344,7 +353,6 @@ def main() -> None:
                                         args.warmup)  # fmt: skip
     print(f"The same estimate on the runs without snapshots (its noise floor): {floor * 1e3:+.0f} ms = "
           f"{floor / (every * per_step) * 100:+.2f} %")  # fmt: skip
-    print(f"\nOne-time decode of the folder into ganviz's uint8 cache (+ start-up, 1 step): {first_pass:.1f} s")
 
 
 if __name__ == "__main__":
