@@ -138,7 +138,7 @@ def phase_steps(run: Run, steps: Sequence[int] | None = None) -> dict[int, str]:
     """
     steps = list(run.steps if steps is None else steps)
     all_steps = run.steps
-    gaps = np.array([realism_gap(run, run.snapshot(s).fake) for s in all_steps])
+    gaps = np.array([realism_gap(run, run.read_snapshot(s, ("fake",)).fake) for s in all_steps])  # samples only
     gaps = np.minimum.accumulate(gaps)
     closed = gaps[0] - gaps
     total = closed[-1]
