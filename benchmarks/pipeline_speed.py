@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline.run import METRIC_COLUMNS, Run  # noqa: E402
+from pipeline.run import FIXED_FILE, METRIC_COLUMNS, METRICS_FILE, RUN_FILE, SNAPSHOT_DIR, Run, snapshot_name  # noqa: E402
 
 N_FIXED, SIZE, NOISE_DIM = 64, 64, 100
 
@@ -60,7 +60,7 @@ def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", se
     from gan_train.models import build_models, layer_names
 
     rng = np.random.default_rng(seed)
-    (path / "snapshots").mkdir(parents=True)
+    (path / SNAPSHOT_DIR).mkdir(parents=True)
     cfg = get_variant("dcgan-digits" if content == "digits" else "dcgan-celeba")
     cfg_d = {**cfg.to_dict(), "ngf": 16, "ndf": 16, "steps": rows, "n_fixed": N_FIXED, "device": "cpu"}
     from gan_train.config import Config
@@ -77,7 +77,7 @@ def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", se
         "last_step": rows, "metric_columns": list(METRIC_COLUMNS),
         "started": dt.datetime.now().astimezone().isoformat(), "dataset": {"source": "synthetic", "size": 0},
     }  # fmt: skip
-    (path / "run.json").write_text(json.dumps(info, indent=1))
+    (path / RUN_FILE).write_text(json.dumps(info, indent=1))
 
     t = np.arange(1, rows + 1)
     decay = np.exp(-t / (rows / 5))
@@ -93,19 +93,19 @@ def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", se
         "grad_norm_g": np.abs(2 + rng.standard_normal(rows)), "grad_norm_d": np.abs(3 + rng.standard_normal(rows)),
         "lr_g": np.full(rows, 2e-4), "lr_d": np.full(rows, 2e-4), "time": t * 0.01, "samples_per_s": np.full(rows, 1e4),
     }  # fmt: skip
-    with open(path / "metrics.jsonl", "w") as f:
+    with open(path / METRICS_FILE, "w") as f:
         for i in range(rows):
             f.write(json.dumps({c: cols[c][i].item() for c in METRIC_COLUMNS}, separators=(",", ":")) + "\n")
 
     # snapshots go from faint noise around grey to the targets
     target = targets(content, rng)
     noise = rng.standard_normal((N_FIXED, NOISE_DIM)).astype(np.float32)
-    np.savez(path / "fixed.npz", noise=noise, real=(target * 255).astype(np.uint8))
+    np.savez(path / FIXED_FILE, noise=noise, real=(target * 255).astype(np.uint8))
     for k, s in enumerate(steps):
         a = k / max(1, len(steps) - 1)
         img = a * target + (1 - a) * 0.5 + (1 - a) * 0.06 * rng.standard_normal(target.shape)
         np.savez_compressed(
-            path / "snapshots" / f"step_{s:08d}.npz", step=np.array(s), epoch=np.array(s // 1000),
+            path / SNAPSHOT_DIR / snapshot_name(s), step=np.array(s), epoch=np.array(s // 1000),
             fake=(np.clip(img, 0, 1) * 255).astype(np.uint8),
             d_fake=rng.uniform(0, 1, N_FIXED).astype(np.float32), d_real=rng.uniform(0, 1, N_FIXED).astype(np.float32),
             grad_norm_g=np.abs(rng.standard_normal(len(layers_g))).astype(np.float32) * (np.nan if s == 0 else 1),
@@ -167,7 +167,7 @@ def main() -> None:
     load0 = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     tmp = Path(tempfile.mkdtemp(prefix="ganviz-bench-"))
     run_dir = args.keep or tmp / "run"
-    if args.keep and (args.keep / "run.json").is_file():
+    if args.keep and (args.keep / RUN_FILE).is_file():
         print(f"reusing the synthetic run in {run_dir} (delete it to synthesise a new one)")
     else:
         _, t_synth = timed(synth_run, run_dir, args.rows, args.snapshots, args.content)
