@@ -26,7 +26,12 @@ from gan_train.io import atomic_save_npy
 from pipeline.errors import GanvizError
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
-CACHE_DIR = Path("outputs") / "cache"
+CACHE_ENV = "GANVIZ_CACHE_DIR"  # where decoded datasets are cached (default outputs/cache)
+
+
+def default_cache_dir() -> Path:
+    """The dataset cache folder: $GANVIZ_CACHE_DIR, else outputs/cache under the working folder."""
+    return Path(os.environ.get(CACHE_ENV) or Path("outputs") / "cache")
 
 
 class DataError(GanvizError):
@@ -262,8 +267,13 @@ def load_image_folder(
     return Data(arr, str(folder), skipped)
 
 
-def load_dataset(cfg: Config, cache_dir: Path | None = CACHE_DIR, progress=None) -> Data:
-    """The whole training set as one array (see module docstring)."""
+_DEFAULT = Path()  # sentinel: "use default_cache_dir()"
+
+
+def load_dataset(cfg: Config, cache_dir: Path | None = _DEFAULT, progress=None) -> Data:
+    """The whole training set as one array (see module docstring); ``cache_dir=None`` caches nothing."""
+    if cache_dir is _DEFAULT:
+        cache_dir = default_cache_dir()
     if cfg.dataset in TOYS:
         rng = np.random.default_rng(cfg.seed)
         return Data(TOYS[cfg.dataset](cfg.toy_samples, rng), f"toy:{cfg.dataset}")

@@ -1,21 +1,32 @@
-"""Shared fixtures: small *real* runs, trained once per test session on tiny settings."""
+"""Shared fixtures: small *real* runs (for what training writes) and *designed* runs (for what is drawn).
+
+Also two guards for the whole session: the dataset cache goes to a temporary folder, and the session fails
+when a test left anything under the checkout's ``outputs/`` (tests write into their tmp_path only).
+"""
 
 from __future__ import annotations
 
 import os
+import tempfile
 
 # One thread per test worker: pytest -n 2 on 2 cores, and subprocesses inherit it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Decoded-dataset caches of this session (and of the CLI subprocesses it starts) stay out of the checkout.
+os.environ.setdefault("GANVIZ_CACHE_DIR", tempfile.mkdtemp(prefix="ganviz-test-cache-"))
 
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from designed import make_designed_run  # noqa: E402
 
 from gan_train.config import apply_overrides, get_variant  # noqa: E402
 from gan_train.train import train  # noqa: E402
 
 torch.set_num_threads(1)
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUTS = ROOT / "outputs"
 
 
 def make_run(out: Path, variant: str, **overrides: object) -> Path:
@@ -23,6 +34,7 @@ def make_run(out: Path, variant: str, **overrides: object) -> Path:
     return train(cfg, out=out, progress=False)
 
 
+# -- real runs: what training writes (shapes, schedule, finiteness), never what it learned ------------------
 @pytest.fixture(scope="session")
 def image_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """dcgan-digits, 40 steps of batch 16, 10 snapshots (28x28 grayscale)."""
@@ -42,3 +54,41 @@ def toy1d_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """toy-gaussian, 60 steps, 12 snapshots."""
     out = tmp_path_factory.mktemp("runs") / "gauss"
     return make_run(out, "toy-gaussian", steps=60, snapshot_every=5, toy_fixed=256)
+
+
+# -- designed runs: known content, for every check of what a plot, GIF or scene shows -----------------------
+@pytest.fixture(scope="session")
+def designed_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Image run: 11 snapshots blending seeded noise into 16 known bar pictures (tests/designed.py)."""
+    return make_designed_run(tmp_path_factory.mktemp("designed") / "image", "image")
+
+
+@pytest.fixture(scope="session")
+def designed_toy2d(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2-D run: points move from a blob at the origin onto the two arcs; D's boundary sweeps left to right."""
+    return make_designed_run(tmp_path_factory.mktemp("designed") / "toy2d", "toy2d", n=64)
+
+
+@pytest.fixture(scope="session")
+def designed_toy1d(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """1-D run: samples move from N(0, 0.2²) to N(4, 0.5²)."""
+    return make_designed_run(tmp_path_factory.mktemp("designed") / "toy1d", "toy1d", n=64)
+
+
+# -- the checkout stays clean --------------------------------------------------------------------------------
+def _listing() -> set[str]:
+    return {str(p.relative_to(OUTPUTS)) for p in OUTPUTS.rglob("*")} if OUTPUTS.is_dir() else set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config._outputs_before = _listing()  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # xdist workers: the controller checks once, after all of them
+        return
+    new = sorted(_listing() - session.config._outputs_before)  # type: ignore[attr-defined]
+    if new:
+        shown = ", ".join(new[:8]) + (f" and {len(new) - 8} more" if len(new) > 8 else "")
+        print(f"\nerror: tests wrote into the checkout's outputs/: {shown}; write into tmp_path instead")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

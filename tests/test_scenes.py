@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import make_run
 from PIL import Image
 
 from pipeline.cli import main
@@ -18,7 +19,6 @@ from pipeline.errors import GanvizError
 from pipeline.render import BUILTIN_SCENES, builtin_scene_path, render_all, render_file
 from pipeline.run import Run
 from scenes import common, distribution, morph
-from tests.conftest import make_run
 
 # one worker renders everything once under `pytest -n 2 --dist loadgroup` (module fixtures are per worker)
 pytestmark = pytest.mark.xdist_group("scenes")

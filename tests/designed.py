@@ -1,0 +1,206 @@
+"""Designed runs: run folders whose content is known in advance, written through the run format's own writer.
+
+Tests that check what a plot, GIF or scene shows read these instead of the outcome of a few training steps
+(which differs from CPU to CPU). Every value is a closed-form function of the snapshot index, so a test can
+say exactly what must appear: G's samples blend from seeded noise (step 0) to known targets (last snapshot)
+along ``learn(t)``, D's scores and gradient norms follow set curves, and a toy's decision field is a known
+function of position. A run takes milliseconds to write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from gan_train.config import get_variant
+from gan_train.models import build_models
+from gan_train.snapshots import LayerNorms, RunWriter, field_extent, field_points, noise_grid
+from pipeline.run import FORMAT_VERSION, METRIC_COLUMNS
+
+#: variant each kind of designed run describes itself as (the layer names are that variant's real ones)
+VARIANTS = {"image": "dcgan-digits", "toy2d": "toy-rings", "toy1d": "toy-gaussian"}
+IMAGE_SIZE = 28
+
+
+def linear(t: float) -> float:
+    """How far G has learned at run fraction t: the default, a steady walk from noise to the targets."""
+    return t
+
+
+def never(t: float) -> float:
+    """A run that never learns: every snapshot is the step-0 noise."""
+    return 0.0
+
+
+def image_targets(n: int, size: int = IMAGE_SIZE) -> np.ndarray:
+    """``n`` distinct uint8 (size, size, 1) pictures: a bright bar whose angle and thickness depend on the index,
+    on a dark ground. Easy to tell apart from noise and from each other."""
+    yy, xx = np.mgrid[0:size, 0:size] - (size - 1) / 2
+    out = np.zeros((n, size, size, 1), np.uint8)
+    for i in range(n):
+        angle = np.pi * i / n
+        dist = np.abs(xx * np.sin(angle) - yy * np.cos(angle))
+        width = 1.5 + (i % 3)
+        out[i, ..., 0] = np.where((dist < width) & (np.hypot(xx, yy) < size * 0.4), 235, 20)
+    return out
+
+
+def image_noise(n: int, size: int = IMAGE_SIZE, seed: int = 0) -> np.ndarray:
+    """G's step-0 output in a designed run: seeded mid-grey noise."""
+    return np.random.default_rng(seed).integers(90, 166, (n, size, size, 1)).astype(np.uint8)
+
+
+def arcs(n: int, seed: int = 1) -> np.ndarray:
+    """The rings toy's two offset semicircles (radius 10, left one up, right one down), without noise."""
+    theta = np.random.default_rng(seed).uniform(0, 2 * np.pi, n)
+    left = np.cos(theta) < 0
+    return np.stack([10 * np.cos(theta), 10 * np.sin(theta) + np.where(left, 10, -10)], 1).astype(np.float32)
+
+
+def field_at(points: np.ndarray, t: float) -> np.ndarray:
+    """D's designed score in 2-D: 'real' (1) left of a boundary that sweeps from x=-15 to x=+15 over the run."""
+    edge = -15 + 30 * t
+    return (1 / (1 + np.exp((points[:, 0] - edge) / 2.0))).astype(np.float32)
+
+
+def score_curves(t: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-step metrics as closed forms of the run fraction ``t`` in [0, 1]."""
+    d_real = 0.95 - 0.45 * t
+    d_fake = 0.05 + 0.40 * t
+    return {
+        "loss_d": -np.log(d_real) - np.log(1 - d_fake),
+        "loss_g": -np.log(d_fake),
+        "d_real": d_real,
+        "d_fake": d_fake,
+        "d_fake_after": d_fake + 0.02,
+        "acc_real": np.clip(1.0 - 0.5 * t, 0, 1),
+        "acc_fake": np.clip(1.0 - 0.4 * t, 0, 1),
+        "grad_norm_g": 0.5 + 2.0 * t,
+        "grad_norm_d": 3.0 - 1.5 * t,
+    }
+
+
+def layer_norm_values(n_layers: int, t: float, scale: float = 1.0) -> np.ndarray:
+    """Per-layer gradient norms: a decade apart from the first layer to the last (10^-3 ... 10^0), times
+    ``scale``, growing by up to 2x over the run. Ordering by layer is fixed and known."""
+    exps = np.linspace(-3, 0, n_layers)
+    return (scale * 10.0**exps * (1 + t)).astype(np.float32)
+
+
+def make_designed_run(
+    path: Path,
+    kind: str = "image",
+    *,
+    total_steps: int = 200,
+    snapshot_every: int = 20,
+    n: int = 16,
+    learn: Callable[[float], float] = linear,
+    loss: str = "bce",
+    grad_scale: float = 1.0,
+    variant: str | None = None,
+    seed: int = 0,
+    status: str = "finished",
+    field_resolution: int = 32,
+) -> Path:
+    """Write a designed run of ``kind`` ('image', 'toy2d' or 'toy1d') to ``path`` and return it.
+
+    Snapshots at 0, ``snapshot_every``, ... and ``total_steps``; snapshot k of K holds samples at learning
+    fraction ``learn(k / (K - 1))`` of the way from the noise to the targets. ``grad_scale`` multiplies every
+    gradient norm (e.g. 1e-3 for a run whose G gradients vanish).
+    """
+    cfg = get_variant(variant or VARIANTS[kind])
+    cfg = replace(cfg, loss=loss, steps=total_steps, snapshot_every=snapshot_every, seed=seed, device="cpu",
+                  n_fixed=n, toy_fixed=n, field_resolution=field_resolution,
+                  **({"ngf": 8, "ndf": 8} if kind == "image" else {}))  # fmt: skip
+    g, d = build_models(cfg)
+    layers_g, layers_d = LayerNorms(g).names, LayerNorms(d).names
+    steps = sorted({*range(0, total_steps, snapshot_every), total_steps})
+    rng = np.random.default_rng(seed)
+
+    fixed: dict[str, np.ndarray] = {"noise": rng.standard_normal((n, cfg.noise_dim)).astype(np.float32)}
+    if kind == "image":
+        target, start = image_targets(n), image_noise(n, seed=seed)
+        fixed["real"] = image_targets(n)[::-1].copy()  # the same kind of pictures, in another order
+    elif kind == "toy2d":
+        target, start = arcs(n, seed + 1), (rng.standard_normal((n, 2)) * 0.5).astype(np.float32)
+        fixed["real"] = arcs(n, seed + 2)
+        extent = field_extent(fixed["real"])
+        pts, _ = field_points(extent, field_resolution)
+        fixed.update(field_extent=extent, field_points=pts, grid_noise=noise_grid(cfg.noise_dim).numpy())
+    elif kind == "toy1d":
+        target = (4.0 + 0.5 * rng.standard_normal((n, 1))).astype(np.float32)
+        start = (0.2 * rng.standard_normal((n, 1))).astype(np.float32)
+        fixed["real"] = (4.0 + 0.5 * rng.standard_normal((n, 1))).astype(np.float32)
+        extent = field_extent(np.concatenate([fixed["real"], start]))
+        pts, _ = field_points(extent, field_resolution)
+        fixed.update(field_extent=extent, field_points=pts, grid_noise=noise_grid(cfg.noise_dim).numpy())
+    else:
+        raise ValueError(kind)
+
+    info = {
+        "format_version": FORMAT_VERSION, "variant": cfg.variant, "kind": kind, "config": cfg.to_dict(),
+        "seed": seed, "device": "cpu", "torch_version": "designed", "ganviz_version": "designed",
+        "python_version": "designed", "started": dt.datetime.now().astimezone().isoformat(), "status": status,
+        "total_steps": total_steps, "steps_per_epoch": total_steps, "snapshot_every": snapshot_every,
+        "checkpoint_every": snapshot_every, "dataset": {"source": "designed", "size": n, "skipped": 0},
+        "layers_g": layers_g, "layers_d": layers_d, "last_step": total_steps, "metric_columns": list(METRIC_COLUMNS),
+    }  # fmt: skip
+    t = np.arange(1, total_steps + 1) / total_steps
+    curves = score_curves(t)
+    rows = []
+    for i, s in enumerate(range(1, total_steps + 1)):
+        row = {"step": s, "epoch": 0, **{k: float(v[i]) for k, v in curves.items()}}
+        row.update(lr_g=cfg.lr_g, lr_d=cfg.lr_d, time=round(0.01 * s, 4), samples_per_s=100.0)
+        rows.append(row)
+
+    writer = RunWriter(path)
+    writer.write_info(info)
+    writer.write_fixed(fixed)
+    writer.append_metrics(rows)
+    for k, s in enumerate(steps):
+        a = float(learn(k / max(1, len(steps) - 1)))
+        snap = designed_snapshot(kind, s, a, start, target, fixed, len(layers_g), len(layers_d), grad_scale)
+        writer.write_snapshot(s, snap)
+    writer.close()
+    return path
+
+
+def blend(start: np.ndarray, target: np.ndarray, a: float) -> np.ndarray:
+    """The samples at learning fraction ``a``: uint8 images are blended and rounded, points interpolated."""
+    if start.dtype == np.uint8:
+        return np.round((1 - a) * start.astype(np.float64) + a * target.astype(np.float64)).astype(np.uint8)
+    return ((1 - a) * start + a * target).astype(np.float32)
+
+
+def designed_snapshot(
+    kind: str, step: int, a: float, start: np.ndarray, target: np.ndarray, fixed: dict[str, np.ndarray],
+    n_g: int, n_d: int, grad_scale: float,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Snapshot of a designed run at learning fraction ``a`` (gradient norms NaN at step 0, as in training)."""
+    n = len(start)
+    norms_g = layer_norm_values(n_g, a, grad_scale)
+    norms_d = layer_norm_values(n_d, a)[::-1].copy()  # D's last layer gets the largest norm
+    if step == 0:
+        norms_g, norms_d = np.full(n_g, np.nan, np.float32), np.full(n_d, np.nan, np.float32)
+    out = {
+        "step": np.array(step, np.int64), "epoch": np.array(0, np.int64), "fake": blend(start, target, a),
+        "d_fake": np.linspace(0.05, 0.45, n, dtype=np.float32) * np.float32(0.2 + a),
+        "d_real": np.linspace(0.95, 0.55, n, dtype=np.float32),
+        "grad_norm_g": norms_g, "grad_norm_d": norms_d,
+    }  # fmt: skip
+    if kind != "image":
+        pts = fixed["field_points"]
+        if kind == "toy2d":
+            res = int(round(np.sqrt(len(pts))))
+            out["field"] = field_at(pts, a).reshape(res, res)
+            grid = fixed["grid_noise"][:, :2]
+            out["grid_fake"] = ((1 - a) * grid + a * 10 * grid / (np.linalg.norm(grid, axis=1, keepdims=True) + 1))
+            out["grid_fake"] = out["grid_fake"].astype(np.float32)
+        else:
+            out["field"] = (1 / (1 + np.exp(-(pts[:, 0] - (4 - 4 * a))))).astype(np.float32)
+            out["grid_fake"] = ((1 - a) * 0.2 * fixed["grid_noise"][:, :1] + a * 4).astype(np.float32)
+    return out
