@@ -54,7 +54,8 @@ class Config:
     device: str = "auto"
     # observation
     snapshot_every: int = 0  # 0: about 100 snapshots per run
-    checkpoint_every: int = 0  # 0: same as snapshot_every
+    checkpoint_every: int = 0  # 0: at a snapshot once checkpoint_seconds of training have passed
+    checkpoint_seconds: float = 60.0
     log_every: int = 20  # metrics leave the device in blocks of this many steps
     n_fixed: int = 64  # fixed noise batch size (images); toys use toy_fixed
     toy_fixed: int = 512
@@ -134,7 +135,7 @@ def get_variant(name: str) -> Config:
     return VARIANTS[name]
 
 
-def _coerce(key: str, raw: Any, typ: Any) -> Any:
+def _coerce(key: str, raw: Any, typ: Any, flag: str | None = None) -> Any:
     if not isinstance(raw, str):
         return raw
     text = raw.strip()
@@ -154,25 +155,38 @@ def _coerce(key: str, raw: Any, typ: Any) -> Any:
             return tuple(int(p) for p in text.replace("(", "").replace(")", "").split(",") if p.strip())
     except ValueError:
         tname = "comma-separated integers" if "tuple" in str(typ) else getattr(typ, "__name__", str(typ))
-        raise ConfigError(f"--set {key}={raw}: expected {tname}") from None
+        raise ConfigError(f"{option_text(key, raw, {key: flag} if flag else None)}: expected {tname}") from None
     return text
 
 
-def apply_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
-    """Return cfg with overrides applied; values may be strings as typed on the command line."""
+def apply_overrides(cfg: Config, overrides: dict[str, Any], flags: dict[str, str] | None = None) -> Config:
+    """Return cfg with overrides applied; values may be strings as typed on the command line.
+
+    An explicit ``epochs`` without ``steps`` trains for those epochs even where the variant sets steps.
+    ``flags`` maps a field to the option the user typed for it (``{"loss": "--loss"}``), so that an error
+    names ``--loss foo`` rather than ``--set loss=foo``.
+    """
     hints = get_type_hints(Config)
     names = [f.name for f in fields(Config)]
     values = {}
     for key, raw in overrides.items():
         if key not in hints:
             raise ConfigError(f"--set {key}: unknown option; {suggest(key, names)}")
-        values[key] = _coerce(key, raw, hints[key])
-    return validate(dataclasses.replace(cfg, **values))
+        values[key] = _coerce(key, raw, hints[key], (flags or {}).get(key))
+    if "epochs" in values and "steps" not in values:
+        values["steps"] = 0
+    return validate(dataclasses.replace(cfg, **values), flags)
 
 
-def validate(cfg: Config) -> Config:
+def option_text(key: str, value: Any, flags: dict[str, str] | None = None) -> str:
+    """How the user gave a setting: ``--loss foo`` for a dedicated option, ``--set loss=foo`` otherwise."""
+    flag = (flags or {}).get(key)
+    return f"{flag} {value}" if flag else f"--set {key}={value}"
+
+
+def validate(cfg: Config, flags: dict[str, str] | None = None) -> Config:
     def bad(opt: str, msg: str) -> ConfigError:
-        return ConfigError(f"--set {opt}={getattr(cfg, opt)}: {msg}")
+        return ConfigError(f"{option_text(opt, getattr(cfg, opt), flags)}: {msg}")
 
     if cfg.loss not in LOSSES:
         raise bad("loss", f"unknown loss; {suggest(cfg.loss, LOSSES)}")
@@ -193,6 +207,8 @@ def validate(cfg: Config) -> Config:
     for opt in ("lr_g", "lr_d"):
         if not cfg.__getattribute__(opt) > 0:
             raise bad(opt, "must be positive")
+    if not cfg.checkpoint_seconds >= 0:
+        raise bad("checkpoint_seconds", "must not be negative (0: a checkpoint at every snapshot)")
     if not 0 <= cfg.d_dropout < 1:
         raise bad("d_dropout", "must be in [0, 1)")
     if cfg.amp not in ("auto", "bf16", "off"):
@@ -200,6 +216,11 @@ def validate(cfg: Config) -> Config:
     if cfg.steps == 0 and cfg.epochs == 0:
         raise bad("steps", "set --steps or --epochs")
     return cfg
+
+
+def resolve_config(variant: str, overrides: dict[str, Any], flags: dict[str, str] | None = None) -> Config:
+    """The variant's config with the user's overrides applied and validated."""
+    return apply_overrides(get_variant(variant), overrides, flags)
 
 
 def describe_variants() -> list[tuple[str, str]]:

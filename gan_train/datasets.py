@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import importlib.util
 import io
+import json
 import os
 import pickle
 import struct
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from gan_train.config import Config
-from gan_train.io import atomic_save_npy
+from gan_train.io import atomic_save_npy, atomic_write_json
 from pipeline.errors import GanvizError
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
@@ -95,6 +96,46 @@ def load_digits() -> np.ndarray:
     return rows[:, :784].reshape(-1, 28, 28, 1).astype(np.uint8)
 
 
+# -- downloads (--set download=true) ----------------------------------------------------------------
+def _paths_under(paths: list[Path]) -> set[Path]:
+    out: set[Path] = set()
+    for p in paths:
+        if p.exists():
+            out.add(p)
+            if p.is_dir():
+                out.update(p.rglob("*"))
+    return out
+
+
+def fetch_with_torchvision(name: str, root: Path, touched: list[Path], fetch: Callable[[], object]) -> None:
+    """Run a torchvision download; a failure is one line and leaves nothing behind.
+
+    torchvision prints every mirror it tries and raises with a long traceback, after making its folders, so
+    its output is kept back (a terminal gets one line saying what is downloading) and, if it fails, every
+    file and folder under ``touched`` (and ``root``) that it created is removed again.
+    """
+    import contextlib
+    import shutil
+    import sys
+
+    watched = [*touched] if root.exists() else [root]
+    before = _paths_under(watched)
+    if sys.stderr.isatty():
+        print(f"downloading {name} with torchvision into {root} ...", file=sys.stderr, flush=True)
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            fetch()
+    except Exception as e:
+        for p in sorted(_paths_under(watched) - before, key=lambda q: len(q.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]  # torchvision lists mirrors, then why
+        reason = f"{type(e).__name__}: {lines[-1][:160]}" if lines else type(e).__name__
+        raise DataError(f"--set download=true: could not download {name} into {root} ({reason}); check the "
+                        f"network, or download it yourself and point --data-root at it") from None  # fmt: skip
+
+
 # -- MNIST (idx files) --------------------------------------------------------------------------
 def read_idx(path: Path) -> np.ndarray:
     """Read an IDX file (LeCun's MNIST format), gzipped or not."""
@@ -118,7 +159,8 @@ def load_mnist(root: Path, download: bool) -> tuple[np.ndarray, str]:
     if download and not any((d / n).exists() or (d / f"{n}.gz").exists() for d in dirs for n in names):
         import torchvision
 
-        torchvision.datasets.MNIST(str(root), train=True, download=True)
+        fetch_with_torchvision("MNIST", root, [root / "MNIST"],
+                               lambda: torchvision.datasets.MNIST(str(root), train=True, download=True))  # fmt: skip
     for d in dirs:
         for n in names:
             for f in (d / n, d / f"{n}.gz"):
@@ -163,7 +205,8 @@ def load_cifar10(root: Path, download: bool) -> tuple[np.ndarray, str]:
     if download and not any((d / "data_batch_1").is_file() for d in py_dirs):
         import torchvision
 
-        torchvision.datasets.CIFAR10(str(root), train=True, download=True)
+        fetch_with_torchvision("CIFAR-10", root, [py_dirs[0], root / "cifar-10-python.tar.gz"],
+                               lambda: torchvision.datasets.CIFAR10(str(root), train=True, download=True))  # fmt: skip
     for d in py_dirs:
         files = sorted(d.glob("data_batch_[0-9]"))
         if files:
@@ -247,24 +290,46 @@ def load_image_folder(
     cache = None
     if cache_dir is not None:
         cache = cache_dir / f"{name}-{size}px-{_cache_key(name, files, size, channels)}.npy"
-        if cache.is_file():
-            try:
-                arr = np.load(cache, mmap_mode="r", allow_pickle=False)
-                if arr.dtype == np.uint8 and arr.shape[1:] == (size, size, channels):
-                    return Data(arr, f"{folder} (cached: {cache})")
-            except (ValueError, OSError):
-                pass  # damaged cache: decode again
+        cached = _read_cache(cache, size, channels, len(files))
+        if cached is not None:
+            arr, skipped = cached
+            _warn_skipped(folder, skipped, len(files))
+            return Data(arr, f"{folder} (cached: {cache})", skipped)
     arr, skipped = decode_folder(files, size, channels, progress)
     if len(arr) == 0:
         raise DataError(f"{folder}: none of the {len(files)} image files could be decoded")
-    if skipped:
-        warnings.warn(f"{folder}: skipped {skipped} unreadable image file(s) of {len(files)}", stacklevel=2)
-    if cache is not None and not skipped:
-        try:
+    _warn_skipped(folder, skipped, len(files))
+    if cache is not None:
+        try:  # the array first: a cache without its note is never read
             atomic_save_npy(cache, arr)
+            atomic_write_json(_cache_note(cache), {"files": len(files), "skipped": skipped})
         except GanvizError as e:  # atomic writes report OSError as WriteError; the cache is optional
             warnings.warn(f"dataset cache not written ({e})", stacklevel=2)
     return Data(arr, str(folder), skipped)
+
+
+def _warn_skipped(folder: Path, skipped: int, total: int) -> None:
+    if skipped:
+        warnings.warn(f"{folder}: skipped {skipped} unreadable image file(s) of {total}", stacklevel=3)
+
+
+def _cache_note(cache: Path) -> Path:
+    """The JSON beside a cached array: how many files it came from and how many were unreadable."""
+    return cache.with_suffix(".json")
+
+
+def _read_cache(cache: Path, size: int, channels: int, n_files: int) -> tuple[np.ndarray, int] | None:
+    """(array, files skipped) from a cache that fits, or None (missing, damaged or foreign: decode again)."""
+    try:
+        note = json.loads(_cache_note(cache).read_text(encoding="utf-8"))
+        skipped = note["skipped"]
+        arr = np.load(cache, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    fits = arr.dtype == np.uint8 and arr.shape[1:] == (size, size, channels)
+    if not fits or not isinstance(skipped, int) or note.get("files") != n_files or len(arr) != n_files - skipped:
+        return None
+    return arr, skipped
 
 
 _DEFAULT = Path()  # sentinel: "use default_cache_dir()"

@@ -72,6 +72,10 @@ class Ranks:
         tdist.broadcast_object_list(box, src=0)
         return box[0]
 
+    def agree(self, flag: bool) -> bool:
+        """Rank 0's decision on every rank (e.g. a checkpoint that is due by rank 0's clock)."""
+        return bool(self.broadcast_object(flag))
+
     def barrier(self) -> None:
         if self.active:
             tdist.barrier()
@@ -118,5 +122,8 @@ def setup(device_name: str) -> tuple[Ranks, str]:
 
 
 def teardown(ranks: Ranks) -> None:
+    """Leave the process group together: a rank that destroys it while a peer is still in a collective makes
+    gloo abort the peer ('terminate called without an active exception', seen on a loaded 2-core machine)."""
     if ranks.active and tdist.is_initialized():
+        tdist.barrier()
         tdist.destroy_process_group()

@@ -71,6 +71,10 @@ class TrainingDiverged(GanvizError):
     """A loss became NaN or infinite."""
 
 
+class NothingToResume(GanvizError):
+    """``--resume`` of a run that has already trained every step: the folder is left exactly as it was."""
+
+
 class TrainingInterrupted(GanvizError):
     """Ctrl-C or SIGTERM: training stopped cleanly at a step boundary and can be resumed."""
 
@@ -138,11 +142,11 @@ def fresh_run_dir(root: Path, base: str) -> Path:
 
 
 def schedule(cfg: Config, n: int) -> tuple[int, int, int, int]:
-    """(total steps, steps per epoch, snapshot interval, checkpoint interval)."""
+    """(total steps, steps per epoch, snapshot interval, checkpoint interval or 0 for time-based checkpoints)."""
     per_epoch = max(1, n // cfg.batch_size)
     total = cfg.steps or cfg.epochs * per_epoch
     snap = cfg.snapshot_every or max(1, total // 100)
-    return total, per_epoch, snap, cfg.checkpoint_every or snap
+    return total, per_epoch, snap, cfg.checkpoint_every
 
 
 class Batches:
@@ -257,23 +261,26 @@ def train(
     resume_overrides: dict[str, Any] | None = None,
     progress: bool = True,
     stop_after: int | None = None,
+    flags: dict[str, str] | None = None,
 ) -> Path:
     """Train and record a run; returns its folder. ``resume`` continues a run from its last checkpoint.
 
     ``stop_after`` ends the run after that step with a checkpoint (status ``stopped``), as Ctrl-C does.
+    ``flags`` names the options the user typed for ``resume_overrides`` (see ``config.apply_overrides``).
     The writing process holds the run's lock (``RunLock``) until it returns or raises.
     """
     with contextlib.ExitStack() as held:
-        return _train(cfg, out, name, resume, resume_overrides, progress, stop_after, held)
+        return _train(cfg, out, name, resume, resume_overrides, progress, stop_after, held, flags)
 
 
 def _train(
     cfg: Config, out: str | Path | None, name: str | None, resume: str | Path | None,
     resume_overrides: dict[str, Any] | None, progress: bool, stop_after: int | None, held: contextlib.ExitStack,
+    flags: dict[str, str] | None = None,
 ) -> Path:  # fmt: skip
     if resume is not None:
         run_dir = Path(resume)
-        info, cfg = open_for_resume(run_dir, resume_overrides or {})
+        info, cfg = open_for_resume(run_dir, resume_overrides or {}, flags)
     ranks, device_name = setup(cfg.device)
     device = pick_device(device_name)
     if cfg.batch_size % ranks.world:
@@ -338,9 +345,10 @@ def _train(
             "python_version": platform.python_version(), "started": dt.datetime.now().astimezone().isoformat(),
             "status": "running", "total_steps": total, "steps_per_epoch": per_epoch,
             "snapshot_every": snap_every, "checkpoint_every": ckpt_every,
+            "checkpoint_seconds": cfg.checkpoint_seconds,
             "dataset": {"source": data.source, "size": n, "skipped": data.skipped},
             "layers_g": norms_g.names, "layers_d": norms_d.names, "last_step": 0,
-            "metric_columns": list(METRIC_COLUMNS),
+            "metric_columns": list(METRIC_COLUMNS), "resumed": [],
         }  # fmt: skip
         if ranks.active:
             info["world_size"] = ranks.world
@@ -376,6 +384,9 @@ def _train(
                            "it cannot be resumed") from None  # fmt: skip
         if start > total:
             raise GanvizError(f"--resume {run_dir}: checkpoint is at step {start}, beyond --steps {total}")
+        if start == total and info.get("status") == "finished":
+            raise NothingToResume(f"{run_dir}: already finished at step {total}; nothing to resume "
+                                  "(extend it with --steps N)")  # fmt: skip
         if ranks.writes:  # before anything is rewritten: a second process resuming this run stops here
             held.enter_context(RunLock(run_dir))
         ranks.barrier()  # every rank has read the checkpoint before rank 0 rewrites anything
@@ -386,9 +397,13 @@ def _train(
                 step_of = snapshot_step(p.name)
                 if step_of is not None and step_of > start:
                     p.unlink()
+        entry = {"at_step": start, "time": dt.datetime.now().astimezone().isoformat(), "status": info.get("status")}
+        if "diverged_at" in info:  # a rescue: the run as it stands no longer diverges; the entry keeps the story
+            entry["diverged_at"] = info.pop("diverged_at")
         info.update(status="running", total_steps=total, config=cfg.to_dict(), device=str(device),
-                    snapshot_every=snap_every, checkpoint_every=ckpt_every)  # fmt: skip
-        info.setdefault("resumed", []).append({"at_step": start, "time": dt.datetime.now().astimezone().isoformat()})
+                    snapshot_every=snap_every, checkpoint_every=ckpt_every,
+                    checkpoint_seconds=cfg.checkpoint_seconds)  # fmt: skip
+        info.setdefault("resumed", []).append(entry)
         writer = RunWriter(run_dir) if ranks.writes else NullWriter()
         writer.write_info(info)
 
@@ -396,7 +411,7 @@ def _train(
     last_norms = resumed_norms or nan_layers
     pending: list[torch.Tensor] = []
     t0 = time.perf_counter() - t_offset
-    t_block = time.perf_counter()
+    t_block = t_ckpt = time.perf_counter()
     ui = _Progress(total, start, enabled=progress)
 
     def snapshot(step: int) -> None:
@@ -475,13 +490,19 @@ def _train(
                     last_norms = (gn_g, gn_d)
                 else:
                     last_norms = (gn_g, last_norms[1])
-                at_snap, at_ckpt = step % snap_every == 0 or step == total, step % ckpt_every == 0 or step == total
+                at_snap = step % snap_every == 0 or step == total
+                if ckpt_every:
+                    at_ckpt = step % ckpt_every == 0 or step == total
+                else:  # time-based: at a snapshot once checkpoint_seconds have passed (all ranks decide alike)
+                    due = at_snap and time.perf_counter() - t_ckpt >= cfg.checkpoint_seconds
+                    at_ckpt = step == total or (at_snap and ranks.agree(due))
                 if step % cfg.log_every == 0 or at_snap or at_ckpt:
                     flush(step)
                 if at_snap:
                     snapshot(step)
                 if at_ckpt:
                     checkpoint(step, time.perf_counter() - t0)
+                    t_ckpt = time.perf_counter()
                 if stop_after is not None and step >= stop_after:
                     break
             if step < total:  # stopped early (signal or stop_after): keep everything up to this step
@@ -504,7 +525,8 @@ def _train(
     return run_dir
 
 
-def open_for_resume(run_dir: Path, overrides: dict[str, Any]) -> tuple[dict[str, Any], Config]:
+def open_for_resume(run_dir: Path, overrides: dict[str, Any],
+                    flags: dict[str, str] | None = None) -> tuple[dict[str, Any], Config]:  # fmt: skip
     """run.json and the config to continue with; refuses non-runs and overrides that would break the run."""
     info = read_run_json(run_dir)
     if not (run_dir / CHECKPOINT_FILE).is_file():
@@ -514,7 +536,7 @@ def open_for_resume(run_dir: Path, overrides: dict[str, Any]) -> tuple[dict[str,
         saved = Config.from_dict(info["config"])
     except (KeyError, TypeError, ValueError) as e:
         raise RunError(f"{run_dir / 'run.json'}: no usable config ({first_line(e)}); it cannot be resumed") from None
-    cfg = apply_overrides(saved, overrides)
+    cfg = apply_overrides(saved, overrides, flags)
     changed = [k for k in FIXED_ON_RESUME if getattr(cfg, k) != getattr(saved, k)]
     if changed:
         raise ConfigError(f"--resume cannot change {', '.join(changed)} (the saved networks and data depend on it); "
@@ -558,11 +580,3 @@ class _Progress:
             stats = (f"loss D {row['loss_d']:.3f} G {row['loss_g']:.3f}  D(x) {row['d_real']:.2f} "
                      f"D(G(z)) {row['d_fake']:.2f}")  # fmt: skip
             self.p.update(self.task, completed=step, stats=stats)
-
-
-def resolve_config(variant: str, overrides: dict[str, Any]) -> Config:
-    from gan_train.config import get_variant
-
-    return apply_overrides(get_variant(variant), overrides)
-
-

@@ -84,30 +84,39 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: Path | None, name: str | None,
           quiet: bool, compile_: bool | None, nproc: int | None, **opts: Any) -> None:  # fmt: skip
     """Train VARIANT (see `ganviz variants`) and record a run folder."""
-    from gan_train.train import resolve_config
+    from gan_train.config import resolve_config
     from gan_train.train import train as run_training
 
     overrides: dict[str, Any] = parse_sets(sets)
-    overrides.update({k: v for k, v in opts.items() if v is not None})
+    typed = {k: v for k, v in opts.items() if v is not None}
+    overrides.update(typed)
+    flags = {k: f"--{k.replace('_', '-')}" for k in typed}  # errors name the option the user typed
     if compile_:
         overrides["compile"] = True
     if nproc is not None and nproc > 1:
         if resume is None and variant is not None:  # fail fast, before starting the processes
-            cfg = resolve_config(variant, overrides)
+            cfg = resolve_config(variant, overrides, flags)
             if cfg.batch_size % nproc:
                 raise GanvizError(f"--batch-size {cfg.batch_size}: must be a multiple of the {nproc} processes")
         sys.exit(relaunch_with_torchrun(click.get_current_context(), nproc))
 
     if resume is not None:
+        from gan_train.train import NothingToResume
+
         if variant is not None:
             raise GanvizError("--resume continues a run with its own variant; drop the VARIANT argument")
         if out is not None or name is not None:
             raise GanvizError("--resume continues the run in its own folder; drop --out/--name")
-        path = run_training(None, resume=resume, resume_overrides=overrides, progress=not quiet)  # type: ignore[arg-type]
+        try:
+            path = run_training(None, resume=resume, resume_overrides=overrides, progress=not quiet,  # type: ignore[arg-type]
+                                flags=flags)
+        except NothingToResume as e:
+            click.echo(f"note: {e}", err=True)
+            return
     else:
         if variant is None:
             raise GanvizError("missing VARIANT; 'ganviz variants' lists them (or use --resume RUN)")
-        cfg = resolve_config(variant, overrides)
+        cfg = resolve_config(variant, overrides, flags)
         path = run_training(cfg, out=out, name=name, progress=not quiet)
     if int(os.environ.get("RANK", "0")) == 0:
         click.echo(f"run written to {path}")

@@ -63,6 +63,27 @@ def test_bad_set_is_one_line(setting, needles):
     assert_one_line_error(cli("toy-gaussian", "--set", setting), *needles)
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--loss", "foo"], "error: --loss foo: unknown loss"),
+        (["--set", "loss=foo"], "error: --set loss=foo: unknown"),
+        (["--dataset", "nope"], "error: --dataset nope: unknown dataset"),
+        (["--batch-size", "0"], "error: --batch-size 0:"),
+    ],
+)
+def test_errors_name_the_option_the_user_typed(args, needle):
+    assert assert_one_line_error(cli("toy-gaussian", *args)).startswith(needle)
+
+
+def test_epochs_on_the_command_line_win_over_a_variants_steps(tmp_path):
+    res = cli("toy-quadratic", "--epochs", "1", "--batch-size", "2500", "--device", "cpu", "--quiet",
+              "--out", str(tmp_path / "r"))  # fmt: skip
+    assert res.exit_code == 0, res.output
+    run = Run.load(tmp_path / "r")
+    assert run.info["total_steps"] == 4 and list(run.metrics["step"]) == [1, 2, 3, 4]  # 10,000 samples / 2,500
+
+
 # -- data -----------------------------------------------------------------------------------------
 def test_missing_dataset_folder(tmp_path):
     assert_one_line_error(cli("dcgan-celeba", "--data-root", str(tmp_path / "nope"), *TINY_IMAGES), "CelebA not found")
@@ -111,6 +132,27 @@ def test_all_images_corrupt(tmp_path):
                               *TINY_IMAGES), "none of the 3 image files could be decoded")  # fmt: skip
 
 
+@pytest.mark.parametrize(("variant", "name"), [("vanilla-mnist", "MNIST"), ("dcgan-cifar", "CIFAR-10")])
+def test_download_without_network_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, variant, name):
+    """torchvision tries every mirror, prints each failure and raises a long traceback after making its folders."""
+    import urllib.error
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    root = tmp_path / "data"
+    (root / "other").mkdir(parents=True)  # the user's folder may hold other things: they stay
+    res = cli(variant, "--data-root", str(root), "--set", "download=true", *TINY_IMAGES[:6])
+    assert_one_line_error(res, f"--set download=true: could not download {name}", "name resolution", "--data-root")
+    assert res.stdout == ""
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == ["other"]
+    res = cli(variant, "--data-root", str(tmp_path / "new"), "--set", "download=true", *TINY_IMAGES[:6])
+    assert_one_line_error(res, "could not download")
+    assert not (tmp_path / "new").exists()
+
+
 def test_truncated_mnist_file(tmp_path):
     write_mnist(tmp_path / "data", n=20, gz=True)
     f = tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
@@ -151,15 +193,16 @@ def test_resume_without_a_checkpoint(run_copy):
 
 
 def test_resume_with_damaged_or_missing_metrics(run_copy):
-    """Resuming would carry a hole in metrics.jsonl forward silently, so it is refused."""
+    """Resuming (here: extending the finished run) would carry a hole in metrics.jsonl forward silently, so it is
+    refused."""
     f = run_copy / "metrics.jsonl"
     lines = f.read_bytes().splitlines(keepends=True)
     f.write_bytes(b"".join(lines[:5]) + b"{garbage\n" + b"".join(lines[6:]))
-    assert_one_line_error(cli("--resume", str(run_copy)), "line 6 is damaged")
+    assert_one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "line 6 is damaged")
     f.write_bytes(b"".join(lines[:5]) + b"".join(lines[6:]))
-    assert_one_line_error(cli("--resume", str(run_copy)), "cannot be resumed without a gap")
+    assert_one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "cannot be resumed without a gap")
     f.unlink()
-    assert_one_line_error(cli("--resume", str(run_copy)), "has 0 of the 60 steps")
+    assert_one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "has 0 of the 60 steps")
 
 
 def test_resume_refuses_to_change_what_the_checkpoint_depends_on(run_copy):

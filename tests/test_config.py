@@ -35,3 +35,10 @@ def test_bad_overrides_are_one_line(key, value, message):
 def test_round_trip_through_json_dict():
     cfg = get_variant("dcgan-celeba")
     assert Config.from_dict(cfg.to_dict()) == cfg
+
+
+def test_explicit_epochs_win_over_a_variants_steps():
+    cfg = apply_overrides(get_variant("toy-quadratic"), {"epochs": "2"})  # the variant sets steps=3000
+    assert (cfg.steps, cfg.epochs) == (0, 2)
+    both = apply_overrides(get_variant("toy-quadratic"), {"epochs": 2, "steps": 50})  # both given: steps win
+    assert (both.steps, both.epochs) == (50, 2)

@@ -192,15 +192,52 @@ def test_stop_after_saves_and_resume_equals_uninterrupted(tmp_path):
     assert_same_run(Run.load(path), ref)
 
 
-@pytest.mark.parametrize(("every", "what"), [(1, "weights"), (10, "loss")])
-def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(tmp_path, every, what):
-    """lr 1e10 blows the weights up in step 2: a checkpoint there sees NaN weights, else step 3's loss is NaN."""
+class PoisonedAdam(torch.optim.Adam):
+    """Adam that writes NaN into its first parameter after its ``at``-th step (G's optimiser only).
+
+    Divergence made on purpose at a known step: with a huge learning rate the step at which floats overflow
+    depends on the CPU's kernels."""
+
+    made = 0
+    at = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        type(self).made += 1
+        self.is_g, self.steps = type(self).made == 1, 0  # train() builds G's optimiser first, then D's
+
+    @torch.no_grad()
+    def step(self, closure=None):  # noqa: ANN001, ANN201
+        out = super().step(closure)
+        self.steps += 1
+        if self.is_g and self.steps == self.at:
+            self.param_groups[0]["params"][0].fill_(float("nan"))
+        return out
+
+
+@pytest.mark.parametrize(("every", "what", "poison_at", "bad"), [(1, "weights", 2, 2), (10, "loss", 3, 4)])
+def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(tmp_path, monkeypatch, every, what,
+                                                                        poison_at, bad):  # fmt: skip
+    """G's weights turn NaN at the end of step ``poison_at`` (that step's losses are still finite): a checkpoint
+    at that step sees NaN weights (every=1); otherwise the next step's loss is NaN and the metrics block that
+    holds it stops training."""
     path = tmp_path / "run"
-    with pytest.raises(TrainingDiverged, match=rf"^{what} became NaN/inf at step \d+; run marked diverged"):
-        run_in_process(path, steps=50, lr_g=1e10, lr_d=1e10, checkpoint_every=every, log_every=5)
+    monkeypatch.setattr(PoisonedAdam, "made", 0)
+    monkeypatch.setattr(PoisonedAdam, "at", poison_at)
+    monkeypatch.setattr(torch.optim, "Adam", PoisonedAdam)
+    with pytest.raises(TrainingDiverged, match=rf"^{what} became NaN/inf at step {bad}; run marked diverged"):
+        run_in_process(path, steps=50, checkpoint_every=every, log_every=5)
+    # the CLI says so in one line (same poison, same step)
+    monkeypatch.setattr(PoisonedAdam, "made", 0)
+    res = CliRunner().invoke(main, ["train", "toy-gaussian", "--device", "cpu", "--quiet", "--steps", "50",
+                                    "--set", f"checkpoint_every={every}", "--set", "log_every=5",
+                                    "--out", str(tmp_path / "cli")])  # fmt: skip
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1, res.output
+    assert res.stderr.startswith(f"error: {what} became NaN/inf at step {bad}; run marked diverged")
+    monkeypatch.undo()
     info = json.loads((path / "run.json").read_text())
-    bad = info["diverged_at"]
-    assert info["status"] == "diverged" and bad > 1 and info["last_step"] == (bad - 1 if every == 1 else 0)
+    assert info["status"] == "diverged" and info["diverged_at"] == bad
+    assert info["last_step"] == (bad - 1 if every == 1 else 0)
     state = torch.load(path / "checkpoint.pt", weights_only=True)
     assert state["step"] == info["last_step"]
     assert all(torch.isfinite(p).all() for p in [*state["g"].values(), *state["d"].values()])
@@ -208,14 +245,14 @@ def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(tmp_path
     assert m["step"][-1] == bad
     if what == "loss":
         assert not np.isfinite([m["loss_d"][-1], m["loss_g"][-1]]).all()
-    # the CLI says so in one line; the run then resumes from the good checkpoint with a sane learning rate
-    res = CliRunner().invoke(main, ["train", "--resume", str(path), "--quiet"])
-    assert res.exit_code == 1 and res.stderr.count("\n") == 1 and f"at step {bad}" in res.stderr
+        assert np.isfinite(m["loss_d"][:-1]).all()
+    # the run resumes from the good checkpoint (a rescue would lower the learning rates) and finishes
     res = CliRunner().invoke(main, ["train", "--resume", str(path), "--quiet", "--set", "lr_g=1e-3",
                                     "--set", "lr_d=1e-3"])  # fmt: skip
     assert res.exit_code == 0, res.output
     run = Run.load(path)
     assert run.status == "finished" and list(run.metrics["step"]) == list(range(1, 51))
+    assert "diverged_at" not in run.info  # the rescue succeeded: nothing diverged in the run as it stands
 
 
 def test_disk_full_is_one_line_and_the_run_stays_resumable(tmp_path, reference, monkeypatch):
@@ -255,3 +292,77 @@ def test_a_second_process_cannot_resume_a_run_being_trained_and_a_killed_one_lea
         proc.wait()
     train(None, resume=path, progress=False)  # SIGKILL released the lock: nothing stale to clear by hand
     assert_same_run(Run.load(path), reference)
+
+
+def checkpoint_steps(monkeypatch, path: Path, **overrides: object) -> list[int]:
+    """Train toy-gaussian and return the steps of every checkpoint written (in order)."""
+    from gan_train.snapshots import RunWriter
+
+    steps: list[int] = []
+    real = RunWriter.write_checkpoint
+
+    def spy(self, state):  # noqa: ANN001, ANN202
+        steps.append(int(state["step"]))
+        return real(self, state)
+
+    monkeypatch.setattr(RunWriter, "write_checkpoint", spy)
+    run_in_process(path, **overrides)
+    monkeypatch.undo()
+    return steps
+
+
+def test_a_short_run_checkpoints_at_start_and_end_but_snapshots_every_step(tmp_path, monkeypatch):
+    """32 steps: ~100 snapshots per run means one per step, but a checkpoint is due only every
+    checkpoint_seconds (60) of training, besides step 0 and the end."""
+    assert checkpoint_steps(monkeypatch, tmp_path / "r", steps=32) == [0, 32]
+    run = Run.load(tmp_path / "r")
+    assert run.steps == list(range(33)) and run.info["checkpoint_every"] == 0
+    assert run.info["checkpoint_seconds"] == 60
+
+
+def test_checkpoint_seconds_zero_checkpoints_at_every_snapshot(tmp_path, monkeypatch):
+    got = checkpoint_steps(monkeypatch, tmp_path / "r", steps=30, snapshot_every=7, checkpoint_seconds=0)
+    assert got == [0, 7, 14, 21, 28, 30]
+
+
+def test_time_based_checkpoints_fall_on_snapshots_once_the_interval_has_passed(tmp_path, monkeypatch):
+    """With a clock that runs 1 s per reading, a 20 s interval checkpoints at some snapshots, never between."""
+    import gan_train.train as train_module
+
+    class Clock:
+        def __init__(self) -> None:
+            self.now = 0.0
+
+        def perf_counter(self) -> float:
+            self.now += 1.0
+            return self.now
+
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(time, name)
+
+    monkeypatch.setattr(train_module, "time", Clock())
+    got = checkpoint_steps(monkeypatch, tmp_path / "r", steps=60, snapshot_every=3, checkpoint_seconds=20)
+    assert got[0] == 0 and got[-1] == 60 and 2 < len(got) < 21
+    assert all(s % 3 == 0 for s in got[:-1]) and got == sorted(set(got))
+
+
+def test_time_column_continues_across_a_resume(tmp_path):
+    path = train(apply_overrides(get_variant("toy-gaussian"), {"device": "cpu", **CFG}), out=tmp_path / "r",
+                 progress=False, stop_after=45)  # fmt: skip
+    stopped_at = torch.load(path / "checkpoint.pt", weights_only=True)["time"]
+    train(None, resume=path, progress=False)
+    m = Run.load(path).metrics
+    t = m["time"]
+    assert np.all(np.diff(t) >= 0), "time went backwards"
+    assert t[45] >= stopped_at and t[44] <= stopped_at + 1e-3  # step 46 starts where the checkpoint left off
+
+
+def test_resume_of_a_finished_run_changes_nothing(tmp_path):
+    path = run_in_process(tmp_path / "r", steps=10)
+    before = {p.name: p.read_bytes() for p in path.iterdir() if p.is_file() and p.name != ".lock"}
+    res = CliRunner().invoke(main, ["train", "--resume", str(path), "--quiet"])
+    assert res.exit_code == 0, res.output
+    note = f"note: {path}: already finished at step 10; nothing to resume (extend it with --steps N)"
+    assert res.stderr.strip() == note
+    assert {p.name: p.read_bytes() for p in path.iterdir() if p.is_file() and p.name != ".lock"} == before
+    assert Run.load(path).info["resumed"] == []

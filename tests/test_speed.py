@@ -6,6 +6,7 @@ import os
 import shutil
 
 import numpy as np
+import pytest
 import torch
 from conftest import make_run
 from datafiles import write_jpegs
@@ -107,3 +108,23 @@ def test_compiled_and_eager_give_the_same_losses(tmp_path, monkeypatch):
     compiled = make_run(tmp_path / "compiled", "toy-quadratic", compile=True, **opts)
     assert len(calls) == 2  # G and D
     np.testing.assert_allclose(losses(compiled), losses(eager), rtol=1e-4, atol=1e-5)
+
+
+def test_a_folder_with_an_unreadable_image_is_cached_with_its_count(tmp_path, monkeypatch):
+    """One bad file among good ones: decoded once, cached with the count, and the count still reported later."""
+    files = write_jpegs(tmp_path / "imgs", n=5, size=(40, 40))
+    files[1].write_bytes(b"not an image")
+    cfg = apply_overrides(get_variant("dcgan-celeba"), {"dataset": "folder", "data_root": str(tmp_path / "imgs"),
+                                                        "image_size": 16})  # fmt: skip
+    with pytest.warns(UserWarning, match="skipped 1 unreadable image file"):
+        first = load_dataset(cfg, cache_dir=tmp_path / "cache")
+    assert first.skipped == 1 and len(first.array) == 4
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded an image although the cache exists")
+
+    monkeypatch.setattr(datasets, "decode_image", no_decoding)
+    with pytest.warns(UserWarning, match="skipped 1 unreadable image file"):
+        second = load_dataset(cfg, cache_dir=tmp_path / "cache")
+    assert "(cached:" in second.source and second.skipped == 1
+    np.testing.assert_array_equal(np.asarray(second.array), first.array)

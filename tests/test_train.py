@@ -80,10 +80,15 @@ def test_every_loss_trains(tmp_path, loss):
               6, "image")  # fmt: skip
 
 
-def test_minimax_loss_is_the_saturating_one(tmp_path):
+def test_minimax_run_records_the_saturating_loss(tmp_path):
+    """The loop hands G's step the minimax loss: mean log(1 - D(G(z))) is negative and, by Jensen's inequality,
+    at most log(1 - mean D(G(z))) of the same step (d_fake_after). The formulas: tests/test_losses.py."""
     run = Run.load(make_run(tmp_path / "r", "toy-gaussian", loss="minimax", **TINY))
-    # log(1 - D(G(z))) is negative, and equals the log of 1 - the score G's step saw (up to Jensen's gap)
-    assert (run.metrics["loss_g"] < 0).all()
+    m = run.metrics
+    assert (m["loss_g"] < 0).all()
+    assert (m["loss_g"] <= np.log(1 - m["d_fake_after"]) + 1e-6).all()
+    bce = Run.load(make_run(tmp_path / "b", "toy-gaussian", loss="bce", **TINY)).metrics
+    assert (bce["loss_g"] > 0).all() and (bce["loss_g"] >= -np.log(bce["d_fake_after"]) - 1e-6).all()
 
 
 def test_d_every_other_batch_leaves_gaps_in_d_grad_norm(tmp_path):
@@ -98,27 +103,3 @@ def test_same_seed_same_run(tmp_path):
     c = Run.load(make_run(tmp_path / "c", "toy-quadratic", seed=4, **TINY))
     np.testing.assert_array_equal(a.metrics["loss_d"], b.metrics["loss_d"])
     assert not np.array_equal(a.metrics["loss_d"], c.metrics["loss_d"])
-
-
-def energy_distance(x: np.ndarray, y: np.ndarray) -> float:
-    """Székely's energy distance: 0 iff the two samples come from the same distribution."""
-
-    def mean_dist(a, b):
-        return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)).mean()
-
-    return float(2 * mean_dist(x, y) - mean_dist(x, x) - mean_dist(y, y))
-
-
-def test_toy_rings_learns_both_semicircles(tmp_path):
-    """The issue's must-show: 3000 CPU steps cover both semicircles and D ends near 0.9/2."""
-    run = Run.load(make_run(tmp_path / "r", "toy-rings", steps=3000, snapshot_every=500, toy_fixed=512))
-    real = run.real
-    start, end = energy_distance(real, run.snapshot(0).fake), energy_distance(real, run.snapshot("end").fake)
-    assert end < 0.1 * start, (start, end)
-    fake = run.snapshot("end").fake
-    left, right = fake[fake[:, 0] < -2], fake[fake[:, 0] > 2]
-    assert len(left) > 0.25 * len(fake) and len(right) > 0.25 * len(fake)
-    assert left[:, 1].mean() > 3 and right[:, 1].mean() < -3  # the left arc sits high, the right arc low
-    m = run.metrics
-    d_real, d_fake = m["d_real"][-300:].mean(), m["d_fake"][-300:].mean()
-    assert abs(d_real - 0.45) < 0.1 and abs(d_fake - 0.45) < 0.1, (d_real, d_fake)
