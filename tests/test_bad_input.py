@@ -242,11 +242,39 @@ def test_out_on_a_read_only_filesystem():
                           "not writable", "choose another --out")  # fmt: skip
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def drop_write_override() -> None:
+    """In a child process of root: give up the capabilities that let root write into folders it may not write
+    (CAP_DAC_OVERRIDE, and CAP_FOWNER that would let it chmod them), so mode bits apply as to any user.
+
+    Dropped from the bounding set with prctl(PR_CAPBSET_DROP); the exec that follows then grants root only
+    what is left."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 3):  # CAP_DAC_OVERRIDE, CAP_FOWNER
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) refused")
+
+
 def test_out_in_a_read_only_folder(tmp_path):
+    """A folder the user may not write to. Root may write anywhere, so as root (CI) the command runs in a child
+    process that has given up root's right to ignore permissions."""
+    import subprocess
+    import sys
+
     (tmp_path / "ro").mkdir(mode=0o555)
-    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(tmp_path / "ro" / "run")),
-                          "not writable")  # fmt: skip
+    args = ["train", "toy-gaussian", "--steps", "2", "--quiet", "--device", "cpu", "--out", str(tmp_path / "ro" / "run")]
+    if os.geteuid() != 0:
+        assert_one_line_error(CliRunner().invoke(main, args), "not writable", "choose another --out")
+        return
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=120, preexec_fn=drop_write_override)  # fmt: skip
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and "not writable" in lines[0] and "choose another --out" in lines[0]
+    assert list((tmp_path / "ro").iterdir()) == []
 
 
 @pytest.mark.parametrize("args", [["--name", "../escaped"], ["--name", "a/b"], ["--name", ".hidden"],

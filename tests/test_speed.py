@@ -86,8 +86,11 @@ def test_channels_last_and_nchw_give_the_same_losses(tmp_path):
 
 
 def test_bf16_autocast_stays_close_to_fp32(tmp_path):
-    fp32 = make_run(tmp_path / "fp32", "dcgan-digits", amp="off", **TINY_IMAGE)
-    bf16 = make_run(tmp_path / "bf16", "dcgan-digits", amp="bf16", **TINY_IMAGE)
+    """Step 1 only: both start from the same weights and batch, so they differ by bf16 rounding alone (later steps
+    train on different weights, and how far those drift apart depends on the CPU's kernels)."""
+    opts = {**TINY_IMAGE, "steps": 1, "log_every": 1}
+    fp32 = make_run(tmp_path / "fp32", "dcgan-digits", amp="off", **opts)
+    bf16 = make_run(tmp_path / "bf16", "dcgan-digits", amp="bf16", **opts)
     np.testing.assert_allclose(losses(bf16), losses(fp32), rtol=0.05, atol=0.02)
     assert not np.array_equal(losses(bf16), losses(fp32))  # autocast really ran in bf16
 
