@@ -263,7 +263,8 @@ def test_out_in_a_read_only_folder(tmp_path):
     import sys
 
     (tmp_path / "ro").mkdir(mode=0o555)
-    args = ["train", "toy-gaussian", "--steps", "2", "--quiet", "--device", "cpu", "--out", str(tmp_path / "ro" / "run")]
+    out = str(tmp_path / "ro" / "run")
+    args = ["train", "toy-gaussian", "--steps", "2", "--quiet", "--device", "cpu", "--out", out]
     if os.geteuid() != 0:
         assert_one_line_error(CliRunner().invoke(main, args), "not writable", "choose another --out")
         return
