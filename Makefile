@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 GANVIZ := $(VENV)/bin/ganviz
 STAMP  := $(VENV)/.ganviz-installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-cpus lint bench clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	VENV=$(VENV) bash scripts/setup.sh
@@ -17,6 +17,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+# The suite under the kernel choices other CPUs make (not part of `make test`): each must pass.
+CPU_SETTINGS := ATEN_CPU_CAPABILITY=default ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OMP_NUM_THREADS=1
+test-cpus: $(STAMP)
+	@set -e; for s in $(CPU_SETTINGS); do \
+		echo "== make test-cpus: $$s"; \
+		env $$s $(PY) -m pytest -n 2 --dist loadgroup -q; \
+	done
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -172,6 +172,20 @@ def relaunch_with_torchrun(ctx: click.Context, nproc: int) -> int:
 
 
 # --- plots and GIFs (pipeline/plots.py, pipeline/gifs.py) ---------------------------------------
+# One convention across commands: the run is RUN (an argument) or --run, the output folder -o/--out.
+def run_choice(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """RUN as an argument, or --run RUN (render's spelling): either works on every command that reads a run."""
+    fn = click.option("--run", "run_opt", type=click.Path(path_type=Path), metavar="RUN",
+                      help="The run folder (same as the RUN argument).")(fn)  # fmt: skip
+    return click.argument("run", required=False, type=click.Path(path_type=Path))(fn)
+
+
+def _run_path(run: Path | None, run_opt: Path | None) -> Path | None:
+    if run is not None and run_opt is not None and run != run_opt:
+        raise GanvizError(f"two runs given ({run} and --run {run_opt}); give the run once")
+    return run if run is not None else run_opt
+
+
 def _open_run(run: Path | None) -> Any:
     """The run a command works on: the one named, else $GANVIZ_RUN, else the latest under outputs/runs."""
     from pipeline.run import Run, current_run
@@ -180,29 +194,33 @@ def _open_run(run: Path | None) -> Any:
 
 
 @main.command()
-@click.argument("run", required=False, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: outputs/plots/<run>/).")
+@run_choice
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder (default: outputs/plots/<run>/).")
 @click.option("--format", "formats", default="png,pdf,svg", show_default=True, help="Comma-separated: png,pdf,svg.")
 @click.option("--style", type=click.Choice(["paper", "slides"]), default="paper", show_default=True,
               help="paper: small print fonts; slides: big fonts and lines.")  # fmt: skip
 @click.option("--dpi", type=int, default=200, show_default=True, help="Resolution of the PNGs.")
-@click.option("--steps", help="Snapshot steps for sample figures, e.g. 0,1000,end (default: 5 evenly spaced).")
+@click.option("--at", help="Snapshot steps for the sample figures, e.g. 0,1000,end (default: 5 evenly spaced).")
+@click.option("--steps", "steps_alias", hidden=True, help="Older spelling of --at.")
 @click.option("--log", is_flag=True, help="Log axis for the losses (symlog when a loss goes negative).")
 @click.option("--quiet", is_flag=True, help="Only print where the plots went.")
 @friendly
-def plots(run: Path | None, out: Path | None, formats: str, style: str, dpi: int, steps: str | None, log: bool,
-          quiet: bool) -> None:  # fmt: skip
+def plots(run: Path | None, run_opt: Path | None, out: Path | None, formats: str, style: str, dpi: int,
+          at: str | None, steps_alias: str | None, log: bool, quiet: bool) -> None:  # fmt: skip
     """Publication plots of RUN (default: $GANVIZ_RUN, else the latest run): PNG plus vector PDF/SVG."""
     from pipeline.plots import make_plots
 
-    r = _open_run(run)
-    paths = make_plots(r, out, formats=formats, style=style, dpi=dpi, steps=steps, log=log, progress=not quiet)
+    if at is not None and steps_alias is not None:
+        raise GanvizError("--steps is the older spelling of --at; give one of them")
+    r = _open_run(_run_path(run, run_opt))
+    paths = make_plots(r, out, formats=formats, style=style, dpi=dpi, steps=at or steps_alias, log=log,
+                       progress=not quiet, steps_flag="--steps" if steps_alias else "--at")  # fmt: skip
     click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
 
 
 @main.command()
-@click.argument("run", required=False, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), help="Output folder (default: outputs/gifs/<run>/).")
+@run_choice
+@click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder (default: outputs/gifs/<run>/).")
 @click.option("--fps", type=float, default=10.0, show_default=True, help="Frames per second.")
 @click.option("--scale", type=float, help="Zoom frames (default: small digits x2, larger images x1, toys 384 px).")
 @click.option("--max-size", default="5MB", show_default=True,
@@ -210,12 +228,12 @@ def plots(run: Path | None, out: Path | None, formats: str, style: str, dpi: int
 @click.option("--mp4", is_flag=True, help="Also write H.264 MP4s of the same frames.")
 @click.option("--quiet", is_flag=True, help="Only print where the GIFs went.")
 @friendly
-def gif(run: Path | None, out: Path | None, fps: float, scale: float | None, max_size: str, mp4: bool,
-        quiet: bool) -> None:  # fmt: skip
+def gif(run: Path | None, run_opt: Path | None, out: Path | None, fps: float, scale: float | None, max_size: str,
+        mp4: bool, quiet: bool) -> None:  # fmt: skip
     """Looping GIFs of RUN (default: $GANVIZ_RUN, else the latest run): progress, latent walk, MP4s with --mp4."""
     from pipeline.gifs import make_gifs
 
-    r = _open_run(run)
+    r = _open_run(_run_path(run, run_opt))
     paths = make_gifs(r, out, fps=fps, scale=scale, max_size=max_size, mp4=mp4, progress=not quiet)
     click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
 
@@ -223,31 +241,44 @@ def gif(run: Path | None, out: Path | None, fps: float, scale: float | None, max
 # --- scenes (pipeline/render.py) ----------------------------------------------------------------
 @main.command()
 @click.argument("scene_file")
-@click.option("--run", "run_path", type=click.Path(path_type=Path), help="Run folder (default: $GANVIZ_RUN or latest).")
+@run_choice
 @click.option("-q", "--quality", type=click.Choice(["low", "medium", "high", "4k"]), default="low", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["mp4", "gif", "webm", "png"]), default="mp4", show_default=True,
               help="png: the last frame as a still.")  # fmt: skip
 @click.option("--scene", help="Render only this Scene class of the file.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Folder (default: outputs/videos/<run>/).")
 @click.option("--compare", type=click.Path(path_type=Path), help="Second run to contrast (gradient_flow).")
-@click.option("--run-2d", "run_2d", type=click.Path(path_type=Path), help="'all': a 2-D toy run for distribution.")
+@click.option("--run-2d", "run_2d", type=click.Path(path_type=Path),
+              help="A 2-D toy run for the scenes that need one (distribution) when RUN is not one.")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="No progress.")
 @friendly
-def render(scene_file: str, run_path: Path | None, quality: str, fmt: str, scene: str | None, out: Path | None,
-           compare: Path | None, run_2d: Path | None, quiet: bool) -> None:  # fmt: skip
-    """Render SCENE_FILE (a .py file, a built-in name like 'morph', or 'all') from a run."""
-    from pipeline.render import render_all, render_file
+def render(scene_file: str, run: Path | None, run_opt: Path | None, quality: str, fmt: str, scene: str | None,
+           out: Path | None, compare: Path | None, run_2d: Path | None, quiet: bool) -> None:  # fmt: skip
+    """Render SCENE_FILE (a .py file, a built-in name like 'morph', or 'all') from RUN (or --run)."""
+    from pipeline.render import render_all, render_file, resolve_scene_file, scene_kinds
     from pipeline.run import Run
 
-    run = _open_run(run_path)
+    run_path = _run_path(run, run_opt)
     other = Run.load(compare) if compare is not None else None
+    runs_2d = Run.load(run_2d) if run_2d is not None else None
+    if runs_2d is not None and runs_2d.kind != "toy2d":
+        raise GanvizError(f"--run-2d {run_2d}: is a {runs_2d.kind} run; pass a 2-D toy run (e.g. from toy-rings)")
     if scene_file == "all":
         if scene is not None:
             raise GanvizError("--scene picks a class in one file; drop it with 'all'")
-        runs_2d = Run.load(run_2d) if run_2d is not None else None
-        files = render_all(run, quality=quality, fmt=fmt, out=out, progress=not quiet, runs_2d=runs_2d, compare=other)
+        files = render_all(_open_run(run_path), quality=quality, fmt=fmt, out=out, progress=not quiet,
+                           runs_2d=runs_2d, compare=other)  # fmt: skip
     else:
-        files = render_file(Path(scene_file), run, quality=quality, fmt=fmt, scene=scene, out=out,
+        path = resolve_scene_file(scene_file)
+        kinds = scene_kinds(path)
+        wants_2d = runs_2d is not None and "toy2d" in kinds
+        if wants_2d and run_path is None:  # `ganviz render distribution --run-2d RINGS`
+            target = runs_2d
+        else:
+            target = _open_run(run_path)
+            if wants_2d and target.kind not in kinds:  # RUN cannot be drawn by this scene; the 2-D run can
+                target = runs_2d
+        files = render_file(path, target, quality=quality, fmt=fmt, scene=scene, out=out,
                             progress=not quiet, compare=other)  # fmt: skip
     for f in files:
         click.echo(str(f))

@@ -102,7 +102,7 @@ def grad_norm_matrix(run: Run, net: str) -> tuple[np.ndarray, list[str], np.ndar
     return run.layer_grad_norms()[net]
 
 
-def parse_steps(spec: str | Sequence[int | str] | None) -> list[int | str] | None:
+def parse_steps(spec: str | Sequence[int | str] | None, flag: str = "--at") -> list[int | str] | None:
     """'0,1000,end' -> [0, 1000, 'end']."""
     if spec is None:
         return None
@@ -114,15 +114,15 @@ def parse_steps(spec: str | Sequence[int | str] | None) -> list[int | str] | Non
             continue
         out.append(int(s) if s.lstrip("-").isdigit() else s)
     if not out:
-        raise PlotError(f"--steps {spec!r}: give steps like 0,1000,end")
+        raise PlotError(f"{flag} {spec!r}: give snapshot steps like 0,1000,end")
     return out
 
 
-def pick_steps(run: Run, steps: str | Sequence[int | str] | None, default_n: int = 5) -> list[int]:
+def pick_steps(run: Run, steps: str | Sequence[int | str] | None, default_n: int = 5, flag: str = "--at") -> list[int]:
     """Snapshot steps to show: the requested ones (each snapped to the snapshot at or before it),
-    or ``default_n`` evenly spaced ones from start to end."""
+    or ``default_n`` evenly spaced ones from start to end. ``flag`` is the option errors name."""
     run.snapshot_steps()  # a run without snapshots has nothing to pick from
-    wanted = parse_steps(steps)
+    wanted = parse_steps(steps, flag)
     if wanted is None:
         return run.spread_steps(default_n)
     out = []
@@ -130,7 +130,7 @@ def pick_steps(run: Run, steps: str | Sequence[int | str] | None, default_n: int
         try:
             s = run.resolve_step(w)
         except RunError as e:
-            raise PlotError(f"--steps {w}: {e}") from None
+            raise PlotError(f"{flag} {w}: {e}") from None
         if s not in out:
             out.append(s)
     return out
@@ -412,8 +412,11 @@ def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
 
 def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence[str] = FORMATS,
                style: str = "paper", dpi: int = 200, steps: str | Sequence[int | str] | None = None,
-               log: bool = False, progress: bool = True, jobs: int | None = None) -> list[Path]:  # fmt: skip
+               log: bool = False, progress: bool = True, jobs: int | None = None,
+               steps_flag: str = "--at") -> list[Path]:  # fmt: skip
     """Write every figure for ``run`` into ``out_dir`` (default outputs/plots/<run>/) in each format.
+
+    ``steps`` picks the snapshots of the sample figures; ``steps_flag`` is the option its errors name.
 
     With ``jobs`` > 1 (default: 2 where there are 2 CPUs), if metrics.jsonl is not parsed yet, a forked
     process parses it (the slowest single step, ~2 s for 100k rows) while this process draws the figures
@@ -426,7 +429,7 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
     if dpi <= 0 or dpi > 2400:
         raise PlotError(f"--dpi {dpi}: use a value between 1 and 2400 (200 for print)")
     out_dir = output_folder(out_dir, "plots", run, PlotError)
-    chosen = pick_steps(run, steps)  # validates --steps before any drawing
+    chosen = pick_steps(run, steps, flag=steps_flag)  # validates the steps before any drawing
     builders = _builders(run, style, chosen, log)
     _pyplot()  # import once here, so a forked process inherits it
     _JOB.update(builders=builders, style=style, fmts=fmts, dpi=dpi, out_dir=out_dir, run_name=run.name, run=run)

@@ -185,9 +185,9 @@ def test_pick_steps(image_run: Path, tmp_path: Path) -> None:
     assert pick_steps(run, "0,20,end") == [0, 20, 40]
     assert pick_steps(run, "21") == [20]  # the state the run was in at step 21
     assert pick_steps(run, None)[0] == 0 and pick_steps(run, None)[-1] == 40
-    with pytest.raises(PlotError, match=r"--steps 5000: .*beyond"):
+    with pytest.raises(PlotError, match=r"--at 5000: .*beyond"):
         pick_steps(run, "0,5000")
-    with pytest.raises(PlotError, match="--steps"):
+    with pytest.raises(PlotError, match="--at"):
         pick_steps(run, "0,soon")
     with pytest.raises(PlotError, match="--format"):
         parse_formats("png,jpg")
