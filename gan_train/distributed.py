@@ -122,8 +122,9 @@ def setup(device_name: str) -> tuple[Ranks, str]:
 
 
 def teardown(ranks: Ranks) -> None:
-    """Leave the process group together: a rank that destroys it while a peer is still in a collective makes
-    gloo abort the peer ('terminate called without an active exception', seen on a loaded 2-core machine)."""
+    """Leave the process group together, so no rank destroys it while a peer is still in a collective.
+
+    (The CLI then ends each rank with ``os._exit``: see ``pipeline.cli.train``.)"""
     if ranks.active and tdist.is_initialized():
         tdist.barrier()
         tdist.destroy_process_group()
