@@ -74,7 +74,8 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--dataset", help="Swap the dataset, e.g. 'folder' for any folder of images.")
 @click.option("--loss", help="bce, minimax, lsgan, hinge or wgan-gp.")
 @click.option("--snapshot-every", type=int, help="Steps between snapshots (default: ~100 per run).")
-@click.option("--out", type=click.Path(path_type=Path), help="Run folder (default: outputs/runs/<variant>-<time>).")
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Run folder (default: outputs/runs/<variant>-<time>).")  # fmt: skip
 @click.option("--name", help="Run name under outputs/runs.")
 @click.option("--resume", type=click.Path(path_type=Path), help="Continue a run from its last checkpoint.")
 @click.option("--compile", "compile_", is_flag=True, default=None, help="torch.compile G and D.")
