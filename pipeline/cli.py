@@ -264,13 +264,14 @@ def render(scene_file: str, run: Path | None, run_opt: Path | None, quality: str
            out: Path | None, compare: Path | None, run_2d: Path | None, quiet: bool) -> None:  # fmt: skip
     """Render SCENE_FILE (a .py file, a built-in name like 'morph', or 'all') from RUN (or --run)."""
     from pipeline.render import render_all, render_file, resolve_scene_file, scene_kinds
-    from pipeline.run import Run
+    from pipeline.run import KIND_NAMES, Run
 
     run_path = _run_path(run, run_opt)
     other = Run.load(compare) if compare is not None else None
     runs_2d = Run.load(run_2d) if run_2d is not None else None
     if runs_2d is not None and runs_2d.kind != "toy2d":
-        raise GanvizError(f"--run-2d {run_2d}: is a {runs_2d.kind} run; pass a 2-D toy run (e.g. from toy-rings)")
+        kind = KIND_NAMES.get(runs_2d.kind, runs_2d.kind)
+        raise GanvizError(f"--run-2d {run_2d}: is {kind}; pass a 2-D toy run (e.g. from toy-rings)")
     if scene_file == "all":
         if scene is not None:
             raise GanvizError("--scene picks a class in one file; drop it with 'all'")

@@ -34,6 +34,9 @@ METRIC_COLUMNS = (
     "acc_real", "acc_fake", "grad_norm_g", "grad_norm_d", "lr_g", "lr_d", "time", "samples_per_s",
 )  # fmt: skip
 
+#: How messages name a run of each kind ("needs a 2-D toy run, but X is an image run").
+KIND_NAMES = {"image": "an image run", "toy2d": "a 2-D toy run", "toy1d": "a 1-D toy run"}
+
 _SNAPSHOT_RE = re.compile(r"^step_(\d{8})\.npz$")
 
 

@@ -27,7 +27,7 @@ from manim import (
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from pipeline.frames import tile, to_rgb
-from pipeline.run import Run, RunError, Snapshot, current_run
+from pipeline.run import KIND_NAMES, Run, RunError, Snapshot, current_run
 
 #: Environment variable naming a second run to compare with (gradient_flow: a minimax vs a bce run).
 COMPARE_ENV = "GANVIZ_COMPARE_RUN"
@@ -39,8 +39,6 @@ BACKWARD_COLOR = ORANGE
 G_COLOR = "#f2b84b"
 D_COLOR = "#6fa8ff"
 FONT_SIZE = 26
-
-KIND_NAMES = {"image": "an image run", "toy2d": "a 2-D toy run", "toy1d": "a 1-D toy run"}
 
 
 # -- the run -------------------------------------------------------------------------------------
