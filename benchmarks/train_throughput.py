@@ -140,16 +140,15 @@ def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: i
     import contextlib
     import io
 
-    from gan_train.snapshots import LayerNorms, capture
-    from gan_train.train import to_model_input, train_step
+    from gan_train.snapshots import capture
+    from gan_train.trainer import Trainer, to_model_input, train_step
 
     g, d, opt_g, opt_d = fresh_models(cfg, device, torch.channels_last)
-    norms_g, norms_d = LayerNorms(g), LayerNorms(d)
     images = torch.randint(0, 256, (cfg.batch_size, 64, 64, 3), dtype=torch.uint8, device=device)
     real = to_model_input(images, True)
     fixed = {"noise": torch.randn(cfg.n_fixed, cfg.noise_dim, device=device), "real": real[: cfg.n_fixed]}
-    gen = torch.Generator(device=device)
     autocast = (lambda: torch.autocast("cuda", torch.bfloat16)) if device.type == "cuda" else contextlib.nullcontext
+    trainer = Trainer.from_parts(cfg, g, d, opt_g, opt_d, autocast=autocast)
 
     def sync() -> None:
         if device.type == "cuda":
@@ -161,11 +160,11 @@ def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: i
         t = time.perf_counter()
         for _ in range(steps):
             z = torch.randn(cfg.batch_size, cfg.noise_dim, device=device)
-            _, gn_g, gn_d = train_step(g, d, opt_g, opt_d, cfg, real, z, True, norms_g, norms_d, gen, autocast)
+            _, gn_g, gn_d = train_step(trainer, real, z, True)
         sync()
         t_step = (time.perf_counter() - t) / steps
         t = time.perf_counter()
-        snap = capture(g, d, cfg, fixed, None, gn_g, gn_d, 1, 0)
+        snap = capture(g, d, cfg, fixed, gn_g, gn_d, 1, 0)
         t_capture = time.perf_counter() - t
         t = time.perf_counter()
         np.savez_compressed(io.BytesIO(), **snap)
@@ -204,12 +203,9 @@ def step_flops(cfg: Config, device: torch.device) -> tuple[float, float]:
     ``FlopCounterMode`` counts the convolutions and matrix products (forward and backward), which are nearly
     all of the arithmetic. ganviz's step does a little less: G's step asks D for input gradients only.
     """
-    import contextlib
-
     from torch.utils.flop_counter import FlopCounterMode
 
-    from gan_train.snapshots import LayerNorms
-    from gan_train.train import train_step
+    from gan_train.trainer import Trainer, train_step
 
     real = torch.rand(cfg.batch_size, cfg.channels, cfg.image_size, cfg.image_size, device=device) * 2 - 1
     z = torch.randn(cfg.batch_size, cfg.noise_dim, device=device)
@@ -218,8 +214,7 @@ def step_flops(cfg: Config, device: torch.device) -> tuple[float, float]:
         reference_step(g, d, opt_g, opt_d, real, z)
     g, d, opt_g, opt_d = fresh_models(cfg, device)
     with FlopCounterMode(display=False) as ours:
-        train_step(g, d, opt_g, opt_d, cfg, real, z, True, LayerNorms(g), LayerNorms(d),
-                   torch.Generator(device=device), contextlib.nullcontext)  # fmt: skip
+        train_step(Trainer.from_parts(cfg, g, d, opt_g, opt_d), real, z, True)
     return ref.get_total_flops() / cfg.batch_size, ours.get_total_flops() / cfg.batch_size
 
 

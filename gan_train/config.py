@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
+from gan_train.losses import LOSSES
 from pipeline.errors import GanvizError
 
-LOSSES = ("bce", "minimax", "lsgan", "hinge", "wgan-gp")
 DATASETS = ("gaussian", "quadratic", "rings", "digits", "mnist", "cifar10", "celeba", "folder")
 TOY_DATASETS = {"gaussian": "toy1d", "quadratic": "toy2d", "rings": "toy2d"}
 
@@ -18,52 +18,62 @@ class ConfigError(GanvizError):
     """A variant name, --set key or value that does not fit."""
 
 
+def setting(default: Any, help: str, *, fixed: bool = False, option: bool = False) -> Any:
+    """A Config field with what the rest of ganviz needs to know about it.
+
+    ``help`` is what the CLI and the docs say; ``fixed``: a resume may not change it (it shapes the saved networks,
+    the data, the fixed batches or the sequence of batches and noise); ``option``: ``ganviz train`` offers it as
+    its own option (``--batch-size``), besides ``--set KEY=VALUE`` which takes any field.
+    """
+    return field(default=default, metadata={"help": help, "fixed": fixed, "option": option})
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a run needs; saved verbatim in run.json so a run describes itself."""
 
-    variant: str = ""
-    description: str = ""
+    variant: str = setting("", "the variant these settings started from")
+    description: str = setting("", "what the variant is")
     # data
-    dataset: str = "digits"
-    data_root: str = "data"
-    image_size: int = 28
-    download: bool = False
-    toy_samples: int = 10_000
-    # architecture: 'mlp' or 'dcgan'
-    arch: str = "dcgan"
-    noise_dim: int = 100
-    g_hidden: tuple[int, ...] = (256, 512, 1024)
-    d_hidden: tuple[int, ...] = (1024, 512, 256)
-    d_dropout: float = 0.0
-    ngf: int = 64
-    ndf: int = 64
+    dataset: str = setting("digits", f"which data: {', '.join(DATASETS)}", fixed=True, option=True)
+    data_root: str = setting("data", "folder holding the dataset (MNIST, CIFAR-10, CelebA, images)", option=True)
+    image_size: int = setting(28, "image side in pixels (DCGAN: 16, 28, 32, 64 or 128)", fixed=True)
+    download: bool = setting(False, "let torchvision fetch MNIST or CIFAR-10 when missing")
+    toy_samples: int = setting(10_000, "size of a toy dataset", fixed=True)
+    # architecture
+    arch: str = setting("dcgan", "'mlp' or 'dcgan'", fixed=True)
+    noise_dim: int = setting(100, "length of G's noise vector z", fixed=True)
+    g_hidden: tuple[int, ...] = setting((256, 512, 1024), "MLP G's hidden layer sizes", fixed=True)
+    d_hidden: tuple[int, ...] = setting((1024, 512, 256), "MLP D's hidden layer sizes", fixed=True)
+    d_dropout: float = setting(0.0, "dropout in MLP D")
+    ngf: int = setting(64, "DCGAN G's width (channels of its last hidden layer)", fixed=True)
+    ndf: int = setting(64, "DCGAN D's width (channels of its first layer)", fixed=True)
     # objective and optimisation
-    loss: str = "bce"
-    real_label: float = 1.0
-    gp_weight: float = 10.0
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    batch_size: int = 128
-    d_every: int = 1  # update D on every n-th batch only (toy-rings: 2)
-    steps: int = 0  # 0: derive from epochs
-    epochs: int = 0
-    seed: int = 0
-    device: str = "auto"
+    loss: str = setting("bce", "; ".join(f"{k}: {v.help}" for k, v in LOSSES.items()), fixed=True, option=True)
+    real_label: float = setting(1.0, "D's target for real samples (0.9: one-sided label smoothing)")
+    gp_weight: float = setting(10.0, "weight of WGAN-GP's gradient penalty")
+    lr_g: float = setting(2e-4, "G's Adam learning rate")
+    lr_d: float = setting(2e-4, "D's Adam learning rate")
+    beta1: float = setting(0.5, "Adam's beta1")
+    beta2: float = setting(0.999, "Adam's beta2")
+    batch_size: int = setting(128, "global batch size (a multiple of the processes)", fixed=True, option=True)
+    d_every: int = setting(1, "update D on every n-th batch only (toy-rings: 2)", fixed=True)
+    steps: int = setting(0, "training steps (batches); 0: from --epochs", option=True)
+    epochs: int = setting(0, "epochs, when --steps is not given (an explicit --epochs wins)", option=True)
+    seed: int = setting(0, "random seed: same seed, same run", fixed=True, option=True)
+    device: str = setting("auto", "auto (CUDA when present), cpu, cuda or cuda:N", option=True)
     # observation
-    snapshot_every: int = 0  # 0: about 100 snapshots per run
-    checkpoint_every: int = 0  # 0: at a snapshot once checkpoint_seconds of training have passed
-    checkpoint_seconds: float = 60.0
-    log_every: int = 20  # metrics leave the device in blocks of this many steps
-    n_fixed: int = 64  # fixed noise batch size (images); toys use toy_fixed
-    toy_fixed: int = 512
-    field_resolution: int = 64
+    snapshot_every: int = setting(0, "steps between snapshots (0: about 100 per run)", option=True)
+    checkpoint_every: int = setting(0, "steps between checkpoints (0: by checkpoint_seconds)")
+    checkpoint_seconds: float = setting(60.0, "training seconds between checkpoints, taken at a snapshot")
+    log_every: int = setting(20, "metrics leave the device in blocks of this many steps")
+    n_fixed: int = setting(64, "size of the fixed noise batch (images)", fixed=True)
+    toy_fixed: int = setting(512, "size of the fixed noise batch (toys)", fixed=True)
+    field_resolution: int = setting(64, "toys: D's field is recorded on this many points per axis", fixed=True)
     # speed
-    compile: bool = False
-    channels_last: bool = True
-    amp: str = "auto"  # 'auto' (bf16 on CUDA), 'bf16', 'off'
+    compile: bool = setting(False, "torch.compile G and D")
+    channels_last: bool = setting(True, "channels-last memory format for image models")
+    amp: str = setting("auto", "'auto' (bf16 on CUDA), 'bf16' or 'off'")
 
     @property
     def kind(self) -> str:
@@ -83,6 +93,11 @@ class Config:
         kw = {k: (tuple(v) if "tuple" in str(hints[k]) else v) for k, v in d.items() if k in known}
         return cls(**kw)
 
+
+#: Fields a resume may not change (the saved networks, data, fixed batches or batch order depend on them).
+FIXED_ON_RESUME = tuple(f.name for f in fields(Config) if f.metadata["fixed"])
+#: Fields ``ganviz train`` offers as options of their own (``--batch-size``); every field also takes ``--set``.
+OPTIONS = tuple(f for f in fields(Config) if f.metadata["option"])
 
 _DCGAN = dict(arch="dcgan", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=128)
 
@@ -189,7 +204,7 @@ def validate(cfg: Config, flags: dict[str, str] | None = None) -> Config:
         return ConfigError(f"{option_text(opt, getattr(cfg, opt), flags)}: {msg}")
 
     if cfg.loss not in LOSSES:
-        raise bad("loss", f"unknown loss; {suggest(cfg.loss, LOSSES)}")
+        raise bad("loss", f"unknown loss; {suggest(cfg.loss, list(LOSSES))}")
     if cfg.dataset not in DATASETS:
         raise bad("dataset", f"unknown dataset; {suggest(cfg.dataset, DATASETS)}")
     if cfg.arch not in ("mlp", "dcgan"):

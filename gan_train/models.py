@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from gan_train.config import Config
+from gan_train.losses import LOSSES
 
 
 def _mlp(sizes: list[int], act: nn.Module, dropout: float = 0.0) -> list[nn.Module]:
@@ -114,7 +115,7 @@ def build_models(cfg: Config) -> tuple[nn.Module, nn.Module]:
         g = MLPGenerator(cfg.noise_dim, cfg.g_hidden, shape, image=cfg.kind == "image")
         d = MLPDiscriminator(math.prod(shape), cfg.d_hidden, cfg.d_dropout)
         return g, d
-    norm = "layer" if cfg.loss == "wgan-gp" else "batch"
+    norm = LOSSES[cfg.loss].d_norm
     g = DCGANGenerator(cfg.noise_dim, cfg.ngf, cfg.channels, cfg.image_size)
     d = DCGANDiscriminator(cfg.ndf, cfg.channels, cfg.image_size, norm)
     g.apply(dcgan_init)

@@ -22,6 +22,7 @@ from torch import nn
 
 from gan_train.config import Config
 from gan_train.io import WriteError, atomic_open, atomic_save_npz, atomic_write_json, describe_os_error
+from gan_train.losses import d_scores
 from pipeline.run import (
     CHECKPOINT_FILE,
     FIXED_FILE,
@@ -32,20 +33,6 @@ from pipeline.run import (
     read_metrics_rows,
     snapshot_name,
 )
-
-
-# -- reading D's output uniformly across losses -------------------------------------------------
-def d_scores(loss: str, out: torch.Tensor) -> torch.Tensor:
-    """D's output as a 'probability of real' in [0, 1] for every loss, so runs compare on one axis.
-
-    bce/minimax/hinge/wgan-gp: sigmoid of the logit; lsgan: its raw output (targets 0 and 1), clamped.
-    """
-    out = out.float()
-    return out.clamp(0, 1) if loss == "lsgan" else torch.sigmoid(out)
-
-
-def d_says_real(loss: str, out: torch.Tensor) -> torch.Tensor:
-    return out.float() > (0.5 if loss == "lsgan" else 0.0)
 
 
 # -- gradient norms ------------------------------------------------------------------------------
@@ -116,7 +103,7 @@ def noise_grid(noise_dim: int, k: int = 16, span: float = 2.0) -> torch.Tensor:
 
 @torch.no_grad()
 def capture(
-    g: nn.Module, d: nn.Module, cfg: Config, fixed: dict[str, torch.Tensor], extent: np.ndarray,
+    g: nn.Module, d: nn.Module, cfg: Config, fixed: dict[str, torch.Tensor],
     norms_g: torch.Tensor, norms_d: torch.Tensor, step: int, epoch: int,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """Everything one snapshot holds (docs/run-format.md lists the keys)."""

@@ -62,18 +62,23 @@ def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def config_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The Config fields marked ``option`` become options of `train` (``batch_size`` -> ``--batch-size``), with
+    the field's own help: gan_train/config.py is the one description of every setting."""
+    from typing import get_type_hints
+
+    from gan_train.config import OPTIONS, Config
+
+    hints = get_type_hints(Config)
+    for f in reversed(OPTIONS):
+        fn = click.option(f"--{f.name.replace('_', '-')}", f.name, type=hints[f.name], help=f.metadata["help"])(fn)
+    return fn
+
+
 @main.command()
 @click.argument("variant", required=False)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field.")
-@click.option("--steps", type=int, help="Number of training steps (batches).")
-@click.option("--epochs", type=int, help="Number of epochs (used when --steps is not given).")
-@click.option("--batch-size", type=int)
-@click.option("--seed", type=int)
-@click.option("--device", help="auto (CUDA when present), cpu, cuda or cuda:N.")
-@click.option("--data-root", help="Folder holding the dataset (MNIST, CIFAR-10, CelebA, images).")
-@click.option("--dataset", help="Swap the dataset, e.g. 'folder' for any folder of images.")
-@click.option("--loss", help="bce, minimax, lsgan, hinge or wgan-gp.")
-@click.option("--snapshot-every", type=int, help="Steps between snapshots (default: ~100 per run).")
+@config_options
 @click.option("-o", "--out", type=click.Path(path_type=Path),
               help="Run folder (default: outputs/runs/<variant>-<time>).")  # fmt: skip
 @click.option("--name", help="Run name under outputs/runs.")

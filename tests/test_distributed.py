@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -18,8 +17,7 @@ from gan_train.config import apply_overrides, get_variant
 from gan_train.distributed import Ranks
 from gan_train.losses import d_loss, g_loss
 from gan_train.models import build_models
-from gan_train.snapshots import LayerNorms
-from gan_train.train import train_step
+from gan_train.trainer import Trainer, train_step
 from pipeline.run import METRIC_COLUMNS, Run
 
 TOY = {"steps": 6, "snapshot_every": 3, "log_every": 2, "seed": 5}
@@ -111,12 +109,10 @@ def _dcgan_rank(rank: int, world: int, init_file: str, out: str) -> None:
     tdist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     ranks = Ranks(rank, world, rank)
     g, d, opt_g, opt_d, batches = _dcgan_setup()
-    norms_g, norms_d = LayerNorms(g), LayerNorms(d)
-    g_run, d_run = ranks.wrap(g), ranks.wrap(d)
+    trainer = Trainer.from_parts(DCGAN, ranks.wrap(g), ranks.wrap(d), opt_g, opt_d, ranks=ranks)
     vecs = []
     for real, z in batches:
-        vec, _, _ = train_step(g_run, d_run, opt_g, opt_d, DCGAN, ranks.shard(real), ranks.shard(z), True,
-                               norms_g, norms_d, torch.Generator(), contextlib.nullcontext, ranks)  # fmt: skip
+        vec, _, _ = train_step(trainer, ranks.shard(real), ranks.shard(z), True)
         vecs.append(ranks.average(vec))
     torch.save({"g": g.state_dict(), "d": d.state_dict(), "vecs": torch.stack(vecs)}, f"{out}.{rank}")
     tdist.destroy_process_group()

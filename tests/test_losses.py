@@ -13,8 +13,7 @@ import torch
 from torch import nn
 
 from gan_train.config import LOSSES
-from gan_train.losses import d_loss, g_loss, gradient_penalty
-from gan_train.snapshots import d_says_real, d_scores
+from gan_train.losses import d_loss, d_says_real, d_scores, g_loss, gradient_penalty
 
 REAL = [2.0, -0.5, 0.3]  # D's logits on three real samples
 FAKE = [-1.5, 0.8, 0.0]  # and on three generated ones

@@ -14,7 +14,8 @@ from datafiles import write_jpegs
 import gan_train.datasets as datasets
 from gan_train.config import apply_overrides, get_variant
 from gan_train.datasets import decode_image, list_images, load_dataset
-from gan_train.train import Batches, train
+from gan_train.train import train
+from gan_train.trainer import Batches
 from pipeline.run import Run
 
 TINY_IMAGE = {"steps": 6, "batch_size": 8, "ngf": 8, "ndf": 8, "n_fixed": 8, "log_every": 2}

@@ -1,0 +1,277 @@
+"""Everything one training run holds, built once from a Config, and the step that trains on one batch.
+
+``Trainer(cfg)`` does the set-up a loop needs before its first step (processes, device, data on the device,
+models, optimisers, norm trackers, random generators, autocast, the fixed batches snapshots are taken on);
+``train_step(trainer, real, z, update_d)`` is one D update and one G update. The loop itself, resume and the
+recording live in gan_train/train.py and gan_train/recording.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from gan_train.config import Config, ConfigError
+from gan_train.datasets import load_dataset
+from gan_train.distributed import Ranks, setup, unwrap
+from gan_train.losses import LOSSES, gradient_penalty
+from gan_train.models import build_models
+from gan_train.snapshots import LayerNorms, field_extent, field_points, noise_grid
+from pipeline.errors import GanvizError
+
+#: What ``train_step`` measures, in the order of its metric vector (the per-step columns of metrics.jsonl).
+STEP_METRICS = (
+    "loss_d", "loss_g", "d_real", "d_fake", "d_fake_after", "acc_real", "acc_fake", "grad_norm_g", "grad_norm_d",
+)  # fmt: skip
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"--device {name}: not a device; use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
+    return dev
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When things happen in a run of ``total`` steps (``checkpoint_every`` 0: time-based checkpoints)."""
+
+    total: int
+    per_epoch: int
+    snapshot_every: int
+    checkpoint_every: int
+
+    @classmethod
+    def of(cls, cfg: Config, n: int) -> Schedule:
+        per_epoch = max(1, n // cfg.batch_size)
+        total = cfg.steps or cfg.epochs * per_epoch
+        return cls(total, per_epoch, cfg.snapshot_every or max(1, total // 100), cfg.checkpoint_every)
+
+    def epoch(self, step: int) -> int:
+        return (step - 1) // self.per_epoch if step else 0
+
+
+class Batches:
+    """Deterministic batches: epoch e uses a permutation seeded by (seed, e), so resume needs only the step.
+
+    Under torchrun every rank draws the same global batch and keeps its own slice of it.
+    """
+
+    def __init__(self, data: torch.Tensor, batch: int, seed: int, image: bool, ranks: Ranks = Ranks()):  # noqa: B008
+        self.data, self.batch, self.seed, self.image, self.ranks = data, batch, seed, image, ranks
+        self.per_epoch = max(1, len(data) // batch)
+        self._epoch, self._perm = -1, None
+
+    def __call__(self, step: int) -> torch.Tensor:
+        epoch, i = divmod(step - 1, self.per_epoch)
+        if epoch != self._epoch:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._perm = torch.randperm(len(self.data), generator=g).to(self.data.device)
+            self._epoch = epoch
+        idx = self._perm[i * self.batch : (i + 1) * self.batch]
+        return to_model_input(self.data[self.ranks.shard(idx)], self.image)
+
+
+def to_model_input(x: torch.Tensor, image: bool) -> torch.Tensor:
+    """uint8 (N,H,W,C) -> float (N,C,H,W) in [-1,1], stored channels-last; toys pass through."""
+    if not image:
+        return x
+    return (x.permute(0, 3, 1, 2).float() / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
+
+
+def dataset_on_device(arr: np.ndarray, device: torch.device, chunk: int = 16384) -> torch.Tensor:
+    """The whole dataset as one tensor on the training device (uint8 images stay uint8: 4x less memory).
+
+    A read-only memory-mapped cache is copied into RAM on CPU; on CUDA it streams to the GPU in chunks, so
+    the host never holds a second full copy (CelebA 64x64 is ~2.5 GB).
+    """
+    if device.type == "cpu":
+        return torch.from_numpy(np.ascontiguousarray(arr) if arr.flags.writeable else np.array(arr))
+    out = torch.empty(arr.shape, dtype=torch.from_numpy(np.asarray(arr[:1])).dtype, device=device)
+    for i in range(0, len(arr), chunk):
+        out[i : i + chunk] = torch.from_numpy(np.array(arr[i : i + chunk])).to(device)
+    return out
+
+
+class Trainer:
+    """A run's working set, built once: the order of the set-up fixes the random streams, so a resumed run
+    draws exactly what an uninterrupted one does.
+
+    ``g``/``d`` are the plain modules (checkpoints, snapshots, norms); ``g_run``/``d_run`` what the step calls
+    (compiled and/or wrapped in DistributedDataParallel under torchrun).
+    """
+
+    def __init__(self, cfg: Config):
+        self.cfg, self.loss = cfg, LOSSES[cfg.loss]
+        self.ranks, device_name = setup(cfg.device)
+        self.device = device = pick_device(device_name)
+        if cfg.batch_size % self.ranks.world:
+            raise ConfigError(f"--batch-size {cfg.batch_size}: must be a multiple of the {self.ranks.world} processes")
+        torch.manual_seed(cfg.seed)
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+
+        self.data = load_dataset(cfg)
+        n = len(self.data.array)
+        if n < cfg.batch_size:
+            raise GanvizError(f"dataset {self.data.source} has {n} samples, fewer than --batch-size {cfg.batch_size}")
+        self.schedule = Schedule.of(cfg, n)
+        self.image = image = cfg.kind == "image"
+
+        self.g, self.d = build_models(cfg)
+        self.g.to(device)
+        self.d.to(device)
+        if image and cfg.channels_last:
+            self.g.to(memory_format=torch.channels_last)
+            self.d.to(memory_format=torch.channels_last)
+        fused = {"fused": True} if device.type == "cuda" else {}
+        self.opt_g = torch.optim.Adam(self.g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2), **fused)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2), **fused)
+        self.norms_g, self.norms_d = LayerNorms(self.g), LayerNorms(self.d)
+        g_run, d_run = (torch.compile(self.g), torch.compile(self.d)) if cfg.compile else (self.g, self.d)
+        self.g_run, self.d_run = self.ranks.wrap(g_run), self.ranks.wrap(d_run)  # DDP over the compiled modules
+        use_bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
+        self.autocast: Callable[[], Any] = (
+            (lambda: torch.autocast(device.type, torch.bfloat16)) if use_bf16 else contextlib.nullcontext
+        )
+        self.fixed_arrays, self.fixed = self._fixed_batches(n)
+        self.batches = Batches(dataset_on_device(self.data.array, device), cfg.batch_size, cfg.seed, image, self.ranks)
+        self.noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
+
+    @classmethod
+    def from_parts(cls, cfg: Config, g: torch.nn.Module, d: torch.nn.Module, opt_g: torch.optim.Optimizer,
+                   opt_d: torch.optim.Optimizer, *, ranks: Ranks = Ranks(),  # noqa: B008
+                   autocast: Callable[[], Any] = contextlib.nullcontext) -> Trainer:  # fmt: skip
+        """A trainer around models and optimisers built elsewhere, for ``train_step`` on batches of one's own
+        (benchmarks, tests): no data, schedule or fixed batches. ``g``/``d`` may already be wrapped in DDP."""
+        t = cls.__new__(cls)
+        t.cfg, t.loss, t.ranks, t.autocast = cfg, LOSSES[cfg.loss], ranks, autocast
+        t.g_run, t.d_run, t.g, t.d = g, d, unwrap(g), unwrap(d)
+        t.opt_g, t.opt_d = opt_g, opt_d
+        t.norms_g, t.norms_d = LayerNorms(t.g), LayerNorms(t.d)
+        t.device = next(t.g.parameters()).device
+        t.noise_gen = torch.Generator(device=t.device)
+        return t
+
+    def _fixed_batches(self, n: int) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
+        """The fixed batches every snapshot is taken on: (arrays for fixed.npz, tensors on the device)."""
+        cfg, device = self.cfg, self.device
+        gen = torch.Generator().manual_seed(cfg.seed + 7919)
+        n_fixed = cfg.n_fixed if self.image else cfg.toy_fixed
+        noise = torch.randn(n_fixed, cfg.noise_dim, generator=gen)
+        real_idx = torch.randperm(n, generator=gen)[: min(n_fixed, n)]
+        real = np.asarray(self.data.array[real_idx.numpy()])
+        arrays: dict[str, np.ndarray] = {"noise": noise.numpy(), "real": real}
+        tensors = {"noise": noise.to(device), "real": to_model_input(torch.from_numpy(real).to(device), self.image)}
+        if not self.image:
+            extent = field_extent(np.asarray(self.data.array))
+            pts, shape = field_points(extent, cfg.field_resolution)
+            grid_z = noise_grid(cfg.noise_dim)
+            arrays.update(field_extent=extent, field_points=pts, grid_noise=grid_z.numpy())
+            tensors.update(field_points=torch.from_numpy(pts).to(device), grid_noise=grid_z.to(device),
+                           field_shape=torch.tensor(shape))  # fmt: skip
+        return arrays, tensors
+
+    def noise(self) -> torch.Tensor:
+        """This rank's rows of the next global noise batch."""
+        z = torch.randn(self.cfg.batch_size, self.cfg.noise_dim, generator=self.noise_gen, device=self.device)
+        return self.ranks.shard(z)
+
+    def updates_d(self, step: int) -> bool:
+        return (step - 1) % self.cfg.d_every == 0
+
+    # -- checkpoints --------------------------------------------------------------------------------------
+    def weights_finite(self) -> bool:
+        """Max |w| per tensor on the device, one sync: a checkpoint must never hold NaN/inf weights."""
+        weights = [t for t in (*self.g.state_dict().values(), *self.d.state_dict().values()) if t.is_floating_point()]
+        return bool(torch.stack(torch._foreach_norm(weights, math.inf)).isfinite().all())
+
+    def state(self) -> dict[str, Any]:
+        """Models, optimisers and random streams (the checkpoint adds step, time and layer norms)."""
+        rng = {"torch": torch.get_rng_state(), "noise": self.noise_gen.get_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {"g": self.g.state_dict(), "d": self.d.state_dict(), "opt_g": self.opt_g.state_dict(),
+                "opt_d": self.opt_d.state_dict(), "rng": rng}  # fmt: skip
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """The inverse of ``state``, keeping this config's learning rates and betas (a rescue lowers them)."""
+        cfg = self.cfg
+        self.g.load_state_dict(state["g"])
+        self.d.load_state_dict(state["d"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        for opt, lr in ((self.opt_g, cfg.lr_g), (self.opt_d, cfg.lr_d)):  # the saved groups would undo --set lr_*=
+            for group in opt.param_groups:
+                group.update(lr=lr, betas=(cfg.beta1, cfg.beta2))
+        torch.set_rng_state(state["rng"]["torch"])
+        self.noise_gen.set_state(state["rng"]["noise"])
+        if "cuda" in state["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+
+
+def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) -> tuple[torch.Tensor, ...]:
+    """One batch. Returns (metric vector in STEP_METRICS order, G layer norms, D layer norms), on the device.
+
+    ``real`` and ``z`` are this rank's rows of the global batch. ``t.g_run`` and ``t.d_run`` may be
+    DistributedDataParallel wrappers. DDP needs one backward per wrapped forward pass, so: D's real and fake
+    batches stay separate forwards (BatchNorm sees them as two batches, as in one process) and WGAN-GP's penalty
+    is an out-of-place ``autograd.grad`` added to the loss, all followed by one backward; G's step scores with
+    D's plain module, so D's reducer never sees it; a step that does not update D uses the plain module too.
+    """
+    cfg, loss, ranks = t.cfg, t.loss, t.ranks
+    d_plain = unwrap(t.d_run)
+    d_here = t.d_run if update_d else d_plain
+
+    # (1) freeze G, train D: push D(x) up and D(G(z)) down
+    with t.autocast():
+        fake = t.g_run(z)
+        out_real, out_fake = d_here(real), d_here(fake.detach())
+    loss_d = loss.d_loss(out_real.float(), out_fake.float(), cfg.real_label)
+    if loss.penalty:  # one weight per row of the global batch (the draw one process makes); this rank keeps its rows
+        shape = (real.shape[0] * ranks.world,) + (1,) * (real.dim() - 1)
+        eps = ranks.shard(torch.rand(shape, generator=t.noise_gen, device=real.device))
+        with t.autocast():
+            loss_d = loss_d + cfg.gp_weight * gradient_penalty(d_here, real, fake.detach(), eps)
+    if update_d:
+        t.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()  # the only backward through D's DDP forwards: gradients arrive averaged over ranks
+        gn_d = t.norms_d()
+        t.opt_d.step()
+    else:
+        gn_d = torch.full((len(t.norms_d.names),), float("nan"), device=real.device)
+
+    # (2) freeze D, train G: make the updated D call G(z) real
+    d_plain.requires_grad_(False)
+    with t.autocast():
+        out_after = d_plain(fake)
+    loss_g = loss.g_loss(out_after.float())
+    t.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()  # G's one DDP backward (G's forward ran once, above)
+    gn_g = t.norms_g()
+    t.opt_g.step()
+    d_plain.requires_grad_(True)
+
+    # (3) what this step measured, still on the device
+    with torch.no_grad():
+        score, says_real = (lambda out: loss.score(out.float())), (lambda out: loss.says_real(out.float()))
+        vec = torch.stack([
+            loss_d.detach().float(), loss_g.detach().float(),
+            score(out_real).mean(), score(out_fake).mean(), score(out_after).mean(),
+            says_real(out_real).float().mean(), (~says_real(out_fake)).float().mean(),
+            gn_g.square().sum().sqrt(), gn_d.square().sum().sqrt(),
+        ])  # fmt: skip
+    return vec, gn_g, gn_d
