@@ -321,13 +321,16 @@ class Run:
         the pick moves to readable snapshots, instead of failing whatever draws it later. Raises RunError
         when no snapshot is readable.
         """
+        rejected: set[int] = set()
         while True:
-            steps = self._readable()
+            steps = [s for s in self._readable() if s not in rejected]
             if not steps:
                 self.snapshot_steps()  # raises, saying why
+                raise RunError(f"{self.path}: no snapshot could be read")  # (snapshot_steps raises first)
             idx = np.unique(np.linspace(0, len(steps) - 1, min(n, len(steps))).round().astype(int))
             picked = [steps[i] for i in idx]
-            if all(self._verify(s) for s in picked):
+            rejected.update(s for s in picked if not self._verify(s))
+            if not rejected.intersection(picked):
                 self._warn_damaged()
                 return picked
 
