@@ -164,7 +164,8 @@ def relaunch_with_torchrun(ctx: click.Context, nproc: int) -> int:
 
 # --- plots and GIFs (pipeline/plots.py, pipeline/gifs.py) ---------------------------------------
 def _open_run(run: Path | None) -> Any:
-    """The run a command works on: the one named, else $GANVIZ_RUN, else the latest under outputs/runs."""
+    """The run a command works on: the one named, else $GANVIZ_RUN, else the latest with data under outputs/runs
+    (``current_run`` says which on stderr)."""
     from pipeline.run import Run, current_run
 
     return Run.load(run) if run is not None else current_run()

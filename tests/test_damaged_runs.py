@@ -447,9 +447,8 @@ def test_latest_prefers_the_newest_run_with_data(in_tmp: Path) -> None:
         "using run outputs/runs/b-mid (the latest with data; name a run or set GANVIZ_RUN to choose)"
     ]
     assert (in_tmp / "outputs" / "plots" / "b-mid" / "losses.png").is_file()
-    _all_snapshots_of = [snap_file(root / "b-mid", s) for s in (0, 20, 40)]
-    for f in _all_snapshots_of:  # rows but no readable snapshot: no data either
-        truncate(f)
+    for s in (0, 20, 40):  # rows but no readable snapshot: no data either
+        truncate(snap_file(root / "b-mid", s))
     assert Run.latest(root).name == "a-old"
     for f in (root / "a-old" / "metrics.jsonl", root / "b-mid" / "metrics.jsonl"):
         f.write_bytes(f.read_bytes()[:50])  # only a cut-off first line: no row
