@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import shutil
 import struct
+import sys
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -26,6 +29,7 @@ from pipeline.cli import main
 from pipeline.plots import make_plots
 from pipeline.run import Run, RunError, RunWarning
 
+T = TypeVar("T")
 STEPS = list(range(0, 201, 20))
 BAD = 100  # a step that the default pick of 5 (0, 40, 100, 160, 200) and of 10 both show
 
@@ -57,7 +61,7 @@ def copy(src: Path, tmp_path: Path, name: str = "run") -> Path:
     return Path(shutil.copytree(src, tmp_path / name))
 
 
-def recorded(fn, *args, **kwargs):  # noqa: ANN001, ANN201
+def recorded(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, list[str]]:
     """(fn's result, the RunWarning messages it gave), every warning kept (no de-duplication by Python)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -363,8 +367,6 @@ class Second(First):
 @pytest.mark.xdist_group("scenes")
 def test_scenes_of_one_render_share_the_run(designed_image: Path, tmp_path: Path) -> None:
     """Each scene asks for $GANVIZ_RUN: it gets the renderer's own Run, so a damaged file is said once in all."""
-    import sys
-
     path = copy(designed_image, tmp_path)
     truncate(snap_file(path, BAD))
     scene_file = tmp_path / "two_scenes.py"
