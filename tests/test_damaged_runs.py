@@ -31,7 +31,9 @@ from pipeline.run import Run, RunError, RunWarning
 
 T = TypeVar("T")
 STEPS = list(range(0, 201, 20))
-BAD = 100  # a step that the default pick of 5 (0, 40, 100, 160, 200) and of 10 both show
+# a step the plots' default pick of 5 shows (0, 40, 100, 160, 200) and morph's pick of 10 does not (there a
+# flipped byte is found while phase_steps walks every snapshot)
+BAD = 100
 
 
 # -- damage ---------------------------------------------------------------------------------------
@@ -48,7 +50,8 @@ def flip(f: Path, member: str = "fake.npy") -> None:
     """Flip one byte in the middle of ``member``'s compressed data: the zip directory still reads (the cheap
     check passes), decompressing that array fails."""
     data = bytearray(f.read_bytes())
-    info = zipfile.ZipFile(f).getinfo(member)
+    with zipfile.ZipFile(f) as z:
+        info = z.getinfo(member)
     name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
     data[info.header_offset + 30 + name_len + extra_len + info.compress_size // 2] ^= 0xFF
     f.write_bytes(bytes(data))
