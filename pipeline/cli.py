@@ -200,7 +200,8 @@ def _run_path(run: Path | None, run_opt: Path | None) -> Path | None:
 
 
 def _open_run(run: Path | None) -> Any:
-    """The run a command works on: the one named, else $GANVIZ_RUN, else the latest under outputs/runs."""
+    """The run a command works on: the one named, else $GANVIZ_RUN, else the latest with data under outputs/runs
+    (``current_run`` says which on stderr)."""
     from pipeline.run import Run, current_run
 
     return Run.load(run) if run is not None else current_run()

@@ -29,7 +29,7 @@ from pipeline.frames import (
     toy2d_frame,
 )  # fmt: skip
 from pipeline.frames import upscale as upscale_frame
-from pipeline.run import Run, output_folder
+from pipeline.run import Run, new_output_folder
 
 DEFAULT_FPS = 10.0
 DEFAULT_MAX_SIZE = "5MB"
@@ -293,27 +293,25 @@ def auto_scale(width: int, target: int = 480) -> int:
 
 
 def progress_frames(run: Run, scale: float | None = None) -> list[np.ndarray]:
-    """One frame per snapshot: the fixed-noise grid (images) or the toy's samples and D, captioned with the step."""
+    """One frame per readable snapshot (damaged ones skipped with a warning): the fixed-noise grid (images) or
+    the toy's samples and D, captioned with the step."""
     frames = []
-    steps = run.steps
     if run.kind == "image":
         k = None
-        for s in steps:
-            grid = to_rgb(tile(run.read_snapshot(s, ("fake",)).fake))
+        for snap in run.iter_snapshots(keys=("fake",)):  # damaged snapshots are skipped, with a warning
+            grid = to_rgb(tile(snap.fake))
             k = k or (scale if scale else auto_scale(grid.shape[1]))
-            frames.append(caption(upscale_frame(grid, k), f"step {s}"))
+            frames.append(caption(upscale_frame(grid, k), f"step {snap.step}"))
     elif run.kind == "toy2d":
         ext, real = run.fixed["field_extent"], run.real
         size = round(384 * (scale or 1))
-        for s in steps:
-            snap = run.read_snapshot(s, ("fake", "field"))
-            frames.append(caption(toy2d_frame(snap.get("field"), real, snap.fake, ext, size), f"step {s}"))
+        for snap in run.iter_snapshots(keys=("fake", "field")):
+            frames.append(caption(toy2d_frame(snap.get("field"), real, snap.fake, ext, size), f"step {snap.step}"))
     else:
         ext, real = run.fixed["field_extent"], run.real
         size = (round(480 * (scale or 1)), round(270 * (scale or 1)))
-        for s in steps:
-            snap = run.read_snapshot(s, ("fake", "field"))
-            frames.append(caption(toy1d_frame(real, snap.fake, snap.get("field"), ext, size), f"step {s}"))
+        for snap in run.iter_snapshots(keys=("fake", "field")):
+            frames.append(caption(toy1d_frame(real, snap.fake, snap.get("field"), ext, size), f"step {snap.step}"))
     return frames
 
 
@@ -413,9 +411,15 @@ def make_gifs(run: Run, out_dir: Path | None = None, *, fps: float = DEFAULT_FPS
     if scale is not None and not (0 < scale <= 16):
         raise GifError(f"--scale {scale}: use a value between 0 and 16 (e.g. 2)")
     parse_size(max_size)  # reject a bad --max-size before any work
-    run.snapshot_steps()  # a run without snapshots is refused before any work
-    out_dir = output_folder(out_dir, "gifs", run, GifError)
+    run.fixed  # noqa: B018  a damaged fixed.npz is refused before any work
+    run.snapshot_steps()  # so is a run without a readable snapshot
+    with new_output_folder(out_dir, "gifs", run, GifError) as out_dir:  # removed again if anything below fails
+        return _make_gifs(run, out_dir, fps, scale, max_size, mp4, progress, results)
 
+
+def _make_gifs(run: Run, out_dir: Path, fps: float, scale: float | None, max_size: str | int | None, mp4: bool,
+               progress: bool, results: list[GifResult] | None) -> list[Path]:  # fmt: skip
+    """The encoding and writing half of ``make_gifs``, once every option is checked and out_dir exists."""
     written: list[Path] = []
 
     def emit(name: str, frames: list[np.ndarray]) -> None:

@@ -10,6 +10,7 @@ import io
 import multiprocessing as mp
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ import numpy as np
 from pipeline.errors import GanvizError
 from pipeline.fonts import BASE_FAMILY, plot_font_family
 from pipeline.frames import FIELD_CMAP, OKABE_ITO, ROLE, hist_density, tile, to_rgb
-from pipeline.run import Run, RunError, output_folder
+from pipeline.run import Run, RunError, new_output_folder
 
 FORMATS = ("png", "pdf", "svg")
 STYLES = ("paper", "slides")
@@ -119,16 +120,17 @@ def parse_steps(spec: str | Sequence[int | str] | None, flag: str = "--at") -> l
 
 
 def pick_steps(run: Run, steps: str | Sequence[int | str] | None, default_n: int = 5, flag: str = "--at") -> list[int]:
-    """Snapshot steps to show: the requested ones (each snapped to the snapshot at or before it),
-    or ``default_n`` evenly spaced ones from start to end. ``flag`` is the option errors name."""
-    run.snapshot_steps()  # a run without snapshots has nothing to pick from
+    """Snapshot steps to show: the requested ones (each snapped to the snapshot at or before it, which must
+    be readable), or ``default_n`` evenly spaced readable ones from start to end. ``flag`` is the option errors
+    name."""
     wanted = parse_steps(steps, flag)
-    if wanted is None:
+    if wanted is None:  # readable ones (damaged snapshots are skipped with a warning); none at all: RunError
         return run.spread_steps(default_n)
     out = []
     for w in wanted:
-        try:
+        try:  # a step the user named must be readable: a damaged one is an error, not a silent substitute
             s = run.resolve_step(w)
+            run.check_snapshot(s)
         except RunError as e:
             raise PlotError(f"{flag} {w}: {e}") from None
         if s not in out:
@@ -421,15 +423,23 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
     With ``jobs`` > 1 (default: 2 where there are 2 CPUs), if metrics.jsonl is not parsed yet, a forked
     process parses it (the slowest single step, ~2 s for 100k rows) while this process draws the figures
     that only need snapshots; those are held in memory and written only once the metrics turn out valid,
-    so a bad metrics file still leaves no files behind. ``jobs=1`` does everything in this process.
+    so a bad metrics file still leaves no files behind (and a folder this call created is removed again
+    when it fails). ``jobs=1`` does everything in this process.
     Measured on 2 shared cores (benchmarks/pipeline_speed.py): 7.0 s -> 4.1 s when the second core was
     free, no difference when it was busy. One worker per figure (the earlier design) gave no clear gain.
     """
     fmts = parse_formats(formats)
     if dpi <= 0 or dpi > 2400:
         raise PlotError(f"--dpi {dpi}: use a value between 1 and 2400 (200 for print)")
-    out_dir = output_folder(out_dir, "plots", run, PlotError)
-    chosen = pick_steps(run, steps, flag=steps_flag)  # validates the steps before any drawing
+    run.fixed  # noqa: B018  a damaged fixed.npz is refused before any output
+    chosen = pick_steps(run, steps, flag=steps_flag)  # so are bad steps and a run without a readable snapshot
+    with new_output_folder(out_dir, "plots", run, PlotError) as out_dir:
+        return _make_plots(run, out_dir, fmts, style, dpi, chosen, log, progress, jobs)
+
+
+def _make_plots(run: Run, out_dir: Path, fmts: tuple[str, ...], style: str, dpi: int, chosen: list[int], log: bool,
+                progress: bool, jobs: int | None) -> list[Path]:  # fmt: skip
+    """The drawing and writing half of ``make_plots``, once every input is checked and out_dir exists."""
     builders = _builders(run, style, chosen, log)
     _pyplot()  # import once here, so a forked process inherits it
     _JOB.update(builders=builders, style=style, fmts=fmts, dpi=dpi, out_dir=out_dir, run_name=run.name, run=run)
@@ -448,7 +458,10 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
             with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
                 parsed = pool.submit(_parse_metrics)
                 held = [(name, _draw(name)) for name in builders if name not in METRIC_FIGURES]
-                vars(run)["metrics"] = parsed.result()  # Run.metrics is a cached_property: this is its cache
+                metrics, notes = parsed.result()
+                for message, category in notes:  # the reader's warnings, said here where stderr is the user's
+                    warnings.warn(message, category, stacklevel=1)
+                vars(run)["metrics"] = metrics  # Run.metrics is a cached_property: this is its cache
         _require_metrics(run)
         for name, files in held:
             done(name, [_write(path, data) for path, data in files])
@@ -461,9 +474,13 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
     return written
 
 
-def _parse_metrics() -> dict[str, np.ndarray]:
-    """Runs in the forked process: the parsed columns travel back pickled (~12 MB for 100k rows)."""
-    return _JOB["run"].metrics
+def _parse_metrics() -> tuple[dict[str, np.ndarray], list[tuple[str, type[Warning]]]]:
+    """Runs in the forked process: the parsed columns travel back pickled (~12 MB for 100k rows), with the
+    warnings parsing gave (a cut-off last line), which the parent repeats: the child's stderr may go nowhere."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metrics = _JOB["run"].metrics
+    return metrics, [(str(w.message), w.category) for w in caught]
 
 
 def _write(path: Path, data: bytes) -> Path:

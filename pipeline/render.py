@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from pipeline.errors import GanvizError
-from pipeline.run import Run, output_folder
+from pipeline.run import RUN_ENV, Run, new_output_folder, sharing
 
 SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
 
@@ -163,7 +163,6 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
     ``compare`` is a second run some scenes contrast with (gradient_flow: minimax vs bce).
     ``pixel_width``/``frame_rate`` override the quality preset (tests render tiny videos).
     """
-    import manim
 
     path = resolve_scene_file(path)
     classes = load_scene_classes(path)
@@ -175,10 +174,22 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
         classes = chosen
     for cls in classes:
         check_kind(cls, run, path)
-    out = output_folder(out, "videos", run, RenderError)
-    written = []
     compare_path = str(compare.path.resolve()) if compare else None
-    env = {"GANVIZ_RUN": str(run.path.resolve()), "GANVIZ_COMPARE_RUN": compare_path}
+    env = {RUN_ENV: str(run.path.resolve()), "GANVIZ_COMPARE_RUN": compare_path}
+    # the scenes get these very Run objects back from $GANVIZ_RUN (metrics parsed once, each damaged file
+    # warned about once); a folder this call creates is removed again if a scene fails
+    with sharing(run, *([compare] if compare else [])), new_output_folder(out, "videos", run, RenderError) as out:
+        return _render_classes(path, classes, run, out, env, quality=quality, fmt=fmt, progress=progress,
+                               pixel_width=pixel_width, frame_rate=frame_rate)  # fmt: skip
+
+
+def _render_classes(path: Path, classes: list[type], run: Run, out: Path, env: dict[str, str | None], *,
+                    quality: str, fmt: str, progress: bool, pixel_width: int | None,
+                    frame_rate: float | None) -> list[Path]:  # fmt: skip
+    """Render each Scene class of ``path`` into ``out`` with ``env`` set; returns the files written."""
+    import manim
+
+    written = []
     for i, cls in enumerate(classes, 1):
         if progress:
             print(f"rendering {cls.__name__} ({i}/{len(classes)}) from {run.name} ...", file=sys.stderr, flush=True)

@@ -9,8 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import sys
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -54,6 +58,38 @@ def snapshot_step(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+class RunWarning(UserWarning):
+    """Something in a run was left out (a damaged snapshot, a cut-off metrics line); the rest still reads."""
+
+
+class _Damaged(Exception):
+    """An .npz that cannot be read; ``why`` says what is wrong, in a few words on one line."""
+
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
+
+
+def _why(e: BaseException) -> str:
+    """An exception as one short line: 'BadZipFile: File is not a zip file'."""
+    text = " ".join(str(e).split())
+    text = text if len(text) <= 160 else text[:157] + "..."
+    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+
+
+def _read_npz(path: Path, keys: tuple[str, ...] | list[str] | None) -> dict[str, np.ndarray]:
+    """Arrays of an .npz (only ``keys`` if given), never unpickled; FileNotFoundError or _Damaged if unreadable."""
+    try:  # our own file handle: np.load leaks the one it opens when the zip directory is unreadable
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files if keys is None or k in keys}
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as e:
+        raise _Damaged(_why(e)) from None
+    except Exception as e:  # zlib and zipfile raise a zoo of types on corrupt data; a lone .npy has no __enter__
+        raise _Damaged(_why(e)) from None
+
+
 def load_npz(path: Path, keys: tuple[str, ...] | list[str] | None = None) -> dict[str, np.ndarray]:
     """Load the arrays of an .npz eagerly (only ``keys`` if given), refusing pickled objects; damage raises RunError.
 
@@ -61,14 +97,45 @@ def load_npz(path: Path, keys: tuple[str, ...] | list[str] | None = None) -> dic
     must not inflate 200 sample batches.
     """
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files if keys is None or k in keys}
+        return _read_npz(path, keys)
     except FileNotFoundError:
         raise RunError(f"{path}: file not found") from None
+    except _Damaged as e:
+        raise RunError(f"{path}: unreadable or damaged .npz ({e.why})") from None
+
+
+#: Arrays every snapshot has and readers rely on; a file without them counts as damaged.
+SNAPSHOT_KEYS = ("fake", "grad_norm_g", "grad_norm_d")
+
+
+def npz_problem(path: Path, keys: tuple[str, ...] = SNAPSHOT_KEYS) -> str | None:
+    """Why the .npz at ``path`` is unreadable (None if it looks fine), without decompressing anything.
+
+    Opening the archive reads its zip directory, which sits at the end of the file: a truncated file has
+    none. That and the names of the arrays cost ~0.1 ms a file; a flipped byte inside an array is only
+    found when that array is decompressed (``Run.read_snapshot``).
+    """
+    try:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+            missing = [k for k in keys if k not in z.files]
+    except FileNotFoundError:
+        return "file not found"
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as e:
-        raise RunError(f"{path}: unreadable or damaged .npz ({type(e).__name__}: {e})") from None
-    except Exception as e:  # zlib and zipfile raise a zoo of types on corrupt data
-        raise RunError(f"{path}: unreadable or damaged .npz ({type(e).__name__})") from None
+        return _why(e)
+    except Exception as e:  # a lone .npy is an array, not an archive: no context manager
+        return f"not an .npz archive ({type(e).__name__})"
+    return f"no {', '.join(repr(k) for k in missing)} array" if missing else None
+
+
+@dataclass
+class _SnapshotFile:
+    """What this Run found out about one snapshot file; ``inode`` tells a replaced file from the one checked."""
+
+    inode: int
+    problem: str | None = None  # why it is unreadable; None while nothing wrong was found
+    checked: bool = False  # npz_problem() ran
+    verified: bool = False  # every array decompressed fine once
+    warned: bool = False  # the one warning about it was given
 
 
 @dataclass(frozen=True)
@@ -99,6 +166,7 @@ class Run:
     def __init__(self, path: Path, info: dict[str, Any]):
         self.path = path
         self.info = info
+        self._files: dict[int, _SnapshotFile] = {}  # step -> what was found out about its file
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -111,7 +179,11 @@ class Run:
 
     @classmethod
     def latest(cls, root: str | os.PathLike[str] = DEFAULT_ROOT) -> Run:
-        """The most recently started run under ``root`` (by run.json's start time)."""
+        """The most recently started run under ``root`` (by run.json's start time) that has data to show.
+
+        A run that has just started has no metrics row or no snapshot yet, and every command would refuse
+        it; the run before it is what the user wants to look at. Unreadable runs are passed over too.
+        """
         root = Path(root)
         candidates = [p.parent for p in root.glob(f"*/{RUN_FILE}")] if root.is_dir() else []
         if not candidates:
@@ -124,7 +196,28 @@ class Run:
                 continue
         if not runs:
             raise RunError(f"{root}: no readable runs found; train one with 'ganviz train VARIANT'")
-        return max(runs, key=lambda r: (r.info.get("started", ""), r.path.name))
+        runs.sort(key=lambda r: (r.info.get("started", ""), r.path.name), reverse=True)
+        for run in runs:
+            if run.has_data():
+                return run
+        raise RunError(f"{root}: no run has data yet (a metrics row and a snapshot); the latest, {runs[0].name}, "
+                       f"is '{runs[0].status}': wait until it has written some, or name a run")  # fmt: skip
+
+    def has_data(self) -> bool:
+        """Whether the run has something to draw: a valid first metrics row and one readable snapshot.
+
+        Cheap (the first line of metrics.jsonl, snapshot files checked until one passes), so that
+        ``latest`` can ask it of every run.
+        """
+        try:
+            with open(self.path / METRICS_FILE, "rb") as f:
+                first = f.readline(1 << 20)
+            if _check_row(json.loads(first), 0) is not None:  # a cut-off line is no row; a complete one is
+                return False
+        except (OSError, ValueError, RecursionError):
+            return False
+        files = self._scan()
+        return any(self._check(s) is None for s in sorted(files, reverse=True))
 
     # -- description -------------------------------------------------------------------------
     @property
@@ -158,29 +251,112 @@ class Run:
         return read_metrics_columns(self.path / METRICS_FILE)
 
     # -- snapshots ---------------------------------------------------------------------------
+    # A damaged snapshot (a truncated file, a flipped byte) must not sink a whole plot, GIF or scene. Listing
+    # checks each file cheaply (npz_problem) and leaves out the ones that fail; a read that finds a bad array
+    # later marks its file damaged too. Each damaged file is warned about once per Run, and only while some
+    # snapshot is still readable: when none is, the one error from snapshot_steps() says so instead.
+    # Steps a caller names (a number, 'start', 'end') must be readable: resolve_step() refuses a damaged one.
+    # Steps picked for the caller (spread_steps, iter_snapshots, steps) skip damaged ones.
+
+    def _snapshot_path(self, step: int) -> Path:
+        return self.path / SNAPSHOT_DIR / snapshot_name(step)
+
+    def _scan(self) -> dict[int, _SnapshotFile]:
+        """The snapshot files now in the folder, keeping what is known about each file already seen."""
+        found: dict[int, _SnapshotFile] = {}
+        try:
+            with os.scandir(self.path / SNAPSHOT_DIR) as entries:
+                for e in entries:
+                    step = snapshot_step(e.name)
+                    if step is None:
+                        continue
+                    known = self._files.get(step)
+                    found[step] = known if known is not None and known.inode == e.inode() else _SnapshotFile(e.inode())
+        except OSError:  # no snapshots folder (yet), or not a folder
+            pass
+        self._files = found
+        return found
+
+    def _check(self, step: int) -> str | None:
+        """Why the snapshot file of ``step`` is unreadable (None if fine), checked once per file."""
+        f = self._files[step]
+        if not f.checked:
+            f.problem = f.problem or npz_problem(self._snapshot_path(step))
+            f.checked = True
+        return f.problem
+
+    def _readable(self) -> list[int]:
+        """Steps whose file is not known to be damaged, ascending; no warnings (see ``steps``)."""
+        return sorted(s for s in self._scan() if self._check(s) is None)
+
+    def _mark_damaged(self, step: int, why: str) -> None:
+        f = self._files.get(step)
+        if f is not None:
+            f.problem, f.checked = why, True
+
+    def _warn_damaged(self) -> None:
+        """One warning per damaged file not warned about yet, while some snapshot is still readable."""
+        if not any(f.checked and f.problem is None for f in self._files.values()):
+            return
+        for step in sorted(self._files):
+            f = self._files[step]
+            if f.problem is not None and not f.warned:
+                f.warned = True
+                warnings.warn(f"{self._snapshot_path(step)}: unreadable or damaged .npz ({f.problem}); skipped",
+                              RunWarning, stacklevel=2)  # fmt: skip
+
     @property
     def steps(self) -> list[int]:
-        """Steps that have a snapshot, ascending."""
-        d = self.path / SNAPSHOT_DIR
-        if not d.is_dir():
-            return []
-        steps = []
-        for p in d.iterdir():
-            step = snapshot_step(p.name)
-            if step is not None:
-                steps.append(step)
-        return sorted(steps)
+        """Steps that have a readable snapshot, ascending (damaged files left out, each with one warning)."""
+        steps = self._readable()
+        self._warn_damaged()
+        return steps
+
+    @property
+    def damaged(self) -> dict[int, str]:
+        """Snapshot steps found damaged so far, with what is wrong with each file."""
+        return {s: f.problem for s, f in sorted(self._files.items()) if f.problem is not None}
 
     def spread_steps(self, n: int) -> list[int]:
-        """Up to ``n`` snapshot steps spread evenly over the run, always with the first and the last."""
-        steps = self.steps
-        idx = np.unique(np.linspace(0, len(steps) - 1, min(n, len(steps))).round().astype(int))
-        return [steps[i] for i in idx]
+        """Up to ``n`` readable snapshot steps spread evenly over the run, always with the first and the last.
+
+        Each pick is decompressed once (a few at most, cached) so that a flipped byte is found here and
+        the pick moves to readable snapshots, instead of failing whatever draws it later. Raises RunError
+        when no snapshot is readable.
+        """
+        rejected: set[int] = set()
+        while True:
+            steps = [s for s in self._readable() if s not in rejected]
+            if not steps:
+                self.snapshot_steps()  # raises, saying why
+                raise RunError(f"{self.path}: no snapshot could be read")  # (snapshot_steps raises first)
+            idx = np.unique(np.linspace(0, len(steps) - 1, min(n, len(steps))).round().astype(int))
+            picked = [steps[i] for i in idx]
+            rejected.update(s for s in picked if not self._verify(s))
+            if not rejected.intersection(picked):
+                self._warn_damaged()
+                return picked
+
+    def _verify(self, step: int) -> bool:
+        """Whether every array of the snapshot decompresses (once per file); a failure marks it damaged."""
+        f = self._files.get(step)
+        if f is not None and f.verified:
+            return True
+        try:
+            self.read_snapshot(step)
+        except RunError:
+            return False
+        return True
 
     def snapshot_steps(self) -> list[int]:
-        """``steps``, refusing a run without any: everything drawn from snapshots needs at least one."""
+        """``steps``, refusing a run without any readable one: everything drawn from snapshots needs one."""
         steps = self.steps
         if not steps:
+            bad = self.damaged
+            if bad:
+                first = min(bad)
+                raise RunError(f"{self.path}: every snapshot is damaged ({len(bad)} files; {snapshot_name(first)}: "
+                               f"{bad[first]}); restore them or train the run again")  # fmt: skip
             raise RunError(f"{self.path}: run has no snapshots yet; train longer or lower --snapshot-every")
         return steps
 
@@ -188,45 +364,118 @@ class Run:
         """Map 'end'/'last', 'start'/'first' or a number to an existing snapshot step.
 
         A number that is not a snapshot step is snapped to the nearest one at or below it
-        (the state the run was in at that moment); beyond the last step is an error.
+        (the state the run was in at that moment); beyond the last step is an error. A step asked for
+        by name must be readable: if its file is damaged this is an error naming the file and the
+        nearest readable steps, not a silent substitute.
         """
-        steps = self.snapshot_steps()
+        files = self._scan()
+        if not files:
+            self.snapshot_steps()  # raises: no snapshots yet
+        every = sorted(files)
         if isinstance(step, str):
             s = step.strip().lower()
             if s in ("end", "last", "final"):
-                return steps[-1]
-            if s in ("start", "first", "begin"):
-                return steps[0]
-            try:
-                step = int(s)
-            except ValueError:
-                raise RunError(f"step '{step}': expected a number, 'start' or 'end'") from None
+                step = every[-1]
+            elif s in ("start", "first", "begin"):
+                step = every[0]
+            else:
+                try:
+                    step = int(s)
+                except ValueError:
+                    raise RunError(f"step '{step}': expected a number, 'start' or 'end'") from None
         if step < 0:
             raise RunError(f"step {step}: steps start at 0")
-        if step > steps[-1]:
-            raise RunError(f"step {step} is beyond this run's last snapshot (step {steps[-1]})")
-        return max(s for s in steps if s <= step)
+        if step > every[-1]:
+            raise RunError(f"step {step} is beyond this run's last snapshot (step {every[-1]})")
+        found = max(s for s in every if s <= step)
+        if self._check(found) is not None:
+            raise self._damaged_error(found)
+        return found
+
+    def _damaged_error(self, step: int) -> RunError:
+        """The error for a damaged snapshot someone asked for by name: the file, what is wrong, what to ask instead."""
+        readable = self._readable()
+        if not readable:
+            self.snapshot_steps()  # raises: every snapshot is damaged
+        near = [s for s in (max((r for r in readable if r < step), default=None),
+                            min((r for r in readable if r > step), default=None)) if s is not None]  # fmt: skip
+        return RunError(f"{self._snapshot_path(step)}: unreadable or damaged .npz ({self._files[step].problem}); "
+                        f"pick another step, e.g. {' or '.join(map(str, near))}")  # fmt: skip
 
     def snapshot(self, step: int | str, keys: tuple[str, ...] | list[str] | None = None) -> Snapshot:
-        """The snapshot at (or just before) ``step``; ``keys`` loads only those arrays."""
-        s = self.resolve_step(step)
-        return Snapshot(s, load_npz(self.path / SNAPSHOT_DIR / snapshot_name(s), keys))
+        """The snapshot at (or just before) ``step``; ``keys`` loads only those arrays. Damaged: RunError."""
+        return self.read_snapshot(self.resolve_step(step), keys)
+
+    def check_snapshot(self, step: int) -> None:
+        """Decompress every array of the snapshot at ``step`` once (cached): RunError naming the file if damaged.
+
+        For steps a user named, so that a flipped byte is refused before any output is written.
+        """
+        if not self._verify(step):
+            if step not in self._files:
+                self.read_snapshot(step)  # not a snapshot file: raises 'file not found'
+            raise self._damaged_error(step)
 
     def read_snapshot(self, step: int, keys: tuple[str, ...] | list[str] | None = None) -> Snapshot:
         """The snapshot at exactly ``step`` (one of ``steps``), without listing the folder again:
-        loops over hundreds of snapshots stay linear."""
-        return Snapshot(step, load_npz(self.path / SNAPSHOT_DIR / snapshot_name(step), keys))
+        loops over hundreds of snapshots stay linear. A damaged file raises RunError and is left out
+        of ``steps`` from then on."""
+        path = self._snapshot_path(step)
+        try:
+            arrays = _read_npz(path, keys)
+        except FileNotFoundError:
+            raise RunError(f"{path}: file not found") from None
+        except _Damaged as e:
+            if step not in self._files:
+                self._scan()
+            self._mark_damaged(step, e.why)
+            raise RunError(f"{path}: unreadable or damaged .npz ({e.why})") from None
+        f = self._files.get(step)
+        if f is not None and keys is None:
+            f.verified = True
+        return Snapshot(step, arrays)
+
+    def iter_snapshots(self, steps: list[int] | None = None,
+                       keys: tuple[str, ...] | list[str] | None = None) -> Iterator[Snapshot]:  # fmt: skip
+        """The readable snapshots of ``steps`` (default: all), in order, loading only ``keys``.
+
+        For loops over many snapshots (figures, the progress GIF, scenes): a file found damaged while
+        decompressing is skipped with one warning instead of ending the loop. If none of them can be read
+        this raises RunError (one line, no warnings), as there is nothing to draw.
+        """
+        steps = self.steps if steps is None else list(steps)
+        read = 0
+        first: tuple[int, str] | None = None
+        for s in steps:
+            f = self._files.get(s)
+            if f is not None and f.problem is not None:
+                first = first or (s, f.problem)
+                continue
+            try:
+                snap = self.read_snapshot(s, keys)
+            except RunError as e:
+                f = self._files.get(s)
+                first = first or (s, f.problem if f is not None and f.problem else str(e))
+                continue
+            read += 1
+            self._warn_damaged()
+            yield snap
+        if read:
+            self._warn_damaged()  # a damaged file after the last readable one
+        elif steps and first is not None:
+            raise RunError(f"{self.path}: none of the {len(steps)} snapshots could be read "
+                           f"({snapshot_name(first[0])}: {first[1]}); restore them or train the run again")  # fmt: skip
 
     def layer_grad_norms(self) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
         """For 'g' and 'd': (snapshot steps, layer names, norms of shape (layers, steps)).
 
         One pass over the snapshots, decompressing only the two norm arrays of each (not the samples).
         """
-        steps = self.steps
         keys = ("grad_norm_g", "grad_norm_d")
         cols: dict[str, list[np.ndarray]] = {k: [] for k in keys}
-        for s in steps:
-            snap = self.read_snapshot(s, keys)
+        steps = []
+        for snap in self.iter_snapshots(keys=keys):
+            steps.append(snap.step)
             for k in keys:
                 cols[k].append(snap[k])
         out = {}
@@ -240,12 +489,16 @@ class Run:
         return out
 
     def snapshots(self) -> list[Snapshot]:
-        return [self.snapshot(s) for s in self.steps]
+        """Every readable snapshot, fully loaded (damaged ones skipped with a warning)."""
+        return list(self.iter_snapshots())
 
     @cached_property
     def fixed(self) -> dict[str, np.ndarray]:
         """The fixed noise batch and fixed real batch used by every snapshot."""
-        return load_npz(self.path / FIXED_FILE)
+        try:
+            return load_npz(self.path / FIXED_FILE)
+        except RunError as e:
+            raise RunError(f"{e}; every snapshot is drawn against it: restore it or train the run again") from None
 
     @property
     def real(self) -> np.ndarray:
@@ -333,7 +586,7 @@ def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
             row, problem = None, "not valid JSON"
         if problem is not None:
             if i == len(lines) - 1:  # no newline after it: the line a crash cut short
-                warnings.warn(f"{f}: ignoring truncated last line ({problem})", stacklevel=2)
+                warnings.warn(f"{f}: ignoring truncated last line ({problem})", RunWarning, stacklevel=2)
                 break
             raise RunError(f"{f}: line {i + 1} is damaged ({problem}); the metrics file is corrupt")
         rows.append(row)
@@ -414,7 +667,71 @@ def output_folder(out: str | os.PathLike[str] | None, kind: str, run: Run,
     return path
 
 
+@contextmanager
+def new_output_folder(out: str | os.PathLike[str] | None, kind: str, run: Run,
+                      error: type[GanvizError] = GanvizError) -> Iterator[Path]:  # fmt: skip
+    """``output_folder`` for one command: if the command fails inside the block, the folders it created
+    are removed again with what it wrote into them, so a refused command leaves no folder behind.
+
+    A folder that existed before is left alone (files already written into it stay).
+    """
+    path = Path(out) if out is not None else Path("outputs") / kind / run.name
+    created = next((p for p in reversed([path, *path.parents]) if not p.exists()), None)
+    path = output_folder(out, kind, run, error)
+    try:
+        yield path
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
+#: The environment variable naming the run that scenes (and commands given no run) show.
+RUN_ENV = "GANVIZ_RUN"
+_SHARED: dict[Path, Run] = {}
+
+
+@contextmanager
+def sharing(*runs: Run) -> Iterator[None]:
+    """Inside the block, ``run_from_env`` returns these very Run objects for their folders.
+
+    The renderer hands its run to scene files through $GANVIZ_RUN; sharing the object means metrics are
+    parsed once for all scenes and each damaged file is warned about once, not once per scene.
+    """
+    added = {r.path.resolve(): r for r in runs if r.path.resolve() not in _SHARED}
+    _SHARED.update(added)
+    try:
+        yield
+    finally:
+        for k in added:
+            _SHARED.pop(k, None)
+
+
+def run_from_env(var: str = RUN_ENV) -> Run | None:
+    """The run an environment variable names (None when unset); a bad value is an error naming the variable."""
+    value = os.environ.get(var)
+    if not value:
+        return None
+    shared = _SHARED.get(Path(value).resolve())
+    if shared is not None:
+        return shared
+    try:
+        return Run.load(value)
+    except RunError as e:
+        msg = str(e)
+        prefix = f"{Path(value)}: "
+        msg = msg[len(prefix) :] if msg.startswith(prefix) else msg
+        raise RunError(f"{var}={value}: {msg} (or unset {var})") from None
+
+
 def current_run() -> Run:
-    """The run a scene should show: $GANVIZ_RUN if set, else the latest under outputs/runs."""
-    env = os.environ.get("GANVIZ_RUN")
-    return Run.load(env) if env else Run.latest()
+    """The run a scene or a command given no run shows: $GANVIZ_RUN if set, else ``Run.latest()``.
+
+    Which run ``latest`` picked is said in one line on stderr: it need not be the newest folder.
+    """
+    run = run_from_env(RUN_ENV)
+    if run is None:
+        run = Run.latest()
+        print(f"using run {run.path} (the latest with data; name a run or set {RUN_ENV} to choose)",
+              file=sys.stderr, flush=True)  # fmt: skip
+    return run

@@ -6,7 +6,7 @@ scene shows exactly what a run recorded on disk.
 
 from __future__ import annotations
 
-import os
+import bisect
 import shutil
 from collections.abc import Sequence
 
@@ -27,7 +27,7 @@ from manim import (
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from pipeline.frames import tile, to_rgb
-from pipeline.run import KIND_NAMES, Run, RunError, Snapshot, current_run
+from pipeline.run import KIND_NAMES, Run, RunError, Snapshot, current_run, run_from_env
 
 #: Environment variable naming a second run to compare with (gradient_flow: a minimax vs a bce run).
 COMPARE_ENV = "GANVIZ_COMPARE_RUN"
@@ -53,8 +53,7 @@ def scene_run(kinds: Sequence[str] | None = None, scene: str = "this scene") -> 
 
 def compare_run() -> Run | None:
     """An optional second run ($GANVIZ_COMPARE_RUN), e.g. the same toy with the other loss."""
-    env = os.environ.get(COMPARE_ENV)
-    return Run.load(env) if env else None
+    return run_from_env(COMPARE_ENV)
 
 
 def require_kind(run: Run, kinds: Sequence[str], scene: str) -> None:
@@ -134,15 +133,17 @@ def phase_steps(run: Run, steps: Sequence[int] | None = None) -> dict[int, str]:
     quarter of its initial gap at all). So phase boundaries move with the
     run: a run that learns fast reaches 'detail' early; one that never learns stays in 'noise'.
     """
-    steps = list(run.steps if steps is None else steps)
-    all_steps = run.steps
-    gaps = np.array([realism_gap(run, run.read_snapshot(s, ("fake",)).fake) for s in all_steps])  # samples only
-    gaps = np.minimum.accumulate(gaps)
+    all_steps, gaps_list = [], []
+    for snap in run.iter_snapshots(keys=("fake",)):  # samples only; damaged snapshots skipped with a warning
+        all_steps.append(snap.step)
+        gaps_list.append(realism_gap(run, snap.fake))
+    steps = list(all_steps if steps is None else steps)
+    gaps = np.minimum.accumulate(np.array(gaps_list))
     closed = gaps[0] - gaps
     total = closed[-1]
     out = {}
     for s in steps:
-        i = all_steps.index(run.resolve_step(s))
+        i = max(bisect.bisect_right(all_steps, s) - 1, 0)  # the readable snapshot at or before s
         # a run that closed under a quarter of its initial gap has not left the noise phase
         frac = closed[i] / total if total > 0.25 * gaps[0] and total > 1e-9 else 0.0
         out[s] = PHASES[0] if frac < 0.5 else PHASES[1] if frac < 0.85 else PHASES[2]

@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from datafiles import write_jpegs, write_mnist
 
 from pipeline.cli import main
-from pipeline.run import Run, RunError
+from pipeline.run import Run, RunError, RunWarning
 
 TINY_IMAGES = ["--batch-size", "4", "--steps", "2", "--device", "cpu", "--quiet", "--set", "ngf=4", "--set", "ndf=4",
                "--set", "n_fixed=4", "--set", "image_size=16"]  # fmt: skip
@@ -213,18 +213,22 @@ def test_resume_refuses_to_change_what_the_checkpoint_depends_on(run_copy):
 
 
 def test_truncated_or_corrupt_snapshot_raises_run_error(run_copy):
+    """Asked for by step, a damaged snapshot is an error; listing leaves it out (tests/test_damaged_runs.py)."""
     run = Run.load(run_copy)
-    f = run_copy / "snapshots" / f"step_{run.steps[3]:08d}.npz"
+    steps = run.steps
+    f = run_copy / "snapshots" / f"step_{steps[3]:08d}.npz"
     f.write_bytes(f.read_bytes()[:300])
     with pytest.raises(RunError, match=r"step_0+\d+\.npz: unreadable or damaged \.npz"):
-        run.snapshot(run.steps[3])
-    g = run_copy / "snapshots" / f"step_{run.steps[4]:08d}.npz"
+        run.snapshot(steps[3])
+    g = run_copy / "snapshots" / f"step_{steps[4]:08d}.npz"
     data = bytearray(g.read_bytes())
     data[len(data) // 2] ^= 0xFF
     g.write_bytes(bytes(data))
     with pytest.raises(RunError, match="damaged"):
-        run.snapshot(run.steps[4])
+        run.snapshot(steps[4])
     assert run.snapshot("end").fake.shape[0] > 0  # the rest of the run still reads
+    with pytest.warns(RunWarning, match="skipped"):
+        assert run.steps == steps[:3] + steps[5:]  # found damaged: left out from now on
 
 
 # -- output folder --------------------------------------------------------------------------------
