@@ -425,8 +425,13 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
     fmts = parse_formats(formats)
     if dpi <= 0 or dpi > 2400:
         raise PlotError(f"--dpi {dpi}: use a value between 1 and 2400 (200 for print)")
-    out_dir = output_folder(out_dir, "plots", run, PlotError)
-    chosen = pick_steps(run, steps)  # validates --steps before any drawing
+    chosen = pick_steps(run, steps)  # validates --steps (and refuses a run without snapshots) before any drawing
+    with output_folder(out_dir, "plots", run, PlotError) as folder:  # a failure leaves nothing in it
+        return _make_plots(run, folder, chosen, fmts=fmts, style=style, dpi=dpi, log=log, progress=progress, jobs=jobs)
+
+
+def _make_plots(run: Run, out_dir: Path, chosen: list[int], *, fmts: tuple[str, ...], style: str, dpi: int,
+                log: bool, progress: bool, jobs: int | None) -> list[Path]:  # fmt: skip
     builders = _builders(run, style, chosen, log)
     _pyplot()  # import once here, so a forked process inherits it
     _JOB.update(builders=builders, style=style, fmts=fmts, dpi=dpi, out_dir=out_dir, run_name=run.name, run=run)

@@ -163,8 +163,6 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
     ``compare`` is a second run some scenes contrast with (gradient_flow: minimax vs bce).
     ``pixel_width``/``frame_rate`` override the quality preset (tests render tiny videos).
     """
-    import manim
-
     path = resolve_scene_file(path)
     classes = load_scene_classes(path)
     if scene is not None:
@@ -175,37 +173,45 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
         classes = chosen
     for cls in classes:
         check_kind(cls, run, path)
-    out = output_folder(out, "videos", run, RenderError)
-    written = []
     compare_path = str(compare.path.resolve()) if compare else None
     env = {"GANVIZ_RUN": str(run.path.resolve()), "GANVIZ_COMPARE_RUN": compare_path}
-    for i, cls in enumerate(classes, 1):
-        if progress:
-            print(f"rendering {cls.__name__} ({i}/{len(classes)}) from {run.name} ...", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="ganviz-render-") as work, _env(**env):
-            cfg = render_config(quality, fmt, out.resolve(), Path(work), pixel_width=pixel_width,
-                                frame_rate=frame_rate, progress=progress)  # fmt: skip
-            with manim.tempconfig(cfg):
-                try:
-                    instance = cls()
-                    instance.render()
-                except GanvizError as e:
-                    raise RenderError(f"{path}: scene {cls.__name__}: {e}") from None
-                except Exception as e:
-                    raise RenderError(
-                        f"{path}: scene {cls.__name__} failed ({type(e).__name__}: {e}); fix the scene or the run"
-                    ) from None
-                result = _result_file(instance, fmt)
-        if result is None or not result.is_file():
-            raise RenderError(f"{path}: scene {cls.__name__} wrote no {fmt} file (an empty construct()?)")
-        final = out / f"{cls.__name__}.{fmt}"  # manim names GIFs and stills Scene_ManimCE_vX.gif
-        if result.resolve() != final.resolve():
-            result = result.replace(final)
-        written.append(result)
-        if progress:
-            print(f"  wrote {result} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    return written
+    with output_folder(out, "videos", run, RenderError) as folder:  # a failed render leaves nothing in it
+        return [_render_class(cls, i, len(classes), path, run, folder, env, quality=quality, fmt=fmt,
+                              progress=progress, pixel_width=pixel_width, frame_rate=frame_rate)
+                for i, cls in enumerate(classes, 1)]  # fmt: skip
+
+
+def _render_class(cls: type, i: int, n: int, path: Path, run: Run, out: Path, env: dict[str, str | None], *,
+                  quality: str, fmt: str, progress: bool, pixel_width: int | None,
+                  frame_rate: float | None) -> Path:  # fmt: skip
+    """Render one Scene class into ``out/<class>.<fmt>``."""
+    import manim
+
+    if progress:
+        print(f"rendering {cls.__name__} ({i}/{n}) from {run.name} ...", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="ganviz-render-") as work, _env(**env):
+        cfg = render_config(quality, fmt, out.resolve(), Path(work), pixel_width=pixel_width,
+                            frame_rate=frame_rate, progress=progress)  # fmt: skip
+        with manim.tempconfig(cfg):
+            try:
+                instance = cls()
+                instance.render()
+            except GanvizError as e:
+                raise RenderError(f"{path}: scene {cls.__name__}: {e}") from None
+            except Exception as e:
+                raise RenderError(
+                    f"{path}: scene {cls.__name__} failed ({type(e).__name__}: {e}); fix the scene or the run"
+                ) from None
+            result = _result_file(instance, fmt)
+    if result is None or not result.is_file():
+        raise RenderError(f"{path}: scene {cls.__name__} wrote no {fmt} file (an empty construct()?)")
+    final = out / f"{cls.__name__}.{fmt}"  # manim names GIFs and stills Scene_ManimCE_vX.gif
+    if result.resolve() != final.resolve():
+        result = result.replace(final)
+    if progress:
+        print(f"  wrote {result} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+    return result
 
 
 def _result_file(instance: Any, fmt: str) -> Path | None:

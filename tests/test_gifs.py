@@ -126,16 +126,28 @@ def _no_snapshot_copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-@pytest.mark.parametrize("case", ["not-a-run", "no-snapshots", "bad-size", "bad-fps"])
-def test_cli_gif_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("case", ["not-a-run", "no-snapshots", "no-snapshots-default-out", "bad-size", "bad-fps",
+                                  "too-big", "damaged-checkpoint"])  # fmt: skip
+def test_cli_gif_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """One line, and a refused or failed command leaves nothing: no output folder, no GIF begun."""
+    monkeypatch.chdir(tmp_path)
+    bare = ["gif", str(_no_snapshot_copy(image_run, tmp_path / "r"))] if case.startswith("no-snapshots") else []
+    if case == "damaged-checkpoint":  # progress.gif is written before the latent walk finds the damage
+        shutil.copytree(image_run, tmp_path / "r")
+        (tmp_path / "r" / "checkpoint.pt").write_bytes(b"garbage")
+        bare = ["gif", str(tmp_path / "r")]
     args = {
         "not-a-run": ["gif", str(tmp_path / "nowhere")],
-        "no-snapshots": ["gif", str(_no_snapshot_copy(image_run, tmp_path / "r")), "--out", str(tmp_path / "o")],
-        "bad-size": ["gif", str(image_run), "--max-size", "big", "--out", str(tmp_path / "o")],
-        "bad-fps": ["gif", str(image_run), "--fps", "0", "--out", str(tmp_path / "o")],
+        "no-snapshots": [*bare, "--out", "o"],
+        "no-snapshots-default-out": bare,  # would be outputs/gifs/r/
+        "bad-size": ["gif", str(image_run), "--max-size", "big", "--out", "o"],
+        "bad-fps": ["gif", str(image_run), "--fps", "0", "--out", "o"],
+        "too-big": ["gif", str(image_run), "--max-size", "300", "--out", "o"],  # fails while encoding
+        "damaged-checkpoint": [*bare, "--out", "o"],
     }[case]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 1, res.output
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
-    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["r"] if bare else [])

@@ -217,20 +217,23 @@ def _no_snapshot_copy(src: Path, dst: Path) -> Path:
 
 
 @pytest.mark.parametrize("case", ["not-a-run", "no-snapshots", "steps-beyond", "bad-format", "bad-dpi"])
-def test_cli_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path) -> None:
+def test_cli_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One line, and a refused command leaves nothing: no default outputs/plots/<run>/, no new --out folder."""
+    monkeypatch.chdir(tmp_path)
+    bare = [str(_no_snapshot_copy(image_run, tmp_path / "r"))] if case == "no-snapshots" else []
     args = {
         "not-a-run": ["plots", str(tmp_path)],
-        "no-snapshots": ["plots", str(_no_snapshot_copy(image_run, tmp_path / "r"))],
-        "steps-beyond": ["plots", str(image_run), "--steps", "0,999999", "--out", str(tmp_path)],
-        "bad-format": ["plots", str(image_run), "--format", "png,bmp", "--out", str(tmp_path)],
-        "bad-dpi": ["plots", str(image_run), "--dpi", "0", "--out", str(tmp_path)],
+        "no-snapshots": ["plots", *bare],  # would be outputs/plots/r/
+        "steps-beyond": ["plots", str(image_run), "--steps", "0,999999", "--out", "p"],
+        "bad-format": ["plots", str(image_run), "--format", "png,bmp", "--out", "p"],
+        "bad-dpi": ["plots", str(image_run), "--dpi", "0", "--out", "p"],
     }[case]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 1, res.output
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
     assert "Traceback" not in res.output
-    assert not list(tmp_path.glob("*.png"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["r"] if bare else [])
 
 
 def test_cli_plots_writes_requested_formats(toy1d_run: Path, tmp_path: Path) -> None:
