@@ -192,19 +192,32 @@ def image_gap(fake: np.ndarray, real: np.ndarray) -> float:
     return float(np.abs(f.mean(0) - r.mean(0)).mean() + np.abs(f.std(0) - r.std(0)).mean())
 
 
+def little(t: float) -> float:
+    """A learner that gets a fifth of the way: it closes under a quarter of its gap."""
+    return 0.2 * t
+
+
+def forgets(t: float) -> float:
+    """A learner that gets there half way through, then drifts back half way."""
+    return min(2 * t, 1.5 - t)
+
+
 def test_phases_follow_the_run(tmp_path: Path) -> None:
     """A steady learner goes noise -> structure -> detail where the documented rule says; one that never
-    learns stays in noise."""
+    learns, or learns too little to close a quarter of its gap, stays in noise; one that forgets keeps the
+    phase it reached."""
     from designed import blend, linear, never
 
-    for learn in (linear, never):
+    for learn in (linear, never, little, forgets):
         run = Run.load(make_designed_run(tmp_path / learn.__name__, "image", learn=learn))
         noise, targets = image_noise(16), image_targets(16)
         gaps = [image_gap(blend(noise, targets, learn(k / 10)), targets[::-1]) for k in range(11)]
         want = documented_phases(gaps)
         phases = common.phase_steps(run)
         assert [phases[s] for s in run.steps] == want, learn.__name__
-        if learn is never:
+        if learn is forgets:
+            assert want == ["noise"] * 3 + ["structure"] * 2 + ["detail"] * 6, want  # detail from step 100 on
+        elif learn is not linear:
             assert want == ["noise"] * 11
         else:  # the designed blend closes the gap about linearly: half of it after step 100, 85 % after 160
             assert want == ["noise"] * 6 + ["structure"] * 3 + ["detail"] * 2, want
