@@ -67,13 +67,14 @@ def field_at(points: np.ndarray, t: float) -> np.ndarray:
     return (1 / (1 + np.exp((points[:, 0] - edge) / 2.0))).astype(np.float32)
 
 
-def score_curves(t: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-step metrics as closed forms of the run fraction ``t`` in [0, 1]."""
+def score_curves(t: np.ndarray, loss: str = "bce") -> dict[str, np.ndarray]:
+    """Per-step metrics as closed forms of the run fraction ``t`` in [0, 1]. G's loss is the one ``loss`` names:
+    -log D(G(z)) (positive), or for ``minimax`` log(1 - D(G(z))) (negative, as training records it)."""
     d_real = 0.95 - 0.45 * t
     d_fake = 0.05 + 0.40 * t
     return {
         "loss_d": -np.log(d_real) - np.log(1 - d_fake),
-        "loss_g": -np.log(d_fake),
+        "loss_g": np.log(1 - d_fake) if loss == "minimax" else -np.log(d_fake),
         "d_real": d_real,
         "d_fake": d_fake,
         "d_fake_after": d_fake + 0.02,
@@ -151,7 +152,7 @@ def make_designed_run(
         "layers_g": layers_g, "layers_d": layers_d, "last_step": total_steps, "metric_columns": list(METRIC_COLUMNS),
     }  # fmt: skip
     t = np.arange(1, total_steps + 1) / total_steps
-    curves = score_curves(t)
+    curves = score_curves(t, loss)
     curves["grad_norm_g"] = curves["grad_norm_g"] * grad_scale
     rows = []
     for i, s in enumerate(range(1, total_steps + 1)):
