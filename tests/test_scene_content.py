@@ -66,8 +66,10 @@ def counterfeiter(tmp_path_factory: pytest.TempPathFactory) -> list[Shot]:
 
 
 @pytest.fixture(scope="module")
-def flow(designed_image: Path) -> list[Shot]:
-    return probe(gradient_flow.GradientFlow, designed_image)
+def flow(designed_image: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Shot]:
+    """GradientFlow with --compare: a minimax run whose G gradients are 1000x smaller (the scene's ending)."""
+    other = make_designed_run(tmp_path_factory.mktemp("designed") / "minimax", "image", loss="minimax", grad_scale=1e-3)
+    return probe(gradient_flow.GradientFlow, designed_image, compare=other)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +154,7 @@ def backward_widths(shot: Shot) -> list[float]:
     return [a.stroke_width for a in sorted(arrows, key=lambda a: a.center[0])]
 
 
-def test_gradient_flow_arrow_widths_are_the_designed_layer_norms(flow: list[Shot], designed_image: Path) -> None:
+def test_gradient_flow_arrow_widths_are_the_designed_layer_norms(flow: list[Shot]) -> None:
     """Width = 1 + 11 s, s = log10(norm) placed between the run's smallest and largest norm; the arrow that
     leaves layer k (and the loss's arrow: D's last layer) carries layer k's norm."""
     n_g, n_d = 5, 4  # dcgan-digits' recorded layers
@@ -181,10 +183,9 @@ def test_gradient_flow_arrow_widths_are_the_designed_layer_norms(flow: list[Shot
     assert shown == [20, 60, 80, 120, 140, 180, 200]
 
 
-def test_gradient_flow_compare_shows_the_vanishing_run(designed_image: Path, tmp_path: Path) -> None:
+def test_gradient_flow_compare_shows_the_vanishing_run(flow: list[Shot]) -> None:
     """--compare with a minimax run whose G gradients are 1000x smaller: two bars of the median G norms."""
-    other = make_designed_run(tmp_path / "minimax", "image", loss="minimax", grad_scale=1e-3)
-    end = probe(gradient_flow.GradientFlow, designed_image, compare=other)[-1]
+    end = flow[-1]
     median = float(np.median(0.5 + 2.0 * np.arange(1, TOTAL + 1) / TOTAL))  # metrics' grad_norm_g: 0.5 + 2 t
     (bce,) = end.find("Text", r"bce: .*")
     (minimax,) = end.find("Text", r"minimax: .*")
