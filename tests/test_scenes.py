@@ -103,6 +103,13 @@ def videos(image_short: Path, toy2d_half: Path, tmp_path_factory: pytest.TempPat
 SCENE_CLASSES = ["NoiseToImage", "CounterfeiterAndPolice", "GradientFlow", "DecisionField", "TrainingCurves"]
 
 
+def test_one_worker_renders_the_scenes(request: pytest.FixtureRequest) -> None:
+    """Under `pytest -n 2 --dist loadgroup` this module's tests carry their group, so one worker renders the
+    videos once (tests/conftest.py restores the '@group' suffix that pytest 9.2 stopped taking from xdist)."""
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@scenes"), request.node.nodeid
+
+
 def test_render_all_writes_every_builtin_scene(videos: dict[str, Path]) -> None:
     assert sorted(videos) == sorted(SCENE_CLASSES)
     assert len(BUILTIN_SCENES) == len(SCENE_CLASSES)
