@@ -3,7 +3,7 @@
 Content and layout tests read this instead of decoded pixels: the text of every label, where it is, its size,
 colour and stroke, the pixels of every picture. A probe renders the scene with manim's Cairo renderer in a
 dry run (no file is written, not even a folder), skipping to the end of each animation and drawing nothing,
-so a whole built-in scene takes about a second.
+so a whole built-in scene takes one to four seconds (most of it manim copying mobjects for its Transforms).
 
     shots = probe(adversarial.CounterfeiterAndPolice, run=path)
     shots[-1].texts()                      # every text on screen at the end
@@ -271,7 +271,7 @@ def probe(scene_cls: type, run: str | os.PathLike[str] | None = None, *, compare
 
     Animations jump to their end state (manim's ``skip_animations``), updaters still run, no file is written
     (``dry_run``, and manim's media folder is a temporary one that must stay empty). ``draw`` also rasterises
-    each shot with Cairo at ``pixel_width`` pixels (catches drawing errors; ~2x slower); shots are the same.
+    each shot with Cairo at ``pixel_width`` pixels (catches drawing errors, a little slower); shots are the same.
     """
     import manim
 
