@@ -240,7 +240,7 @@ def plots(run: Path | None, run_opt: Path | None, out: Path | None, formats: str
 @click.option("--max-size", default="5MB", show_default=True,
               help="Shrink palette, frames, then scale until each GIF fits; 0 for no limit.")  # fmt: skip
 @click.option("--mp4", is_flag=True, help="Also write H.264 MP4s of the same frames.")
-@click.option("--quiet", is_flag=True, help="Only print where the GIFs went.")
+@click.option("--quiet", is_flag=True, help="Only print where the GIFs went (and a GIF that was skipped).")
 @friendly
 def gif(run: Path | None, run_opt: Path | None, out: Path | None, fps: float, scale: float | None, max_size: str,
         mp4: bool, quiet: bool) -> None:  # fmt: skip

@@ -29,7 +29,7 @@ from pipeline.frames import (
     toy2d_frame,
 )  # fmt: skip
 from pipeline.frames import upscale as upscale_frame
-from pipeline.run import Run, new_output_folder
+from pipeline.run import CHECKPOINT_FILE, Run, output_folder
 
 DEFAULT_FPS = 10.0
 DEFAULT_MAX_SIZE = "5MB"
@@ -413,11 +413,12 @@ def make_gifs(run: Run, out_dir: Path | None = None, *, fps: float = DEFAULT_FPS
     parse_size(max_size)  # reject a bad --max-size before any work
     run.fixed  # noqa: B018  a damaged fixed.npz is refused before any work
     run.snapshot_steps()  # so is a run without a readable snapshot
-    with new_output_folder(out_dir, "gifs", run, GifError) as out_dir:  # removed again if anything below fails
-        return _make_gifs(run, out_dir, fps, scale, max_size, mp4, progress, results)
+    with output_folder(out_dir, "gifs", run, GifError) as folder:  # a refused or failed command leaves nothing
+        return _make_gifs(run, folder, fps=fps, scale=scale, max_size=max_size, mp4=mp4, progress=progress,
+                          results=results)  # fmt: skip
 
 
-def _make_gifs(run: Run, out_dir: Path, fps: float, scale: float | None, max_size: str | int | None, mp4: bool,
+def _make_gifs(run: Run, out_dir: Path, *, fps: float, scale: float | None, max_size: str | int | None, mp4: bool,
                progress: bool, results: list[GifResult] | None) -> list[Path]:  # fmt: skip
     """The encoding and writing half of ``make_gifs``, once every option is checked and out_dir exists."""
     written: list[Path] = []
@@ -437,10 +438,12 @@ def _make_gifs(run: Run, out_dir: Path, fps: float, scale: float | None, max_siz
             if progress:
                 print(f"  {name}.mp4: {len(frames)} frames", file=sys.stderr)
 
+    # the latent walk first: a damaged checkpoint is refused before any file is written or announced
+    walk = interpolation_frames(run, scale)[0] if (run.path / CHECKPOINT_FILE).is_file() else None
     emit("progress", progress_frames(run, scale))
-    if (run.path / "checkpoint.pt").is_file():
-        frames, _ = interpolation_frames(run, scale)
-        emit("interpolation", frames)
-    elif progress:
-        print("  interpolation.gif skipped: the run has no checkpoint.pt", file=sys.stderr)
+    if walk is not None:
+        emit("interpolation", walk)
+    else:  # said even with --quiet: a file the user may expect is missing
+        print(f"note: {run.name} has no {CHECKPOINT_FILE}: interpolation.gif (the latent walk through the trained G) "
+              "skipped", file=sys.stderr)  # fmt: skip
     return written

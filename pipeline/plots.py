@@ -22,7 +22,7 @@ import numpy as np
 from pipeline.errors import GanvizError
 from pipeline.fonts import BASE_FAMILY, plot_font_family
 from pipeline.frames import FIELD_CMAP, OKABE_ITO, ROLE, hist_density, tile, to_rgb
-from pipeline.run import Run, RunError, new_output_folder
+from pipeline.run import Run, RunError, output_folder
 
 FORMATS = ("png", "pdf", "svg")
 STYLES = ("paper", "slides")
@@ -433,12 +433,12 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
         raise PlotError(f"--dpi {dpi}: use a value between 1 and 2400 (200 for print)")
     run.fixed  # noqa: B018  a damaged fixed.npz is refused before any output
     chosen = pick_steps(run, steps, flag=steps_flag)  # so are bad steps and a run without a readable snapshot
-    with new_output_folder(out_dir, "plots", run, PlotError) as out_dir:
-        return _make_plots(run, out_dir, fmts, style, dpi, chosen, log, progress, jobs)
+    with output_folder(out_dir, "plots", run, PlotError) as folder:  # a failure leaves nothing in it
+        return _make_plots(run, folder, chosen, fmts=fmts, style=style, dpi=dpi, log=log, progress=progress, jobs=jobs)
 
 
-def _make_plots(run: Run, out_dir: Path, fmts: tuple[str, ...], style: str, dpi: int, chosen: list[int], log: bool,
-                progress: bool, jobs: int | None) -> list[Path]:  # fmt: skip
+def _make_plots(run: Run, out_dir: Path, chosen: list[int], *, fmts: tuple[str, ...], style: str, dpi: int,
+                log: bool, progress: bool, jobs: int | None) -> list[Path]:  # fmt: skip
     """The drawing and writing half of ``make_plots``, once every input is checked and out_dir exists."""
     builders = _builders(run, style, chosen, log)
     _pyplot()  # import once here, so a forked process inherits it

@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from pipeline.errors import GanvizError
-from pipeline.run import RUN_ENV, Run, new_output_folder, sharing
+from pipeline.run import RUN_ENV, Run, output_folder, sharing
 
 SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
 
@@ -177,46 +177,44 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
     compare_path = str(compare.path.resolve()) if compare else None
     env = {RUN_ENV: str(run.path.resolve()), "GANVIZ_COMPARE_RUN": compare_path}
     # the scenes get these very Run objects back from $GANVIZ_RUN (metrics parsed once, each damaged file
-    # warned about once); a folder this call creates is removed again if a scene fails
-    with sharing(run, *([compare] if compare else [])), new_output_folder(out, "videos", run, RenderError) as out:
-        return _render_classes(path, classes, run, out, env, quality=quality, fmt=fmt, progress=progress,
-                               pixel_width=pixel_width, frame_rate=frame_rate)  # fmt: skip
+    # warned about once); a failed render leaves nothing in the output folder
+    with sharing(run, *([compare] if compare else [])), output_folder(out, "videos", run, RenderError) as folder:
+        return [_render_class(cls, i, len(classes), path, run, folder, env, quality=quality, fmt=fmt,
+                              progress=progress, pixel_width=pixel_width, frame_rate=frame_rate)
+                for i, cls in enumerate(classes, 1)]  # fmt: skip
 
 
-def _render_classes(path: Path, classes: list[type], run: Run, out: Path, env: dict[str, str | None], *,
-                    quality: str, fmt: str, progress: bool, pixel_width: int | None,
-                    frame_rate: float | None) -> list[Path]:  # fmt: skip
-    """Render each Scene class of ``path`` into ``out`` with ``env`` set; returns the files written."""
+def _render_class(cls: type, i: int, n: int, path: Path, run: Run, out: Path, env: dict[str, str | None], *,
+                  quality: str, fmt: str, progress: bool, pixel_width: int | None,
+                  frame_rate: float | None) -> Path:  # fmt: skip
+    """Render one Scene class into ``out/<class>.<fmt>``."""
     import manim
 
-    written = []
-    for i, cls in enumerate(classes, 1):
-        if progress:
-            print(f"rendering {cls.__name__} ({i}/{len(classes)}) from {run.name} ...", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="ganviz-render-") as work, _env(**env):
-            cfg = render_config(quality, fmt, out.resolve(), Path(work), pixel_width=pixel_width,
-                                frame_rate=frame_rate, progress=progress)  # fmt: skip
-            with manim.tempconfig(cfg):
-                try:
-                    instance = cls()
-                    instance.render()
-                except GanvizError as e:
-                    raise RenderError(f"{path}: scene {cls.__name__}: {e}") from None
-                except Exception as e:
-                    raise RenderError(
-                        f"{path}: scene {cls.__name__} failed ({type(e).__name__}: {e}); fix the scene or the run"
-                    ) from None
-                result = _result_file(instance, fmt)
-        if result is None or not result.is_file():
-            raise RenderError(f"{path}: scene {cls.__name__} wrote no {fmt} file (an empty construct()?)")
-        final = out / f"{cls.__name__}.{fmt}"  # manim names GIFs and stills Scene_ManimCE_vX.gif
-        if result.resolve() != final.resolve():
-            result = result.replace(final)
-        written.append(result)
-        if progress:
-            print(f"  wrote {result} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    return written
+    if progress:
+        print(f"rendering {cls.__name__} ({i}/{n}) from {run.name} ...", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="ganviz-render-") as work, _env(**env):
+        cfg = render_config(quality, fmt, out.resolve(), Path(work), pixel_width=pixel_width,
+                            frame_rate=frame_rate, progress=progress)  # fmt: skip
+        with manim.tempconfig(cfg):
+            try:
+                instance = cls()
+                instance.render()
+            except GanvizError as e:
+                raise RenderError(f"{path}: scene {cls.__name__}: {e}") from None
+            except Exception as e:
+                raise RenderError(
+                    f"{path}: scene {cls.__name__} failed ({type(e).__name__}: {e}); fix the scene or the run"
+                ) from None
+            result = _result_file(instance, fmt)
+    if result is None or not result.is_file():
+        raise RenderError(f"{path}: scene {cls.__name__} wrote no {fmt} file (an empty construct()?)")
+    final = out / f"{cls.__name__}.{fmt}"  # manim names GIFs and stills Scene_ManimCE_vX.gif
+    if result.resolve() != final.resolve():
+        result = result.replace(final)
+    if progress:
+        print(f"  wrote {result} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+    return result
 
 
 def _result_file(instance: Any, fmt: str) -> Path | None:

@@ -6,10 +6,10 @@ snapshots load with ``np.load(allow_pickle=False)``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-import shutil
 import sys
 import warnings
 import zipfile
@@ -656,34 +656,44 @@ def read_metrics_columns(f: Path) -> dict[str, np.ndarray]:
 _BYTES_WHITESPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() removes, for the same blank-line test on str
 
 
+@contextlib.contextmanager
 def output_folder(out: str | os.PathLike[str] | None, kind: str, run: Run,
-                  error: type[GanvizError] = GanvizError) -> Path:  # fmt: skip
-    """``out``, or outputs/<kind>/<run name>/ by default, created; a folder that cannot be made is one line."""
+                  error: type[GanvizError] = GanvizError) -> Iterator[Path]:  # fmt: skip
+    """``out``, or outputs/<kind>/<run name>/ by default, for the files of one command; a folder that cannot be
+    made is one line, before any work.
+
+    A command that fails inside the block leaves nothing behind: the files it added are deleted and the
+    folders it made are removed again (a refused ``ganviz render`` used to leave an empty outputs/videos/<run>/).
+    Files that were there before stay.
+    """
     path = Path(out) if out is not None else Path("outputs") / kind / run.name
+    made = [p for p in (path, *path.parents) if not p.exists()]  # deepest first
+    before = set(os.listdir(path)) if path.is_dir() else set()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise error(f"{path}: cannot create the output folder ({e.strerror})") from None
-    return path
-
-
-@contextmanager
-def new_output_folder(out: str | os.PathLike[str] | None, kind: str, run: Run,
-                      error: type[GanvizError] = GanvizError) -> Iterator[Path]:  # fmt: skip
-    """``output_folder`` for one command: if the command fails inside the block, the folders it created
-    are removed again with what it wrote into them, so a refused command leaves no folder behind.
-
-    A folder that existed before is left alone (files already written into it stay).
-    """
-    path = Path(out) if out is not None else Path("outputs") / kind / run.name
-    created = next((p for p in reversed([path, *path.parents]) if not p.exists()), None)
-    path = output_folder(out, kind, run, error)
     try:
         yield path
     except BaseException:
-        if created is not None:
-            shutil.rmtree(created, ignore_errors=True)
+        _undo_output(path, before, made)
         raise
+
+
+def _undo_output(path: Path, before: set[str], made: list[Path]) -> None:
+    """Delete the files a failed command added to ``path`` and the folders it made, if they are empty now."""
+    try:
+        added = [path / name for name in set(os.listdir(path)) - before]
+    except OSError:
+        added = []
+    for f in added:
+        if f.is_file() or f.is_symlink():
+            f.unlink(missing_ok=True)
+    for d in made:
+        try:
+            d.rmdir()
+        except OSError:  # not empty (someone else writes there too) or already gone
+            pass
 
 
 #: The environment variable naming the run that scenes (and commands given no run) show.

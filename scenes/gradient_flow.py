@@ -125,8 +125,11 @@ class GradientFlow(Scene):
         start, end = a.get_right() + UP * dy, b.get_left() + UP * dy
         if not up:
             start, end = b.get_left() + UP * dy, a.get_right() + UP * dy
+        # manim thins an arrow to at most 5x its length by default: the short arrows between layers all came
+        # out ~2.1 wide whatever their norm, so the widths no longer showed the norms' order
         return Arrow(start, end, buff=0.05, color=color, stroke_width=width, stroke_opacity=opacity,
-                     max_tip_length_to_length_ratio=0.35, tip_length=0.15)  # fmt: skip
+                     max_tip_length_to_length_ratio=0.35, tip_length=0.15,
+                     max_stroke_width_to_length_ratio=1e3)  # fmt: skip
 
     def backward(self, nodes: list[c.Mobject], norms: list[float], scale: Scale) -> VGroup:
         """Orange arrows from the loss back to z; the arrow leaving layer k carries layer k's norm."""

@@ -75,6 +75,25 @@ def designed_toy1d(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_designed_run(tmp_path_factory.mktemp("designed") / "toy1d", "toy1d", n=64)
 
 
+# -- xdist groups: one worker per group ---------------------------------------------------------------------
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give grouped tests their '@group' node-id suffix, which `--dist loadgroup` schedules by.
+
+    pytest-xdist 3.8 writes it into ``item._nodeid``, which pytest 9.2 no longer reads (pytest-xdist#1386):
+    every xdist_group mark was silently ignored, and the module fixtures that render all scenes or train and
+    render the demo ran once on each worker. Workers only; a no-op once xdist sets the suffix itself.
+    """
+    if not getattr(config.option, "loadgroup", False) or not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})  # fmt: skip
+        suffix = f"@{'_'.join(names)}"
+        if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+            item._id = type(item._id).parse(item.nodeid + suffix)
+
+
 # -- the checkout stays clean --------------------------------------------------------------------------------
 def _listing() -> set[str]:
     return {str(p.relative_to(OUTPUTS)) for p in OUTPUTS.rglob("*")} if OUTPUTS.is_dir() else set()

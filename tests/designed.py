@@ -67,13 +67,14 @@ def field_at(points: np.ndarray, t: float) -> np.ndarray:
     return (1 / (1 + np.exp((points[:, 0] - edge) / 2.0))).astype(np.float32)
 
 
-def score_curves(t: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-step metrics as closed forms of the run fraction ``t`` in [0, 1]."""
+def score_curves(t: np.ndarray, loss: str = "bce") -> dict[str, np.ndarray]:
+    """Per-step metrics as closed forms of the run fraction ``t`` in [0, 1]. G's loss is the one ``loss`` names:
+    -log D(G(z)) (positive), or for ``minimax`` log(1 - D(G(z))) (negative, as training records it)."""
     d_real = 0.95 - 0.45 * t
     d_fake = 0.05 + 0.40 * t
     return {
         "loss_d": -np.log(d_real) - np.log(1 - d_fake),
-        "loss_g": -np.log(d_fake),
+        "loss_g": np.log(1 - d_fake) if loss == "minimax" else -np.log(d_fake),
         "d_real": d_real,
         "d_fake": d_fake,
         "d_fake_after": d_fake + 0.02,
@@ -109,8 +110,9 @@ def make_designed_run(
     """Write a designed run of ``kind`` ('image', 'toy2d' or 'toy1d') to ``path`` and return it.
 
     Snapshots at 0, ``snapshot_every``, ... and ``total_steps``; snapshot k of K holds samples at learning
-    fraction ``learn(k / (K - 1))`` of the way from the noise to the targets. ``grad_scale`` multiplies every
-    gradient norm (e.g. 1e-3 for a run whose G gradients vanish).
+    fraction ``learn(k / (K - 1))`` of the way from the noise to the targets. ``grad_scale`` multiplies G's
+    gradient norms, per layer in the snapshots and the total in metrics.jsonl (e.g. 1e-3 for a run whose G
+    gradients vanish).
     """
     cfg = get_variant(variant or VARIANTS[kind])
     cfg = replace(cfg, loss=loss, steps=total_steps, snapshot_every=snapshot_every, seed=seed, device="cpu",
@@ -150,7 +152,8 @@ def make_designed_run(
         "layers_g": layers_g, "layers_d": layers_d, "last_step": total_steps, "metric_columns": list(METRIC_COLUMNS),
     }  # fmt: skip
     t = np.arange(1, total_steps + 1) / total_steps
-    curves = score_curves(t)
+    curves = score_curves(t, loss)
+    curves["grad_norm_g"] = curves["grad_norm_g"] * grad_scale
     rows = []
     for i, s in enumerate(range(1, total_steps + 1)):
         row = {"step": s, "epoch": 0, **{k: float(v[i]) for k, v in curves.items()}}
@@ -198,7 +201,7 @@ def designed_snapshot(
             res = int(round(np.sqrt(len(pts))))
             out["field"] = field_at(pts, a).reshape(res, res)
             grid = fixed["grid_noise"][:, :2]
-            out["grid_fake"] = ((1 - a) * grid + a * 10 * grid / (np.linalg.norm(grid, axis=1, keepdims=True) + 1))
+            out["grid_fake"] = (1 - a) * grid + a * 10 * grid / (np.linalg.norm(grid, axis=1, keepdims=True) + 1)
             out["grid_fake"] = out["grid_fake"].astype(np.float32)
         else:
             out["field"] = (1 / (1 + np.exp(-(pts[:, 0] - (4 - 4 * a))))).astype(np.float32)

@@ -10,22 +10,20 @@ import matplotlib
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from designed import make_designed_run
 from PIL import Image
 
 from pipeline.cli import main
 from pipeline.plots import (
     PlotError,
-    accuracy_series,
     decimate,
     ema,
     figures,
     grad_norm_matrix,
     kde,
-    loss_series,
     make_plots,
     parse_formats,
     pick_steps,
-    score_series,
 )
 from pipeline.run import METRIC_COLUMNS, Run, read_metrics_rows
 
@@ -88,69 +86,101 @@ def test_toy_runs_get_their_own_figures(toy2d_run: Path, toy1d_run: Path, tmp_pa
         assert b.size == (340, 230) and a.size == (170, 115)
 
 
-# -- plotted values are the run's values ----------------------------------------------------------------
-def test_loss_score_accuracy_lines_are_the_metrics(image_run: Path) -> None:
-    run = Run.load(image_run)
-    m = run.metrics
-    for figs in _figs(run, steps="end"):
-        raw_d = _gid(figs["losses"], "raw:D")
-        np.testing.assert_array_equal(raw_d.get_xdata(), m["step"])
-        np.testing.assert_array_equal(raw_d.get_ydata(), m["loss_d"])
-        np.testing.assert_array_equal(_gid(figs["losses"], "raw:G").get_ydata(), m["loss_g"])
-        np.testing.assert_allclose(_gid(figs["losses"], "ema:G").get_ydata(), loss_series(m)["ema_g"])
-        np.testing.assert_array_equal(_gid(figs["scores"], "raw:D(x), real").get_ydata(), m["d_real"])
-        np.testing.assert_array_equal(_gid(figs["scores"], "raw:D(G(z)), generated").get_ydata(), m["d_fake"])
+# -- plotted values are the run's values: designed runs, expectations from their closed forms ------------------
+T = np.arange(1, 201) / 200  # the designed runs' 200 steps as run fractions
+SPAN = 5  # docs: the EMA spans ~2 % of the run, at least 5 steps; 2 % of 200 is 4
+
+
+def ema_by_hand(y: np.ndarray, span: float) -> np.ndarray:
+    """e_0 = y_0, e_i = e_(i-1) + a (y_i - e_(i-1)), a = 2 / (span + 1): the textbook recurrence."""
+    a, out = 2 / (span + 1), []
+    for v in y:
+        out.append(v if not out else out[-1] + a * (v - out[-1]))
+    return np.array(out)
+
+
+def ema_of_line(y0: float, slope: float, n: int, span: float) -> np.ndarray:
+    """The same EMA of y_i = y0 + slope * i, in closed form: it lags by slope (1 - a) / a (1 - (1 - a)^i)."""
+    a, i = 2 / (span + 1), np.arange(n)
+    return y0 + slope * i - slope * (1 - a) / a * (1 - (1 - a) ** i)
+
+
+def test_loss_score_accuracy_lines_are_the_metrics(designed_image: Path) -> None:
+    loss_d = -np.log(0.95 - 0.45 * T) - np.log(1 - (0.05 + 0.40 * T))
+    loss_g = -np.log(0.05 + 0.40 * T)
+    lines = {  # gid -> (raw values, EMA as (first value, slope per step) of a straight line, or None)
+        ("losses", "D"): (loss_d, None), ("losses", "G"): (loss_g, None),
+        ("scores", "D(x), real"): (0.95 - 0.45 * T, (0.95 - 0.45 / 200, -0.45 / 200)),
+        ("scores", "D(G(z)), generated"): (0.05 + 0.40 * T, (0.05 + 0.40 / 200, 0.40 / 200)),
+        ("accuracy", "real called real"): (1 - 0.5 * T, (1 - 0.5 / 200, -0.5 / 200)),
+        ("accuracy", "generated called fake"): (1 - 0.4 * T, (1 - 0.4 / 200, -0.4 / 200)),
+    }  # fmt: skip
+    for figs in _figs(Run.load(designed_image), steps="end"):
+        for (fig, label), (raw, line) in lines.items():
+            drawn = _gid(figs[fig], f"raw:{label}")
+            np.testing.assert_array_equal(drawn.get_xdata(), np.arange(1, 201))
+            np.testing.assert_allclose(drawn.get_ydata(), raw, rtol=1e-12, err_msg=label)
+            smooth = ema_by_hand(raw, SPAN) if line is None else ema_of_line(*line, 200, SPAN)
+            np.testing.assert_allclose(_gid(figs[fig], f"ema:{label}").get_ydata(), smooth, rtol=1e-9, err_msg=label)
         assert list(_gid(figs["scores"], "equilibrium").get_ydata()) == [0.5, 0.5]
-        np.testing.assert_array_equal(_gid(figs["accuracy"], "raw:real called real").get_ydata(), m["acc_real"])
-        np.testing.assert_array_equal(_gid(figs["accuracy"], "raw:generated called fake").get_ydata(), m["acc_fake"])
-    s = score_series(m)
-    a = accuracy_series(m)
-    assert np.nanmax(np.abs(s["ema_real"] - ema(m["d_real"], 5))) < 1e-12
-    assert 0 <= np.nanmin(a["acc_fake"]) and np.nanmax(a["acc_real"]) <= 1
+        assert list(_gid(figs["accuracy"], "chance").get_ydata()) == [0.5, 0.5]
 
 
-def test_sample_grid_pixels_are_the_snapshot(image_run: Path) -> None:
-    run = Run.load(image_run)
+def test_sample_grid_pixels_are_the_snapshot(designed_image: Path) -> None:
+    """Step 0 shows the designed noise, the end the designed bar pictures, each in its place of the grid."""
+    from designed import image_noise, image_targets
+
+    for figs in _figs(Run.load(designed_image), steps="0,end"):
+        for step, want in ((0, image_noise(16)), (200, image_targets(16))):
+            img = np.asarray(_gid(figs["samples"], f"samples:{step}").get_array())
+            for i in range(16):  # tile(): 4 columns, 2-pixel padding around 28-pixel samples
+                y, x = 2 + 30 * (i // 4), 2 + 30 * (i % 4)
+                np.testing.assert_array_equal(img[y : y + 28, x : x + 28, 0], want[i, ..., 0])
+
+
+def test_grad_norm_heatmap_is_the_snapshots(designed_image: Path) -> None:
+    """Rows are layers in forward order, columns snapshots: G's norms 10^-3 ... 10^0 times (1 + a), D's the
+    same from its last layer to its first; step 0 is blank (no gradients yet)."""
+    run = Run.load(designed_image)
+    a = np.arange(11) / 10
+    want = {"g": 10.0 ** np.linspace(-3, 0, 5)[:, None] * (1 + a),
+            "d": 10.0 ** np.linspace(0, -3, 4)[:, None] * (1 + a)}  # fmt: skip
+    for net in ("g", "d"):
+        steps, names, mat = grad_norm_matrix(run, net)
+        assert list(steps) == list(range(0, 201, 20)) and names == run.info[f"layers_{net}"]
+        assert np.isnan(mat[:, 0]).all()
+        np.testing.assert_allclose(mat[:, 1:], want[net][:, 1:], rtol=1e-6)
+        for figs in _figs(run):
+            drawn = np.ma.filled(_gid(figs["grad_norms"], f"gradnorm:{net}").get_array(), np.nan)
+            assert np.isnan(drawn[:, 0]).all()
+            np.testing.assert_allclose(drawn[:, 1:], want[net][:, 1:], rtol=1e-6)
+
+
+def test_toy2d_field_and_points_are_the_snapshot(designed_toy2d: Path) -> None:
+    """The last snapshot's field: D says 'real' (1) left of x = +15, 0 right of it, 2 units wide."""
+    from designed import arcs
+
+    run = Run.load(designed_toy2d)
+    pts = run.fixed["field_points"]
+    res = int(round(np.sqrt(len(pts))))
+    field = (1 / (1 + np.exp((pts[:, 0] - 15) / 2.0))).reshape(res, res)
     for figs in _figs(run, steps="0,end"):
-        img = np.asarray(_gid(figs["samples"], "samples:0").get_array())
-        fake = run.snapshot(0).fake
-        # tile() puts sample 0 at (2, 2) with 2-pixel padding
-        np.testing.assert_array_equal(img[2:30, 2:30, 0], fake[0, :, :, 0])
-        np.testing.assert_array_equal(img[2:30, 32:60, 0], fake[1, :, :, 0])
+        np.testing.assert_allclose(_gid(figs["toy2d_field"], "field:200").get_array(), field, rtol=1e-6)
+        np.testing.assert_allclose(_gid(figs["toy2d_field"], "fake:200").get_offsets(), arcs(64, 1), rtol=1e-6)
+        np.testing.assert_allclose(_gid(figs["toy2d_field"], "real:200").get_offsets(), arcs(64, 2), rtol=1e-6)
 
 
-def test_grad_norm_heatmap_is_the_snapshots(image_run: Path) -> None:
-    run = Run.load(image_run)
-    steps, names, mat = grad_norm_matrix(run, "d")
-    assert list(steps) == run.steps and names == run.info["layers_d"]
-    for j, s in enumerate(run.steps):
-        np.testing.assert_array_equal(mat[:, j], run.snapshot(s)["grad_norm_d"])
-    assert np.isnan(mat[:, 0]).all() and np.isfinite(mat[:, 1:]).all()  # no gradients before step 1
-    for figs in _figs(run):
-        drawn = _gid(figs["grad_norms"], "gradnorm:d").get_array()
-        np.testing.assert_array_equal(np.ma.filled(drawn, np.nan)[:, 1:], mat[:, 1:])
-
-
-def test_toy2d_field_and_points_are_the_snapshot(toy2d_run: Path) -> None:
-    run = Run.load(toy2d_run)
-    for figs in _figs(run, steps="0,end"):
-        s = run.steps[-1]
-        snap = run.snapshot(s)
-        np.testing.assert_array_equal(_gid(figs["toy2d_field"], f"field:{s}").get_array(), snap["field"])
-        np.testing.assert_array_equal(_gid(figs["toy2d_field"], f"fake:{s}").get_offsets(), snap.fake)
-        np.testing.assert_array_equal(_gid(figs["toy2d_field"], f"real:{s}").get_offsets(), run.real)
-
-
-def test_toy1d_density_and_d_curve_are_the_snapshot(toy1d_run: Path) -> None:
-    run = Run.load(toy1d_run)
+def test_toy1d_density_and_d_curve_are_the_snapshot(designed_toy1d: Path) -> None:
+    """The last snapshot's D curve is sigmoid(x) (its edge has moved from 4 to 0); the fake histogram holds the
+    samples inside the window."""
+    run = Run.load(designed_toy1d)
+    x = run.fixed["field_points"][:, 0]
     for figs in _figs(run, steps="end"):
-        s = run.steps[-1]
-        snap = run.snapshot(s)
-        np.testing.assert_array_equal(_gid(figs["toy1d_density"], f"d:{s}").get_ydata(), snap["field"])
-        heights = _gid(figs["toy1d_density"], f"hist_fake:{s}").get_data().values
-        edges = _gid(figs["toy1d_density"], f"hist_fake:{s}").get_data().edges
-        inside = ((snap.fake[:, 0] >= edges[0]) & (snap.fake[:, 0] <= edges[-1])).mean()
-        assert np.sum(heights * np.diff(edges)) == pytest.approx(inside)
+        np.testing.assert_allclose(_gid(figs["toy1d_density"], "d:200").get_ydata(), 1 / (1 + np.exp(-x)), rtol=1e-6)
+        hist = _gid(figs["toy1d_density"], "hist_fake:200").get_data()
+        fake = run.snapshot("end").fake[:, 0]
+        inside = ((fake >= hist.edges[0]) & (fake <= hist.edges[-1])).mean()
+        assert inside > 0.9 and np.sum(hist.values * np.diff(hist.edges)) == pytest.approx(inside)
 
 
 # -- data preparation --------------------------------------------------------------------------------
@@ -217,20 +247,23 @@ def _no_snapshot_copy(src: Path, dst: Path) -> Path:
 
 
 @pytest.mark.parametrize("case", ["not-a-run", "no-snapshots", "steps-beyond", "bad-format", "bad-dpi"])
-def test_cli_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path) -> None:
+def test_cli_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One line, and a refused command leaves nothing: no default outputs/plots/<run>/, no new --out folder."""
+    monkeypatch.chdir(tmp_path)
+    bare = [str(_no_snapshot_copy(image_run, tmp_path / "r"))] if case == "no-snapshots" else []
     args = {
         "not-a-run": ["plots", str(tmp_path)],
-        "no-snapshots": ["plots", str(_no_snapshot_copy(image_run, tmp_path / "r"))],
-        "steps-beyond": ["plots", str(image_run), "--steps", "0,999999", "--out", str(tmp_path)],
-        "bad-format": ["plots", str(image_run), "--format", "png,bmp", "--out", str(tmp_path)],
-        "bad-dpi": ["plots", str(image_run), "--dpi", "0", "--out", str(tmp_path)],
+        "no-snapshots": ["plots", *bare],  # would be outputs/plots/r/
+        "steps-beyond": ["plots", str(image_run), "--steps", "0,999999", "--out", "p"],
+        "bad-format": ["plots", str(image_run), "--format", "png,bmp", "--out", "p"],
+        "bad-dpi": ["plots", str(image_run), "--dpi", "0", "--out", "p"],
     }[case]
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 1, res.output
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
     assert "Traceback" not in res.output
-    assert not list(tmp_path.glob("*.png"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["r"] if bare else [])
 
 
 def test_cli_plots_writes_requested_formats(toy1d_run: Path, tmp_path: Path) -> None:
@@ -243,10 +276,21 @@ def test_cli_plots_writes_requested_formats(toy1d_run: Path, tmp_path: Path) -> 
     assert "5 files written" in res.stdout
 
 
-def test_log_axis(toy1d_run: Path) -> None:
-    run = Run.load(toy1d_run)
-    for figs in _figs(run, log=True):
-        assert figs["losses"].axes[0].get_yscale() in ("log", "symlog")
+def test_log_axis(designed_image: Path, tmp_path: Path) -> None:
+    """--log: a log axis when every loss is positive; symlog when one goes negative (a minimax G loss, log(1 - D(G(z))))
+    with its linear band a tenth of the median |loss| wide."""
+    for figs in _figs(Run.load(designed_image), log=True):
+        assert figs["losses"].axes[0].get_yscale() == "log"
+    minimax = Run.load(make_designed_run(tmp_path / "minimax", "image", loss="minimax"))
+    assert minimax.metrics["loss_g"].max() < 0
+    for figs in _figs(minimax, log=True):
+        ax = figs["losses"].axes[0]
+        assert ax.get_yscale() == "symlog"
+        d_fake = 0.05 + 0.40 * T
+        losses = np.concatenate([-np.log(0.95 - 0.45 * T) - np.log(1 - d_fake), np.log(1 - d_fake)])
+        assert ax.yaxis.get_transform().linthresh == pytest.approx(np.median(np.abs(losses)) / 10, rel=1e-9)
+    for figs in _figs(minimax):  # no --log: linear
+        assert figs["losses"].axes[0].get_yscale() == "linear"
 
 
 def test_cli_default_run_is_ganviz_run_then_latest(toy1d_run: Path, tmp_path: Path, monkeypatch) -> None:
