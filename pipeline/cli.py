@@ -303,21 +303,28 @@ def render(scene_file: str, run: Path | None, run_opt: Path | None, quality: str
 @main.command()
 @click.option("--steps", type=int, help="Training steps for dcgan-digits (default: the variant's 3000).")
 @click.option("--rings-steps", type=int, help="Training steps for toy-rings (default: the variant's 3000).")
-@click.option("--root", type=click.Path(path_type=Path), default=Path("outputs/runs"), show_default=True,
-              help="Where the two demo runs are written.")  # fmt: skip
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Folder for everything the demo makes: DIR/runs, DIR/plots, DIR/gifs, DIR/videos [default: outputs]")
+@click.option("--root", type=click.Path(path_type=Path),
+              help="Older option: the folder of the two runs (plots, GIFs and videos go beside a folder named "
+                   "'runs', else into it).")  # fmt: skip
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field of both runs.")
 @click.option("--no-scenes", is_flag=True, help="Skip rendering the Manim scenes.")
 @click.option("-q", "--quality", type=click.Choice(["low", "medium", "high", "4k"]), default="low", show_default=True)
 @click.option("--assets", type=click.Path(path_type=Path), help="Also copy the README images into this folder.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly
-def demo(steps: int | None, rings_steps: int | None, root: Path, sets: tuple[str, ...], no_scenes: bool,
-         quality: str, assets: Path | None, quiet: bool) -> None:  # fmt: skip
+def demo(steps: int | None, rings_steps: int | None, out: Path | None, root: Path | None, sets: tuple[str, ...],
+         no_scenes: bool, quality: str, assets: Path | None, quiet: bool) -> None:  # fmt: skip
     """Train on the embedded digits (and the 2-D rings toy), then make plots, GIFs and scenes."""
-    from pipeline.demo import run_demo, write_assets
+    from pipeline.demo import outputs_beside, run_demo, write_assets
 
-    res = run_demo(root, digits_steps=steps, rings_steps=rings_steps, scenes=not no_scenes, quality=quality,
-                   progress=not quiet, echo=click.echo, overrides=parse_sets(sets))  # fmt: skip
+    if out is not None and root is not None:
+        raise GanvizError("--root is the older way to place the demo: give -o/--out or --root, not both")
+    outputs = out if out is not None else outputs_beside(root) if root is not None else Path("outputs")
+    res = run_demo(root or outputs / "runs", outputs=outputs, digits_steps=steps, rings_steps=rings_steps,
+                   scenes=not no_scenes, quality=quality, progress=not quiet, echo=click.echo,
+                   overrides=parse_sets(sets))  # fmt: skip
     click.echo(f"runs: {res.digits}  {res.rings}")
     for group, files in res.files.items():
         folders = sorted({str(p.parent) for p in files})

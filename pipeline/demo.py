@@ -45,35 +45,44 @@ def train_demo_runs(root: Path, cfgs: list[Any], *, progress: bool = True) -> li
     return [train(cfg, out=fresh_run_dir(root, f"demo-{cfg.variant}"), progress=progress) for cfg in cfgs]
 
 
+def outputs_beside(runs: Path) -> Path:
+    """The outputs folder that goes with a runs folder: the parent of ``.../runs``, else the folder itself."""
+    return runs.parent if runs.name == "runs" else runs
+
+
 def run_demo(
     root: Path = DEFAULT_ROOT, *, digits_steps: int | None = None, rings_steps: int | None = None,
     scenes: bool = True, quality: str = "low", progress: bool = True, echo: Callable[[str], None] = print,
     overrides: dict[str, Any] | None = None, render_size: tuple[int, float] | None = None,
+    outputs: Path | None = None,
 ) -> DemoResult:  # fmt: skip
-    """Train both demo runs, then write plots, GIFs and (optionally) every built-in scene.
+    """Train both demo runs under ``root``, then write plots, GIFs and (optionally) every built-in scene under
+    ``outputs`` (``<outputs>/plots/<run>/`` ...; default: beside the runs, see ``outputs_beside``).
 
     ``render_size`` = (pixel width, frame rate) overrides the quality preset (tests render tiny).
     """
     from pipeline.gifs import make_gifs
     from pipeline.plots import make_plots
 
+    outputs = outputs_beside(root) if outputs is None else outputs
     cfgs = demo_configs(digits_steps, rings_steps, overrides)
     echo("demo 1/4: training dcgan-digits and toy-rings")
     digits_path, rings_path = train_demo_runs(root, cfgs, progress=progress)
     digits, rings = Run.load(digits_path), Run.load(rings_path)
     res = DemoResult(digits_path, rings_path)
     echo("demo 2/4: plots")
-    res.files["plots"] = make_plots(digits, progress=progress) + make_plots(rings, progress=progress)
+    res.files["plots"] = [p for r in (digits, rings) for p in make_plots(r, outputs / "plots" / r.name,
+                                                                         progress=progress)]  # fmt: skip
     echo("demo 3/4: GIFs")
-    res.files["gifs"] = make_gifs(digits, progress=progress) + make_gifs(rings, progress=progress)
+    res.files["gifs"] = [p for r in (digits, rings) for p in make_gifs(r, outputs / "gifs" / r.name,
+                                                                       progress=progress)]  # fmt: skip
     if scenes:
         from pipeline.render import render_all
 
         echo("demo 4/4: scenes")
         width, fps = render_size or (None, None)
-        res.files["videos"] = render_all(
-            digits, quality=quality, progress=progress, runs_2d=rings, pixel_width=width, frame_rate=fps
-        )
+        res.files["videos"] = render_all(digits, quality=quality, progress=progress, runs_2d=rings,
+                                         outputs=outputs, pixel_width=width, frame_rate=fps)  # fmt: skip
     else:
         echo("demo 4/4: scenes skipped (--no-scenes)")
     return res

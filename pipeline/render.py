@@ -249,9 +249,10 @@ def scene_kinds(path: Path) -> set[str]:
 
 
 def render_all(run: Run, *, quality: str = "low", fmt: str = "mp4", out: Path | None = None, progress: bool = True,
-               runs_2d: Run | None = None, compare: Run | None = None,
+               runs_2d: Run | None = None, compare: Run | None = None, outputs: Path | None = None,
                pixel_width: int | None = None, frame_rate: float | None = None) -> list[Path]:  # fmt: skip
-    """Render every built-in scene that applies to ``run``.
+    """Render every built-in scene that applies to ``run``: into ``out``, else ``<outputs>/videos/<run>/`` for the
+    run each scene draws (``outputs`` defaults to ./outputs).
 
     Scenes that need a 2-D toy run use ``run`` when it is one, else ``runs_2d``; without either they
     are skipped with a one-line note (an image run has no decision field to draw).
@@ -268,7 +269,8 @@ def render_all(run: Run, *, quality: str = "low", fmt: str = "mp4", out: Path | 
                 print(f"note: skipping {name}: it needs a 2-D toy run (pass one, e.g. a toy-rings run)",
                       file=sys.stderr, flush=True)  # fmt: skip
                 continue
-        written += render_file(path, use, quality=quality, fmt=fmt, out=out,
+        dest = out if out is not None or outputs is None else outputs / "videos" / use.name
+        written += render_file(path, use, quality=quality, fmt=fmt, out=dest,
                                progress=progress, compare=compare, pixel_width=pixel_width,
                                frame_rate=frame_rate)  # fmt: skip
     return written

@@ -111,3 +111,32 @@ def test_cli_demo_bad_option_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
     assert r.exit_code != 0
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "no_such_field" in lines[0]
+
+
+def test_cli_demo_out_puts_everything_there_and_a_second_demo_writes_beside(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+    args = ["demo", "--steps", "5", "--rings-steps", "5", "--no-scenes", "--quiet", *sets]
+    for _ in range(2):
+        r = CliRunner().invoke(main, [*args, "-o", "elsewhere"])
+        assert r.exit_code == 0, r.output
+    out = tmp_path / "elsewhere"
+    for name in ("demo-dcgan-digits", "demo-dcgan-digits-2", "demo-toy-rings", "demo-toy-rings-2"):
+        assert (out / "runs" / name / "run.json").is_file(), name
+    assert (out / "plots" / "demo-dcgan-digits-2" / "samples.png").is_file()
+    assert (out / "gifs" / "demo-toy-rings-2" / "progress.gif").is_file()
+    assert "elsewhere/plots/demo-dcgan-digits-2" in r.output  # it says where the second demo's files went
+    assert not (tmp_path / "outputs").exists()  # nothing under ./outputs
+
+
+def test_cli_demo_older_root_option_puts_outputs_beside_the_runs(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
+    r = CliRunner().invoke(main, ["demo", "--steps", "5", "--rings-steps", "5", "--no-scenes", "--quiet", *sets,
+                                  "--root", "mine/runs"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "mine" / "runs" / "demo-toy-rings" / "run.json").is_file()
+    assert (tmp_path / "mine" / "plots" / "demo-toy-rings" / "toy2d_field.png").is_file()
+    assert not (tmp_path / "outputs").exists()
+    r = CliRunner().invoke(main, ["demo", "--root", "a", "-o", "b", "--no-scenes", "--quiet"])
+    assert r.exit_code != 0 and r.stderr.startswith("error: --root is the older way")
