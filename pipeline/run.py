@@ -12,13 +12,12 @@ import os
 import re
 import sys
 import warnings
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -77,16 +76,24 @@ def _why(e: BaseException) -> str:
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
+def _open_npz(fh: BinaryIO) -> Any:
+    """np.load of an open .npz file, refusing what is no zip archive by its first bytes: np.load would take a
+    lone .npy for an array and anything else for a pickle (refused, but reported as 'pickled data')."""
+    head = fh.read(4)
+    fh.seek(0)
+    if head[:2] != b"PK":
+        raise _Damaged("not an .npz archive (a lone .npy array)" if head[:1] == b"\x93" else "not an .npz archive")
+    return np.load(fh, allow_pickle=False)
+
+
 def _read_npz(path: Path, keys: tuple[str, ...] | list[str] | None) -> dict[str, np.ndarray]:
     """Arrays of an .npz (only ``keys`` if given), never unpickled; FileNotFoundError or _Damaged if unreadable."""
     try:  # our own file handle: np.load leaks the one it opens when the zip directory is unreadable
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+        with open(path, "rb") as fh, _open_npz(fh) as z:
             return {k: z[k] for k in z.files if keys is None or k in keys}
-    except FileNotFoundError:
+    except (FileNotFoundError, _Damaged):
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as e:
-        raise _Damaged(_why(e)) from None
-    except Exception as e:  # zlib and zipfile raise a zoo of types on corrupt data; a lone .npy has no __enter__
+    except Exception as e:  # zlib and zipfile raise a zoo of types on corrupt data
         raise _Damaged(_why(e)) from None
 
 
@@ -116,14 +123,14 @@ def npz_problem(path: Path, keys: tuple[str, ...] = SNAPSHOT_KEYS) -> str | None
     found when that array is decompressed (``Run.read_snapshot``).
     """
     try:
-        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
+        with open(path, "rb") as fh, _open_npz(fh) as z:
             missing = [k for k in keys if k not in z.files]
     except FileNotFoundError:
         return "file not found"
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as e:
+    except _Damaged as e:
+        return e.why
+    except Exception as e:  # zipfile raises several types on a damaged directory
         return _why(e)
-    except Exception as e:  # a lone .npy is an array, not an archive: no context manager
-        return f"not an .npz archive ({type(e).__name__})"
     return f"no {', '.join(repr(k) for k in missing)} array" if missing else None
 
 
