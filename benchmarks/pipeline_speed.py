@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import os
 import resource
 import subprocess
@@ -27,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from pipeline.run import FIXED_FILE, METRIC_COLUMNS, METRICS_FILE, RUN_FILE, SNAPSHOT_DIR, Run, snapshot_name  # noqa: E402
+from pipeline.run import Run  # noqa: E402
+from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_FILE, RUN_JSON, SNAPSHOT  # noqa: E402
 
 N_FIXED, SIZE, NOISE_DIM = 64, 64, 100
 
@@ -53,65 +53,73 @@ def targets(content: str, rng: np.random.Generator) -> np.ndarray:
 
 
 def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", seed: int = 0) -> Path:
-    """Write a run folder of the given size, with plausible curves and images."""
+    """Write a run folder of the given size, with plausible curves and images, through the run format's own
+    writer and declarations (pipeline/runformat.py), as training would."""
     import torch
 
-    from gan_train.config import get_variant
-    from gan_train.models import build_models, layer_names
+    from gan_train.config import Config, get_variant
+    from gan_train.models import build_models
+    from gan_train.snapshots import LayerNorms, RunWriter, cpu_copy
 
     rng = np.random.default_rng(seed)
-    (path / SNAPSHOT_DIR).mkdir(parents=True)
     cfg = get_variant("dcgan-digits" if content == "digits" else "dcgan-celeba")
     cfg_d = {**cfg.to_dict(), "ngf": 16, "ndf": 16, "steps": rows, "n_fixed": N_FIXED, "device": "cpu"}
-    from gan_train.config import Config
-
     g, d = build_models(Config.from_dict(cfg_d))
-    layers_g = [n.removeprefix("net.") for n in layer_names(g)]
-    layers_d = [n.removeprefix("net.") for n in layer_names(d)]
+    layers_g, layers_d = LayerNorms(g).names, LayerNorms(d).names
     every = max(1, rows // (snapshots - 1))
-    steps = sorted({*range(0, rows, every), rows})[:snapshots - 1] + [rows]
+    steps = sorted({*range(0, rows, every), rows})[: snapshots - 1] + [rows]
     info = {
-        "format_version": 1, "variant": cfg.variant, "kind": "image", "config": cfg_d, "seed": seed,
-        "device": "cpu", "status": "finished", "total_steps": rows, "steps_per_epoch": 1000,
-        "snapshot_every": every, "checkpoint_every": every, "layers_g": layers_g, "layers_d": layers_d,
-        "last_step": rows, "metric_columns": list(METRIC_COLUMNS),
-        "started": dt.datetime.now().astimezone().isoformat(), "dataset": {"source": "synthetic", "size": 0},
+        RUN_JSON.format_version: FORMAT_VERSION, RUN_JSON.variant: cfg.variant, RUN_JSON.kind: "image",
+        RUN_JSON.config: cfg_d, RUN_JSON.seed: seed, RUN_JSON.device: "cpu", RUN_JSON.status: "finished",
+        RUN_JSON.total_steps: rows, RUN_JSON.steps_per_epoch: 1000, RUN_JSON.snapshot_every: every,
+        RUN_JSON.checkpoint_every: every, RUN_JSON.layers_g: layers_g, RUN_JSON.layers_d: layers_d,
+        RUN_JSON.last_step: rows, RUN_JSON.metric_columns: list(METRIC_COLUMNS), RUN_JSON.resumed: [],
+        RUN_JSON.started: dt.datetime.now().astimezone().isoformat(),
+        RUN_JSON.dataset: {"source": "synthetic", "size": 0, "skipped": 0},
     }  # fmt: skip
-    (path / RUN_FILE).write_text(json.dumps(info, indent=1))
+    writer = RunWriter(path)
+    writer.write_info(info)
 
     t = np.arange(1, rows + 1)
     decay = np.exp(-t / (rows / 5))
+    m = METRICS
     cols = {
-        "step": t, "epoch": (t - 1) // 1000,
-        "loss_d": 0.6 + 0.7 * decay + 0.15 * rng.standard_normal(rows),
-        "loss_g": 2.0 - decay + 0.4 * rng.standard_normal(rows),
-        "d_real": np.clip(0.7 + 0.1 * rng.standard_normal(rows), 0, 1),
-        "d_fake": np.clip(0.3 + 0.2 * decay + 0.1 * rng.standard_normal(rows), 0, 1),
-        "d_fake_after": np.clip(0.35 + 0.1 * rng.standard_normal(rows), 0, 1),
-        "acc_real": np.clip(0.8 + 0.1 * rng.standard_normal(rows), 0, 1),
-        "acc_fake": np.clip(0.75 + 0.1 * rng.standard_normal(rows), 0, 1),
-        "grad_norm_g": np.abs(2 + rng.standard_normal(rows)), "grad_norm_d": np.abs(3 + rng.standard_normal(rows)),
-        "lr_g": np.full(rows, 2e-4), "lr_d": np.full(rows, 2e-4), "time": t * 0.01, "samples_per_s": np.full(rows, 1e4),
+        m.step: t, m.epoch: (t - 1) // 1000,
+        m.loss_d: 0.6 + 0.7 * decay + 0.15 * rng.standard_normal(rows),
+        m.loss_g: 2.0 - decay + 0.4 * rng.standard_normal(rows),
+        m.d_real: np.clip(0.7 + 0.1 * rng.standard_normal(rows), 0, 1),
+        m.d_fake: np.clip(0.3 + 0.2 * decay + 0.1 * rng.standard_normal(rows), 0, 1),
+        m.d_fake_after: np.clip(0.35 + 0.1 * rng.standard_normal(rows), 0, 1),
+        m.acc_real: np.clip(0.8 + 0.1 * rng.standard_normal(rows), 0, 1),
+        m.acc_fake: np.clip(0.75 + 0.1 * rng.standard_normal(rows), 0, 1),
+        m.grad_norm_g: np.abs(2 + rng.standard_normal(rows)), m.grad_norm_d: np.abs(3 + rng.standard_normal(rows)),
+        m.lr_g: np.full(rows, 2e-4), m.lr_d: np.full(rows, 2e-4), m.time: t * 0.01, m.samples_per_s: np.full(rows, 1e4),
     }  # fmt: skip
-    with open(path / METRICS_FILE, "w") as f:
-        for i in range(rows):
-            f.write(json.dumps({c: cols[c][i].item() for c in METRIC_COLUMNS}, separators=(",", ":")) + "\n")
+    for start in range(0, rows, 10_000):  # blocks, as training appends them
+        block = range(start, min(rows, start + 10_000))
+        writer.append_metrics([{c: cols[c][i].item() for c in METRIC_COLUMNS} for i in block])
 
     # snapshots go from faint noise around grey to the targets
     target = targets(content, rng)
     noise = rng.standard_normal((N_FIXED, NOISE_DIM)).astype(np.float32)
-    np.savez(path / FIXED_FILE, noise=noise, real=(target * 255).astype(np.uint8))
+    writer.write_fixed({FIXED.noise: noise, FIXED.real: (target * 255).astype(np.uint8)})
     for k, s in enumerate(steps):
         a = k / max(1, len(steps) - 1)
         img = a * target + (1 - a) * 0.5 + (1 - a) * 0.06 * rng.standard_normal(target.shape)
-        np.savez_compressed(
-            path / SNAPSHOT_DIR / snapshot_name(s), step=np.array(s), epoch=np.array(s // 1000),
-            fake=(np.clip(img, 0, 1) * 255).astype(np.uint8),
-            d_fake=rng.uniform(0, 1, N_FIXED).astype(np.float32), d_real=rng.uniform(0, 1, N_FIXED).astype(np.float32),
-            grad_norm_g=np.abs(rng.standard_normal(len(layers_g))).astype(np.float32) * (np.nan if s == 0 else 1),
-            grad_norm_d=np.abs(rng.standard_normal(len(layers_d))).astype(np.float32) * (np.nan if s == 0 else 1),
-        )  # fmt: skip
-    torch.save({"step": rows, "g": g.state_dict(), "d": d.state_dict()}, path / "checkpoint.pt")
+        nan = np.nan if s == 0 else 1
+        writer.write_snapshot(s, {
+            SNAPSHOT.step: np.array(s), SNAPSHOT.epoch: np.array(s // 1000),
+            SNAPSHOT.fake: (np.clip(img, 0, 1) * 255).astype(np.uint8),
+            SNAPSHOT.d_fake: rng.uniform(0, 1, N_FIXED).astype(np.float32),
+            SNAPSHOT.d_real: rng.uniform(0, 1, N_FIXED).astype(np.float32),
+            SNAPSHOT.grad_norm_g: np.abs(rng.standard_normal(len(layers_g))).astype(np.float32) * nan,
+            SNAPSHOT.grad_norm_d: np.abs(rng.standard_normal(len(layers_d))).astype(np.float32) * nan,
+        })  # fmt: skip
+    opt = [torch.optim.Adam(net.parameters()) for net in (g, d)]
+    writer.write_checkpoint(cpu_copy({"step": rows, "time": 0.0, "g": g.state_dict(), "d": d.state_dict(),
+                                      "opt_g": opt[0].state_dict(), "opt_d": opt[1].state_dict(),
+                                      "rng": {"torch": torch.get_rng_state()}}))  # fmt: skip
+    writer.close()
     return path
 
 

@@ -44,7 +44,7 @@ def main() -> None:
     import manim  # noqa: F401  (imported once here, so the first scene's time is its own)
 
     from pipeline.errors import GanvizError
-    from pipeline.render import BUILTIN_SCENES, builtin_scene_path, render_file, scene_kinds
+    from pipeline.render import builtin_scene_path, builtin_scenes, render_file, scene_kinds
     from pipeline.run import Run
 
     tmp = Path(tempfile.mkdtemp(prefix="ganviz-bench-"))
@@ -58,7 +58,7 @@ def main() -> None:
     out = args.out or tmp / "videos"
 
     rows = []
-    for name in BUILTIN_SCENES:
+    for name in builtin_scenes():
         path = builtin_scene_path(name)
         use = run_2d if scene_kinds(path) and run.kind not in scene_kinds(path) else run
         t0 = time.perf_counter()

@@ -19,6 +19,7 @@ import torch
 from gan_train.snapshots import RunWriter, capture, cpu_copy
 from gan_train.trainer import STEP_METRICS, Trainer
 from pipeline.errors import GanvizError
+from pipeline.runformat import METRICS
 
 
 class TrainingDiverged(GanvizError):
@@ -96,17 +97,18 @@ class RunRecorder:
         rows = []
         for i, vals in enumerate(block):
             s = step - n + 1 + i
-            row: dict[str, Any] = {"step": s, "epoch": self.t.schedule.epoch(s)}
+            row: dict[str, Any] = {METRICS.step: s, METRICS.epoch: self.t.schedule.epoch(s)}
             row.update({k: float(v) for k, v in zip(STEP_METRICS, vals, strict=True)})
-            row.update(lr_g=cfg.lr_g, lr_d=cfg.lr_d, time=round(now - self.t0 - (n - 1 - i) * dt_step, 4),
-                       samples_per_s=round(cfg.batch_size / dt_step, 2) if dt_step > 0 else None)  # fmt: skip
+            row[METRICS.lr_g], row[METRICS.lr_d] = cfg.lr_g, cfg.lr_d
+            row[METRICS.time] = round(now - self.t0 - (n - 1 - i) * dt_step, 4)
+            row[METRICS.samples_per_s] = round(cfg.batch_size / dt_step, 2) if dt_step > 0 else None
             rows.append(row)
         self.pending, self.t_block = [], now
         bad = ~np.isfinite(block[:, :2]).all(axis=1)
         if bad.any():
             rows = rows[: int(np.argmax(bad)) + 1]
             self.writer.append_metrics(rows)
-            raise self.diverged(rows[-1]["step"], "loss became NaN/inf")
+            raise self.diverged(rows[-1][METRICS.step], "loss became NaN/inf")
         self.writer.append_metrics(rows)
         self.ui.update(step, rows[-1])
 

@@ -33,6 +33,7 @@ from pipeline.run import (
     read_metrics_rows,
     snapshot_name,
 )
+from pipeline.runformat import FIXED, SNAPSHOT
 
 
 # -- gradient norms ------------------------------------------------------------------------------
@@ -108,23 +109,22 @@ def capture(
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """Everything one snapshot holds (docs/run-format.md lists the keys)."""
     with no_dropout(d):
-        fake = g(fixed["noise"])
+        fake = g(fixed[FIXED.noise])
         out = {
-            "step": np.array(step, np.int64),
-            "epoch": np.array(epoch, np.int64),
-            "d_fake": d_scores(cfg.loss, d(fake)).cpu().numpy(),
-            "d_real": d_scores(cfg.loss, d(fixed["real"])).cpu().numpy(),
-            "grad_norm_g": norms_g.float().cpu().numpy(),
-            "grad_norm_d": norms_d.float().cpu().numpy(),
+            SNAPSHOT.step: np.array(step, np.int64),
+            SNAPSHOT.epoch: np.array(epoch, np.int64),
+            SNAPSHOT.d_fake: d_scores(cfg.loss, d(fake)).cpu().numpy(),
+            SNAPSHOT.d_real: d_scores(cfg.loss, d(fixed[FIXED.real])).cpu().numpy(),
+            SNAPSHOT.grad_norm_g: norms_g.float().cpu().numpy(),
+            SNAPSHOT.grad_norm_d: norms_d.float().cpu().numpy(),
         }
         if cfg.kind == "image":
-            out["fake"] = to_uint8_images(fake)
+            out[SNAPSHOT.fake] = to_uint8_images(fake)
         else:
-            out["fake"] = fake.float().cpu().numpy()
-            out["grid_fake"] = g(fixed["grid_noise"]).float().cpu().numpy()
-            out["field"] = d_scores(cfg.loss, d(fixed["field_points"])).cpu().numpy().reshape(
-                fixed["field_shape"].tolist()
-            )
+            out[SNAPSHOT.fake] = fake.float().cpu().numpy()
+            out[SNAPSHOT.grid_fake] = g(fixed[FIXED.grid_noise]).float().cpu().numpy()
+            field = d_scores(cfg.loss, d(fixed[FIXED.field_points])).cpu().numpy()
+            out[SNAPSHOT.field] = field.reshape(fixed["field_shape"].tolist())
     return out
 
 

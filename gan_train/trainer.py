@@ -24,10 +24,12 @@ from gan_train.losses import LOSSES, gradient_penalty
 from gan_train.models import build_models
 from gan_train.snapshots import LayerNorms, field_extent, field_points, noise_grid
 from pipeline.errors import GanvizError
+from pipeline.runformat import FIXED, METRICS
 
 #: What ``train_step`` measures, in the order of its metric vector (the per-step columns of metrics.jsonl).
 STEP_METRICS = (
-    "loss_d", "loss_g", "d_real", "d_fake", "d_fake_after", "acc_real", "acc_fake", "grad_norm_g", "grad_norm_d",
+    METRICS.loss_d, METRICS.loss_g, METRICS.d_real, METRICS.d_fake, METRICS.d_fake_after, METRICS.acc_real,
+    METRICS.acc_fake, METRICS.grad_norm_g, METRICS.grad_norm_d,
 )  # fmt: skip
 
 
@@ -174,15 +176,16 @@ class Trainer:
         noise = torch.randn(n_fixed, cfg.noise_dim, generator=gen)
         real_idx = torch.randperm(n, generator=gen)[: min(n_fixed, n)]
         real = np.asarray(self.data.array[real_idx.numpy()])
-        arrays: dict[str, np.ndarray] = {"noise": noise.numpy(), "real": real}
-        tensors = {"noise": noise.to(device), "real": to_model_input(torch.from_numpy(real).to(device), self.image)}
+        arrays: dict[str, np.ndarray] = {FIXED.noise: noise.numpy(), FIXED.real: real}
+        tensors = {FIXED.noise: noise.to(device), FIXED.real: to_model_input(torch.from_numpy(real).to(device),
+                                                                            self.image)}  # fmt: skip
         if not self.image:
             extent = field_extent(np.asarray(self.data.array))
             pts, shape = field_points(extent, cfg.field_resolution)
             grid_z = noise_grid(cfg.noise_dim)
-            arrays.update(field_extent=extent, field_points=pts, grid_noise=grid_z.numpy())
-            tensors.update(field_points=torch.from_numpy(pts).to(device), grid_noise=grid_z.to(device),
-                           field_shape=torch.tensor(shape))  # fmt: skip
+            arrays.update({FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: grid_z.numpy()})
+            tensors.update({FIXED.field_points: torch.from_numpy(pts).to(device), FIXED.grid_noise: grid_z.to(device),
+                            "field_shape": torch.tensor(shape)})  # fmt: skip
         return arrays, tensors
 
     def noise(self) -> torch.Tensor:

@@ -30,6 +30,7 @@ from pipeline.frames import (
 )  # fmt: skip
 from pipeline.frames import upscale as upscale_frame
 from pipeline.run import CHECKPOINT_FILE, Run, output_folder
+from pipeline.runformat import SNAPSHOT
 
 DEFAULT_FPS = 10.0
 DEFAULT_MAX_SIZE = "5MB"
@@ -298,20 +299,20 @@ def progress_frames(run: Run, scale: float | None = None) -> list[np.ndarray]:
     frames = []
     if run.kind == "image":
         k = None
-        for snap in run.iter_snapshots(keys=("fake",)):  # damaged snapshots are skipped, with a warning
+        for snap in run.iter_snapshots(keys=(SNAPSHOT.fake,)):  # damaged snapshots are skipped, with a warning
             grid = to_rgb(tile(snap.fake))
             k = k or (scale if scale else auto_scale(grid.shape[1]))
             frames.append(caption(upscale_frame(grid, k), f"step {snap.step}"))
     elif run.kind == "toy2d":
-        ext, real = run.fixed["field_extent"], run.real
+        ext, real = run.fixed.field_extent, run.real
         size = round(384 * (scale or 1))
-        for snap in run.iter_snapshots(keys=("fake", "field")):
-            frames.append(caption(toy2d_frame(snap.get("field"), real, snap.fake, ext, size), f"step {snap.step}"))
+        for snap in run.iter_snapshots(keys=(SNAPSHOT.fake, SNAPSHOT.field)):
+            frames.append(caption(toy2d_frame(snap.field, real, snap.fake, ext, size), f"step {snap.step}"))
     else:
-        ext, real = run.fixed["field_extent"], run.real
+        ext, real = run.fixed.field_extent, run.real
         size = (round(480 * (scale or 1)), round(270 * (scale or 1)))
-        for snap in run.iter_snapshots(keys=("fake", "field")):
-            frames.append(caption(toy1d_frame(real, snap.fake, snap.get("field"), ext, size), f"step {snap.step}"))
+        for snap in run.iter_snapshots(keys=(SNAPSHOT.fake, SNAPSHOT.field)):
+            frames.append(caption(toy1d_frame(real, snap.fake, snap.field, ext, size), f"step {snap.step}"))
     return frames
 
 
@@ -352,7 +353,7 @@ def interpolation_frames(run: Run, scale: float | None = None) -> tuple[list[np.
     from gan_train.checkpoints import generate, load_generator
 
     g, cfg, ck_step = load_generator(run.path)
-    noise = run.fixed["noise"]
+    noise = run.fixed.noise
     if run.kind == "image":
         walkers = min(16, len(noise))
         z = walk_latents(noise, walkers)
@@ -372,7 +373,7 @@ def interpolation_frames(run: Run, scale: float | None = None) -> tuple[list[np.
         z = walk_latents(noise, walkers)
     pts = generate(g, cfg, z.reshape(-1, z.shape[-1])).reshape(z.shape[0], walkers, -1)
     cloud = generate(g, cfg, noise)
-    ext, real = run.fixed["field_extent"], run.real
+    ext, real = run.fixed.field_extent, run.real
     frames = []
     colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "green", "purple", "sky", "yellow", "orange", "black")]
     for i, p in enumerate(pts):

@@ -22,7 +22,8 @@ import numpy as np
 from pipeline.errors import GanvizError
 from pipeline.fonts import BASE_FAMILY, plot_font_family
 from pipeline.frames import FIELD_CMAP, OKABE_ITO, ROLE, hist_density, tile, to_rgb
-from pipeline.run import Run, RunError, output_folder
+from pipeline.run import Metrics, Run, RunError, output_folder
+from pipeline.runformat import SNAPSHOT
 
 FORMATS = ("png", "pdf", "svg")
 STYLES = ("paper", "slides")
@@ -79,22 +80,22 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_LINE_POINTS) ->
 
 def loss_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
     """Step, raw G and D losses and their EMAs."""
-    span = span or default_span(len(m["step"]))
-    return {"step": m["step"], "loss_g": m["loss_g"], "loss_d": m["loss_d"],
-            "ema_g": ema(m["loss_g"], span), "ema_d": ema(m["loss_d"], span)}  # fmt: skip
+    span = span or default_span(len(m.step))
+    return {"step": m.step, "loss_g": m.loss_g, "loss_d": m.loss_d,
+            "ema_g": ema(m.loss_g, span), "ema_d": ema(m.loss_d, span)}  # fmt: skip
 
 
 def score_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
     """Mean D(x) and D(G(z)) per step (raw and EMA)."""
-    span = span or default_span(len(m["step"]))
-    return {"step": m["step"], "d_real": m["d_real"], "d_fake": m["d_fake"],
-            "ema_real": ema(m["d_real"], span), "ema_fake": ema(m["d_fake"], span)}  # fmt: skip
+    span = span or default_span(len(m.step))
+    return {"step": m.step, "d_real": m.d_real, "d_fake": m.d_fake,
+            "ema_real": ema(m.d_real, span), "ema_fake": ema(m.d_fake, span)}  # fmt: skip
 
 
 def accuracy_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
     """D's accuracy on real and on fake samples per step (raw and EMA)."""
-    span = span or default_span(len(m["step"]))
-    return {"step": m["step"], "acc_real": m["acc_real"], "acc_fake": m["acc_fake"],
+    span = span or default_span(len(m.step))
+    return {"step": m.step, "acc_real": m.acc_real, "acc_fake": m.acc_fake,
             "ema_real": ema(m["acc_real"], span), "ema_fake": ema(m["acc_fake"], span)}  # fmt: skip
 
 
@@ -278,7 +279,7 @@ def fig_samples(run: Run, style: str, steps: list[int]) -> Any:
     w = _figsize(style)[0] * 2
     fig, axes = plt.subplots(1, n, figsize=(w, w / n + (0.6 if style == "slides" else 0.3)), squeeze=False)
     for ax, s in zip(axes[0], steps, strict=True):
-        fake = run.read_snapshot(s, ("fake",)).fake[:36]
+        fake = run.read_snapshot(s, (SNAPSHOT.fake,)).fake[:36]
         ax.imshow(to_rgb(tile(fake)), interpolation="nearest", gid=f"samples:{s}")
         ax.set_title(f"step {s}")
         ax.axis("off")
@@ -290,7 +291,7 @@ def fig_real_vs_fake(run: Run, style: str, step: int) -> Any:
     w = _figsize(style)[0]
     fig, axes = plt.subplots(1, 2, figsize=(w, w / 2 + 0.3))
     real = run.real[:36]
-    fake = run.read_snapshot(step, ("fake",)).fake[:36]
+    fake = run.read_snapshot(step, (SNAPSHOT.fake,)).fake[:36]
     for ax, img, title in zip(axes, (real, fake), ("real", f"generated, step {step}"), strict=True):
         ax.imshow(to_rgb(tile(img)), interpolation="nearest")
         ax.set_title(title)
@@ -303,13 +304,13 @@ def fig_toy2d(run: Run, style: str, steps: list[int]) -> Any:
     n = len(steps)
     w = _figsize(style)[0] * 2
     fig, axes = plt.subplots(1, n, figsize=(w, w / n + 0.6), squeeze=False, sharey=True)
-    ext = run.fixed["field_extent"]
+    ext = run.fixed.field_extent
     real = run.real
     im = None
     for ax, s in zip(axes[0], steps, strict=True):
-        snap = run.read_snapshot(s, ("fake", "field"))
-        if snap.get("field") is not None:
-            im = ax.imshow(snap["field"], origin="lower", extent=tuple(ext), cmap=FIELD_CMAP, vmin=0, vmax=1,
+        snap = run.read_snapshot(s, (SNAPSHOT.fake, SNAPSHOT.field))
+        if snap.field is not None:
+            im = ax.imshow(snap.field, origin="lower", extent=tuple(ext), cmap=FIELD_CMAP, vmin=0, vmax=1,
                            aspect="auto", gid=f"field:{s}")  # fmt: skip
         ax.scatter(real[:, 0], real[:, 1], s=2, color=ROLE["real"], linewidths=0, label="real", gid=f"real:{s}")
         ax.scatter(snap.fake[:, 0], snap.fake[:, 1], s=4, color=ROLE["fake"], edgecolors="black", linewidths=0.2,
@@ -327,12 +328,12 @@ def fig_toy1d(run: Run, style: str, steps: list[int]) -> Any:
     n = len(steps)
     w = _figsize(style)[0] * 2
     fig, axes = plt.subplots(1, n, figsize=(w, w / n * 0.9 + 0.6), squeeze=False, sharey=True)
-    ext = run.fixed["field_extent"]
+    ext = run.fixed.field_extent
     grid = np.linspace(ext[0], ext[1], 200)
     real = run.real[:, 0]
-    pts = run.fixed.get("field_points")
+    pts = run.fixed.field_points
     for ax, s in zip(axes[0], steps, strict=True):
-        snap = run.read_snapshot(s, ("fake", "field"))
+        snap = run.read_snapshot(s, (SNAPSHOT.fake, SNAPSHOT.field))
         fake = snap.fake[:, 0]
         bins = np.linspace(ext[0], ext[1], 40)
         ax.stairs(hist_density(real, bins), bins, fill=True, color=ROLE["real"], alpha=0.25, label="real")
@@ -340,9 +341,9 @@ def fig_toy1d(run: Run, style: str, steps: list[int]) -> Any:
                   gid=f"hist_fake:{s}")  # fmt: skip
         ax.plot(grid, kde(real, grid), color=ROLE["real"], gid=f"kde_real:{s}")
         ax.plot(grid, kde(fake, grid), color=ROLE["fake"], gid=f"kde_fake:{s}")
-        if snap.get("field") is not None and pts is not None:
+        if snap.field is not None and pts is not None:
             ax2 = ax.twinx()
-            ax2.plot(pts[:, 0], snap["field"], color=OKABE_ITO["blue"], linestyle="--", label="D(x)", gid=f"d:{s}")
+            ax2.plot(pts[:, 0], snap.field, color=OKABE_ITO["blue"], linestyle="--", label="D(x)", gid=f"d:{s}")
             ax2.set_ylim(0, 1)
             ax2.grid(False)
             if s == steps[-1]:
@@ -367,7 +368,7 @@ METRIC_FIGURES = ("losses", "scores", "accuracy")  # drawn from metrics.jsonl; t
 
 
 def _require_metrics(run: Run) -> None:
-    if len(run.metrics["step"]) == 0:
+    if len(run.metrics.step) == 0:
         raise RunError(f"{run.path}: metrics.jsonl is empty or missing; nothing to plot")
 
 
@@ -461,7 +462,7 @@ def _make_plots(run: Run, out_dir: Path, chosen: list[int], *, fmts: tuple[str, 
                 metrics, notes = parsed.result()
                 for message, category in notes:  # the reader's warnings, said here where stderr is the user's
                     warnings.warn(message, category, stacklevel=1)
-                vars(run)["metrics"] = metrics  # Run.metrics is a cached_property: this is its cache
+                vars(run)["metrics"] = Metrics(metrics)  # Run.metrics is a cached_property: this is its cache
         _require_metrics(run)
         for name, files in held:
             done(name, [_write(path, data) for path, data in files])

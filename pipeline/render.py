@@ -24,9 +24,6 @@ from pipeline.run import RUN_ENV, Run, output_folder, sharing
 
 SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
 
-#: Built-in scenes in the order `ganviz render all` renders them.
-BUILTIN_SCENES = ("morph", "adversarial", "gradient_flow", "distribution", "training_curves")
-
 #: quality name -> (pixel width, pixel height, frames per second), as manim's -ql/-qm/-qh/-qk.
 QUALITIES = {
     "low": (854, 480, 15),
@@ -45,6 +42,24 @@ def builtin_scene_path(name: str) -> Path:
     return SCENES_DIR / f"{name}.py"
 
 
+def builtin_scenes() -> list[str]:
+    """The built-in scenes, by file name, in the order `ganviz render all` renders them (alphabetical).
+
+    Discovered, not listed: a module of the ``scenes`` package is a built-in scene when it defines a Scene with a
+    construct() of its own (so scenes/common.py, the helpers, is not). Importing them imports manim (~1 s).
+    """
+    import importlib
+
+    names = []
+    for path in sorted(SCENES_DIR.glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        module = importlib.import_module(f"scenes.{path.stem}")
+        if _scene_classes(module):
+            names.append(path.stem)
+    return names
+
+
 def resolve_scene_file(spec: str | os.PathLike[str]) -> Path:
     """A path to a scene file, or the name of a built-in scene ('morph' means scenes/morph.py)."""
     path = Path(spec)
@@ -54,25 +69,31 @@ def resolve_scene_file(spec: str | os.PathLike[str]) -> Path:
         return builtin_scene_path(str(spec))
     if path.is_dir():
         raise RenderError(f"{path}: is a folder; pass one scene file, e.g. scenes/morph.py (or 'all')")
-    names = ", ".join(BUILTIN_SCENES)
+    names = ", ".join(builtin_scenes())
     raise RenderError(f"{path}: scene file not found; pass a .py file with a Scene class or one of: {names}, all")
 
 
 def load_scene_classes(path: Path) -> list[type]:
     """Import ``path`` and return the Scene subclasses it defines (not ones it merely imports)."""
-    from manim import Scene
 
-    module = _import_file(path)
-    classes = [
-        obj
-        for _, obj in inspect.getmembers(module, inspect.isclass)
-        if issubclass(obj, Scene) and obj.__module__ == module.__name__ and not getattr(obj, "abstract", False)
-    ]
+    classes = _scene_classes(_import_file(path))
     if not classes:
         raise RenderError(f"{path}: no Scene class found; define e.g. 'class MyScene(Scene): def construct(self): ...'")
     # definition order, so a file's scenes render in the order they are written
     classes.sort(key=lambda c: inspect.getsourcelines(c)[1] if _has_source(c) else 0)
     return classes
+
+
+def _scene_classes(module: ModuleType) -> list[type]:
+    """The Scene classes ``module`` defines (not ones it imports) that have a construct() to run: a base class
+    without one, such as scenes.common.RunScene, is no scene."""
+    from manim import Scene
+
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Scene) and obj.__module__ == module.__name__ and obj.construct is not Scene.construct
+    ]
 
 
 def _has_source(cls: type) -> bool:
@@ -258,7 +279,7 @@ def render_all(run: Run, *, quality: str = "low", fmt: str = "mp4", out: Path | 
     are skipped with a one-line note (an image run has no decision field to draw).
     """
     written: list[Path] = []
-    for name in BUILTIN_SCENES:
+    for name in builtin_scenes():
         path = builtin_scene_path(name)
         kinds = scene_kinds(path)
         use = run

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sys
 import warnings
 from collections.abc import Iterator
@@ -22,39 +21,27 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from pipeline.errors import GanvizError
-
-FORMAT_VERSION = 1
-RUN_FILE = "run.json"
-METRICS_FILE = "metrics.jsonl"
-FIXED_FILE = "fixed.npz"
-SNAPSHOT_DIR = "snapshots"
-CHECKPOINT_FILE = "checkpoint.pt"
-DEFAULT_ROOT = Path("outputs") / "runs"
-
-#: Columns of metrics.jsonl, in order. Every row has all of them.
-METRIC_COLUMNS = (
-    "step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "d_fake_after",
-    "acc_real", "acc_fake", "grad_norm_g", "grad_norm_d", "lr_g", "lr_d", "time", "samples_per_s",
-)  # fmt: skip
-
-#: How messages name a run of each kind ("needs a 2-D toy run, but X is an image run").
-KIND_NAMES = {"image": "an image run", "toy2d": "a 2-D toy run", "toy1d": "a 1-D toy run"}
-
-_SNAPSHOT_RE = re.compile(r"^step_(\d{8})\.npz$")
+from pipeline.runformat import (  # noqa: F401  (re-exported: the reader's names for the format's constants)
+    CHECKPOINT_FILE,
+    DEFAULT_ROOT,
+    FIXED,
+    FIXED_FILE,
+    FORMAT_VERSION,
+    KIND_NAMES,
+    METRIC_COLUMNS,
+    METRICS_FILE,
+    RUN_FILE,
+    RUN_JSON_TYPES,
+    SNAPSHOT,
+    SNAPSHOT_DIR,
+    SNAPSHOT_REQUIRED,
+    snapshot_name,
+    snapshot_step,
+)
 
 
 class RunError(GanvizError):
     """A run folder (or one of its files) is missing, damaged or of an unknown format."""
-
-
-def snapshot_name(step: int) -> str:
-    return f"step_{step:08d}.npz"
-
-
-def snapshot_step(name: str) -> int | None:
-    """The step a snapshot file name stands for, or None for any other file."""
-    m = _SNAPSHOT_RE.match(name)
-    return int(m.group(1)) if m else None
 
 
 class RunWarning(UserWarning):
@@ -111,11 +98,7 @@ def load_npz(path: Path, keys: tuple[str, ...] | list[str] | None = None) -> dic
         raise RunError(f"{path}: unreadable or damaged .npz ({e.why})") from None
 
 
-#: Arrays every snapshot has and readers rely on; a file without them counts as damaged.
-SNAPSHOT_KEYS = ("fake", "grad_norm_g", "grad_norm_d")
-
-
-def npz_problem(path: Path, keys: tuple[str, ...] = SNAPSHOT_KEYS) -> str | None:
+def npz_problem(path: Path, keys: tuple[str, ...] = SNAPSHOT_REQUIRED) -> str | None:
     """Why the .npz at ``path`` is unreadable (None if it looks fine), without decompressing anything.
 
     Opening the archive reads its zip directory, which sits at the end of the file: a truncated file has
@@ -147,7 +130,8 @@ class _SnapshotFile:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the networks did at one step: see docs/run-format.md for each key."""
+    """What the networks did at one step (pipeline/runformat.py: SNAPSHOT). Typed accessors for each array;
+    the ones only toy runs have (``field``, ``grid_fake``) are None for image runs."""
 
     step: int
     arrays: dict[str, np.ndarray]
@@ -162,9 +146,83 @@ class Snapshot:
         return self.arrays.get(key, default)
 
     @property
+    def epoch(self) -> int:
+        """The epoch the step belongs to (0-based)."""
+        return int(self[SNAPSHOT.epoch])
+
+    @property
     def fake(self) -> np.ndarray:
         """Generator output on the fixed noise: uint8 (N,H,W,C) images or float32 (N,D) points."""
-        return self["fake"]
+        return self[SNAPSHOT.fake]
+
+    @property
+    def d_fake(self) -> np.ndarray:
+        """D's score (probability of real) for each fixed fake sample, (N,)."""
+        return self[SNAPSHOT.d_fake]
+
+    @property
+    def d_real(self) -> np.ndarray:
+        """D's score for each sample of the fixed real batch, (N,)."""
+        return self[SNAPSHOT.d_real]
+
+    @property
+    def grad_norm_g(self) -> np.ndarray:
+        """G's per-layer gradient norms (run.json layers_g order; NaN at step 0)."""
+        return self[SNAPSHOT.grad_norm_g]
+
+    @property
+    def grad_norm_d(self) -> np.ndarray:
+        """D's per-layer gradient norms (layers_d order; NaN at step 0)."""
+        return self[SNAPSHOT.grad_norm_d]
+
+    @property
+    def field(self) -> np.ndarray | None:
+        """Toys: D's score on the fixed field points, (R, R) with row 0 the lowest y, or (R,); None for images."""
+        return self.get(SNAPSHOT.field)
+
+    @property
+    def grid_fake(self) -> np.ndarray | None:
+        """Toys: G's image of the fixed noise grid, (256, D); None for images."""
+        return self.get(SNAPSHOT.grid_fake)
+
+
+class Fixed(dict):
+    """fixed.npz (pipeline/runformat.py: FIXED): the batches every snapshot is taken on, with typed accessors."""
+
+    @property
+    def noise(self) -> np.ndarray:
+        """The fixed noise batch, (N, noise_dim)."""
+        return self[FIXED.noise]
+
+    @property
+    def real(self) -> np.ndarray:
+        """The fixed real batch, in the layout of ``Snapshot.fake``."""
+        return self[FIXED.real]
+
+    @property
+    def field_extent(self) -> np.ndarray | None:
+        """Toys: [xmin, xmax, ymin, ymax] (2-D) or [xmin, xmax] (1-D) of D's field; None for images."""
+        return self.get(FIXED.field_extent)
+
+    @property
+    def field_points(self) -> np.ndarray | None:
+        """Toys: where D's field is evaluated; None for images."""
+        return self.get(FIXED.field_points)
+
+    @property
+    def grid_noise(self) -> np.ndarray | None:
+        """Toys: the 16x16 grid over the first two noise dimensions; None for images."""
+        return self.get(FIXED.grid_noise)
+
+
+class Metrics(dict):
+    """metrics.jsonl as columns (pipeline/runformat.py: METRICS), each also an attribute: ``m.loss_d``."""
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no metric column {name!r}") from None
 
 
 class Run:
@@ -219,7 +277,7 @@ class Run:
         try:
             with open(self.path / METRICS_FILE, "rb") as f:
                 first = f.readline(1 << 20)
-            if _check_row(json.loads(first), 0) is not None:  # a cut-off line is no row; a complete one is
+            if _first_bad_row([json.loads(first)]) is not None:  # a cut-off line is no row; a complete one is
                 return False
         except (OSError, ValueError, RecursionError):
             return False
@@ -253,7 +311,7 @@ class Run:
 
     # -- metrics -----------------------------------------------------------------------------
     @cached_property
-    def metrics(self) -> dict[str, np.ndarray]:
+    def metrics(self) -> Metrics:
         """Metric columns as float64 arrays (``step`` and ``epoch`` as int64), one entry per step."""
         return read_metrics_columns(self.path / METRICS_FILE)
 
@@ -478,7 +536,7 @@ class Run:
 
         One pass over the snapshots, decompressing only the two norm arrays of each (not the samples).
         """
-        keys = ("grad_norm_g", "grad_norm_d")
+        keys = (SNAPSHOT.grad_norm_g, SNAPSHOT.grad_norm_d)
         cols: dict[str, list[np.ndarray]] = {k: [] for k in keys}
         steps = []
         for snap in self.iter_snapshots(keys=keys):
@@ -500,17 +558,17 @@ class Run:
         return list(self.iter_snapshots())
 
     @cached_property
-    def fixed(self) -> dict[str, np.ndarray]:
+    def fixed(self) -> Fixed:
         """The fixed noise batch and fixed real batch used by every snapshot."""
         try:
-            return load_npz(self.path / FIXED_FILE)
+            return Fixed(load_npz(self.path / FIXED_FILE))
         except RunError as e:
             raise RunError(f"{e}; every snapshot is drawn against it: restore it or train the run again") from None
 
     @property
     def real(self) -> np.ndarray:
         """A fixed batch of real samples, in the same layout as ``Snapshot.fake``."""
-        return self.fixed["real"]
+        return self.fixed.real
 
 
 def read_run_json(path: Path) -> dict[str, Any]:
@@ -532,135 +590,106 @@ def read_run_json(path: Path) -> dict[str, Any]:
         )
     if v < 1:
         raise RunError(f"{f}: format_version {v} is not a ganviz run format (versions start at 1)")
-    for key, typ in _RUN_JSON_TYPES.items():
+    for key, typ in RUN_JSON_TYPES.items():
         if key in info and (not isinstance(info[key], typ) or isinstance(info[key], bool)):
             raise RunError(f"{f}: '{key}' should be {_TYPE_WORDS[typ]}, got {type(info[key]).__name__}; "
                            "run.json is damaged")  # fmt: skip
     return info
 
 
-#: Types of the run.json keys readers rely on; a damaged file fails here with a RunError, not later.
-_RUN_JSON_TYPES: dict[str, type] = {
-    "variant": str, "kind": str, "status": str, "started": str, "config": dict, "dataset": dict,
-    "layers_g": list, "layers_d": list, "total_steps": int, "last_step": int, "resumed": list,
-}  # fmt: skip
-_TYPE_WORDS = {str: "a string", dict: "an object", list: "a list", int: "an integer"}
+_TYPE_WORDS = {str: "a string", dict: "an object", list: "a list", int: "an integer", (int, float): "a number"}
 _INT_COLUMNS = ("step", "epoch")
 _MAX_INT = 2**62
+_BYTES_WHITESPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() removes, for the same blank-line test on str
 
 
-def _check_row(row: Any, prev_step: int) -> str | None:
-    """Why a parsed metrics line is not a valid row (None if it is)."""
-    if not isinstance(row, dict):
-        return "not a JSON object"
+def _first_bad_row(rows: list[Any]) -> tuple[int, str] | None:
+    """(index, why) of the first parsed metrics row that breaks the rules, or None: every row a JSON object with
+    int ``step``/``epoch`` in [0, 2^62), steps ascending from 1, every other column a number or null.
+
+    The one definition of a valid row, checked column by column (~10x less CPU than row by row on 100k rows):
+    each rule looks only at the rows before the first problem found so far, so the row and the reason are those
+    a row-by-row check in the order above would give.
+    """
+    limit, found = len(rows), None
+
+    def hit(i: int, why: str) -> None:
+        nonlocal limit, found
+        if i < limit:
+            limit, found = i, (i, why)
+
+    first = next((k for k, r in enumerate(rows) if type(r) is not dict), None)  # json.loads makes plain dicts
+    if first is not None:
+        hit(first, "not a JSON object")
     for col in _INT_COLUMNS:
-        v = row.get(col)
-        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < _MAX_INT:
-            return f"'{col}' is not a step number"
-    if row["step"] <= prev_step:
-        return f"step {row['step']} does not follow step {prev_step}"
+        vals = [r.get(col) for r in rows[:limit]]
+        if set(map(type, vals)) - {int} or (vals and not (0 <= min(vals) and max(vals) < _MAX_INT)):
+            hit(next(k for k, v in enumerate(vals) if type(v) is not int or not 0 <= v < _MAX_INT),
+                f"'{col}' is not a step number")  # fmt: skip
+    steps = np.array([r["step"] for r in rows[:limit]], np.int64)
+    back = np.flatnonzero(np.diff(np.r_[0, steps]) <= 0)
+    if back.size:
+        k = int(back[0])
+        hit(k, f"step {steps[k]} does not follow step {steps[k - 1] if k else 0}")
     for col in METRIC_COLUMNS:
-        v = row.get(col)
-        if v is None or col in _INT_COLUMNS:
+        if col in _INT_COLUMNS:
             continue
-        if isinstance(v, bool) or not isinstance(v, int | float) or (isinstance(v, int) and abs(v) >= _MAX_INT):
-            return f"'{col}' is not a number"
-    return None
+        vals = [r.get(col) for r in rows[:limit]]
+        kinds = set(map(type, vals))  # bool is its own type here, so True/False never pass as numbers
+        if kinds - {float, int, type(None)} or (int in kinds and any(abs(v) >= _MAX_INT for v in vals
+                                                                     if type(v) is int)):  # fmt: skip
+            hit(next(k for k, v in enumerate(vals) if not (v is None or type(v) is float or
+                                                           (type(v) is int and abs(v) < _MAX_INT))),
+                f"'{col}' is not a number")  # fmt: skip
+    return found
 
 
 def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
-    """Rows of metrics.jsonl, checked: ascending int steps, numbers or null in every column.
+    """Rows of metrics.jsonl, checked by ``_first_bad_row``.
 
     Training appends whole lines, so a crash can only cut the last line short: an unterminated last
     line that is not a valid row is dropped with a warning. Damage anywhere else raises RunError.
     """
-    if not f.exists():
-        return []
     try:
         data = f.read_bytes()
+    except FileNotFoundError:
+        return []
     except OSError as e:
         raise RunError(f"{f}: cannot read ({e.strerror})") from None
-    lines = data.split(b"\n")
-    rows: list[dict[str, Any]] = []
-    prev = 0
+    lines: list[str] | list[bytes] = data.split(b"\n")
+    if b"\xef\xbb\xbf" not in data and b"\x00" not in data:
+        try:  # decoded once (what json.loads does with each UTF-8 line); a BOM or NUL is read line by line
+            lines = data.decode("utf-8", "surrogatepass").split("\n")
+        except UnicodeDecodeError:
+            pass
+    rows: list[Any] = []
+    where: list[int] = []  # the line each row came from
+    problem: tuple[int, str] | None = None  # (line index, why)
     for i, line in enumerate(lines):
-        if not line.strip():
+        if not line.strip(_BYTES_WHITESPACE if isinstance(line, str) else None):
             continue
         try:
-            row = json.loads(line)
-            problem = _check_row(row, prev)
+            rows.append(json.loads(line))
         except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            row, problem = None, "not valid JSON"
-        if problem is not None:
-            if i == len(lines) - 1:  # no newline after it: the line a crash cut short
-                warnings.warn(f"{f}: ignoring truncated last line ({problem})", RunWarning, stacklevel=2)
-                break
-            raise RunError(f"{f}: line {i + 1} is damaged ({problem}); the metrics file is corrupt")
-        rows.append(row)
-        prev = row["step"]
+            problem = (i, "not valid JSON")
+            break
+        where.append(i)
+    bad = _first_bad_row(rows)
+    if bad is not None:  # before any line that is not JSON: parsing stopped there
+        problem, rows = (where[bad[0]], bad[1]), rows[: bad[0]]
+    if problem is not None:
+        line_no, why = problem
+        if line_no != len(lines) - 1:  # not the unterminated last line, the one a crash cuts short
+            raise RunError(f"{f}: line {line_no + 1} is damaged ({why}); the metrics file is corrupt")
+        warnings.warn(f"{f}: ignoring truncated last line ({why})", RunWarning, stacklevel=2)
     return rows
 
 
-def _metrics_columns(rows: list[dict[str, Any]]) -> dict[str, np.ndarray] | None:
-    """Columns of already parsed rows if every row passes ``_check_row`` (checked column-wise), else None.
-
-    Same rules as ``_check_row`` with the same outcome, ~10x less CPU than checking row by row; None sends
-    the caller to ``read_metrics_rows``, which finds and names the first bad line.
-    """
-    if not all(type(r) is dict for r in rows):  # json.loads makes plain dicts
-        return None
-    out: dict[str, np.ndarray] = {}
-    for col in METRIC_COLUMNS:
-        vals = [r.get(col) for r in rows]
-        kinds = set(map(type, vals))  # bool is its own type here, so True/False never pass as numbers
-        if col in _INT_COLUMNS:
-            if kinds - {int}:
-                return None
-            try:
-                arr = np.array(vals, dtype=np.int64)
-            except OverflowError:
-                return None
-            if len(arr) and (arr.min() < 0 or arr.max() >= _MAX_INT):
-                return None
-            if col == "step" and len(arr) and (arr[0] <= 0 or np.any(np.diff(arr) <= 0)):
-                return None
-        else:
-            if kinds - {float, int, type(None)}:
-                return None
-            if int in kinds and any(abs(v) >= _MAX_INT for v in vals if type(v) is int):
-                return None
-            arr = np.array(vals, dtype=np.float64)  # None -> NaN
-        out[col] = arr
-    return out
-
-
-def read_metrics_columns(f: Path) -> dict[str, np.ndarray]:
-    """metrics.jsonl as columns: float64 arrays (``step`` and ``epoch`` int64), one entry per step.
-
-    Accepts and rejects exactly what ``read_metrics_rows`` does. An intact UTF-8 file is decoded once
-    and its rows checked column-wise (100k rows: ~1.5 s instead of ~2.5 s); anything unusual (a line that
-    is not JSON, a bad row, a byte-order mark or NUL byte that per-line decoding would treat differently)
-    goes through ``read_metrics_rows``, which reports it line by line.
-    """
-    rows: list[dict[str, Any]] | None = None
-    try:
-        text = f.read_bytes().decode("utf-8", "surrogatepass")  # what json.loads does with a UTF-8 line
-    except (OSError, UnicodeDecodeError):
-        text = None
-    if text is not None and "\ufeff" not in text and "\x00" not in text:
-        try:
-            rows = [json.loads(line) for line in text.split("\n") if line.strip(_BYTES_WHITESPACE)]
-        except (ValueError, RecursionError):
-            rows = None
-    cols = _metrics_columns(rows) if rows is not None else None
-    if cols is None:
-        cols = _metrics_columns(read_metrics_rows(f))
-        if cols is None:  # read_metrics_rows raises on any row _metrics_columns rejects
-            raise RunError(f"{f}: the metrics file is corrupt")
-    return cols
-
-
-_BYTES_WHITESPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() removes, for the same blank-line test on str
+def read_metrics_columns(f: Path) -> Metrics:
+    """metrics.jsonl as columns: float64 arrays (``step`` and ``epoch`` int64, null as NaN), one entry per step."""
+    rows = read_metrics_rows(f)
+    return Metrics({col: np.array([r.get(col) for r in rows], np.int64 if col in _INT_COLUMNS else np.float64)
+                    for col in METRIC_COLUMNS})  # fmt: skip
 
 
 @contextlib.contextmanager

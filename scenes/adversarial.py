@@ -23,7 +23,6 @@ from manim import (
     Line,
     Rectangle,
     RoundedRectangle,
-    Scene,
     Transform,
     VGroup,
     Write,
@@ -46,18 +45,18 @@ def bill(run: c.Run, sample: np.ndarray, color: str) -> c.Mobject:
     return c.Group(frame, face)
 
 
-class CounterfeiterAndPolice(Scene):
+class CounterfeiterAndPolice(c.RunScene):
     """G forges, D inspects with its real scores, the cycle repeats until D is down to a coin toss."""
 
     def construct(self) -> None:
-        run = c.scene_run()
+        run = self.run
         title = c.label("The counterfeiter and the police officer", 34).to_edge(UP, buff=0.3)
         g = self.actor("G: counterfeiter", c.G_COLOR).move_to(LEFT * 4.6 + UP * 0.6)
         d = self.actor("D: police officer", c.D_COLOR).move_to(RIGHT * 4.6 + UP * 0.6)
         bank = c.label("real bills (dataset)", 22, c.REAL_COLOR).move_to(LEFT * 4.6 + DOWN * 2.6)
         self.play(Write(title), FadeIn(g), FadeIn(d), FadeIn(bank), run_time=1.0)
 
-        for step in c.pick_steps(run, ROUNDS):
+        for step in run.spread_steps(ROUNDS):
             self.inspect(run, step, g, d, bank)
         self.cycle()
         self.meter(run)
@@ -83,12 +82,12 @@ class CounterfeiterAndPolice(Scene):
             fake = bill(run, snap.fake[i], c.FAKE_COLOR).move_to(g.get_center())
             self.play(FadeIn(real), FadeIn(fake), run_time=0.3)
             self.play(real.animate.move_to([-0.9, y - 0.6, 0]), fake.animate.move_to([0.9, y - 0.6, 0]), run_time=0.6)
-            sr = c.stamp(float(snap["d_real"][i])).scale(0.8).move_to(real.get_center() + RIGHT * 0.35 + DOWN * 0.2)
-            sf = c.stamp(float(snap["d_fake"][i])).scale(0.8).move_to(fake.get_center() + RIGHT * 0.35 + DOWN * 0.2)
+            sr = c.stamp(float(snap.d_real[i])).scale(0.8).move_to(real.get_center() + RIGHT * 0.35 + DOWN * 0.2)
+            sf = c.stamp(float(snap.d_fake[i])).scale(0.8).move_to(fake.get_center() + RIGHT * 0.35 + DOWN * 0.2)
             self.play(FadeIn(sr, scale=1.6), FadeIn(sf, scale=1.6), run_time=0.4)
             bills += [real, fake]
             stamps += [sr, sf]
-        mean_real, mean_fake = float(np.mean(snap["d_real"])), float(np.mean(snap["d_fake"]))
+        mean_real, mean_fake = float(np.mean(snap.d_real)), float(np.mean(snap.d_fake))
         summary = c.label(f"mean D(real) = {mean_real:.2f}    mean D(fake) = {mean_fake:.2f}", 22)
         summary.move_to(DOWN * 3.3)
         self.play(FadeIn(summary), run_time=0.3)
@@ -113,7 +112,6 @@ class CounterfeiterAndPolice(Scene):
     def meter(self, run: c.Run) -> None:
         """D's accuracy at each snapshot (smoothed over its log block): it heads for 50 %."""
         acc = c.smooth(c.accuracy(run), 15)
-        m_steps = run.metrics["step"]
         width = 7.0
         track = Rectangle(width=width, height=0.4, stroke_color=WHITE).move_to(DOWN * 1.6)
         left = track.get_left()
@@ -134,8 +132,8 @@ class CounterfeiterAndPolice(Scene):
                 .shift(LEFT * 2.4 + DOWN * 1.0)
             )
 
-        steps = c.pick_steps(run, 8)
-        values = [float(acc[max(int(np.searchsorted(m_steps, max(s, 1), side="right")) - 1, 0)]) for s in steps]
+        steps = run.spread_steps(8)
+        values = [c.value_at(run.metrics.step, acc, s) for s in steps]
         bar, text = fill(values[0]), readout(steps[0], values[0])
         self.play(Create(track), FadeIn(bar), FadeIn(half), FadeIn(half_cap), FadeIn(cap), FadeIn(text), run_time=0.6)
         for s, v in zip(steps[1:], values[1:], strict=True):

@@ -21,13 +21,15 @@ from manim import (
     ImageMobject,
     Mobject,
     Rectangle,
+    Scene,
     Text,
     VGroup,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from pipeline.frames import tile, to_rgb
-from pipeline.run import KIND_NAMES, Run, RunError, Snapshot, current_run, run_from_env
+from pipeline.run import Run, RunError, Snapshot, current_run, run_from_env
+from pipeline.runformat import KIND_NAMES, SNAPSHOT
 
 #: Environment variable naming a second run to compare with (gradient_flow: a minimax vs a bce run).
 COMPARE_ENV = "GANVIZ_COMPARE_RUN"
@@ -51,6 +53,20 @@ def scene_run(kinds: Sequence[str] | None = None, scene: str = "this scene") -> 
     return run
 
 
+class RunScene(Scene):
+    """The base of every scene drawn from a run. manim calls ``setup()`` before ``construct()``: it loads the run
+    to show once ($GANVIZ_RUN, else the latest run with data), refuses a run of a kind the scene cannot draw
+    (``kinds``, e.g. ``("toy2d",)``; None: any), and loads the optional second run ($GANVIZ_COMPARE_RUN)."""
+
+    kinds: tuple[str, ...] | None = None
+    run: Run
+    other_run: Run | None
+
+    def setup(self) -> None:
+        self.run = scene_run(self.kinds, type(self).__name__)
+        self.other_run = compare_run()
+
+
 def compare_run() -> Run | None:
     """An optional second run ($GANVIZ_COMPARE_RUN), e.g. the same toy with the other loss."""
     return run_from_env(COMPARE_ENV)
@@ -64,11 +80,6 @@ def require_kind(run: Run, kinds: Sequence[str], scene: str) -> None:
             f"scene {scene} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}; "
             f"pass --run with a matching run ({hint})"
         )
-
-
-def pick_steps(run: Run, n: int) -> list[int]:
-    """Up to ``n`` snapshot steps spread evenly over the run, always with the first and the last."""
-    return run.spread_steps(n)
 
 
 def loss_name(run: Run) -> str:
@@ -88,14 +99,13 @@ def smooth(x: np.ndarray, width: int) -> np.ndarray:
         return np.where(den > 0, num / np.maximum(den, 1), np.nan)
 
 
-def value_at(run: Run, column: str, step: int, width: int = 1) -> float:
-    """A metric column (optionally smoothed) at ``step``; NaN before the first logged step."""
-    m = run.metrics
-    if m["step"].size == 0:
+def value_at(steps: np.ndarray, values: np.ndarray, step: int) -> float:
+    """The value logged at ``step`` or, between logged steps, at the last one before it (the state the run was
+    in); the first value before the first logged step, NaN when nothing was logged."""
+    if len(steps) == 0:
         return float("nan")
-    y = smooth(m[column], width)
-    i = int(np.searchsorted(m["step"], max(step, 1), side="right")) - 1
-    return float(y[max(i, 0)])
+    i = int(np.searchsorted(steps, max(step, 1), side="right")) - 1
+    return float(values[max(i, 0)])
 
 
 def accuracy(run: Run) -> np.ndarray:
@@ -134,7 +144,7 @@ def phase_steps(run: Run, steps: Sequence[int] | None = None) -> dict[int, str]:
     run: a run that learns fast reaches 'detail' early; one that never learns stays in 'noise'.
     """
     all_steps, gaps_list = [], []
-    for snap in run.iter_snapshots(keys=("fake",)):  # samples only; damaged snapshots skipped with a warning
+    for snap in run.iter_snapshots(keys=(SNAPSHOT.fake,)):  # samples only; damaged snapshots skipped with a warning
         all_steps.append(snap.step)
         gaps_list.append(realism_gap(run, snap.fake))
     steps = list(all_steps if steps is None else steps)
@@ -198,7 +208,7 @@ class PlotBox:
 
 def data_extent(run: Run, margin: float = 0.1) -> list[float]:
     """The 2-D box to draw in: D's field extent when recorded, else the real batch's bounds."""
-    ext = run.fixed.get("field_extent")
+    ext = run.fixed.field_extent
     if ext is not None and len(ext) == 4:
         return [float(v) for v in ext]
     pts = run.real.reshape(len(run.real), -1)[:, :2]
@@ -276,8 +286,8 @@ def stamp(score: float) -> VGroup:
 # names scenes use as ``c.NAME`` (re-exported so that scene files stay short)
 __all__ = [
     "BACKWARD_COLOR", "COMPARE_ENV", "D_COLOR", "FAKE_COLOR", "FORWARD_COLOR", "G_COLOR", "PHASES", "REAL_COLOR",
-    "Group", "Mobject", "PlotBox", "Run", "Snapshot", "VGroup", "accuracy", "compare_run", "data_extent", "dots",
+    "Group", "Mobject", "PlotBox", "Run", "RunScene", "Snapshot", "VGroup", "accuracy", "compare_run", "data_extent", "dots",
     "field_pixels", "fmt_step", "histogram_bars", "label", "loss_name", "move_dots", "objective", "phase_steps",
-    "pick_steps", "picture", "require_kind", "sample_grid", "scene_run", "smooth", "stamp", "tile", "to_rgb",
+    "picture", "require_kind", "sample_grid", "scene_run", "smooth", "stamp", "tile", "to_rgb",
     "value_at",
 ]  # fmt: skip

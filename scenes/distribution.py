@@ -10,7 +10,7 @@ on the fixed noise, which move from snapshot to snapshot.
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Scene, Transform, Write
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Transform, Write
 
 from scenes import common as c
 
@@ -21,15 +21,15 @@ BOX_CENTER = np.array([-1.6, -0.35, 0.0])
 BOX_SIZE = 6.2
 
 
-class DecisionField(Scene):
+class DecisionField(c.RunScene):
     """D's field as a heatmap under the real and generated points, snapshot by snapshot."""
 
     kinds = ("toy2d",)
 
     def construct(self) -> None:
-        run = c.scene_run(self.kinds, type(self).__name__)
+        run = self.run
         box = c.PlotBox(c.data_extent(run), BOX_CENTER, BOX_SIZE)
-        steps = c.pick_steps(run, N_STEPS)
+        steps = run.spread_steps(N_STEPS)
         title = c.label(f"What D sees: {run.variant}", 32).to_edge(UP, buff=0.25)
         first = run.snapshot(steps[0])
         heat = self.heatmap(first, box)
@@ -63,7 +63,7 @@ class DecisionField(Scene):
         self.wait(1.0)
 
     def heatmap(self, snap: c.Snapshot, box: c.PlotBox) -> c.Mobject:
-        pix = c.field_pixels(snap["field"])
+        pix = c.field_pixels(snap.field)
         mob = c.picture(pix, box.size, smooth=True)
         mob.stretch_to_fit_width(box.size)
         return mob.move_to(box.center)

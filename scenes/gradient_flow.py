@@ -20,7 +20,6 @@ from manim import (
     FadeOut,
     GrowArrow,
     Rectangle,
-    Scene,
     Transform,
     VGroup,
     Write,
@@ -44,7 +43,7 @@ def layer_norms(run: c.Run) -> tuple[np.ndarray, np.ndarray]:
 
 def median_g_norm(run: c.Run) -> float:
     """Median over training of G's total gradient norm, from metrics.jsonl."""
-    g = run.metrics["grad_norm_g"]
+    g = run.metrics.grad_norm_g
     g = g[np.isfinite(g)]
     return float(np.median(g)) if g.size else float("nan")
 
@@ -64,12 +63,11 @@ class Scale:
         return float(np.clip((np.log10(max(norm, 1e-8)) - self.lo) / (self.hi - self.lo), 0.0, 1.0))
 
 
-class GradientFlow(Scene):
+class GradientFlow(c.RunScene):
     """Forward in blue, backward in orange, arrow strength = the run's per-layer gradient norms."""
 
     def construct(self) -> None:
-        run = c.scene_run()
-        other = c.compare_run()
+        run, other = self.run, self.other_run
         title = c.label(f"Gradient flow: {run.variant}, {c.loss_name(run)} loss", 32).to_edge(UP, buff=0.3)
         names_g = [f"G{i + 1}" for i in range(len(run.info.get("layers_g", [])))] or ["G"]
         names_d = [f"D{i + 1}" for i in range(len(run.info.get("layers_d", [])))] or ["D"]
@@ -91,14 +89,14 @@ class GradientFlow(Scene):
 
         ng, nd = layer_norms(run)
         scale = Scale(np.concatenate([ng.ravel(), nd.ravel()]))
-        steps = [s for s in c.pick_steps(run, N_STEPS + 1) if s > 0][:N_STEPS] or run.steps[-1:]
+        steps = [s for s in run.spread_steps(N_STEPS + 1) if s > 0][:N_STEPS] or run.steps[-1:]
         bwd_cap = c.label("backward: D's loss -> D -> G  (width = gradient norm)", 22, c.BACKWARD_COLOR)
         bwd_cap.move_to(DOWN * 1.75)
         self.play(FadeOut(fwd_cap), FadeIn(bwd_cap), run_time=0.4)
         back, info = None, None
         for step in steps:
             snap = run.snapshot(step)
-            norms = [float(v) for v in snap["grad_norm_g"]] + [float(v) for v in snap["grad_norm_d"]]
+            norms = [float(v) for v in snap.grad_norm_g] + [float(v) for v in snap.grad_norm_d]
             new = self.backward(nodes, norms, scale)
             new_info = self.status(run, step, snap)
             if back is None:
@@ -142,8 +140,8 @@ class GradientFlow(Scene):
         return arrows
 
     def status(self, run: c.Run, step: int, snap: c.Snapshot) -> c.Mobject:
-        d_fake = float(np.mean(snap["d_fake"]))
-        g = snap["grad_norm_g"]
+        d_fake = float(np.mean(snap.d_fake))
+        g = snap.grad_norm_g
         text = f"{c.fmt_step(step)}   mean D(G(z)) = {d_fake:.2f}   |grad G| = {float(np.sqrt(np.nansum(g**2))):.3g}"
         line = c.label(text, 22).move_to(DOWN * 2.5)
         lines = [line]

@@ -10,7 +10,7 @@ own samples: see ``common.phase_steps``). Toy runs: the generated point cloud mo
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Scene, Transform, Write
+from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Transform, Write
 
 from scenes import common as c
 
@@ -22,12 +22,12 @@ N_SAMPLES = 16
 N_STEPS = 10  # snapshots shown; the cross-fades between them are the morph
 
 
-class NoiseToImage(Scene):
+class NoiseToImage(c.RunScene):
     """G's fixed-noise samples from step 0 to the end, phase labelled from the run itself."""
 
     def construct(self) -> None:
-        run = c.scene_run()
-        steps = c.pick_steps(run, N_STEPS)
+        run = self.run
+        steps = run.spread_steps(N_STEPS)
         phases = c.phase_steps(run, steps)
         title = c.label(f"From noise to samples: {run.variant}", 34).to_edge(UP, buff=0.3)
         self.play(Write(title), run_time=0.8)
@@ -93,7 +93,7 @@ class NoiseToImage(Scene):
     def extent(run: c.Run) -> list[float]:
         if run.kind == "toy2d":
             return c.data_extent(run)
-        shown = c.pick_steps(run, N_STEPS)
+        shown = run.spread_steps(N_STEPS)
         clouds = [run.real.ravel()] + [run.snapshot(s).fake.ravel() for s in shown]
         lo = min(float(np.percentile(v, 0.5)) for v in clouds)  # every cloud fits, stray outliers aside
         hi = max(float(np.percentile(v, 99.5)) for v in clouds)

@@ -17,7 +17,6 @@ from manim import (
     Axes,
     FadeIn,
     FadeOut,
-    Scene,
     ValueTracker,
     VMobject,
     Write,
@@ -25,6 +24,7 @@ from manim import (
     linear,
 )
 
+from pipeline.runformat import METRICS
 from scenes import common as c
 
 N_SEGMENTS = 8  # pen stops at this many snapshots, where the thumbnail changes
@@ -33,17 +33,17 @@ DRAW_TIME = 9.0  # seconds the pen takes over the whole run
 THUMB_CENTER = np.array([4.7, 0.2, 0.0])
 
 CURVES = [  # (column, colour, panel)
-    ("loss_d", c.D_COLOR, 0),
-    ("loss_g", c.G_COLOR, 0),
-    ("d_real", c.REAL_COLOR, 1),
-    ("d_fake", c.FAKE_COLOR, 1),
+    (METRICS.loss_d, c.D_COLOR, 0),
+    (METRICS.loss_g, c.G_COLOR, 0),
+    (METRICS.d_real, c.REAL_COLOR, 1),
+    (METRICS.d_fake, c.FAKE_COLOR, 1),
 ]
 
 
 def series(run: c.Run, column: str) -> tuple[np.ndarray, np.ndarray]:
     """(steps, values) of a metric, smoothed and thinned to at most MAX_POINTS finite points."""
     m = run.metrics
-    steps = m["step"].astype(np.float64)
+    steps = m.step.astype(np.float64)
     y = c.smooth(m[column], max(1, len(steps) // 60))
     ok = np.isfinite(y)
     steps, y = steps[ok], y[ok]
@@ -68,12 +68,12 @@ def thumbnail(run: c.Run, step: int) -> c.Mobject:
     return c.VGroup(box.frame(), c.histogram_bars(fake, edges, box, c.FAKE_COLOR, peak))
 
 
-class TrainingCurves(Scene):
+class TrainingCurves(c.RunScene):
     """Losses (top) and D's mean scores on real and fake (bottom), drawn as training went."""
 
     def construct(self) -> None:
-        run = c.scene_run()
-        last = int(run.metrics["step"][-1]) if run.metrics["step"].size else run.steps[-1]
+        run = self.run
+        last = int(run.metrics.step[-1]) if run.metrics.step.size else run.steps[-1]
         title = c.label(f"Training, live: {run.variant} ({c.loss_name(run)} loss)", 30).to_edge(UP, buff=0.25)
         data = {col: series(run, col) for col, _, _ in CURVES}
         loss_vals = np.concatenate([data["loss_d"][1], data["loss_g"][1]])
@@ -113,7 +113,7 @@ class TrainingCurves(Scene):
         readout = always_redraw(lambda: c.label(c.fmt_step(int(pen.get_value())), 24).move_to(THUMB_CENTER + UP * 1.9))
         self.add(readout)
 
-        stops = c.pick_steps(run, N_SEGMENTS + 1)
+        stops = run.spread_steps(N_SEGMENTS + 1)
         thumb = thumbnail(run, stops[0])
         cap = c.label("G(z) at this step", 20, c.FAKE_COLOR).move_to(THUMB_CENTER + DOWN * 1.65)
         self.play(FadeIn(thumb), FadeIn(cap), run_time=0.4)

@@ -19,7 +19,7 @@ import numpy as np
 from gan_train.config import get_variant
 from gan_train.models import build_models
 from gan_train.snapshots import LayerNorms, RunWriter, field_extent, field_points, noise_grid
-from pipeline.run import FORMAT_VERSION, METRIC_COLUMNS
+from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_JSON, SNAPSHOT
 
 #: variant each kind of designed run describes itself as (the layer names are that variant's real ones)
 VARIANTS = {"image": "dcgan-digits", "toy2d": "toy-rings", "toy1d": "toy-gaussian"}
@@ -73,15 +73,15 @@ def score_curves(t: np.ndarray, loss: str = "bce") -> dict[str, np.ndarray]:
     d_real = 0.95 - 0.45 * t
     d_fake = 0.05 + 0.40 * t
     return {
-        "loss_d": -np.log(d_real) - np.log(1 - d_fake),
-        "loss_g": np.log(1 - d_fake) if loss == "minimax" else -np.log(d_fake),
-        "d_real": d_real,
-        "d_fake": d_fake,
-        "d_fake_after": d_fake + 0.02,
-        "acc_real": np.clip(1.0 - 0.5 * t, 0, 1),
-        "acc_fake": np.clip(1.0 - 0.4 * t, 0, 1),
-        "grad_norm_g": 0.5 + 2.0 * t,
-        "grad_norm_d": 3.0 - 1.5 * t,
+        METRICS.loss_d: -np.log(d_real) - np.log(1 - d_fake),
+        METRICS.loss_g: np.log(1 - d_fake) if loss == "minimax" else -np.log(d_fake),
+        METRICS.d_real: d_real,
+        METRICS.d_fake: d_fake,
+        METRICS.d_fake_after: d_fake + 0.02,
+        METRICS.acc_real: np.clip(1.0 - 0.5 * t, 0, 1),
+        METRICS.acc_fake: np.clip(1.0 - 0.4 * t, 0, 1),
+        METRICS.grad_norm_g: 0.5 + 2.0 * t,
+        METRICS.grad_norm_d: 3.0 - 1.5 * t,
     }
 
 
@@ -123,41 +123,46 @@ def make_designed_run(
     steps = sorted({*range(0, total_steps, snapshot_every), total_steps})
     rng = np.random.default_rng(seed)
 
-    fixed: dict[str, np.ndarray] = {"noise": rng.standard_normal((n, cfg.noise_dim)).astype(np.float32)}
+    fixed: dict[str, np.ndarray] = {FIXED.noise: rng.standard_normal((n, cfg.noise_dim)).astype(np.float32)}
     if kind == "image":
         target, start = image_targets(n), image_noise(n, seed=seed)
-        fixed["real"] = image_targets(n)[::-1].copy()  # the same kind of pictures, in another order
+        fixed[FIXED.real] = image_targets(n)[::-1].copy()  # the same kind of pictures, in another order
     elif kind == "toy2d":
         target, start = arcs(n, seed + 1), (rng.standard_normal((n, 2)) * 0.5).astype(np.float32)
-        fixed["real"] = arcs(n, seed + 2)
-        extent = field_extent(fixed["real"])
+        fixed[FIXED.real] = arcs(n, seed + 2)
+        extent = field_extent(fixed[FIXED.real])
         pts, _ = field_points(extent, field_resolution)
-        fixed.update(field_extent=extent, field_points=pts, grid_noise=noise_grid(cfg.noise_dim).numpy())
+        fixed.update({FIXED.field_extent: extent, FIXED.field_points: pts,
+                      FIXED.grid_noise: noise_grid(cfg.noise_dim).numpy()})
     elif kind == "toy1d":
         target = (4.0 + 0.5 * rng.standard_normal((n, 1))).astype(np.float32)
         start = (0.2 * rng.standard_normal((n, 1))).astype(np.float32)
-        fixed["real"] = (4.0 + 0.5 * rng.standard_normal((n, 1))).astype(np.float32)
-        extent = field_extent(np.concatenate([fixed["real"], start]))
+        fixed[FIXED.real] = (4.0 + 0.5 * rng.standard_normal((n, 1))).astype(np.float32)
+        extent = field_extent(np.concatenate([fixed[FIXED.real], start]))
         pts, _ = field_points(extent, field_resolution)
-        fixed.update(field_extent=extent, field_points=pts, grid_noise=noise_grid(cfg.noise_dim).numpy())
+        fixed.update({FIXED.field_extent: extent, FIXED.field_points: pts,
+                      FIXED.grid_noise: noise_grid(cfg.noise_dim).numpy()})
     else:
         raise ValueError(kind)
 
+    j = RUN_JSON
     info = {
-        "format_version": FORMAT_VERSION, "variant": cfg.variant, "kind": kind, "config": cfg.to_dict(),
-        "seed": seed, "device": "cpu", "torch_version": "designed", "ganviz_version": "designed",
-        "python_version": "designed", "started": dt.datetime.now().astimezone().isoformat(), "status": status,
-        "total_steps": total_steps, "steps_per_epoch": total_steps, "snapshot_every": snapshot_every,
-        "checkpoint_every": snapshot_every, "dataset": {"source": "designed", "size": n, "skipped": 0},
-        "layers_g": layers_g, "layers_d": layers_d, "last_step": total_steps, "metric_columns": list(METRIC_COLUMNS),
+        j.format_version: FORMAT_VERSION, j.variant: cfg.variant, j.kind: kind, j.config: cfg.to_dict(),
+        j.seed: seed, j.device: "cpu", j.torch_version: "designed", j.ganviz_version: "designed",
+        j.python_version: "designed", j.started: dt.datetime.now().astimezone().isoformat(), j.status: status,
+        j.total_steps: total_steps, j.steps_per_epoch: total_steps, j.snapshot_every: snapshot_every,
+        j.checkpoint_every: snapshot_every, j.dataset: {"source": "designed", "size": n, "skipped": 0},
+        j.layers_g: layers_g, j.layers_d: layers_d, j.last_step: total_steps, j.metric_columns: list(METRIC_COLUMNS),
+        j.resumed: [],
     }  # fmt: skip
     t = np.arange(1, total_steps + 1) / total_steps
     curves = score_curves(t, loss)
-    curves["grad_norm_g"] = curves["grad_norm_g"] * grad_scale
+    curves[METRICS.grad_norm_g] = curves[METRICS.grad_norm_g] * grad_scale
     rows = []
     for i, s in enumerate(range(1, total_steps + 1)):
-        row = {"step": s, "epoch": 0, **{k: float(v[i]) for k, v in curves.items()}}
-        row.update(lr_g=cfg.lr_g, lr_d=cfg.lr_d, time=round(0.01 * s, 4), samples_per_s=100.0)
+        row = {METRICS.step: s, METRICS.epoch: 0, **{k: float(v[i]) for k, v in curves.items()}}
+        row.update({METRICS.lr_g: cfg.lr_g, METRICS.lr_d: cfg.lr_d, METRICS.time: round(0.01 * s, 4),
+                    METRICS.samples_per_s: 100.0})
         rows.append(row)
 
     writer = RunWriter(path)
@@ -191,19 +196,19 @@ def designed_snapshot(
         norms_g, norms_d = np.full(n_g, np.nan, np.float32), np.full(n_d, np.nan, np.float32)
     out = {
         "step": np.array(step, np.int64), "epoch": np.array(0, np.int64), "fake": blend(start, target, a),
-        "d_fake": np.linspace(0.05, 0.45, n, dtype=np.float32) * np.float32(0.2 + a),
-        "d_real": np.linspace(0.95, 0.55, n, dtype=np.float32),
-        "grad_norm_g": norms_g, "grad_norm_d": norms_d,
+        METRICS.d_fake: np.linspace(0.05, 0.45, n, dtype=np.float32) * np.float32(0.2 + a),
+        METRICS.d_real: np.linspace(0.95, 0.55, n, dtype=np.float32),
+        METRICS.grad_norm_g: norms_g, "grad_norm_d": norms_d,
     }  # fmt: skip
     if kind != "image":
-        pts = fixed["field_points"]
+        pts = fixed[FIXED.field_points]
         if kind == "toy2d":
             res = int(round(np.sqrt(len(pts))))
-            out["field"] = field_at(pts, a).reshape(res, res)
-            grid = fixed["grid_noise"][:, :2]
-            out["grid_fake"] = (1 - a) * grid + a * 10 * grid / (np.linalg.norm(grid, axis=1, keepdims=True) + 1)
-            out["grid_fake"] = out["grid_fake"].astype(np.float32)
+            out[SNAPSHOT.field] = field_at(pts, a).reshape(res, res)
+            grid = fixed[FIXED.grid_noise][:, :2]
+            out[SNAPSHOT.grid_fake] = (1 - a) * grid + a * 10 * grid / (np.linalg.norm(grid, axis=1, keepdims=True) + 1)
+            out[SNAPSHOT.grid_fake] = out[SNAPSHOT.grid_fake].astype(np.float32)
         else:
-            out["field"] = (1 / (1 + np.exp(-(pts[:, 0] - (4 - 4 * a))))).astype(np.float32)
-            out["grid_fake"] = ((1 - a) * 0.2 * fixed["grid_noise"][:, :1] + a * 4).astype(np.float32)
+            out[SNAPSHOT.field] = (1 / (1 + np.exp(-(pts[:, 0] - (4 - 4 * a))))).astype(np.float32)
+            out[SNAPSHOT.grid_fake] = ((1 - a) * 0.2 * fixed[FIXED.grid_noise][:, :1] + a * 4).astype(np.float32)
     return out

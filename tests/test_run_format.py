@@ -1,0 +1,85 @@
+"""The run format is declared once (pipeline/runformat.py): the declaration matches docs/run-format.md, what
+training writes, and the reader's typed accessors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.run import Fixed, Metrics, Run, Snapshot
+from pipeline.runformat import FIXED, METRICS, RUN_JSON, SNAPSHOT, Fields
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = (ROOT / "docs" / "run-format.md").read_text(encoding="utf-8")
+
+
+def documented(heading: str) -> list[str]:
+    """The names (in backticks) of the first column of the table under ``heading`` in docs/run-format.md."""
+    section = DOC.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    names: list[str] = []
+    for row in re.findall(r"^\| (.+?) \|", section, flags=re.M):
+        names += [n for n in re.findall(r"`([a-z_0-9]+)`", row)]
+    return names
+
+
+FILES = [
+    ("run.json", RUN_JSON),
+    ("metrics.jsonl", METRICS),
+    ("fixed.npz", FIXED),
+    ("snapshots/step_XXXXXXXX.npz", SNAPSHOT),
+]
+
+
+@pytest.mark.parametrize(("heading", "fields"), FILES)
+def test_the_docs_list_exactly_the_declared_fields(heading: str, fields: Fields) -> None:
+    assert sorted(documented(heading)) == sorted(fields.names)
+
+
+def test_a_field_is_named_by_attribute() -> None:
+    assert (SNAPSHOT.fake, FIXED.noise, METRICS.loss_d, RUN_JSON.kind) == ("fake", "noise", "loss_d", "kind")
+    with pytest.raises(AttributeError, match="no field 'nope'"):
+        SNAPSHOT.nope  # noqa: B018
+    assert SNAPSHOT.for_kind("image") == ("step", "epoch", "fake", "d_fake", "d_real", "grad_norm_g", "grad_norm_d")
+    assert set(SNAPSHOT.for_kind("toy2d")) == set(SNAPSHOT.names)
+
+
+@pytest.mark.parametrize("fixture", ["image_run", "toy2d_run", "toy1d_run"])
+def test_training_writes_the_declared_fields(fixture: str, request: pytest.FixtureRequest) -> None:
+    """capture() (every snapshot), fixed.npz, metrics.jsonl and run.json of real training runs."""
+    path = request.getfixturevalue(fixture)
+    run = Run.load(path)
+    for step in run.steps:
+        assert sorted(run.read_snapshot(step).arrays) == sorted(SNAPSHOT.for_kind(run.kind)), step
+    assert sorted(run.fixed) == sorted(FIXED.for_kind(run.kind))
+    first = json.loads((path / "metrics.jsonl").read_text().splitlines()[0])
+    assert list(first) == list(METRICS.names)
+    info = json.loads((path / "run.json").read_text())
+    assert set(info) <= set(RUN_JSON.names), set(info) - set(RUN_JSON.names)
+    optional = {RUN_JSON.diverged_at, RUN_JSON.world_size}  # only when diverged / under torchrun
+    assert set(RUN_JSON.names) - set(info) == optional
+
+
+def test_every_declared_array_has_a_typed_accessor(designed_toy2d: Path) -> None:
+    run = Run.load(designed_toy2d)
+    snap = run.snapshot("end")
+    assert snap.step == int(snap[SNAPSHOT.step])  # the dataclass field
+    for name in SNAPSHOT.names[1:]:
+        assert isinstance(getattr(Snapshot, name), property), name
+        np.testing.assert_array_equal(getattr(snap, name), snap[name])
+    for name in FIXED.names:
+        assert isinstance(getattr(Fixed, name), property), name
+        np.testing.assert_array_equal(getattr(run.fixed, name), run.fixed[name])
+    assert isinstance(run.metrics, Metrics)
+    for name in METRICS.names:
+        np.testing.assert_array_equal(getattr(run.metrics, name), run.metrics[name])
+
+
+def test_image_runs_have_no_toy_arrays(designed_image: Path) -> None:
+    run = Run.load(designed_image)
+    snap = run.snapshot("end")
+    assert snap.field is None and snap.grid_fake is None
+    assert run.fixed.field_extent is None and run.fixed.grid_noise is None
