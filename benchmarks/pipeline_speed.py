@@ -69,14 +69,25 @@ def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", se
     every = max(1, rows // (snapshots - 1))
     steps = sorted({*range(0, rows, every), rows})[: snapshots - 1] + [rows]
     info = {
-        RUN_JSON.format_version: FORMAT_VERSION, RUN_JSON.variant: cfg.variant, RUN_JSON.kind: "image",
-        RUN_JSON.config: cfg_d, RUN_JSON.seed: seed, RUN_JSON.device: "cpu", RUN_JSON.status: "finished",
-        RUN_JSON.total_steps: rows, RUN_JSON.steps_per_epoch: 1000, RUN_JSON.snapshot_every: every,
-        RUN_JSON.checkpoint_every: every, RUN_JSON.layers_g: layers_g, RUN_JSON.layers_d: layers_d,
-        RUN_JSON.last_step: rows, RUN_JSON.metric_columns: list(METRIC_COLUMNS), RUN_JSON.resumed: [],
+        RUN_JSON.format_version: FORMAT_VERSION,
+        RUN_JSON.variant: cfg.variant,
+        RUN_JSON.kind: "image",
+        RUN_JSON.config: cfg_d,
+        RUN_JSON.seed: seed,
+        RUN_JSON.device: "cpu",
+        RUN_JSON.status: "finished",
+        RUN_JSON.total_steps: rows,
+        RUN_JSON.steps_per_epoch: 1000,
+        RUN_JSON.snapshot_every: every,
+        RUN_JSON.checkpoint_every: every,
+        RUN_JSON.layers_g: layers_g,
+        RUN_JSON.layers_d: layers_d,
+        RUN_JSON.last_step: rows,
+        RUN_JSON.metric_columns: list(METRIC_COLUMNS),
+        RUN_JSON.resumed: [],
         RUN_JSON.started: dt.datetime.now().astimezone().isoformat(),
         RUN_JSON.dataset: {"source": "synthetic", "size": 0, "skipped": 0},
-    }  # fmt: skip
+    }
     writer = RunWriter(path)
     writer.write_info(info)
 
@@ -84,7 +95,8 @@ def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", se
     decay = np.exp(-t / (rows / 5))
     m = METRICS
     cols = {
-        m.step: t, m.epoch: (t - 1) // 1000,
+        m.step: t,
+        m.epoch: (t - 1) // 1000,
         m.loss_d: 0.6 + 0.7 * decay + 0.15 * rng.standard_normal(rows),
         m.loss_g: 2.0 - decay + 0.4 * rng.standard_normal(rows),
         m.d_real: np.clip(0.7 + 0.1 * rng.standard_normal(rows), 0, 1),
@@ -92,9 +104,13 @@ def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", se
         m.d_fake_after: np.clip(0.35 + 0.1 * rng.standard_normal(rows), 0, 1),
         m.acc_real: np.clip(0.8 + 0.1 * rng.standard_normal(rows), 0, 1),
         m.acc_fake: np.clip(0.75 + 0.1 * rng.standard_normal(rows), 0, 1),
-        m.grad_norm_g: np.abs(2 + rng.standard_normal(rows)), m.grad_norm_d: np.abs(3 + rng.standard_normal(rows)),
-        m.lr_g: np.full(rows, 2e-4), m.lr_d: np.full(rows, 2e-4), m.time: t * 0.01, m.samples_per_s: np.full(rows, 1e4),
-    }  # fmt: skip
+        m.grad_norm_g: np.abs(2 + rng.standard_normal(rows)),
+        m.grad_norm_d: np.abs(3 + rng.standard_normal(rows)),
+        m.lr_g: np.full(rows, 2e-4),
+        m.lr_d: np.full(rows, 2e-4),
+        m.time: t * 0.01,
+        m.samples_per_s: np.full(rows, 1e4),
+    }
     for start in range(0, rows, 10_000):  # blocks, as training appends them
         block = range(start, min(rows, start + 10_000))
         writer.append_metrics([{c: cols[c][i].item() for c in METRIC_COLUMNS} for i in block])
@@ -107,18 +123,32 @@ def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", se
         a = k / max(1, len(steps) - 1)
         img = a * target + (1 - a) * 0.5 + (1 - a) * 0.06 * rng.standard_normal(target.shape)
         nan = np.nan if s == 0 else 1
-        writer.write_snapshot(s, {
-            SNAPSHOT.step: np.array(s), SNAPSHOT.epoch: np.array(s // 1000),
-            SNAPSHOT.fake: (np.clip(img, 0, 1) * 255).astype(np.uint8),
-            SNAPSHOT.d_fake: rng.uniform(0, 1, N_FIXED).astype(np.float32),
-            SNAPSHOT.d_real: rng.uniform(0, 1, N_FIXED).astype(np.float32),
-            SNAPSHOT.grad_norm_g: np.abs(rng.standard_normal(len(layers_g))).astype(np.float32) * nan,
-            SNAPSHOT.grad_norm_d: np.abs(rng.standard_normal(len(layers_d))).astype(np.float32) * nan,
-        })  # fmt: skip
+        writer.write_snapshot(
+            s,
+            {
+                SNAPSHOT.step: np.array(s),
+                SNAPSHOT.epoch: np.array(s // 1000),
+                SNAPSHOT.fake: (np.clip(img, 0, 1) * 255).astype(np.uint8),
+                SNAPSHOT.d_fake: rng.uniform(0, 1, N_FIXED).astype(np.float32),
+                SNAPSHOT.d_real: rng.uniform(0, 1, N_FIXED).astype(np.float32),
+                SNAPSHOT.grad_norm_g: np.abs(rng.standard_normal(len(layers_g))).astype(np.float32) * nan,
+                SNAPSHOT.grad_norm_d: np.abs(rng.standard_normal(len(layers_d))).astype(np.float32) * nan,
+            },
+        )
     opt = [torch.optim.Adam(net.parameters()) for net in (g, d)]
-    writer.write_checkpoint(cpu_copy({"step": rows, "time": 0.0, "g": g.state_dict(), "d": d.state_dict(),
-                                      "opt_g": opt[0].state_dict(), "opt_d": opt[1].state_dict(),
-                                      "rng": {"torch": torch.get_rng_state()}}))  # fmt: skip
+    writer.write_checkpoint(
+        cpu_copy(
+            {
+                "step": rows,
+                "time": 0.0,
+                "g": g.state_dict(),
+                "d": d.state_dict(),
+                "opt_g": opt[0].state_dict(),
+                "opt_d": opt[1].state_dict(),
+                "rng": {"torch": torch.get_rng_state()},
+            }
+        )
+    )
     writer.close()
     return path
 
@@ -162,8 +192,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--snapshots", type=int, default=200)
-    ap.add_argument("--content", choices=["digits", "colour"], default="digits",
-                    help="digits: 64 real 28x28 MNIST digits (the demo); colour: 64 RGB 64x64 blob images")
+    ap.add_argument(
+        "--content",
+        choices=["digits", "colour"],
+        default="digits",
+        help="digits: 64 real 28x28 MNIST digits (the demo); colour: 64 RGB 64x64 blob images",
+    )
     ap.add_argument("--keep", type=Path, help="write the synthetic run here and keep it (reused if it exists)")
     ap.add_argument("--no-imageio", action="store_true", help="skip the slow imageio comparison")
     ap.add_argument("--no-cli", action="store_true", help="skip timing the CLI in a subprocess")
@@ -179,8 +213,10 @@ def main() -> None:
         print(f"reusing the synthetic run in {run_dir} (delete it to synthesise a new one)")
     else:
         _, t_synth = timed(synth_run, run_dir, args.rows, args.snapshots, args.content)
-        print(f"synthetic run: {args.rows} metric rows, {args.snapshots} snapshots of 64 {args.content} samples "
-              f"in {run_dir} ({t_synth:.1f})")
+        print(
+            f"synthetic run: {args.rows} metric rows, {args.snapshots} snapshots of 64 {args.content} samples "
+            f"in {run_dir} ({t_synth:.1f})"
+        )
     table: list[tuple[str, str, str]] = []
 
     run = Run.load(run_dir)
@@ -192,24 +228,40 @@ def main() -> None:
     for jobs, how in ((2, "default: metrics parsed in a forked process meanwhile"), (1, "jobs=1, in-process")):
         run = Run.load(run_dir)  # a fresh Run: parsing metrics.jsonl is part of the time
         paths, t = timed(make_plots, run, tmp / "plots", progress=False, jobs=jobs)
-        table.append((f"make_plots, {how}: {len(paths)} files (png+pdf+svg, 200 dpi), incl. reading metrics",
-                      f"{t:.2f}", "<= 5 s"))  # fmt: skip
+        table.append(
+            (
+                f"make_plots, {how}: {len(paths)} files (png+pdf+svg, 200 dpi), incl. reading metrics",
+                f"{t:.2f}",
+                "<= 5 s",
+            )
+        )
 
     run = Run.load(run_dir)
     res: list = []
     paths, t = timed(make_gifs, run, tmp / "gifs", progress=False, results=res)
-    table.append((f"make_gifs: {', '.join(f'{r.path.name} {r.frames} fr {r.width}x{r.height}' for r in res)}",
-                  f"{t:.2f}", ""))  # fmt: skip
+    table.append(
+        (f"make_gifs: {', '.join(f'{r.path.name} {r.frames} fr {r.width}x{r.height}' for r in res)}", f"{t:.2f}", "")
+    )
 
     frames = [fit512(f) for f in progress_frames(run)[:: max(1, args.snapshots // 100)][:100]]
     size = f"{len(frames)} frames {frames[0].shape[1]}x{frames[0].shape[0]}"
     r, t = timed(encode_gif, frames, tmp / "g100-free.gif", 10, None)
-    table.append((f"GIF {size}, one palette + delta frames, no size limit (lossless for grey)",
-                  f"{t:.2f}, {r.size / 1e6:.2f} MB, {r.frames} frames", ""))  # fmt: skip
+    table.append(
+        (
+            f"GIF {size}, one palette + delta frames, no size limit (lossless for grey)",
+            f"{t:.2f}, {r.size / 1e6:.2f} MB, {r.frames} frames",
+            "",
+        )
+    )
     r, t = timed(encode_gif, frames, tmp / "g100.gif", 10, "5MB")
     note = f"; {'; '.join(r.actions)}" if r.actions else ""
-    table.append((f"GIF {size}, fitted to --max-size 5MB", f"{t:.2f}, {r.size / 1e6:.2f} MB, "
-                  f"{r.frames} frames {r.width}x{r.height}, {r.colours} colours{note}", "<= 2 s, <= 5 MB"))  # fmt: skip
+    table.append(
+        (
+            f"GIF {size}, fitted to --max-size 5MB",
+            f"{t:.2f}, {r.size / 1e6:.2f} MB, {r.frames} frames {r.width}x{r.height}, {r.colours} colours{note}",
+            "<= 2 s, <= 5 MB",
+        )
+    )
     if not args.no_imageio:
         import imageio.v3 as iio
 
@@ -219,22 +271,36 @@ def main() -> None:
             return len(buf.getvalue())
 
         nbytes, t_io = timed(imageio_default)
-        table.append(("same frames, imageio default quantizer", f"{t_io:.2f}, {nbytes / 1e6:.2f} MB",
-                      f"{t_io.cpu / t.cpu:.1f}x the CPU time"))  # fmt: skip
+        table.append(
+            (
+                "same frames, imageio default quantizer",
+                f"{t_io:.2f}, {nbytes / 1e6:.2f} MB",
+                f"{t_io.cpu / t.cpu:.1f}x the CPU time",
+            )
+        )
 
     if not args.no_cli:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-        for cmd in (["plots", str(run_dir), "--out", str(tmp / "cli-plots"), "--quiet"],
-                    ["gif", str(run_dir), "--out", str(tmp / "cli-gifs"), "--quiet"]):  # fmt: skip
+        for cmd in (
+            ["plots", str(run_dir), "--out", str(tmp / "cli-plots"), "--quiet"],
+            ["gif", str(run_dir), "--out", str(tmp / "cli-gifs"), "--quiet"],
+        ):
             t0, c0 = time.perf_counter(), _children_cpu()
             subprocess.run([sys.executable, "-m", "pipeline.cli", *cmd], check=True, env=env, capture_output=True)
             t = clock(time.perf_counter() - t0, _children_cpu() - c0)
-            table.append((f"`ganviz {cmd[0]}` end to end (process start, imports)", f"{t:.2f}",
-                          "<= 5 s" if cmd[0] == "plots" else ""))  # fmt: skip
+            table.append(
+                (
+                    f"`ganviz {cmd[0]}` end to end (process start, imports)",
+                    f"{t:.2f}",
+                    "<= 5 s" if cmd[0] == "plots" else "",
+                )
+            )
 
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    print(f"\nmachine: {os.cpu_count()} CPUs, load averages (1/5/15 min) at the start {load0}, at the end {load}, "
-          f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")
+    print(
+        f"\nmachine: {os.cpu_count()} CPUs, load averages (1/5/15 min) at the start {load0}, at the end {load}, "
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}"
+    )
     w = max(len(a) for a, _, _ in table)
     print(f"| {'what':<{w}} | measured | goal |\n|{'-' * (w + 2)}|---|---|")
     for a, b, c in table:

@@ -63,8 +63,14 @@ def main() -> None:
         use = run_2d if scene_kinds(path) and run.kind not in scene_kinds(path) else run
         t0 = time.perf_counter()
         try:
-            (video,) = render_file(path, use, quality=args.quality, out=out / use.name, progress=False,
-                                   compare=compare if name == "gradient_flow" else None)  # fmt: skip
+            (video,) = render_file(
+                path,
+                use,
+                quality=args.quality,
+                out=out / use.name,
+                progress=False,
+                compare=compare if name == "gradient_flow" else None,
+            )
         except GanvizError as e:
             print(f"error: {e}", file=sys.stderr)
             sys.exit(1)

@@ -58,10 +58,19 @@ def make_jpeg_folder(folder: Path, n: int, size: int = 64, seed: int = 0) -> Non
 
 
 def bench_config(args: argparse.Namespace, folder: Path) -> Config:
-    return apply_overrides(get_variant("dcgan-celeba"), {
-        "dataset": "folder", "data_root": str(folder), "image_size": 64, "ngf": args.ngf, "ndf": args.ngf,
-        "batch_size": args.batch, "device": args.device, "seed": 0,
-    })  # fmt: skip
+    return apply_overrides(
+        get_variant("dcgan-celeba"),
+        {
+            "dataset": "folder",
+            "data_root": str(folder),
+            "image_size": 64,
+            "ngf": args.ngf,
+            "ndf": args.ngf,
+            "batch_size": args.batch,
+            "device": args.device,
+            "seed": 0,
+        },
+    )
 
 
 def fresh_models(
@@ -71,8 +80,12 @@ def fresh_models(
     torch.manual_seed(0)
     g, d = (m.to(device, memory_format=memory_format) for m in build_models(cfg))
     adam = torch.optim.Adam
-    return g, d, adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2)), adam(
-        d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    return (
+        g,
+        d,
+        adam(g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2)),
+        adam(d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2)),
+    )
 
 
 def reference_step(g, d, opt_g, opt_d, real: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -101,9 +114,14 @@ def reference_loop(cfg: Config, folder: Path, args: argparse.Namespace, device: 
     tf = T.Compose([T.Resize(64), T.CenterCrop(64), T.ToTensor(), T.Normalize((0.5,) * 3, (0.5,) * 3)])
     ds = dsets.ImageFolder(str(folder), transform=tf)
     loader = torch.utils.data.DataLoader(
-        ds, batch_size=cfg.batch_size, shuffle=True, drop_last=True, num_workers=args.workers,
-        pin_memory=device.type == "cuda", persistent_workers=args.workers > 0,
-    )  # fmt: skip
+        ds,
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=args.workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=args.workers > 0,
+    )
     g, d, opt_g, opt_d = fresh_models(cfg, device)
     total, step, t_start = args.warmup + args.steps, 0, 0.0
     log: list[tuple[float, float]] = []
@@ -124,8 +142,9 @@ def reference_loop(cfg: Config, folder: Path, args: argparse.Namespace, device: 
 def ganviz_loop(cfg: Config, out: Path, args: argparse.Namespace, snap_every: int, ckpt_every: int) -> float:
     """ganviz's own training loop; returns images/s between the end of warm-up and the last step."""
     total = args.warmup + args.steps
-    cfg = apply_overrides(cfg, {"steps": total, "log_every": args.warmup, "snapshot_every": snap_every,
-                                "checkpoint_every": ckpt_every})  # fmt: skip
+    cfg = apply_overrides(
+        cfg, {"steps": total, "log_every": args.warmup, "snapshot_every": snap_every, "checkpoint_every": ckpt_every}
+    )
     run = train(cfg, out=out, progress=False)
     rows = {r["step"]: r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines())}
     return args.steps * cfg.batch_size / (rows[total]["time"] - rows[args.warmup]["time"])
@@ -282,18 +301,22 @@ def main() -> None:
     first_pass = time.perf_counter() - t  # decodes the folder into the cache once (plus start-up)
 
     configs = {
-        "reference (ImageFolder+DataLoader, fp32, .item() per step)": lambda i: reference_loop(cfg, folder, args,
-                                                                                              device),
+        "reference (ImageFolder+DataLoader, fp32, .item() per step)": lambda i: reference_loop(
+            cfg, folder, args, device
+        ),
         "ganviz, no snapshots": lambda i: ganviz_loop(cfg, runs / f"plain-{i}", args, never, never),
         f"ganviz, snapshots every {args.snap_every}": lambda i: ganviz_loop(
-            cfg, runs / f"snap-{i}", args, args.snap_every, never),
+            cfg, runs / f"snap-{i}", args, args.snap_every, never
+        ),
         f"ganviz, snapshots + checkpoints every {args.snap_every}": lambda i: ganviz_loop(
-            cfg, runs / f"ckpt-{i}", args, args.snap_every, args.snap_every),
-    }  # fmt: skip
+            cfg, runs / f"ckpt-{i}", args, args.snap_every, args.snap_every
+        ),
+    }
     if args.compile:
         compiled = apply_overrides(cfg, {"compile": True})
-        configs["ganviz --compile, no snapshots"] = lambda i: ganviz_loop(compiled, runs / f"comp-{i}", args, never,
-                                                                         never)  # fmt: skip
+        configs["ganviz --compile, no snapshots"] = lambda i: ganviz_loop(
+            compiled, runs / f"comp-{i}", args, never, never
+        )
     results: dict[str, list[float]] = {k: [] for k in configs}
     for i in range(args.rounds):
         for name, fn in configs.items():
@@ -306,48 +329,65 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in results.items()}
     ref, plain = med[next(iter(configs))], med["ganviz, no snapshots"]
     print(f"\nMachine: {machine(device)}")
-    print(f"Model: DCGAN 64x64, ngf=ndf={args.ngf}, batch {args.batch}, {args.images} synthetic JPEGs, "
-          f"{args.steps} timed steps after {args.warmup} warm-up, median of {args.rounds} interleaved rounds; "
-          f"reference DataLoader workers: {args.workers}; ganviz amp={'bf16' if device.type == 'cuda' else 'off'}, "
-          f"channels_last\n")  # fmt: skip
+    print(
+        f"Model: DCGAN 64x64, ngf=ndf={args.ngf}, batch {args.batch}, {args.images} synthetic JPEGs, "
+        f"{args.steps} timed steps after {args.warmup} warm-up, median of {args.rounds} interleaved rounds; "
+        f"reference DataLoader workers: {args.workers}; ganviz amp={'bf16' if device.type == 'cuda' else 'off'}, "
+        f"channels_last\n"
+    )
     print("| loop | img/s (median) | min - max | vs reference | vs ganviz no snapshots | GFLOP/s | of matmul |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, vals in results.items():
         m = med[name]
         rate = m * flops[name]
-        print(f"| {name} | {m:,.0f} | {min(vals):,.0f} - {max(vals):,.0f} | {m / ref:.2f}x | "
-              f"{(plain / m - 1) * 100:+.1f} % time | {rate / 1e9:,.1f} | {rate / peak * 100:.0f} % |")  # fmt: skip
-    print(f"\nArithmetic per image and iteration (torch FlopCounterMode): reference {flops_ref / 1e9:.3f} GFLOP, "
-          f"ganviz {flops_ours / 1e9:.3f} GFLOP. Matrix-product ceiling of this device ({peak_dtype}, "
-          f"2048x2048 @ 2048x2048, same threads): {peak / 1e9:,.1f} GFLOP/s. A loop cannot beat the reference by "
-          f"more than (ceiling / reference's GFLOP/s) x (reference FLOP / ganviz FLOP) = "
-          f"{peak / (med[next(iter(configs))] * flops_ref) * flops_ref / flops_ours:.1f}x without changing "
-          f"the arithmetic.")  # fmt: skip
+        print(
+            f"| {name} | {m:,.0f} | {min(vals):,.0f} - {max(vals):,.0f} | {m / ref:.2f}x | "
+            f"{(plain / m - 1) * 100:+.1f} % time | {rate / 1e9:,.1f} | {rate / peak * 100:.0f} % |"
+        )
+    print(
+        f"\nArithmetic per image and iteration (torch FlopCounterMode): reference {flops_ref / 1e9:.3f} GFLOP, "
+        f"ganviz {flops_ours / 1e9:.3f} GFLOP. Matrix-product ceiling of this device ({peak_dtype}, "
+        f"2048x2048 @ 2048x2048, same threads): {peak / 1e9:,.1f} GFLOP/s. A loop cannot beat the reference by "
+        f"more than (ceiling / reference's GFLOP/s) x (reference FLOP / ganviz FLOP) = "
+        f"{peak / (med[next(iter(configs))] * flops_ref) * flops_ref / flops_ours:.1f}x without changing "
+        f"the arithmetic."
+    )
     t_step, t_capture, t_write = snapshot_cost(cfg, device)
     every = args.snap_every
-    print(f"\nSnapshot cost timed directly (median of 5): train step {t_step * 1e3:.1f} ms; capture on the "
-          f"training thread {t_capture * 1e3:.1f} ms (= {t_capture / (every * t_step) * 100:.2f} % of {every} "
-          f"steps); compress+write {t_write * 1e3:.1f} ms on the writer thread "
-          f"(= {t_write / (every * t_step) * 100:.2f} % if it had to share the core)")  # fmt: skip
+    print(
+        f"\nSnapshot cost timed directly (median of 5): train step {t_step * 1e3:.1f} ms; capture on the "
+        f"training thread {t_capture * 1e3:.1f} ms (= {t_capture / (every * t_step) * 100:.2f} % of {every} "
+        f"steps); compress+write {t_write * 1e3:.1f} ms on the writer thread "
+        f"(= {t_write / (every * t_step) * 100:.2f} % if it had to share the core)"
+    )
     extra, per_step, n_snaps = snapshot_cost_in_runs(
-        [runs / f"snap-{i}" for i in range(args.rounds)], every, args.warmup, args.warmup)
+        [runs / f"snap-{i}" for i in range(args.rounds)], every, args.warmup, args.warmup
+    )
     if not n_snaps:
-        print(f"No snapshot inside the {args.steps} timed steps: raise --steps above --snap-every {every} for "
-              "the in-run estimate")  # fmt: skip
+        print(
+            f"No snapshot inside the {args.steps} timed steps: raise --steps above --snap-every {every} for "
+            "the in-run estimate"
+        )
     else:
         print_in_run_cost(extra, per_step, n_snaps, every, runs, args)
     print(f"\nOne-time decode of the folder into ganviz's uint8 cache (+ start-up, 1 step): {first_pass:.1f} s")
 
 
-def print_in_run_cost(extra: float, per_step: float, n_snaps: int, every: int, runs: Path,
-                      args: argparse.Namespace) -> None:  # fmt: skip
-    print(f"Snapshot cost inside the snapshot runs (block after each snapshot vs its neighbour blocks, "
-          f"median of {n_snaps}): {extra * 1e3:+.0f} ms per snapshot = {extra / (every * per_step) * 100:+.2f} % "
-          f"of {every} steps ({per_step * 1e3:.1f} ms/step)")  # fmt: skip
-    floor, _, _ = snapshot_cost_in_runs([runs / f"plain-{i}" for i in range(args.rounds)], every, args.warmup,
-                                        args.warmup)  # fmt: skip
-    print(f"The same estimate on the runs without snapshots (its noise floor): {floor * 1e3:+.0f} ms = "
-          f"{floor / (every * per_step) * 100:+.2f} %")  # fmt: skip
+def print_in_run_cost(
+    extra: float, per_step: float, n_snaps: int, every: int, runs: Path, args: argparse.Namespace
+) -> None:
+    print(
+        f"Snapshot cost inside the snapshot runs (block after each snapshot vs its neighbour blocks, "
+        f"median of {n_snaps}): {extra * 1e3:+.0f} ms per snapshot = {extra / (every * per_step) * 100:+.2f} % "
+        f"of {every} steps ({per_step * 1e3:.1f} ms/step)"
+    )
+    floor, _, _ = snapshot_cost_in_runs(
+        [runs / f"plain-{i}" for i in range(args.rounds)], every, args.warmup, args.warmup
+    )
+    print(
+        f"The same estimate on the runs without snapshots (its noise floor): {floor * 1e3:+.0f} ms = "
+        f"{floor / (every * per_step) * 100:+.2f} %"
+    )
 
 
 if __name__ == "__main__":

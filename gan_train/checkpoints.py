@@ -32,8 +32,10 @@ def load_checkpoint(path: Path, device: torch.device | str, then: str = "it cann
         state = torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as e:
         if "global" in str(e).lower():  # names a function or class to call: the way a pickle runs code
-            raise RunError(f"{path}: refused to load: it holds objects other than tensors (a pickle that could run "
-                           f"code); {then}, use checkpoints written by ganviz") from None  # fmt: skip
+            raise RunError(
+                f"{path}: refused to load: it holds objects other than tensors (a pickle that could run "
+                f"code); {then}, use checkpoints written by ganviz"
+            ) from None
         raise RunError(f"{path}: damaged checkpoint (not a torch file); {then}") from None
     except Exception as e:  # torch reports a damaged zip in many ways
         raise RunError(f"{path}: damaged checkpoint ({first_line(e)}); {then}") from None

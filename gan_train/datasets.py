@@ -132,8 +132,10 @@ def fetch_with_torchvision(name: str, root: Path, touched: list[Path], fetch: Ca
                 shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
         lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]  # torchvision lists mirrors, then why
         reason = f"{type(e).__name__}: {lines[-1][:160]}" if lines else type(e).__name__
-        raise DataError(f"--set download=true: could not download {name} into {root} ({reason}); check the "
-                        f"network, or download it yourself and point --data-root at it") from None  # fmt: skip
+        raise DataError(
+            f"--set download=true: could not download {name} into {root} ({reason}); check the "
+            f"network, or download it yourself and point --data-root at it"
+        ) from None
 
 
 # -- MNIST (idx files) --------------------------------------------------------------------------
@@ -159,8 +161,9 @@ def load_mnist(root: Path, download: bool) -> tuple[np.ndarray, str]:
     if download and not any((d / n).exists() or (d / f"{n}.gz").exists() for d in dirs for n in names):
         import torchvision
 
-        fetch_with_torchvision("MNIST", root, [root / "MNIST"],
-                               lambda: torchvision.datasets.MNIST(str(root), train=True, download=True))  # fmt: skip
+        fetch_with_torchvision(
+            "MNIST", root, [root / "MNIST"], lambda: torchvision.datasets.MNIST(str(root), train=True, download=True)
+        )
     for d in dirs:
         for n in names:
             for f in (d / n, d / f"{n}.gz"):
@@ -180,9 +183,12 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
     """CIFAR's python batches are pickles; allow only what they contain (dicts, bytes, lists, arrays)."""
 
     ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-    }  # fmt: skip
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+    }
 
     def find_class(self, module: str, name: str):  # noqa: ANN201
         if (module, name) in self.ALLOWED:
@@ -205,8 +211,12 @@ def load_cifar10(root: Path, download: bool) -> tuple[np.ndarray, str]:
     if download and not any((d / "data_batch_1").is_file() for d in py_dirs):
         import torchvision
 
-        fetch_with_torchvision("CIFAR-10", root, [py_dirs[0], root / "cifar-10-python.tar.gz"],
-                               lambda: torchvision.datasets.CIFAR10(str(root), train=True, download=True))  # fmt: skip
+        fetch_with_torchvision(
+            "CIFAR-10",
+            root,
+            [py_dirs[0], root / "cifar-10-python.tar.gz"],
+            lambda: torchvision.datasets.CIFAR10(str(root), train=True, download=True),
+        )
     for d in py_dirs:
         files = sorted(d.glob("data_batch_[0-9]"))
         if files:
@@ -281,9 +291,7 @@ def decode_folder(
     return out[ok], int((~ok).sum())
 
 
-def load_image_folder(
-    folder: Path, size: int, channels: int, name: str, cache_dir: Path | None, progress=None
-) -> Data:
+def load_image_folder(folder: Path, size: int, channels: int, name: str, cache_dir: Path | None, progress=None) -> Data:
     files = list_images(folder)
     if not files:
         raise DataError(f"{folder}: no images found (looked for {', '.join(sorted(IMAGE_EXTS))})")

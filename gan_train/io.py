@@ -101,8 +101,10 @@ class RunLock:
         except BlockingIOError:
             holder = os.pread(self._fd, 32, 0).decode(errors="replace").strip() or "?"
             self.release()
-            raise GanvizError(f"{run_dir}: another process (pid {holder}) is training this run; wait for it to "
-                              "finish or stop it (Ctrl-C saves a checkpoint), then --resume") from None  # fmt: skip
+            raise GanvizError(
+                f"{run_dir}: another process (pid {holder}) is training this run; wait for it to "
+                "finish or stop it (Ctrl-C saves a checkpoint), then --resume"
+            ) from None
         except OSError:  # a file system without locks (some network mounts): train unguarded rather than refuse
             return
         with contextlib.suppress(OSError):  # the pid only makes the message friendlier (a full disk may refuse it)

@@ -87,8 +87,14 @@ LOSSES: dict[str, Loss] = {
             says_real=lambda out: out > 0.5,
         ),
         Loss("hinge", "hinge loss on D's output", _hinge_d, lambda fake: -fake.mean()),
-        Loss("wgan-gp", "Wasserstein critic with gradient penalty", _critic_d, lambda fake: -fake.mean(),
-             penalty=True, d_norm="layer"),  # fmt: skip
+        Loss(
+            "wgan-gp",
+            "Wasserstein critic with gradient penalty",
+            _critic_d,
+            lambda fake: -fake.mean(),
+            penalty=True,
+            d_norm="layer",
+        ),
     )
 }
 

@@ -60,8 +60,10 @@ class DCGANGenerator(nn.Module):
         start, n = _dcgan_plan(image_size)
         ch = ngf * 2 ** (n - 1)
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(noise_dim, ch, start, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU(True),
-        ]  # fmt: skip
+            nn.ConvTranspose2d(noise_dim, ch, start, 1, 0, bias=False),
+            nn.BatchNorm2d(ch),
+            nn.ReLU(True),
+        ]
         for _ in range(n - 1):
             layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU(True)]
             ch //= 2

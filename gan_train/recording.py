@@ -33,9 +33,17 @@ class RunRecorder:
     new run); ``norms`` the layer norms the next snapshot reports (restored from a checkpoint on resume).
     """
 
-    def __init__(self, t: Trainer, run_dir: Path, info: dict[str, Any], writer: RunWriter, start: int = 0,
-                 elapsed: float = 0.0, norms: tuple[torch.Tensor, torch.Tensor] | None = None,
-                 progress: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        t: Trainer,
+        run_dir: Path,
+        info: dict[str, Any],
+        writer: RunWriter,
+        start: int = 0,
+        elapsed: float = 0.0,
+        norms: tuple[torch.Tensor, torch.Tensor] | None = None,
+        progress: bool = True,
+    ):
         self.t, self.run_dir, self.info, self.writer, self.start = t, run_dir, info, writer, start
         nan = float("nan")
         self.norms = norms or (torch.full((len(t.norms_g.names),), nan), torch.full((len(t.norms_d.names),), nan))
@@ -125,8 +133,13 @@ class RunRecorder:
         self.t_ckpt = time.perf_counter()
         if not self.t.ranks.writes:
             return
-        state = {"step": step, "time": self.t_ckpt - self.t0, **self.t.state(),
-                 "norms_g": self.norms[0], "norms_d": self.norms[1]}  # fmt: skip
+        state = {
+            "step": step,
+            "time": self.t_ckpt - self.t0,
+            **self.t.state(),
+            "norms_g": self.norms[0],
+            "norms_d": self.norms[1],
+        }
         self.writer.write_checkpoint(cpu_copy(state))
         self.info["last_step"] = step
         self.writer.write_info(self.info)
@@ -151,9 +164,13 @@ class Progress:
             from rich.progress import Progress as Bar
 
             self.bar = Bar(
-                TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                TextColumn("{task.fields[stats]}"), transient=False,
-            )  # fmt: skip
+                TextColumn("[bold]train"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[stats]}"),
+                transient=False,
+            )
             self.task = self.bar.add_task("train", total=total, completed=start, stats="")
 
     def __enter__(self) -> Progress:
@@ -167,6 +184,8 @@ class Progress:
 
     def update(self, step: int, row: dict[str, Any]) -> None:
         if self.enabled:
-            stats = (f"loss D {row['loss_d']:.3f} G {row['loss_g']:.3f}  D(x) {row['d_real']:.2f} "
-                     f"D(G(z)) {row['d_fake']:.2f}")  # fmt: skip
+            stats = (
+                f"loss D {row['loss_d']:.3f} G {row['loss_g']:.3f}  D(x) {row['d_real']:.2f} "
+                f"D(G(z)) {row['d_fake']:.2f}"
+            )
             self.bar.update(self.task, completed=step, stats=stats)

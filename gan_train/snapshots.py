@@ -104,9 +104,15 @@ def noise_grid(noise_dim: int, k: int = 16, span: float = 2.0) -> torch.Tensor:
 
 @torch.no_grad()
 def capture(
-    g: nn.Module, d: nn.Module, cfg: Config, fixed: dict[str, torch.Tensor],
-    norms_g: torch.Tensor, norms_d: torch.Tensor, step: int, epoch: int,
-) -> dict[str, np.ndarray]:  # fmt: skip
+    g: nn.Module,
+    d: nn.Module,
+    cfg: Config,
+    fixed: dict[str, torch.Tensor],
+    norms_g: torch.Tensor,
+    norms_d: torch.Tensor,
+    step: int,
+    epoch: int,
+) -> dict[str, np.ndarray]:
     """Everything one snapshot holds (docs/run-format.md lists the keys)."""
     with no_dropout(d):
         fake = g(fixed[FIXED.noise])
@@ -224,8 +230,16 @@ class NullWriter:
     """Stands in for RunWriter on ranks other than 0 of a distributed run: they train but write nothing."""
 
     def __getattr__(self, name: str) -> Callable[..., None]:
-        if name in ("check", "flush", "close", "write_info", "write_fixed", "append_metrics", "write_snapshot",
-                    "write_checkpoint"):  # fmt: skip
+        if name in (
+            "check",
+            "flush",
+            "close",
+            "write_info",
+            "write_fixed",
+            "append_metrics",
+            "write_snapshot",
+            "write_checkpoint",
+        ):
             return lambda *args, **kwargs: None
         raise AttributeError(name)
 
@@ -239,8 +253,10 @@ def truncate_metrics(path: Path, last_step: int) -> None:
     f = path / METRICS_FILE
     keep = [r for r in read_metrics_rows(f) if r["step"] <= last_step]
     if [r["step"] for r in keep] != list(range(1, last_step + 1)):
-        raise RunError(f"{f}: has {len(keep)} of the {last_step} steps before the checkpoint; "
-                       "the run cannot be resumed without a gap")  # fmt: skip
+        raise RunError(
+            f"{f}: has {len(keep)} of the {last_step} steps before the checkpoint; "
+            "the run cannot be resumed without a gap"
+        )
     with atomic_open(f, "wb") as out:
         out.write("".join(_json_row(r) + "\n" for r in keep).encode())
 

@@ -111,22 +111,36 @@ def _loop(t: Trainer, rec: RunRecorder, stop_after: int | None) -> Path:
 
 
 # -- opening a run: new or resumed ------------------------------------------------------------------------
-def start_run(t: Trainer, out: str | Path | None, name: str | None, lock: contextlib.ExitStack,
-              progress: bool = True) -> RunRecorder:  # fmt: skip
+def start_run(
+    t: Trainer, out: str | Path | None, name: str | None, lock: contextlib.ExitStack, progress: bool = True
+) -> RunRecorder:
     """A new run folder (locked), with run.json and fixed.npz written, and its recorder."""
     cfg, ranks, s = t.cfg, t.ranks, t.schedule
     run_dir = ranks.broadcast_object(new_run_dir(cfg, out, name) if ranks.writes else None)
     info = {
-        "format_version": FORMAT_VERSION, "variant": cfg.variant, "kind": cfg.kind, "config": cfg.to_dict(),
-        "seed": cfg.seed, "device": str(t.device), "torch_version": torch.__version__,
-        "ganviz_version": gan_train.__version__, "python_version": platform.python_version(),
-        "started": dt.datetime.now().astimezone().isoformat(), "status": "running", "total_steps": s.total,
-        "steps_per_epoch": s.per_epoch, "snapshot_every": s.snapshot_every, "checkpoint_every": s.checkpoint_every,
+        "format_version": FORMAT_VERSION,
+        "variant": cfg.variant,
+        "kind": cfg.kind,
+        "config": cfg.to_dict(),
+        "seed": cfg.seed,
+        "device": str(t.device),
+        "torch_version": torch.__version__,
+        "ganviz_version": gan_train.__version__,
+        "python_version": platform.python_version(),
+        "started": dt.datetime.now().astimezone().isoformat(),
+        "status": "running",
+        "total_steps": s.total,
+        "steps_per_epoch": s.per_epoch,
+        "snapshot_every": s.snapshot_every,
+        "checkpoint_every": s.checkpoint_every,
         "checkpoint_seconds": cfg.checkpoint_seconds,
         "dataset": {"source": t.data.source, "size": len(t.data.array), "skipped": t.data.skipped},
-        "layers_g": t.norms_g.names, "layers_d": t.norms_d.names, "last_step": 0,
-        "metric_columns": list(METRIC_COLUMNS), "resumed": [],
-    }  # fmt: skip
+        "layers_g": t.norms_g.names,
+        "layers_d": t.norms_d.names,
+        "last_step": 0,
+        "metric_columns": list(METRIC_COLUMNS),
+        "resumed": [],
+    }
     if ranks.active:
         info["world_size"] = ranks.world
     try:
@@ -141,8 +155,9 @@ def start_run(t: Trainer, out: str | Path | None, name: str | None, lock: contex
     return RunRecorder(t, run_dir, info, writer, progress=progress)
 
 
-def resume_run(t: Trainer, run_dir: Path, info: dict[str, Any], lock: contextlib.ExitStack,
-               progress: bool = True) -> RunRecorder:  # fmt: skip
+def resume_run(
+    t: Trainer, run_dir: Path, info: dict[str, Any], lock: contextlib.ExitStack, progress: bool = True
+) -> RunRecorder:
     """The trainer restored from the run's checkpoint, the folder cut back to it (locked), and its recorder."""
     cfg, ranks, s = t.cfg, t.ranks, t.schedule
     state = load_checkpoint(run_dir / CHECKPOINT_FILE, t.device)
@@ -151,13 +166,15 @@ def resume_run(t: Trainer, run_dir: Path, info: dict[str, Any], lock: contextlib
         start, elapsed = int(state["step"]), float(state["time"])
         norms = (state["norms_g"].to(t.device), state["norms_d"].to(t.device)) if "norms_g" in state else None
     except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise RunError(f"{run_dir / CHECKPOINT_FILE}: does not fit this run's networks ({first_line(e)}); "
-                       "it cannot be resumed") from None  # fmt: skip
+        raise RunError(
+            f"{run_dir / CHECKPOINT_FILE}: does not fit this run's networks ({first_line(e)}); it cannot be resumed"
+        ) from None
     if start > s.total:
         raise GanvizError(f"--resume {run_dir}: checkpoint is at step {start}, beyond --steps {s.total}")
     if start == s.total and info.get("status") == "finished":
-        raise NothingToResume(f"{run_dir}: already finished at step {s.total}; nothing to resume "
-                              "(extend it with --steps N)")  # fmt: skip
+        raise NothingToResume(
+            f"{run_dir}: already finished at step {s.total}; nothing to resume (extend it with --steps N)"
+        )
     if ranks.writes:  # before anything is rewritten: a second process resuming this run stops here
         lock.enter_context(RunLock(run_dir))
     ranks.barrier()  # every rank has read the checkpoint before rank 0 rewrites anything
@@ -171,22 +188,31 @@ def resume_run(t: Trainer, run_dir: Path, info: dict[str, Any], lock: contextlib
     entry = {"at_step": start, "time": dt.datetime.now().astimezone().isoformat(), "status": info.get("status")}
     if "diverged_at" in info:  # a rescue: the run as it stands no longer diverges; the entry keeps the story
         entry["diverged_at"] = info.pop("diverged_at")
-    info.update(status="running", total_steps=s.total, config=cfg.to_dict(), device=str(t.device),
-                snapshot_every=s.snapshot_every, checkpoint_every=s.checkpoint_every,
-                checkpoint_seconds=cfg.checkpoint_seconds)  # fmt: skip
+    info.update(
+        status="running",
+        total_steps=s.total,
+        config=cfg.to_dict(),
+        device=str(t.device),
+        snapshot_every=s.snapshot_every,
+        checkpoint_every=s.checkpoint_every,
+        checkpoint_seconds=cfg.checkpoint_seconds,
+    )
     info.setdefault("resumed", []).append(entry)
     writer = RunWriter(run_dir) if ranks.writes else NullWriter()
     writer.write_info(info)
     return RunRecorder(t, run_dir, info, writer, start, elapsed, norms, progress)
 
 
-def open_for_resume(run_dir: Path, overrides: dict[str, Any],
-                    flags: dict[str, str] | None = None) -> tuple[dict[str, Any], Config]:  # fmt: skip
+def open_for_resume(
+    run_dir: Path, overrides: dict[str, Any], flags: dict[str, str] | None = None
+) -> tuple[dict[str, Any], Config]:
     """run.json and the config to continue with; refuses non-runs and overrides that would break the run."""
     info = read_run_json(run_dir)
     if not (run_dir / CHECKPOINT_FILE).is_file():
-        raise RunError(f"--resume {run_dir}: no {CHECKPOINT_FILE} in this run (it stopped before its first one); "
-                       "start it again instead")  # fmt: skip
+        raise RunError(
+            f"--resume {run_dir}: no {CHECKPOINT_FILE} in this run (it stopped before its first one); "
+            "start it again instead"
+        )
     try:
         saved = Config.from_dict(info["config"])
     except (KeyError, TypeError, ValueError) as e:
@@ -194,8 +220,10 @@ def open_for_resume(run_dir: Path, overrides: dict[str, Any],
     cfg = apply_overrides(saved, overrides, flags)
     changed = [k for k in FIXED_ON_RESUME if getattr(cfg, k) != getattr(saved, k)]
     if changed:
-        raise ConfigError(f"--resume cannot change {', '.join(changed)} (the saved networks and data depend on it); "
-                          "start a new run instead")  # fmt: skip
+        raise ConfigError(
+            f"--resume cannot change {', '.join(changed)} (the saved networks and data depend on it); "
+            "start a new run instead"
+        )
     return info, cfg
 
 

@@ -28,9 +28,16 @@ from pipeline.runformat import FIXED, METRICS
 
 #: What ``train_step`` measures, in the order of its metric vector (the per-step columns of metrics.jsonl).
 STEP_METRICS = (
-    METRICS.loss_d, METRICS.loss_g, METRICS.d_real, METRICS.d_fake, METRICS.d_fake_after, METRICS.acc_real,
-    METRICS.acc_fake, METRICS.grad_norm_g, METRICS.grad_norm_d,
-)  # fmt: skip
+    METRICS.loss_d,
+    METRICS.loss_g,
+    METRICS.d_real,
+    METRICS.d_fake,
+    METRICS.d_fake_after,
+    METRICS.acc_real,
+    METRICS.acc_fake,
+    METRICS.grad_norm_g,
+    METRICS.grad_norm_d,
+)
 
 
 def pick_device(name: str) -> torch.device:
@@ -154,9 +161,17 @@ class Trainer:
         self.noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
 
     @classmethod
-    def from_parts(cls, cfg: Config, g: torch.nn.Module, d: torch.nn.Module, opt_g: torch.optim.Optimizer,
-                   opt_d: torch.optim.Optimizer, *, ranks: Ranks = Ranks(),  # noqa: B008
-                   autocast: Callable[[], Any] = contextlib.nullcontext) -> Trainer:  # fmt: skip
+    def from_parts(
+        cls,
+        cfg: Config,
+        g: torch.nn.Module,
+        d: torch.nn.Module,
+        opt_g: torch.optim.Optimizer,
+        opt_d: torch.optim.Optimizer,
+        *,
+        ranks: Ranks = Ranks(),  # noqa: B008
+        autocast: Callable[[], Any] = contextlib.nullcontext,
+    ) -> Trainer:
         """A trainer around models and optimisers built elsewhere, for ``train_step`` on batches of one's own
         (benchmarks, tests): no data, schedule or fixed batches. ``g``/``d`` may already be wrapped in DDP."""
         t = cls.__new__(cls)
@@ -177,15 +192,22 @@ class Trainer:
         real_idx = torch.randperm(n, generator=gen)[: min(n_fixed, n)]
         real = np.asarray(self.data.array[real_idx.numpy()])
         arrays: dict[str, np.ndarray] = {FIXED.noise: noise.numpy(), FIXED.real: real}
-        tensors = {FIXED.noise: noise.to(device), FIXED.real: to_model_input(torch.from_numpy(real).to(device),
-                                                                            self.image)}  # fmt: skip
+        tensors = {
+            FIXED.noise: noise.to(device),
+            FIXED.real: to_model_input(torch.from_numpy(real).to(device), self.image),
+        }
         if not self.image:
             extent = field_extent(np.asarray(self.data.array))
             pts, shape = field_points(extent, cfg.field_resolution)
             grid_z = noise_grid(cfg.noise_dim)
             arrays.update({FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: grid_z.numpy()})
-            tensors.update({FIXED.field_points: torch.from_numpy(pts).to(device), FIXED.grid_noise: grid_z.to(device),
-                            "field_shape": torch.tensor(shape)})  # fmt: skip
+            tensors.update(
+                {
+                    FIXED.field_points: torch.from_numpy(pts).to(device),
+                    FIXED.grid_noise: grid_z.to(device),
+                    "field_shape": torch.tensor(shape),
+                }
+            )
         return arrays, tensors
 
     def noise(self) -> torch.Tensor:
@@ -207,8 +229,13 @@ class Trainer:
         rng = {"torch": torch.get_rng_state(), "noise": self.noise_gen.get_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        return {"g": self.g.state_dict(), "d": self.d.state_dict(), "opt_g": self.opt_g.state_dict(),
-                "opt_d": self.opt_d.state_dict(), "rng": rng}  # fmt: skip
+        return {
+            "g": self.g.state_dict(),
+            "d": self.d.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": rng,
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         """The inverse of ``state``, keeping this config's learning rates and betas (a rescue lowers them)."""
@@ -271,10 +298,17 @@ def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) 
     # (3) what this step measured, still on the device
     with torch.no_grad():
         score, says_real = (lambda out: loss.score(out.float())), (lambda out: loss.says_real(out.float()))
-        vec = torch.stack([
-            loss_d.detach().float(), loss_g.detach().float(),
-            score(out_real).mean(), score(out_fake).mean(), score(out_after).mean(),
-            says_real(out_real).float().mean(), (~says_real(out_fake)).float().mean(),
-            gn_g.square().sum().sqrt(), gn_d.square().sum().sqrt(),
-        ])  # fmt: skip
+        vec = torch.stack(
+            [
+                loss_d.detach().float(),
+                loss_g.detach().float(),
+                score(out_real).mean(),
+                score(out_fake).mean(),
+                score(out_after).mean(),
+                says_real(out_real).float().mean(),
+                (~says_real(out_fake)).float().mean(),
+                gn_g.square().sum().sqrt(),
+                gn_d.square().sum().sqrt(),
+            ]
+        )
     return vec, gn_g, gn_d

@@ -79,16 +79,26 @@ def config_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("variant", required=False)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config field.")
 @config_options
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Run folder (default: outputs/runs/<variant>-<time>).")  # fmt: skip
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), help="Run folder (default: outputs/runs/<variant>-<time>)."
+)
 @click.option("--name", help="Run name under outputs/runs.")
 @click.option("--resume", type=click.Path(path_type=Path), help="Continue a run from its last checkpoint.")
 @click.option("--compile", "compile_", is_flag=True, default=None, help="torch.compile G and D.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--nproc", type=click.IntRange(min=1), help="Data-parallel over N processes (relaunches via torchrun).")
 @friendly
-def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: Path | None, name: str | None,
-          quiet: bool, compile_: bool | None, nproc: int | None, **opts: Any) -> None:  # fmt: skip
+def train(
+    variant: str | None,
+    sets: tuple[str, ...],
+    resume: Path | None,
+    out: Path | None,
+    name: str | None,
+    quiet: bool,
+    compile_: bool | None,
+    nproc: int | None,
+    **opts: Any,
+) -> None:
     """Train VARIANT (see `ganviz variants`) and record a run folder."""
     from gan_train.config import resolve_config
     from gan_train.train import train as run_training
@@ -114,8 +124,13 @@ def train(variant: str | None, sets: tuple[str, ...], resume: Path | None, out: 
         if out is not None or name is not None:
             raise GanvizError("--resume continues the run in its own folder; drop --out/--name")
         try:
-            path = run_training(None, resume=resume, resume_overrides=overrides, progress=not quiet,  # type: ignore[arg-type]
-                                flags=flags)
+            path = run_training(
+                None,
+                resume=resume,
+                resume_overrides=overrides,
+                progress=not quiet,  # type: ignore[arg-type]
+                flags=flags,
+            )
         except NothingToResume as e:
             click.echo(f"note: {e}", err=True)
             return
@@ -157,8 +172,17 @@ def relaunch_with_torchrun(ctx: click.Context, nproc: int) -> int:
         else:
             for v in value if param.multiple else (value,):
                 args += [param.opts[0], str(v)]
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-           "-m", "pipeline.cli", "train", *args]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        "pipeline.cli",
+        "train",
+        *args,
+    ]
     # the ranks report failures as one 'error: ...' line each; torchrun's own traceback goes to a log file
     seen: set[str] = set()
     log: list[str] = []
@@ -188,8 +212,13 @@ def relaunch_with_torchrun(ctx: click.Context, nproc: int) -> int:
 # One convention across commands: the run is RUN (an argument) or --run, the output folder -o/--out.
 def run_choice(fn: Callable[..., Any]) -> Callable[..., Any]:
     """RUN as an argument, or --run RUN (render's spelling): either works on every command that reads a run."""
-    fn = click.option("--run", "run_opt", type=click.Path(path_type=Path), metavar="RUN",
-                      help="The run folder (same as the RUN argument).")(fn)  # fmt: skip
+    fn = click.option(
+        "--run",
+        "run_opt",
+        type=click.Path(path_type=Path),
+        metavar="RUN",
+        help="The run folder (same as the RUN argument).",
+    )(fn)
     return click.argument("run", required=False, type=click.Path(path_type=Path))(fn)
 
 
@@ -211,24 +240,48 @@ def _open_run(run: Path | None) -> Any:
 @run_choice
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder (default: outputs/plots/<run>/).")
 @click.option("--format", "formats", default="png,pdf,svg", show_default=True, help="Comma-separated: png,pdf,svg.")
-@click.option("--style", type=click.Choice(["paper", "slides"]), default="paper", show_default=True,
-              help="paper: small print fonts; slides: big fonts and lines.")  # fmt: skip
+@click.option(
+    "--style",
+    type=click.Choice(["paper", "slides"]),
+    default="paper",
+    show_default=True,
+    help="paper: small print fonts; slides: big fonts and lines.",
+)
 @click.option("--dpi", type=int, default=200, show_default=True, help="Resolution of the PNGs.")
 @click.option("--at", help="Snapshot steps for the sample figures, e.g. 0,1000,end (default: 5 evenly spaced).")
 @click.option("--steps", "steps_alias", hidden=True, help="Older spelling of --at.")
 @click.option("--log", is_flag=True, help="Log axis for the losses (symlog when a loss goes negative).")
 @click.option("--quiet", is_flag=True, help="Only print where the plots went.")
 @friendly
-def plots(run: Path | None, run_opt: Path | None, out: Path | None, formats: str, style: str, dpi: int,
-          at: str | None, steps_alias: str | None, log: bool, quiet: bool) -> None:  # fmt: skip
+def plots(
+    run: Path | None,
+    run_opt: Path | None,
+    out: Path | None,
+    formats: str,
+    style: str,
+    dpi: int,
+    at: str | None,
+    steps_alias: str | None,
+    log: bool,
+    quiet: bool,
+) -> None:
     """Publication plots of RUN (default: $GANVIZ_RUN, else the latest run): PNG plus vector PDF/SVG."""
     from pipeline.plots import make_plots
 
     if at is not None and steps_alias is not None:
         raise GanvizError("--steps is the older spelling of --at; give one of them")
     r = _open_run(_run_path(run, run_opt))
-    paths = make_plots(r, out, formats=formats, style=style, dpi=dpi, steps=at or steps_alias, log=log,
-                       progress=not quiet, steps_flag="--steps" if steps_alias else "--at")  # fmt: skip
+    paths = make_plots(
+        r,
+        out,
+        formats=formats,
+        style=style,
+        dpi=dpi,
+        steps=at or steps_alias,
+        log=log,
+        progress=not quiet,
+        steps_flag="--steps" if steps_alias else "--at",
+    )
     click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
 
 
@@ -237,13 +290,25 @@ def plots(run: Path | None, run_opt: Path | None, out: Path | None, formats: str
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Output folder (default: outputs/gifs/<run>/).")
 @click.option("--fps", type=float, default=10.0, show_default=True, help="Frames per second.")
 @click.option("--scale", type=float, help="Zoom frames (default: small digits x2, larger images x1, toys 384 px).")
-@click.option("--max-size", default="5MB", show_default=True,
-              help="Shrink palette, frames, then scale until each GIF fits; 0 for no limit.")  # fmt: skip
+@click.option(
+    "--max-size",
+    default="5MB",
+    show_default=True,
+    help="Shrink palette, frames, then scale until each GIF fits; 0 for no limit.",
+)
 @click.option("--mp4", is_flag=True, help="Also write H.264 MP4s of the same frames.")
 @click.option("--quiet", is_flag=True, help="Only print where the GIFs went (and a GIF that was skipped).")
 @friendly
-def gif(run: Path | None, run_opt: Path | None, out: Path | None, fps: float, scale: float | None, max_size: str,
-        mp4: bool, quiet: bool) -> None:  # fmt: skip
+def gif(
+    run: Path | None,
+    run_opt: Path | None,
+    out: Path | None,
+    fps: float,
+    scale: float | None,
+    max_size: str,
+    mp4: bool,
+    quiet: bool,
+) -> None:
     """Looping GIFs of RUN (default: $GANVIZ_RUN, else the latest run): progress, latent walk, MP4s with --mp4."""
     from pipeline.gifs import make_gifs
 
@@ -257,17 +322,37 @@ def gif(run: Path | None, run_opt: Path | None, out: Path | None, fps: float, sc
 @click.argument("scene_file")
 @run_choice
 @click.option("-q", "--quality", type=click.Choice(["low", "medium", "high", "4k"]), default="low", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["mp4", "gif", "webm", "png"]), default="mp4", show_default=True,
-              help="png: the last frame as a still.")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mp4", "gif", "webm", "png"]),
+    default="mp4",
+    show_default=True,
+    help="png: the last frame as a still.",
+)
 @click.option("--scene", help="Render only this Scene class of the file.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Folder (default: outputs/videos/<run>/).")
 @click.option("--compare", type=click.Path(path_type=Path), help="Second run to contrast (gradient_flow).")
-@click.option("--run-2d", "run_2d", type=click.Path(path_type=Path),
-              help="A 2-D toy run for the scenes that need one (distribution) when RUN is not one.")  # fmt: skip
+@click.option(
+    "--run-2d",
+    "run_2d",
+    type=click.Path(path_type=Path),
+    help="A 2-D toy run for the scenes that need one (distribution) when RUN is not one.",
+)
 @click.option("--quiet", is_flag=True, help="No progress.")
 @friendly
-def render(scene_file: str, run: Path | None, run_opt: Path | None, quality: str, fmt: str, scene: str | None,
-           out: Path | None, compare: Path | None, run_2d: Path | None, quiet: bool) -> None:  # fmt: skip
+def render(
+    scene_file: str,
+    run: Path | None,
+    run_opt: Path | None,
+    quality: str,
+    fmt: str,
+    scene: str | None,
+    out: Path | None,
+    compare: Path | None,
+    run_2d: Path | None,
+    quiet: bool,
+) -> None:
     """Render SCENE_FILE (a .py file, a built-in name like 'morph', or 'all') from RUN (or --run)."""
     from pipeline.render import render_all, render_file, resolve_scene_file, scene_kinds
     from pipeline.run import KIND_NAMES, Run
@@ -281,8 +366,9 @@ def render(scene_file: str, run: Path | None, run_opt: Path | None, quality: str
     if scene_file == "all":
         if scene is not None:
             raise GanvizError("--scene picks a class in one file; drop it with 'all'")
-        files = render_all(_open_run(run_path), quality=quality, fmt=fmt, out=out, progress=not quiet,
-                           runs_2d=runs_2d, compare=other)  # fmt: skip
+        files = render_all(
+            _open_run(run_path), quality=quality, fmt=fmt, out=out, progress=not quiet, runs_2d=runs_2d, compare=other
+        )
     else:
         path = resolve_scene_file(scene_file)
         kinds = scene_kinds(path)
@@ -293,8 +379,9 @@ def render(scene_file: str, run: Path | None, run_opt: Path | None, quality: str
             target = _open_run(run_path)
             if wants_2d and target.kind not in kinds:  # RUN cannot be drawn by this scene; the 2-D run can
                 target = runs_2d
-        files = render_file(path, target, quality=quality, fmt=fmt, scene=scene, out=out,
-                            progress=not quiet, compare=other)  # fmt: skip
+        files = render_file(
+            path, target, quality=quality, fmt=fmt, scene=scene, out=out, progress=not quiet, compare=other
+        )
     for f in files:
         click.echo(str(f))
 
@@ -303,28 +390,52 @@ def render(scene_file: str, run: Path | None, run_opt: Path | None, quality: str
 @main.command()
 @click.option("--steps", type=int, help="Training steps for dcgan-digits (default: the variant's 3000).")
 @click.option("--rings-steps", type=int, help="Training steps for toy-rings (default: the variant's 3000).")
-@click.option("-o", "--out", type=click.Path(path_type=Path),
-              help="Folder for everything the demo makes: DIR/runs, DIR/plots, DIR/gifs, DIR/videos [default: outputs]")
-@click.option("--root", type=click.Path(path_type=Path),
-              help="Older option: the folder of the two runs (plots, GIFs and videos go beside a folder named "
-                   "'runs', else into it).")  # fmt: skip
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Folder for everything the demo makes: DIR/runs, DIR/plots, DIR/gifs, DIR/videos [default: outputs]",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    help="Older option: the folder of the two runs (plots, GIFs and videos go beside a folder named "
+    "'runs', else into it).",
+)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field of both runs.")
 @click.option("--no-scenes", is_flag=True, help="Skip rendering the Manim scenes.")
 @click.option("-q", "--quality", type=click.Choice(["low", "medium", "high", "4k"]), default="low", show_default=True)
 @click.option("--assets", type=click.Path(path_type=Path), help="Also copy the README images into this folder.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly
-def demo(steps: int | None, rings_steps: int | None, out: Path | None, root: Path | None, sets: tuple[str, ...],
-         no_scenes: bool, quality: str, assets: Path | None, quiet: bool) -> None:  # fmt: skip
+def demo(
+    steps: int | None,
+    rings_steps: int | None,
+    out: Path | None,
+    root: Path | None,
+    sets: tuple[str, ...],
+    no_scenes: bool,
+    quality: str,
+    assets: Path | None,
+    quiet: bool,
+) -> None:
     """Train on the embedded digits (and the 2-D rings toy), then make plots, GIFs and scenes."""
     from pipeline.demo import outputs_beside, run_demo, write_assets
 
     if out is not None and root is not None:
         raise GanvizError("--root is the older way to place the demo: give -o/--out or --root, not both")
     outputs = out if out is not None else outputs_beside(root) if root is not None else Path("outputs")
-    res = run_demo(root or outputs / "runs", outputs=outputs, digits_steps=steps, rings_steps=rings_steps,
-                   scenes=not no_scenes, quality=quality, progress=not quiet, echo=click.echo,
-                   overrides=parse_sets(sets))  # fmt: skip
+    res = run_demo(
+        root or outputs / "runs",
+        outputs=outputs,
+        digits_steps=steps,
+        rings_steps=rings_steps,
+        scenes=not no_scenes,
+        quality=quality,
+        progress=not quiet,
+        echo=click.echo,
+        overrides=parse_sets(sets),
+    )
     click.echo(f"runs: {res.digits}  {res.rings}")
     for group, files in res.files.items():
         folders = sorted({str(p.parent) for p in files})

@@ -24,8 +24,9 @@ class DemoResult:
     files: dict[str, list[Path]] = field(default_factory=dict)
 
 
-def demo_configs(digits_steps: int | None = None, rings_steps: int | None = None,
-                 overrides: dict[str, Any] | None = None) -> list[Any]:  # fmt: skip
+def demo_configs(
+    digits_steps: int | None = None, rings_steps: int | None = None, overrides: dict[str, Any] | None = None
+) -> list[Any]:
     """Configs of dcgan-digits and toy-rings (variant defaults: 3000 steps each), validated before any work."""
     from gan_train.config import apply_overrides, get_variant
 
@@ -51,11 +52,18 @@ def outputs_beside(runs: Path) -> Path:
 
 
 def run_demo(
-    root: Path = DEFAULT_ROOT, *, digits_steps: int | None = None, rings_steps: int | None = None,
-    scenes: bool = True, quality: str = "low", progress: bool = True, echo: Callable[[str], None] = print,
-    overrides: dict[str, Any] | None = None, render_size: tuple[int, float] | None = None,
+    root: Path = DEFAULT_ROOT,
+    *,
+    digits_steps: int | None = None,
+    rings_steps: int | None = None,
+    scenes: bool = True,
+    quality: str = "low",
+    progress: bool = True,
+    echo: Callable[[str], None] = print,
+    overrides: dict[str, Any] | None = None,
+    render_size: tuple[int, float] | None = None,
     outputs: Path | None = None,
-) -> DemoResult:  # fmt: skip
+) -> DemoResult:
     """Train both demo runs under ``root``, then write plots, GIFs and (optionally) every built-in scene under
     ``outputs`` (``<outputs>/plots/<run>/`` ...; default: beside the runs, see ``outputs_beside``).
 
@@ -71,18 +79,25 @@ def run_demo(
     digits, rings = Run.load(digits_path), Run.load(rings_path)
     res = DemoResult(digits_path, rings_path)
     echo("demo 2/4: plots")
-    res.files["plots"] = [p for r in (digits, rings) for p in make_plots(r, outputs / "plots" / r.name,
-                                                                         progress=progress)]  # fmt: skip
+    res.files["plots"] = [
+        p for r in (digits, rings) for p in make_plots(r, outputs / "plots" / r.name, progress=progress)
+    ]
     echo("demo 3/4: GIFs")
-    res.files["gifs"] = [p for r in (digits, rings) for p in make_gifs(r, outputs / "gifs" / r.name,
-                                                                       progress=progress)]  # fmt: skip
+    res.files["gifs"] = [p for r in (digits, rings) for p in make_gifs(r, outputs / "gifs" / r.name, progress=progress)]
     if scenes:
         from pipeline.render import render_all
 
         echo("demo 4/4: scenes")
         width, fps = render_size or (None, None)
-        res.files["videos"] = render_all(digits, quality=quality, progress=progress, runs_2d=rings,
-                                         outputs=outputs, pixel_width=width, frame_rate=fps)  # fmt: skip
+        res.files["videos"] = render_all(
+            digits,
+            quality=quality,
+            progress=progress,
+            runs_2d=rings,
+            outputs=outputs,
+            pixel_width=width,
+            frame_rate=fps,
+        )
     else:
         echo("demo 4/4: scenes skipped (--no-scenes)")
     return res
@@ -100,8 +115,9 @@ def scene_gif(run: Run, scene: str, out: Path, *, width: int = 400, fps: float =
     from pipeline.render import builtin_scene_path, render_file
 
     with tempfile.TemporaryDirectory() as tmp:
-        (video,) = render_file(builtin_scene_path(scene), run, out=Path(tmp), progress=False,
-                               pixel_width=width, frame_rate=fps)  # fmt: skip
+        (video,) = render_file(
+            builtin_scene_path(scene), run, out=Path(tmp), progress=False, pixel_width=width, frame_rate=fps
+        )
         with av.open(str(video)) as box:
             frames = [f.to_ndarray(format="rgb24") for f in box.decode(video=0)]
     if not frames:
@@ -111,8 +127,9 @@ def scene_gif(run: Run, scene: str, out: Path, *, width: int = 400, fps: float =
     return out
 
 
-def write_assets(res: DemoResult, dest: Path, *, scene_width: int = 400, scene_fps: float = 8,
-                 gif_max_size: str = "2MB") -> list[Path]:
+def write_assets(
+    res: DemoResult, dest: Path, *, scene_width: int = 400, scene_fps: float = 8, gif_max_size: str = "2MB"
+) -> list[Path]:
     """The README's images, all from the demo runs: early vs late samples, D's scores, the progress GIF
     and a GIF of the distribution scene."""
     import shutil

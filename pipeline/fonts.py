@@ -39,9 +39,15 @@ def build_reduced_font(source: Path, dest: Path) -> Path:
     from fontTools import subset
 
     opts = subset.Options(
-        glyph_names=True, recommended_glyphs=True, notdef_outline=True, hinting=True, legacy_kern=True,
-        layout_features=["*"], name_IDs=["*"], name_languages=["*"],
-    )  # fmt: skip
+        glyph_names=True,
+        recommended_glyphs=True,
+        notdef_outline=True,
+        hinting=True,
+        legacy_kern=True,
+        layout_features=["*"],
+        name_IDs=["*"],
+        name_languages=["*"],
+    )
     opts.drop_tables += ["FFTM"]  # FontForge's timestamp: fontTools cannot subset it and says so on stderr
     font = subset.load_font(str(source), opts)
     sub = subset.Subsetter(opts)
@@ -53,8 +59,9 @@ def build_reduced_font(source: Path, dest: Path) -> Path:
         if rec.nameID in (1, 16):
             name.setName(FAMILY, rec.nameID, rec.platformID, rec.platEncID, rec.langID)
         elif rec.nameID in (3, 4):
-            name.setName(f"{FAMILY} Book" if rec.nameID == 4 else FAMILY, rec.nameID, rec.platformID,
-                         rec.platEncID, rec.langID)  # fmt: skip
+            name.setName(
+                f"{FAMILY} Book" if rec.nameID == 4 else FAMILY, rec.nameID, rec.platformID, rec.platEncID, rec.langID
+            )
         elif rec.nameID == 6:
             name.setName(POSTSCRIPT_NAME, 6, rec.platformID, rec.platEncID, rec.langID)
     tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")

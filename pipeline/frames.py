@@ -13,9 +13,15 @@ from PIL import Image, ImageDraw, ImageFont
 
 #: Okabe & Ito's colour-blind-safe palette: the one palette of every plot and GIF.
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7",
-}  # fmt: skip
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
 #: Which colour means what, everywhere: G and generated samples vs D and real samples.
 ROLE = {"g": OKABE_ITO["blue"], "d": OKABE_ITO["vermillion"], "real": OKABE_ITO["black"], "fake": OKABE_ITO["orange"]}
 FIELD_CMAP = "cividis"  # perceptually uniform and readable with every colour-vision deficiency
@@ -109,8 +115,9 @@ def draw_points(img: np.ndarray, pts: np.ndarray, colour: str, radius: float, ou
     img[...] = np.array(pil)
 
 
-def toy2d_frame(field: np.ndarray | None, real: np.ndarray, fake: np.ndarray, extent: np.ndarray,
-                size: int = 384) -> np.ndarray:  # fmt: skip
+def toy2d_frame(
+    field: np.ndarray | None, real: np.ndarray, fake: np.ndarray, extent: np.ndarray, size: int = 384
+) -> np.ndarray:
     """The 2-D toy at one step: D's field behind, real points (black) and generated points (orange)."""
     img = field_image(field, size) if field is not None else np.full((size, size, 3), 255, np.uint8)
     r = max(1.0, size / 256)
@@ -129,8 +136,14 @@ def hist_density(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return counts / max(1, len(x)) / np.diff(edges)
 
 
-def toy1d_frame(real: np.ndarray, fake: np.ndarray, field: np.ndarray | None, extent: np.ndarray,
-                size: tuple[int, int] = (480, 270), bins: int = 48) -> np.ndarray:  # fmt: skip
+def toy1d_frame(
+    real: np.ndarray,
+    fake: np.ndarray,
+    field: np.ndarray | None,
+    extent: np.ndarray,
+    size: tuple[int, int] = (480, 270),
+    bins: int = 48,
+) -> np.ndarray:
     """The 1-D toy at one step: real (grey) and generated (orange) histograms, D's score as a blue line."""
     w, h = size
     pil = Image.new("RGB", (w, h), (255, 255, 255))

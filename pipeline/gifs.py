@@ -27,7 +27,7 @@ from pipeline.frames import (
     to_rgb,
     toy1d_frame,
     toy2d_frame,
-)  # fmt: skip
+)
 from pipeline.frames import upscale as upscale_frame
 from pipeline.run import CHECKPOINT_FILE, Run, output_folder
 from pipeline.runformat import SNAPSHOT
@@ -127,9 +127,12 @@ def quantize_clip(frames: list[np.ndarray], colours: int = 256) -> IndexedClip:
     pal_img = Image.fromarray(sample).quantize(min(colours, 256), method=Image.Quantize.FASTOCTREE)
     n = len(pal_img.getpalette() or []) // 3
     palette = np.asarray(pal_img.getpalette()[: 3 * n], np.uint8).reshape(-1, 3)
-    idx = [np.asarray(Image.fromarray(np.ascontiguousarray(f[..., :3])).quantize(palette=pal_img,
-                                                                                dither=Image.Dither.NONE))
-           for f in frames]  # fmt: skip
+    idx = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(f[..., :3])).quantize(palette=pal_img, dither=Image.Dither.NONE)
+        )
+        for f in frames
+    ]
     return IndexedClip(idx, palette)
 
 
@@ -179,8 +182,9 @@ def gif_bytes(clip: IndexedClip, fps: float, keep: list[int] | None = None) -> b
     return b"".join(gif_chunks(clip, fps, keep))
 
 
-def gif_bytes_within(clip: IndexedClip, fps: float, keep: list[int], limit: int | None,
-                     estimate: bool = False) -> tuple[bytes | None, int]:  # fmt: skip
+def gif_bytes_within(
+    clip: IndexedClip, fps: float, keep: list[int], limit: int | None, estimate: bool = False
+) -> tuple[bytes | None, int]:
     """(GIF bytes, size) if it fits in ``limit`` bytes, else (None, its size).
 
     With ``estimate``, encoding stops as soon as the limit is passed and the size is extrapolated from
@@ -232,8 +236,9 @@ def write_mp4(frames: list[np.ndarray], path: Path, fps: float) -> Path:
     return path
 
 
-def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
-               max_size: str | int | None = DEFAULT_MAX_SIZE) -> GifResult:  # fmt: skip
+def encode_gif(
+    frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS, max_size: str | int | None = DEFAULT_MAX_SIZE
+) -> GifResult:
     """Write a looping GIF; if it exceeds ``max_size``, give up palette, frames or scale until it fits.
 
     The clip always gets one palette and delta frames (``gif_chunks``), which is lossless. Beyond that,
@@ -271,14 +276,17 @@ def encode_gif(frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS,
         elif (new_step := min(step * max(2, int(np.ceil(ratio * 1.05))), max(1, (len(frames) - 1) // 11))) > step:
             step = new_step
             kept = len(range(0, len(frames), step)) + ((len(frames) - 1) % step != 0)
-            actions.append(f"{over}: kept 1 frame in {step} ({len(frames)} -> {kept}, always the last), "
-                           f"at {fps / step:.3g} fps to keep the duration")  # fmt: skip
+            actions.append(
+                f"{over}: kept 1 frame in {step} ({len(frames)} -> {kept}, always the last), "
+                f"at {fps / step:.3g} fps to keep the duration"
+            )
         elif pixels > 48:
             scale *= max(0.5, 0.95 / np.sqrt(ratio))
             actions.append(f"{over}: scaled frames to {scale:.0%}")
         else:
-            raise GifError(f"{path}: cannot fit under --max-size {max_size} even at {len(idx)} small frames; "
-                           "raise --max-size")  # fmt: skip
+            raise GifError(
+                f"{path}: cannot fit under --max-size {max_size} even at {len(idx)} small frames; raise --max-size"
+            )
     try:
         path.write_bytes(data)
     except OSError as e:
@@ -333,8 +341,9 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.where(ok, sl, lin).astype(np.float32)
 
 
-def walk_latents(noise: np.ndarray, walkers: int, keyframes: int = WALK_KEYFRAMES,
-                 per_leg: int = WALK_FRAMES_PER_LEG) -> np.ndarray:  # fmt: skip
+def walk_latents(
+    noise: np.ndarray, walkers: int, keyframes: int = WALK_KEYFRAMES, per_leg: int = WALK_FRAMES_PER_LEG
+) -> np.ndarray:
     """Latent codes of a closed walk: (frames, walkers, noise_dim), visiting fixed noise vectors in turn.
 
     Walker i visits noise[i], noise[i + s], noise[i + 2s], ... (s = N // keyframes) and returns to
@@ -399,9 +408,17 @@ def interpolation_frames(run: Run, scale: float | None = None) -> tuple[list[np.
 
 
 # -- the command ---------------------------------------------------------------------------------
-def make_gifs(run: Run, out_dir: Path | None = None, *, fps: float = DEFAULT_FPS, scale: float | None = None,
-              max_size: str | int | None = DEFAULT_MAX_SIZE, mp4: bool = False, progress: bool = True,
-              results: list[GifResult] | None = None) -> list[Path]:  # fmt: skip
+def make_gifs(
+    run: Run,
+    out_dir: Path | None = None,
+    *,
+    fps: float = DEFAULT_FPS,
+    scale: float | None = None,
+    max_size: str | int | None = DEFAULT_MAX_SIZE,
+    mp4: bool = False,
+    progress: bool = True,
+    results: list[GifResult] | None = None,
+) -> list[Path]:
     """Write progress.gif and interpolation.gif (and .mp4 twins with ``mp4``) into out_dir.
 
     Default out_dir: outputs/gifs/<run>/. ``scale`` zooms frames (default: digits x2, larger images x1,
@@ -415,12 +432,22 @@ def make_gifs(run: Run, out_dir: Path | None = None, *, fps: float = DEFAULT_FPS
     run.fixed  # noqa: B018  a damaged fixed.npz is refused before any work
     run.snapshot_steps()  # so is a run without a readable snapshot
     with output_folder(out_dir, "gifs", run, GifError) as folder:  # a refused or failed command leaves nothing
-        return _make_gifs(run, folder, fps=fps, scale=scale, max_size=max_size, mp4=mp4, progress=progress,
-                          results=results)  # fmt: skip
+        return _make_gifs(
+            run, folder, fps=fps, scale=scale, max_size=max_size, mp4=mp4, progress=progress, results=results
+        )
 
 
-def _make_gifs(run: Run, out_dir: Path, *, fps: float, scale: float | None, max_size: str | int | None, mp4: bool,
-               progress: bool, results: list[GifResult] | None) -> list[Path]:  # fmt: skip
+def _make_gifs(
+    run: Run,
+    out_dir: Path,
+    *,
+    fps: float,
+    scale: float | None,
+    max_size: str | int | None,
+    mp4: bool,
+    progress: bool,
+    results: list[GifResult] | None,
+) -> list[Path]:
     """The encoding and writing half of ``make_gifs``, once every option is checked and out_dir exists."""
     written: list[Path] = []
 
@@ -430,8 +457,9 @@ def _make_gifs(run: Run, out_dir: Path, *, fps: float, scale: float | None, max_
         if results is not None:
             results.append(res)
         if progress:
-            print(f"  {res.path.name}: {res.frames} frames {res.width}x{res.height}, {_human(res.size)}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"  {res.path.name}: {res.frames} frames {res.width}x{res.height}, {_human(res.size)}", file=sys.stderr
+            )
             for a in res.actions:
                 print(f"    to fit --max-size: {a}", file=sys.stderr)
         if mp4:
@@ -445,6 +473,9 @@ def _make_gifs(run: Run, out_dir: Path, *, fps: float, scale: float | None, max_
     if walk is not None:
         emit("interpolation", walk)
     else:  # said even with --quiet: a file the user may expect is missing
-        print(f"note: {run.name} has no {CHECKPOINT_FILE}: interpolation.gif (the latent walk through the trained G) "
-              "skipped", file=sys.stderr)  # fmt: skip
+        print(
+            f"note: {run.name} has no {CHECKPOINT_FILE}: interpolation.gif (the latent walk through the trained G) "
+            "skipped",
+            file=sys.stderr,
+        )
     return written

@@ -81,22 +81,37 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_LINE_POINTS) ->
 def loss_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
     """Step, raw G and D losses and their EMAs."""
     span = span or default_span(len(m.step))
-    return {"step": m.step, "loss_g": m.loss_g, "loss_d": m.loss_d,
-            "ema_g": ema(m.loss_g, span), "ema_d": ema(m.loss_d, span)}  # fmt: skip
+    return {
+        "step": m.step,
+        "loss_g": m.loss_g,
+        "loss_d": m.loss_d,
+        "ema_g": ema(m.loss_g, span),
+        "ema_d": ema(m.loss_d, span),
+    }
 
 
 def score_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
     """Mean D(x) and D(G(z)) per step (raw and EMA)."""
     span = span or default_span(len(m.step))
-    return {"step": m.step, "d_real": m.d_real, "d_fake": m.d_fake,
-            "ema_real": ema(m.d_real, span), "ema_fake": ema(m.d_fake, span)}  # fmt: skip
+    return {
+        "step": m.step,
+        "d_real": m.d_real,
+        "d_fake": m.d_fake,
+        "ema_real": ema(m.d_real, span),
+        "ema_fake": ema(m.d_fake, span),
+    }
 
 
 def accuracy_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
     """D's accuracy on real and on fake samples per step (raw and EMA)."""
     span = span or default_span(len(m.step))
-    return {"step": m.step, "acc_real": m.acc_real, "acc_fake": m.acc_fake,
-            "ema_real": ema(m["acc_real"], span), "ema_fake": ema(m["acc_fake"], span)}  # fmt: skip
+    return {
+        "step": m.step,
+        "acc_real": m.acc_real,
+        "acc_fake": m.acc_fake,
+        "ema_real": ema(m["acc_real"], span),
+        "ema_fake": ema(m["acc_fake"], span),
+    }
 
 
 def grad_norm_matrix(run: Run, net: str) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -158,21 +173,33 @@ def style_params(style: str) -> dict[str, Any]:
     from cycler import cycler
 
     return {
-        "font.size": 14 if big else 8, "axes.titlesize": 15 if big else 9, "axes.labelsize": 14 if big else 8,
-        "xtick.labelsize": 12 if big else 7, "ytick.labelsize": 12 if big else 7, "legend.fontsize": 12 if big else 7,
-        "lines.linewidth": 2.2 if big else 1.2, "axes.spines.top": False, "axes.spines.right": False,
-        "axes.grid": True, "grid.alpha": 0.25, "grid.linewidth": 0.5,
-        "legend.frameon": True, "legend.framealpha": 0.85, "legend.edgecolor": "none",
-        "axes.prop_cycle": cycler(color=[OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple",
-                                                                 "sky", "yellow", "black")]),
+        "font.size": 14 if big else 8,
+        "axes.titlesize": 15 if big else 9,
+        "axes.labelsize": 14 if big else 8,
+        "xtick.labelsize": 12 if big else 7,
+        "ytick.labelsize": 12 if big else 7,
+        "legend.fontsize": 12 if big else 7,
+        "lines.linewidth": 2.2 if big else 1.2,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.25,
+        "grid.linewidth": 0.5,
+        "legend.frameon": True,
+        "legend.framealpha": 0.85,
+        "legend.edgecolor": "none",
+        "axes.prop_cycle": cycler(
+            color=[OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky", "yellow", "black")]
+        ),
         "pdf.fonttype": 42,  # TrueType fonts embedded in the PDF, text stays selectable
         "ps.fonttype": 42,
         "svg.fonttype": "path",  # glyphs as paths: the SVG looks the same without the font installed
         # DejaVu Sans reduced to the characters plots use (pipeline/fonts.py): same glyphs, 5x cheaper to
         # subset into each PDF; anything else falls back to the full font
         "font.family": list(dict.fromkeys([plot_font_family(), BASE_FAMILY])),
-        "figure.constrained_layout.use": True, "savefig.facecolor": "white",
-    }  # fmt: skip
+        "figure.constrained_layout.use": True,
+        "savefig.facecolor": "white",
+    }
 
 
 def _figsize(style: str, w: float = 3.4, h: float = 2.3) -> tuple[float, float]:
@@ -263,8 +290,16 @@ def fig_grad_norms(run: Run, style: str) -> Any:
         masked = np.ma.masked_invalid(np.where(mat > 0, mat, np.nan))
         x = np.append(steps, steps[-1] + (steps[-1] - steps[-2] if len(steps) > 1 else 1)) if len(steps) else steps
         # rasterized: thousands of cells as vector quads make slow, heavy PDFs/SVGs; axes and text stay vector
-        im = ax.pcolormesh(x, np.arange(len(names) + 1), masked, cmap=FIELD_CMAP, norm=norm, shading="flat",
-                           rasterized=True, gid=f"gradnorm:{net}")  # fmt: skip
+        im = ax.pcolormesh(
+            x,
+            np.arange(len(names) + 1),
+            masked,
+            cmap=FIELD_CMAP,
+            norm=norm,
+            shading="flat",
+            rasterized=True,
+            gid=f"gradnorm:{net}",
+        )
         ax.set_yticks(np.arange(len(names)) + 0.5, names)
         ax.invert_yaxis()
         ax.grid(False)
@@ -310,11 +345,27 @@ def fig_toy2d(run: Run, style: str, steps: list[int]) -> Any:
     for ax, s in zip(axes[0], steps, strict=True):
         snap = run.read_snapshot(s, (SNAPSHOT.fake, SNAPSHOT.field))
         if snap.field is not None:
-            im = ax.imshow(snap.field, origin="lower", extent=tuple(ext), cmap=FIELD_CMAP, vmin=0, vmax=1,
-                           aspect="auto", gid=f"field:{s}")  # fmt: skip
+            im = ax.imshow(
+                snap.field,
+                origin="lower",
+                extent=tuple(ext),
+                cmap=FIELD_CMAP,
+                vmin=0,
+                vmax=1,
+                aspect="auto",
+                gid=f"field:{s}",
+            )
         ax.scatter(real[:, 0], real[:, 1], s=2, color=ROLE["real"], linewidths=0, label="real", gid=f"real:{s}")
-        ax.scatter(snap.fake[:, 0], snap.fake[:, 1], s=4, color=ROLE["fake"], edgecolors="black", linewidths=0.2,
-                   label="generated", gid=f"fake:{s}")  # fmt: skip
+        ax.scatter(
+            snap.fake[:, 0],
+            snap.fake[:, 1],
+            s=4,
+            color=ROLE["fake"],
+            edgecolors="black",
+            linewidths=0.2,
+            label="generated",
+            gid=f"fake:{s}",
+        )
         ax.set(xlim=ext[:2], ylim=ext[2:], title=f"step {s}")
         ax.grid(False)
     axes[0][0].legend(loc="upper left", markerscale=3)
@@ -337,8 +388,15 @@ def fig_toy1d(run: Run, style: str, steps: list[int]) -> Any:
         fake = snap.fake[:, 0]
         bins = np.linspace(ext[0], ext[1], 40)
         ax.stairs(hist_density(real, bins), bins, fill=True, color=ROLE["real"], alpha=0.25, label="real")
-        ax.stairs(hist_density(fake, bins), bins, fill=True, color=ROLE["fake"], alpha=0.45, label="generated",
-                  gid=f"hist_fake:{s}")  # fmt: skip
+        ax.stairs(
+            hist_density(fake, bins),
+            bins,
+            fill=True,
+            color=ROLE["fake"],
+            alpha=0.45,
+            label="generated",
+            gid=f"hist_fake:{s}",
+        )
         ax.plot(grid, kde(real, grid), color=ROLE["real"], gid=f"kde_real:{s}")
         ax.plot(grid, kde(fake, grid), color=ROLE["fake"], gid=f"kde_fake:{s}")
         if snap.field is not None and pts is not None:
@@ -356,8 +414,9 @@ def fig_toy1d(run: Run, style: str, steps: list[int]) -> Any:
     return fig
 
 
-def figure_builders(run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None,
-                    log: bool = False) -> dict[str, Callable[[], Any]]:  # fmt: skip
+def figure_builders(
+    run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None, log: bool = False
+) -> dict[str, Callable[[], Any]]:
     """name -> a function drawing that figure, for every figure that applies to this run's kind."""
     chosen = pick_steps(run, steps)  # validates --steps before any drawing
     _require_metrics(run)
@@ -389,8 +448,9 @@ def _builders(run: Run, style: str, chosen: list[int], log: bool) -> dict[str, C
     return out
 
 
-def figures(run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None,
-            log: bool = False) -> Iterator[tuple[str, Any]]:  # fmt: skip
+def figures(
+    run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None, log: bool = False
+) -> Iterator[tuple[str, Any]]:
     """Yield (name, matplotlib Figure) for every figure that applies to this run's kind."""
     for name, build in figure_builders(run, style=style, steps=steps, log=log).items():
         yield name, build()
@@ -413,10 +473,19 @@ def parse_formats(formats: str | Sequence[str]) -> tuple[str, ...]:
     return out
 
 
-def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence[str] = FORMATS,
-               style: str = "paper", dpi: int = 200, steps: str | Sequence[int | str] | None = None,
-               log: bool = False, progress: bool = True, jobs: int | None = None,
-               steps_flag: str = "--at") -> list[Path]:  # fmt: skip
+def make_plots(
+    run: Run,
+    out_dir: Path | None = None,
+    *,
+    formats: str | Sequence[str] = FORMATS,
+    style: str = "paper",
+    dpi: int = 200,
+    steps: str | Sequence[int | str] | None = None,
+    log: bool = False,
+    progress: bool = True,
+    jobs: int | None = None,
+    steps_flag: str = "--at",
+) -> list[Path]:
     """Write every figure for ``run`` into ``out_dir`` (default outputs/plots/<run>/) in each format.
 
     ``steps`` picks the snapshots of the sample figures; ``steps_flag`` is the option its errors name.
@@ -438,8 +507,18 @@ def make_plots(run: Run, out_dir: Path | None = None, *, formats: str | Sequence
         return _make_plots(run, folder, chosen, fmts=fmts, style=style, dpi=dpi, log=log, progress=progress, jobs=jobs)
 
 
-def _make_plots(run: Run, out_dir: Path, chosen: list[int], *, fmts: tuple[str, ...], style: str, dpi: int,
-                log: bool, progress: bool, jobs: int | None) -> list[Path]:  # fmt: skip
+def _make_plots(
+    run: Run,
+    out_dir: Path,
+    chosen: list[int],
+    *,
+    fmts: tuple[str, ...],
+    style: str,
+    dpi: int,
+    log: bool,
+    progress: bool,
+    jobs: int | None,
+) -> list[Path]:
     """The drawing and writing half of ``make_plots``, once every input is checked and out_dir exists."""
     builders = _builders(run, style, chosen, log)
     _pyplot()  # import once here, so a forked process inherits it

@@ -145,8 +145,16 @@ def _even(x: float) -> int:
     return max(2, int(round(x / 2.0)) * 2)
 
 
-def render_config(quality: str, fmt: str, out: Path, work: Path, *, pixel_width: int | None = None,
-                  frame_rate: float | None = None, progress: bool = True) -> dict[str, Any]:  # fmt: skip
+def render_config(
+    quality: str,
+    fmt: str,
+    out: Path,
+    work: Path,
+    *,
+    pixel_width: int | None = None,
+    frame_rate: float | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """manim config for one render: everything lands in ``out``, partial files in ``work``."""
     if quality not in QUALITIES:
         raise RenderError(f"-q {quality}: unknown quality; choose from: {', '.join(QUALITIES)}")
@@ -176,9 +184,19 @@ def render_config(quality: str, fmt: str, out: Path, work: Path, *, pixel_width:
     }
 
 
-def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4", scene: str | None = None,
-                out: Path | None = None, progress: bool = True, compare: Run | None = None,
-                pixel_width: int | None = None, frame_rate: float | None = None) -> list[Path]:  # fmt: skip
+def render_file(
+    path: Path,
+    run: Run,
+    *,
+    quality: str = "low",
+    fmt: str = "mp4",
+    scene: str | None = None,
+    out: Path | None = None,
+    progress: bool = True,
+    compare: Run | None = None,
+    pixel_width: int | None = None,
+    frame_rate: float | None = None,
+) -> list[Path]:
     """Render every Scene class in ``path`` (or just ``scene``) from ``run``; returns the files written.
 
     ``compare`` is a second run some scenes contrast with (gradient_flow: minimax vs bce).
@@ -200,14 +218,40 @@ def render_file(path: Path, run: Run, *, quality: str = "low", fmt: str = "mp4",
     # the scenes get these very Run objects back from $GANVIZ_RUN (metrics parsed once, each damaged file
     # warned about once); a failed render leaves nothing in the output folder
     with sharing(run, *([compare] if compare else [])), output_folder(out, "videos", run, RenderError) as folder:
-        return [_render_class(cls, i, len(classes), path, run, folder, env, quality=quality, fmt=fmt,
-                              progress=progress, pixel_width=pixel_width, frame_rate=frame_rate)
-                for i, cls in enumerate(classes, 1)]  # fmt: skip
+        return [
+            _render_class(
+                cls,
+                i,
+                len(classes),
+                path,
+                run,
+                folder,
+                env,
+                quality=quality,
+                fmt=fmt,
+                progress=progress,
+                pixel_width=pixel_width,
+                frame_rate=frame_rate,
+            )
+            for i, cls in enumerate(classes, 1)
+        ]
 
 
-def _render_class(cls: type, i: int, n: int, path: Path, run: Run, out: Path, env: dict[str, str | None], *,
-                  quality: str, fmt: str, progress: bool, pixel_width: int | None,
-                  frame_rate: float | None) -> Path:  # fmt: skip
+def _render_class(
+    cls: type,
+    i: int,
+    n: int,
+    path: Path,
+    run: Run,
+    out: Path,
+    env: dict[str, str | None],
+    *,
+    quality: str,
+    fmt: str,
+    progress: bool,
+    pixel_width: int | None,
+    frame_rate: float | None,
+) -> Path:
     """Render one Scene class into ``out/<class>.<fmt>``."""
     import manim
 
@@ -215,8 +259,9 @@ def _render_class(cls: type, i: int, n: int, path: Path, run: Run, out: Path, en
         print(f"rendering {cls.__name__} ({i}/{n}) from {run.name} ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ganviz-render-") as work, _env(**env):
-        cfg = render_config(quality, fmt, out.resolve(), Path(work), pixel_width=pixel_width,
-                            frame_rate=frame_rate, progress=progress)  # fmt: skip
+        cfg = render_config(
+            quality, fmt, out.resolve(), Path(work), pixel_width=pixel_width, frame_rate=frame_rate, progress=progress
+        )
         with manim.tempconfig(cfg):
             try:
                 instance = cls()
@@ -269,9 +314,19 @@ def scene_kinds(path: Path) -> set[str]:
     return kinds
 
 
-def render_all(run: Run, *, quality: str = "low", fmt: str = "mp4", out: Path | None = None, progress: bool = True,
-               runs_2d: Run | None = None, compare: Run | None = None, outputs: Path | None = None,
-               pixel_width: int | None = None, frame_rate: float | None = None) -> list[Path]:  # fmt: skip
+def render_all(
+    run: Run,
+    *,
+    quality: str = "low",
+    fmt: str = "mp4",
+    out: Path | None = None,
+    progress: bool = True,
+    runs_2d: Run | None = None,
+    compare: Run | None = None,
+    outputs: Path | None = None,
+    pixel_width: int | None = None,
+    frame_rate: float | None = None,
+) -> list[Path]:
     """Render every built-in scene that applies to ``run``: into ``out``, else ``<outputs>/videos/<run>/`` for the
     run each scene draws (``outputs`` defaults to ./outputs).
 
@@ -287,11 +342,22 @@ def render_all(run: Run, *, quality: str = "low", fmt: str = "mp4", out: Path | 
             if runs_2d is not None and runs_2d.kind in kinds:
                 use = runs_2d
             else:
-                print(f"note: skipping {name}: it needs a 2-D toy run (pass one, e.g. a toy-rings run)",
-                      file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"note: skipping {name}: it needs a 2-D toy run (pass one, e.g. a toy-rings run)",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 continue
         dest = out if out is not None or outputs is None else outputs / "videos" / use.name
-        written += render_file(path, use, quality=quality, fmt=fmt, out=dest,
-                               progress=progress, compare=compare, pixel_width=pixel_width,
-                               frame_rate=frame_rate)  # fmt: skip
+        written += render_file(
+            path,
+            use,
+            quality=quality,
+            fmt=fmt,
+            out=dest,
+            progress=progress,
+            compare=compare,
+            pixel_width=pixel_width,
+            frame_rate=frame_rate,
+        )
     return written

@@ -265,8 +265,10 @@ class Run:
         for run in runs:
             if run.has_data():
                 return run
-        raise RunError(f"{root}: no run has data yet (a metrics row and a snapshot); the latest, {runs[0].name}, "
-                       f"is '{runs[0].status}': wait until it has written some, or name a run")  # fmt: skip
+        raise RunError(
+            f"{root}: no run has data yet (a metrics row and a snapshot); the latest, {runs[0].name}, "
+            f"is '{runs[0].status}': wait until it has written some, or name a run"
+        )
 
     def has_data(self) -> bool:
         """Whether the run has something to draw: a valid first metrics row and one readable snapshot.
@@ -367,8 +369,11 @@ class Run:
             f = self._files[step]
             if f.problem is not None and not f.warned:
                 f.warned = True
-                warnings.warn(f"{self._snapshot_path(step)}: unreadable or damaged .npz ({f.problem}); skipped",
-                              RunWarning, stacklevel=2)  # fmt: skip
+                warnings.warn(
+                    f"{self._snapshot_path(step)}: unreadable or damaged .npz ({f.problem}); skipped",
+                    RunWarning,
+                    stacklevel=2,
+                )
 
     @property
     def steps(self) -> list[int]:
@@ -420,8 +425,10 @@ class Run:
             bad = self.damaged
             if bad:
                 first = min(bad)
-                raise RunError(f"{self.path}: every snapshot is damaged ({len(bad)} files; {snapshot_name(first)}: "
-                               f"{bad[first]}); restore them or train the run again")  # fmt: skip
+                raise RunError(
+                    f"{self.path}: every snapshot is damaged ({len(bad)} files; {snapshot_name(first)}: "
+                    f"{bad[first]}); restore them or train the run again"
+                )
             raise RunError(f"{self.path}: run has no snapshots yet; train longer or lower --snapshot-every")
         return steps
 
@@ -462,10 +469,18 @@ class Run:
         readable = self._readable()
         if not readable:
             self.snapshot_steps()  # raises: every snapshot is damaged
-        near = [s for s in (max((r for r in readable if r < step), default=None),
-                            min((r for r in readable if r > step), default=None)) if s is not None]  # fmt: skip
-        return RunError(f"{self._snapshot_path(step)}: unreadable or damaged .npz ({self._files[step].problem}); "
-                        f"pick another step, e.g. {' or '.join(map(str, near))}")  # fmt: skip
+        near = [
+            s
+            for s in (
+                max((r for r in readable if r < step), default=None),
+                min((r for r in readable if r > step), default=None),
+            )
+            if s is not None
+        ]
+        return RunError(
+            f"{self._snapshot_path(step)}: unreadable or damaged .npz ({self._files[step].problem}); "
+            f"pick another step, e.g. {' or '.join(map(str, near))}"
+        )
 
     def snapshot(self, step: int | str, keys: tuple[str, ...] | list[str] | None = None) -> Snapshot:
         """The snapshot at (or just before) ``step``; ``keys`` loads only those arrays. Damaged: RunError."""
@@ -500,8 +515,9 @@ class Run:
             f.verified = True
         return Snapshot(step, arrays)
 
-    def iter_snapshots(self, steps: list[int] | None = None,
-                       keys: tuple[str, ...] | list[str] | None = None) -> Iterator[Snapshot]:  # fmt: skip
+    def iter_snapshots(
+        self, steps: list[int] | None = None, keys: tuple[str, ...] | list[str] | None = None
+    ) -> Iterator[Snapshot]:
         """The readable snapshots of ``steps`` (default: all), in order, loading only ``keys``.
 
         For loops over many snapshots (figures, the progress GIF, scenes): a file found damaged while
@@ -528,8 +544,10 @@ class Run:
         if read:
             self._warn_damaged()  # a damaged file after the last readable one
         elif steps and first is not None:
-            raise RunError(f"{self.path}: none of the {len(steps)} snapshots could be read "
-                           f"({snapshot_name(first[0])}: {first[1]}); restore them or train the run again")  # fmt: skip
+            raise RunError(
+                f"{self.path}: none of the {len(steps)} snapshots could be read "
+                f"({snapshot_name(first[0])}: {first[1]}); restore them or train the run again"
+            )
 
     def layer_grad_norms(self) -> dict[str, tuple[np.ndarray, list[str], np.ndarray]]:
         """For 'g' and 'd': (snapshot steps, layer names, norms of shape (layers, steps)).
@@ -592,8 +610,9 @@ def read_run_json(path: Path) -> dict[str, Any]:
         raise RunError(f"{f}: format_version {v} is not a ganviz run format (versions start at 1)")
     for key, typ in RUN_JSON_TYPES.items():
         if key in info and (not isinstance(info[key], typ) or isinstance(info[key], bool)):
-            raise RunError(f"{f}: '{key}' should be {_TYPE_WORDS[typ]}, got {type(info[key]).__name__}; "
-                           "run.json is damaged")  # fmt: skip
+            raise RunError(
+                f"{f}: '{key}' should be {_TYPE_WORDS[typ]}, got {type(info[key]).__name__}; run.json is damaged"
+            )
     return info
 
 
@@ -624,8 +643,10 @@ def _first_bad_row(rows: list[Any]) -> tuple[int, str] | None:
     for col in _INT_COLUMNS:
         vals = [r.get(col) for r in rows[:limit]]
         if set(map(type, vals)) - {int} or (vals and not (0 <= min(vals) and max(vals) < _MAX_INT)):
-            hit(next(k for k, v in enumerate(vals) if type(v) is not int or not 0 <= v < _MAX_INT),
-                f"'{col}' is not a step number")  # fmt: skip
+            hit(
+                next(k for k, v in enumerate(vals) if type(v) is not int or not 0 <= v < _MAX_INT),
+                f"'{col}' is not a step number",
+            )
     steps = np.array([r["step"] for r in rows[:limit]], np.int64)
     back = np.flatnonzero(np.diff(np.r_[0, steps]) <= 0)
     if back.size:
@@ -636,11 +657,17 @@ def _first_bad_row(rows: list[Any]) -> tuple[int, str] | None:
             continue
         vals = [r.get(col) for r in rows[:limit]]
         kinds = set(map(type, vals))  # bool is its own type here, so True/False never pass as numbers
-        if kinds - {float, int, type(None)} or (int in kinds and any(abs(v) >= _MAX_INT for v in vals
-                                                                     if type(v) is int)):  # fmt: skip
-            hit(next(k for k, v in enumerate(vals) if not (v is None or type(v) is float or
-                                                           (type(v) is int and abs(v) < _MAX_INT))),
-                f"'{col}' is not a number")  # fmt: skip
+        if kinds - {float, int, type(None)} or (
+            int in kinds and any(abs(v) >= _MAX_INT for v in vals if type(v) is int)
+        ):
+            hit(
+                next(
+                    k
+                    for k, v in enumerate(vals)
+                    if not (v is None or type(v) is float or (type(v) is int and abs(v) < _MAX_INT))
+                ),
+                f"'{col}' is not a number",
+            )
     return found
 
 
@@ -688,13 +715,18 @@ def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
 def read_metrics_columns(f: Path) -> Metrics:
     """metrics.jsonl as columns: float64 arrays (``step`` and ``epoch`` int64, null as NaN), one entry per step."""
     rows = read_metrics_rows(f)
-    return Metrics({col: np.array([r.get(col) for r in rows], np.int64 if col in _INT_COLUMNS else np.float64)
-                    for col in METRIC_COLUMNS})  # fmt: skip
+    return Metrics(
+        {
+            col: np.array([r.get(col) for r in rows], np.int64 if col in _INT_COLUMNS else np.float64)
+            for col in METRIC_COLUMNS
+        }
+    )
 
 
 @contextlib.contextmanager
-def output_folder(out: str | os.PathLike[str] | None, kind: str, run: Run,
-                  error: type[GanvizError] = GanvizError) -> Iterator[Path]:  # fmt: skip
+def output_folder(
+    out: str | os.PathLike[str] | None, kind: str, run: Run, error: type[GanvizError] = GanvizError
+) -> Iterator[Path]:
     """``out``, or outputs/<kind>/<run name>/ by default, for the files of one command; a folder that cannot be
     made is one line, before any work.
 
@@ -778,6 +810,9 @@ def current_run() -> Run:
     run = run_from_env(RUN_ENV)
     if run is None:
         run = Run.latest()
-        print(f"using run {run.path} (the latest with data; name a run or set {RUN_ENV} to choose)",
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"using run {run.path} (the latest with data; name a run or set {RUN_ENV} to choose)",
+            file=sys.stderr,
+            flush=True,
+        )
     return run

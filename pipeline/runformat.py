@@ -131,10 +131,10 @@ FIXED = Fields(
         "(4,) or (2,) float32",
         "[xmin, xmax, ymin, ymax] (2-D) or [xmin, xmax] (1-D) of D's field",
         toys=True,
-    ),  # fmt: skip
+    ),
     Field(
         "field_points", "(R*R, 2) or (R, 1) float32", "where D's field is evaluated (row-major, y ascending)", toys=True
-    ),  # fmt: skip
+    ),
     Field("grid_noise", "(256, noise_dim) float32", "a 16x16 grid over the first two noise dims (others 0)", toys=True),
 )
 

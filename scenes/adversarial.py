@@ -121,8 +121,9 @@ class CounterfeiterAndPolice(c.RunScene):
 
         def fill(frac: float) -> Rectangle:
             frac = float(np.clip(np.nan_to_num(frac, nan=0.5), 0.0, 1.0))
-            bar = Rectangle(width=max(width * frac, 0.01), height=0.4, stroke_width=0, fill_color=c.D_COLOR,
-                            fill_opacity=0.8)  # fmt: skip
+            bar = Rectangle(
+                width=max(width * frac, 0.01), height=0.4, stroke_width=0, fill_color=c.D_COLOR, fill_opacity=0.8
+            )
             return bar.align_to(track, LEFT).move_to(track, coor_mask=np.array([0, 1, 0]))
 
         def readout(step: int, frac: float) -> c.Mobject:

@@ -55,8 +55,13 @@ class DecisionField(c.RunScene):
             new_counter, new_score = self.status(run, snap)
             self.add(new_heat)
             self.bring_to_back(new_heat)
-            self.play(FadeIn(new_heat), Transform(fake, c.move_dots(fake, box.to_scene(snap.fake[:N_POINTS]))),
-                      Transform(counter, new_counter), Transform(score, new_score), run_time=0.8)  # fmt: skip
+            self.play(
+                FadeIn(new_heat),
+                Transform(fake, c.move_dots(fake, box.to_scene(snap.fake[:N_POINTS]))),
+                Transform(counter, new_counter),
+                Transform(score, new_score),
+                run_time=0.8,
+            )
             self.remove(heat)
             heat = new_heat
             self.wait(0.2)

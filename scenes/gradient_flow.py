@@ -77,8 +77,16 @@ class GradientFlow(c.RunScene):
         loss = c.label("loss", 26, c.G_COLOR).move_to([5.7, Y, 0])
         cap_g = c.label("generator", 22, c.G_COLOR).next_to(stack_g, DOWN, buff=0.25)
         cap_d = c.label("discriminator", 22, c.D_COLOR).next_to(stack_d, DOWN, buff=0.25)
-        self.play(Write(title), FadeIn(stack_g), FadeIn(stack_d), FadeIn(z), FadeIn(loss), FadeIn(cap_g),
-                  FadeIn(cap_d), run_time=1.0)  # fmt: skip
+        self.play(
+            Write(title),
+            FadeIn(stack_g),
+            FadeIn(stack_d),
+            FadeIn(z),
+            FadeIn(loss),
+            FadeIn(cap_g),
+            FadeIn(cap_d),
+            run_time=1.0,
+        )
 
         nodes = [z, *stack_g, *stack_d, loss]
         forward = [self.arrow(a, b, c.FORWARD_COLOR, 4, 1.0, up=True) for a, b in zip(nodes, nodes[1:], strict=False)]
@@ -125,9 +133,17 @@ class GradientFlow(c.RunScene):
             start, end = b.get_left() + UP * dy, a.get_right() + UP * dy
         # manim thins an arrow to at most 5x its length by default: the short arrows between layers all came
         # out ~2.1 wide whatever their norm, so the widths no longer showed the norms' order
-        return Arrow(start, end, buff=0.05, color=color, stroke_width=width, stroke_opacity=opacity,
-                     max_tip_length_to_length_ratio=0.35, tip_length=0.15,
-                     max_stroke_width_to_length_ratio=1e3)  # fmt: skip
+        return Arrow(
+            start,
+            end,
+            buff=0.05,
+            color=color,
+            stroke_width=width,
+            stroke_opacity=opacity,
+            max_tip_length_to_length_ratio=0.35,
+            tip_length=0.15,
+            max_stroke_width_to_length_ratio=1e3,
+        )
 
     def backward(self, nodes: list[c.Mobject], norms: list[float], scale: Scale) -> VGroup:
         """Orange arrows from the loss back to z; the arrow leaving layer k carries layer k's norm."""
@@ -164,15 +180,17 @@ class GradientFlow(c.RunScene):
         for i, (name, v) in enumerate(vals):
             frac = float(np.nan_to_num(v / top))  # linear: the bars compare the two runs honestly
             h = 0.05 + 4.0 * frac
-            bar = Rectangle(width=1.6, height=h, stroke_width=0, fill_color=c.BACKWARD_COLOR,
-                            fill_opacity=0.3 + 0.7 * frac)  # fmt: skip
+            bar = Rectangle(
+                width=1.6, height=h, stroke_width=0, fill_color=c.BACKWARD_COLOR, fill_opacity=0.3 + 0.7 * frac
+            )
             bar.move_to([-2 + 4 * i, -2.2 + h / 2, 0])
             cap = c.label(f"{name}: {v:.3g}", 26 if len(name) <= 12 else 16).next_to(bar, DOWN, buff=0.2)
             bars.add(VGroup(bar, cap))
         self.play(Write(title), run_time=0.6)
         self.play(*(FadeIn(b, shift=UP * 0.3) for b in bars), run_time=0.8)
         if {c.loss_name(run), c.loss_name(other)} == {"minimax", "bce"}:
-            note = c.label("minimax G loss log(1 - D(G(z))) saturates when D wins; bce's -log D(G(z)) does not",
-                           20, GREY_B).to_edge(DOWN, buff=0.3)  # fmt: skip
+            note = c.label(
+                "minimax G loss log(1 - D(G(z))) saturates when D wins; bce's -log D(G(z)) does not", 20, GREY_B
+            ).to_edge(DOWN, buff=0.3)
             self.play(FadeIn(note), run_time=0.4)
         self.wait(1.5)

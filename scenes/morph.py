@@ -71,8 +71,9 @@ class NoiseToImage(c.RunScene):
             for step in steps[1:]:
                 target = c.move_dots(fake, box.to_scene(run.snapshot(step).fake[:200]))
                 new_counter, new_phase = self.status(step, phases[step], at=counter.get_center())
-                self.play(Transform(fake, target), Transform(counter, new_counter), Transform(phase, new_phase),
-                          run_time=0.9)  # fmt: skip
+                self.play(
+                    Transform(fake, target), Transform(counter, new_counter), Transform(phase, new_phase), run_time=0.9
+                )
                 self.wait(0.2)
         else:  # toy1d: histograms of G's samples against the real one
             lo, hi = box.xmin, box.xmax
@@ -85,8 +86,9 @@ class NoiseToImage(c.RunScene):
             for step in steps[1:]:
                 target = c.histogram_bars(run.snapshot(step).fake, edges, box, c.FAKE_COLOR, peak)
                 new_counter, new_phase = self.status(step, phases[step], at=counter.get_center())
-                self.play(Transform(fake, target), Transform(counter, new_counter), Transform(phase, new_phase),
-                          run_time=0.9)  # fmt: skip
+                self.play(
+                    Transform(fake, target), Transform(counter, new_counter), Transform(phase, new_phase), run_time=0.9
+                )
                 self.wait(0.2)
 
     @staticmethod

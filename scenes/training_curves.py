@@ -88,8 +88,14 @@ class TrainingCurves(c.RunScene):
             tips=False,
             axis_config={"include_numbers": False, "stroke_width": 2},
         )
-        bottom = Axes(x_range=[0, max(last, 1), x_step], y_range=[0, 1, 0.5], x_length=7.8, y_length=2.2, tips=False,
-                      axis_config={"stroke_width": 2})  # fmt: skip
+        bottom = Axes(
+            x_range=[0, max(last, 1), x_step],
+            y_range=[0, 1, 0.5],
+            x_length=7.8,
+            y_length=2.2,
+            tips=False,
+            axis_config={"stroke_width": 2},
+        )
         top.move_to([-1.5, 1.2, 0])
         bottom.move_to([-1.5, -2.0, 0])
         half = bottom.plot(lambda _x: 0.5, color=GREY_B, stroke_width=1)
@@ -103,8 +109,17 @@ class TrainingCurves(c.RunScene):
         lo_lbl = c.label(f"{lo:.2f}", 16, GREY_B).next_to(top.c2p(0, lo), LEFT, buff=0.05)
         hi_lbl = c.label(f"{hi:.2f}", 16, GREY_B).next_to(top.c2p(0, hi), LEFT, buff=0.05)
         end_lbl = c.label(c.fmt_step(last), 16, GREY_B).next_to(bottom.c2p(last, 0), DOWN, buff=0.1)
-        self.play(Write(title), FadeIn(top), FadeIn(bottom), FadeIn(half), FadeIn(labels), FadeIn(lo_lbl),
-                  FadeIn(hi_lbl), FadeIn(end_lbl), run_time=0.9)  # fmt: skip
+        self.play(
+            Write(title),
+            FadeIn(top),
+            FadeIn(bottom),
+            FadeIn(half),
+            FadeIn(labels),
+            FadeIn(lo_lbl),
+            FadeIn(hi_lbl),
+            FadeIn(end_lbl),
+            run_time=0.9,
+        )
 
         pen = ValueTracker(0.0)
         for col, color, panel in CURVES:

@@ -115,9 +115,18 @@ def make_designed_run(
     gradients vanish).
     """
     cfg = get_variant(variant or VARIANTS[kind])
-    cfg = replace(cfg, loss=loss, steps=total_steps, snapshot_every=snapshot_every, seed=seed, device="cpu",
-                  n_fixed=n, toy_fixed=n, field_resolution=field_resolution,
-                  **({"ngf": 8, "ndf": 8} if kind == "image" else {}))  # fmt: skip
+    cfg = replace(
+        cfg,
+        loss=loss,
+        steps=total_steps,
+        snapshot_every=snapshot_every,
+        seed=seed,
+        device="cpu",
+        n_fixed=n,
+        toy_fixed=n,
+        field_resolution=field_resolution,
+        **({"ngf": 8, "ndf": 8} if kind == "image" else {}),
+    )
     g, d = build_models(cfg)
     layers_g, layers_d = LayerNorms(g).names, LayerNorms(d).names
     steps = sorted({*range(0, total_steps, snapshot_every), total_steps})
@@ -132,37 +141,59 @@ def make_designed_run(
         fixed[FIXED.real] = arcs(n, seed + 2)
         extent = field_extent(fixed[FIXED.real])
         pts, _ = field_points(extent, field_resolution)
-        fixed.update({FIXED.field_extent: extent, FIXED.field_points: pts,
-                      FIXED.grid_noise: noise_grid(cfg.noise_dim).numpy()})
+        fixed.update(
+            {FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: noise_grid(cfg.noise_dim).numpy()}
+        )
     elif kind == "toy1d":
         target = (4.0 + 0.5 * rng.standard_normal((n, 1))).astype(np.float32)
         start = (0.2 * rng.standard_normal((n, 1))).astype(np.float32)
         fixed[FIXED.real] = (4.0 + 0.5 * rng.standard_normal((n, 1))).astype(np.float32)
         extent = field_extent(np.concatenate([fixed[FIXED.real], start]))
         pts, _ = field_points(extent, field_resolution)
-        fixed.update({FIXED.field_extent: extent, FIXED.field_points: pts,
-                      FIXED.grid_noise: noise_grid(cfg.noise_dim).numpy()})
+        fixed.update(
+            {FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: noise_grid(cfg.noise_dim).numpy()}
+        )
     else:
         raise ValueError(kind)
 
     j = RUN_JSON
     info = {
-        j.format_version: FORMAT_VERSION, j.variant: cfg.variant, j.kind: kind, j.config: cfg.to_dict(),
-        j.seed: seed, j.device: "cpu", j.torch_version: "designed", j.ganviz_version: "designed",
-        j.python_version: "designed", j.started: dt.datetime.now().astimezone().isoformat(), j.status: status,
-        j.total_steps: total_steps, j.steps_per_epoch: total_steps, j.snapshot_every: snapshot_every,
-        j.checkpoint_every: snapshot_every, j.dataset: {"source": "designed", "size": n, "skipped": 0},
-        j.layers_g: layers_g, j.layers_d: layers_d, j.last_step: total_steps, j.metric_columns: list(METRIC_COLUMNS),
+        j.format_version: FORMAT_VERSION,
+        j.variant: cfg.variant,
+        j.kind: kind,
+        j.config: cfg.to_dict(),
+        j.seed: seed,
+        j.device: "cpu",
+        j.torch_version: "designed",
+        j.ganviz_version: "designed",
+        j.python_version: "designed",
+        j.started: dt.datetime.now().astimezone().isoformat(),
+        j.status: status,
+        j.total_steps: total_steps,
+        j.steps_per_epoch: total_steps,
+        j.snapshot_every: snapshot_every,
+        j.checkpoint_every: snapshot_every,
+        j.dataset: {"source": "designed", "size": n, "skipped": 0},
+        j.layers_g: layers_g,
+        j.layers_d: layers_d,
+        j.last_step: total_steps,
+        j.metric_columns: list(METRIC_COLUMNS),
         j.resumed: [],
-    }  # fmt: skip
+    }
     t = np.arange(1, total_steps + 1) / total_steps
     curves = score_curves(t, loss)
     curves[METRICS.grad_norm_g] = curves[METRICS.grad_norm_g] * grad_scale
     rows = []
     for i, s in enumerate(range(1, total_steps + 1)):
         row = {METRICS.step: s, METRICS.epoch: 0, **{k: float(v[i]) for k, v in curves.items()}}
-        row.update({METRICS.lr_g: cfg.lr_g, METRICS.lr_d: cfg.lr_d, METRICS.time: round(0.01 * s, 4),
-                    METRICS.samples_per_s: 100.0})
+        row.update(
+            {
+                METRICS.lr_g: cfg.lr_g,
+                METRICS.lr_d: cfg.lr_d,
+                METRICS.time: round(0.01 * s, 4),
+                METRICS.samples_per_s: 100.0,
+            }
+        )
         rows.append(row)
 
     writer = RunWriter(path)
@@ -185,9 +216,16 @@ def blend(start: np.ndarray, target: np.ndarray, a: float) -> np.ndarray:
 
 
 def designed_snapshot(
-    kind: str, step: int, a: float, start: np.ndarray, target: np.ndarray, fixed: dict[str, np.ndarray],
-    n_g: int, n_d: int, grad_scale: float,
-) -> dict[str, np.ndarray]:  # fmt: skip
+    kind: str,
+    step: int,
+    a: float,
+    start: np.ndarray,
+    target: np.ndarray,
+    fixed: dict[str, np.ndarray],
+    n_g: int,
+    n_d: int,
+    grad_scale: float,
+) -> dict[str, np.ndarray]:
     """Snapshot of a designed run at learning fraction ``a`` (gradient norms NaN at step 0, as in training)."""
     n = len(start)
     norms_g = layer_norm_values(n_g, a, grad_scale)
@@ -195,11 +233,14 @@ def designed_snapshot(
     if step == 0:
         norms_g, norms_d = np.full(n_g, np.nan, np.float32), np.full(n_d, np.nan, np.float32)
     out = {
-        "step": np.array(step, np.int64), "epoch": np.array(0, np.int64), "fake": blend(start, target, a),
+        "step": np.array(step, np.int64),
+        "epoch": np.array(0, np.int64),
+        "fake": blend(start, target, a),
         METRICS.d_fake: np.linspace(0.05, 0.45, n, dtype=np.float32) * np.float32(0.2 + a),
         METRICS.d_real: np.linspace(0.95, 0.55, n, dtype=np.float32),
-        METRICS.grad_norm_g: norms_g, "grad_norm_d": norms_d,
-    }  # fmt: skip
+        METRICS.grad_norm_g: norms_g,
+        "grad_norm_d": norms_d,
+    }
     if kind != "image":
         pts = fixed[FIXED.field_points]
         if kind == "toy2d":

@@ -26,8 +26,18 @@ from typing import Any
 import numpy as np
 
 #: mobjects recorded as one leaf: their parts (glyphs of a text, digits of a number) are not listed
-LEAF_KINDS = ("Text", "MarkupText", "Paragraph", "MathTex", "Tex", "SingleStringMathTex", "MathTypst",
-              "DecimalNumber", "Integer", "ImageMobject")  # fmt: skip
+LEAF_KINDS = (
+    "Text",
+    "MarkupText",
+    "Paragraph",
+    "MathTex",
+    "Tex",
+    "SingleStringMathTex",
+    "MathTypst",
+    "DecimalNumber",
+    "Integer",
+    "ImageMobject",
+)
 
 
 @dataclass(frozen=True)
@@ -265,8 +275,14 @@ def _cache(name: str) -> str:
     return str(Path(_CACHE[0]) / name)
 
 
-def probe(scene_cls: type, run: str | os.PathLike[str] | None = None, *, compare: str | os.PathLike[str] | None = None,
-          draw: bool = False, pixel_width: int = 64) -> list[Shot]:  # fmt: skip
+def probe(
+    scene_cls: type,
+    run: str | os.PathLike[str] | None = None,
+    *,
+    compare: str | os.PathLike[str] | None = None,
+    draw: bool = False,
+    pixel_width: int = 64,
+) -> list[Shot]:
     """Construct ``scene_cls`` from ``run`` (and ``compare``) and return the screen after every play/wait call.
 
     Animations jump to their end state (manim's ``skip_animations``), updaters still run, no file is written
@@ -276,15 +292,26 @@ def probe(scene_cls: type, run: str | os.PathLike[str] | None = None, *, compare
     import manim
 
     shots: list[Shot] = []
-    env = {"GANVIZ_RUN": str(Path(run).resolve()) if run is not None else None,
-           "GANVIZ_COMPARE_RUN": str(Path(compare).resolve()) if compare is not None else None}  # fmt: skip
+    env = {
+        "GANVIZ_RUN": str(Path(run).resolve()) if run is not None else None,
+        "GANVIZ_COMPARE_RUN": str(Path(compare).resolve()) if compare is not None else None,
+    }
     with tempfile.TemporaryDirectory(prefix="scene-probe-") as media, _env(env):
         cfg = {
-            "renderer": "cairo", "dry_run": True, "disable_caching": True, "write_to_movie": False,
-            "pixel_width": pixel_width, "pixel_height": max(2, pixel_width * 9 // 16), "frame_rate": 5,
-            "media_dir": media, "text_dir": _cache("texts"), "tex_dir": _cache("Tex"), "progress_bar": "none",
-            "verbosity": "ERROR", "preview": False,
-        }  # fmt: skip
+            "renderer": "cairo",
+            "dry_run": True,
+            "disable_caching": True,
+            "write_to_movie": False,
+            "pixel_width": pixel_width,
+            "pixel_height": max(2, pixel_width * 9 // 16),
+            "frame_rate": 5,
+            "media_dir": media,
+            "text_dir": _cache("texts"),
+            "tex_dir": _cache("Tex"),
+            "progress_bar": "none",
+            "verbosity": "ERROR",
+            "preview": False,
+        }
         with manim.tempconfig(cfg), _noting_become():
             scene = scene_cls(skip_animations=True)
             if not draw:

@@ -23,8 +23,23 @@ from datafiles import write_jpegs, write_mnist
 from pipeline.cli import main
 from pipeline.run import Run, RunError, RunWarning
 
-TINY_IMAGES = ["--batch-size", "4", "--steps", "2", "--device", "cpu", "--quiet", "--set", "ngf=4", "--set", "ndf=4",
-               "--set", "n_fixed=4", "--set", "image_size=16"]  # fmt: skip
+TINY_IMAGES = [
+    "--batch-size",
+    "4",
+    "--steps",
+    "2",
+    "--device",
+    "cpu",
+    "--quiet",
+    "--set",
+    "ngf=4",
+    "--set",
+    "ndf=4",
+    "--set",
+    "n_fixed=4",
+    "--set",
+    "image_size=16",
+]
 
 
 def cli(*args: str) -> Result:
@@ -55,10 +70,15 @@ def test_unknown_variant_suggests_the_closest_name():
 
 @pytest.mark.parametrize(
     ("setting", "needles"),
-    [("lr=1e-3", ("--set lr: unknown option", "did you mean")), ("steps=many", ("--set steps=many", "expected int")),
-     ("compile=perhaps", ("expected bool",)), ("g_hidden=a,b", ("comma-separated integers",)),
-     ("lr_d=-1", ("must be positive",)), ("novalue", ("expected KEY=VALUE",))],
-)  # fmt: skip
+    [
+        ("lr=1e-3", ("--set lr: unknown option", "did you mean")),
+        ("steps=many", ("--set steps=many", "expected int")),
+        ("compile=perhaps", ("expected bool",)),
+        ("g_hidden=a,b", ("comma-separated integers",)),
+        ("lr_d=-1", ("must be positive",)),
+        ("novalue", ("expected KEY=VALUE",)),
+    ],
+)
 def test_bad_set_is_one_line(setting, needles):
     assert_one_line_error(cli("toy-gaussian", "--set", setting), *needles)
 
@@ -77,8 +97,18 @@ def test_errors_name_the_option_the_user_typed(args, needle):
 
 
 def test_epochs_on_the_command_line_win_over_a_variants_steps(tmp_path):
-    res = cli("toy-quadratic", "--epochs", "1", "--batch-size", "2500", "--device", "cpu", "--quiet",
-              "--out", str(tmp_path / "r"))  # fmt: skip
+    res = cli(
+        "toy-quadratic",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "2500",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(tmp_path / "r"),
+    )
     assert res.exit_code == 0, res.output
     run = Run.load(tmp_path / "r")
     assert run.info["total_steps"] == 4 and list(run.metrics["step"]) == [1, 2, 3, 4]  # 10,000 samples / 2,500
@@ -87,22 +117,34 @@ def test_epochs_on_the_command_line_win_over_a_variants_steps(tmp_path):
 # -- data -----------------------------------------------------------------------------------------
 def test_missing_dataset_folder(tmp_path):
     assert_one_line_error(cli("dcgan-celeba", "--data-root", str(tmp_path / "nope"), *TINY_IMAGES), "CelebA not found")
-    assert_one_line_error(cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "nope"),
-                              *TINY_IMAGES), "no such folder")  # fmt: skip
+    assert_one_line_error(
+        cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "nope"), *TINY_IMAGES),
+        "no such folder",
+    )
 
 
 def test_empty_dataset_folder(tmp_path):
     (tmp_path / "empty").mkdir()
-    assert_one_line_error(cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "empty"),
-                              *TINY_IMAGES), "no images found")  # fmt: skip
+    assert_one_line_error(
+        cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "empty"), *TINY_IMAGES),
+        "no images found",
+    )
 
 
 def test_one_corrupt_jpeg_is_skipped_and_counted(tmp_path):
     """Documented behaviour: unreadable images are left out, counted in run.json, and warned about."""
     files = write_jpegs(tmp_path / "faces", n=6, size=(24, 30))
     files[2].write_bytes(files[2].read_bytes()[:200])  # cut mid-scan, as an interrupted download does
-    res = cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "faces"), *TINY_IMAGES,
-              "--out", str(tmp_path / "run"))  # fmt: skip
+    res = cli(
+        "dcgan-celeba",
+        "--dataset",
+        "folder",
+        "--data-root",
+        str(tmp_path / "faces"),
+        *TINY_IMAGES,
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert res.exit_code == 0, res.output
     assert "warning: " in res.stderr and "skipped 1 unreadable image file(s) of 6" in res.stderr
     info = json.loads((tmp_path / "run" / "run.json").read_text())
@@ -128,8 +170,10 @@ def test_disk_full_while_caching_a_dataset_only_warns(tmp_path, monkeypatch):
 def test_all_images_corrupt(tmp_path):
     for f in write_jpegs(tmp_path / "faces", n=3, size=(24, 30)):
         f.write_bytes(b"not a jpeg at all")
-    assert_one_line_error(cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "faces"),
-                              *TINY_IMAGES), "none of the 3 image files could be decoded")  # fmt: skip
+    assert_one_line_error(
+        cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "faces"), *TINY_IMAGES),
+        "none of the 3 image files could be decoded",
+    )
 
 
 @pytest.mark.parametrize(("variant", "name"), [("vanilla-mnist", "MNIST"), ("dcgan-cifar", "CIFAR-10")])
@@ -157,8 +201,9 @@ def test_truncated_mnist_file(tmp_path):
     write_mnist(tmp_path / "data", n=20, gz=True)
     f = tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
     f.write_bytes(gzip.compress(gzip.decompress(f.read_bytes())[:5000]))
-    assert_one_line_error(cli("vanilla-mnist", "--data-root", str(tmp_path / "data"), *TINY_IMAGES[:6]),
-                          "truncated IDX file")  # fmt: skip
+    assert_one_line_error(
+        cli("vanilla-mnist", "--data-root", str(tmp_path / "data"), *TINY_IMAGES[:6]), "truncated IDX file"
+    )
 
 
 # -- resume ---------------------------------------------------------------------------------------
@@ -206,8 +251,9 @@ def test_resume_with_damaged_or_missing_metrics(run_copy):
 
 
 def test_resume_refuses_to_change_what_the_checkpoint_depends_on(run_copy):
-    assert_one_line_error(cli("--resume", str(run_copy), "--set", "g_hidden=8,8", "--seed", "5"),
-                          "cannot change g_hidden, seed")  # fmt: skip
+    assert_one_line_error(
+        cli("--resume", str(run_copy), "--set", "g_hidden=8,8", "--seed", "5"), "cannot change g_hidden, seed"
+    )
     assert_one_line_error(cli("toy-gaussian", "--resume", str(run_copy)), "drop the VARIANT")
     assert_one_line_error(cli("--resume", str(run_copy), "--out", str(run_copy.parent / "x")), "drop --out/--name")
 
@@ -235,15 +281,17 @@ def test_truncated_or_corrupt_snapshot_raises_run_error(run_copy):
 def test_out_not_writable(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker / "run")),
-                          "cannot write")  # fmt: skip
+    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker / "run")), "cannot write")
     assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker)), "not a folder")
 
 
 @pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs a Linux /sys (read-only to everyone)")
 def test_out_on_a_read_only_filesystem():
-    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", "/sys/ganviz-run"),
-                          "not writable", "choose another --out")  # fmt: skip
+    assert_one_line_error(
+        cli("toy-gaussian", "--steps", "2", "--quiet", "--out", "/sys/ganviz-run"),
+        "not writable",
+        "choose another --out",
+    )
 
 
 def drop_write_override() -> None:
@@ -274,16 +322,24 @@ def test_out_in_a_read_only_folder(tmp_path):
         return
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root)}
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120, preexec_fn=drop_write_override)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=drop_write_override,
+    )
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: ") and "not writable" in lines[0] and "choose another --out" in lines[0]
     assert list((tmp_path / "ro").iterdir()) == []
 
 
-@pytest.mark.parametrize("args", [["--name", "../escaped"], ["--name", "a/b"], ["--name", ".hidden"],
-                                  ["--out", "outputs/runs/../../escaped"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [["--name", "../escaped"], ["--name", "a/b"], ["--name", ".hidden"], ["--out", "outputs/runs/../../escaped"]],
+)
 def test_run_names_cannot_escape_outputs(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", *args))

@@ -65,13 +65,26 @@ def test_run_2d_must_be_a_2d_run(designed_image: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.xdist_group("scenes")
-def test_run_2d_serves_a_single_2d_scene(designed_image: Path, designed_toy2d: Path, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_run_2d_serves_a_single_2d_scene(
+    designed_image: Path, designed_toy2d: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`ganviz render distribution RUN --run-2d RINGS`: the image RUN cannot be drawn by it, the 2-D run can."""
     import pipeline.render as render
 
     monkeypatch.setitem(render.QUALITIES, "low", (160, 90, 5))
     out = tmp_path / "v"
-    res = ok(["render", "distribution", str(designed_image), "--run-2d", str(designed_toy2d), "--format", "png",
-              "-o", str(out), "--quiet"])  # fmt: skip
+    res = ok(
+        [
+            "render",
+            "distribution",
+            str(designed_image),
+            "--run-2d",
+            str(designed_toy2d),
+            "--format",
+            "png",
+            "-o",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert res.stdout.strip() == str(out / "DecisionField.png") and (out / "DecisionField.png").is_file()

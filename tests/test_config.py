@@ -10,8 +10,10 @@ def test_every_variant_is_valid_and_named():
 
 
 def test_overrides_from_strings_are_typed():
-    cfg = apply_overrides(get_variant("toy-rings"), {"lr_d": "1e-4", "steps": "50", "g_hidden": "64,64",
-                                                    "channels_last": "false", "loss": "hinge"})  # fmt: skip
+    cfg = apply_overrides(
+        get_variant("toy-rings"),
+        {"lr_d": "1e-4", "steps": "50", "g_hidden": "64,64", "channels_last": "false", "loss": "hinge"},
+    )
     assert cfg.lr_d == 1e-4 and cfg.steps == 50 and cfg.g_hidden == (64, 64)
     assert cfg.channels_last is False and cfg.loss == "hinge"
 
@@ -23,9 +25,14 @@ def test_unknown_variant_suggests_closest():
 
 @pytest.mark.parametrize(
     ("key", "value", "message"),
-    [("lr_dd", "1", "did you mean 'lr_d'"), ("steps", "many", "expected int"), ("loss", "bcee", "did you mean 'bce'"),
-     ("batch_size", "0", "at least 1"), ("compile", "maybe", "expected bool")],
-)  # fmt: skip
+    [
+        ("lr_dd", "1", "did you mean 'lr_d'"),
+        ("steps", "many", "expected int"),
+        ("loss", "bcee", "did you mean 'bce'"),
+        ("batch_size", "0", "at least 1"),
+        ("compile", "maybe", "expected bool"),
+    ],
+)
 def test_bad_overrides_are_one_line(key, value, message):
     with pytest.raises(ConfigError, match=message) as e:
         apply_overrides(get_variant("toy-rings"), {key: value})

@@ -210,10 +210,13 @@ def test_a_flipped_byte_in_a_pick_moves_the_pick(designed_image: Path, tmp_path:
 
 
 @pytest.mark.parametrize("how", ["truncate", "flip"])
-@pytest.mark.parametrize(("asked", "file_step", "near"), [(BAD, BAD, "80 or 120"), (BAD + 10, BAD, "80 or 120"),
-                                                          ("end", 200, "180"), ("start", 0, "20")])  # fmt: skip
-def test_a_step_asked_for_by_name_must_be_readable(designed_image: Path, tmp_path: Path, how: str, asked: int | str,
-                                                   file_step: int, near: str) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("asked", "file_step", "near"),
+    [(BAD, BAD, "80 or 120"), (BAD + 10, BAD, "80 or 120"), ("end", 200, "180"), ("start", 0, "20")],
+)
+def test_a_step_asked_for_by_name_must_be_readable(
+    designed_image: Path, tmp_path: Path, how: str, asked: int | str, file_step: int, near: str
+) -> None:
     """--steps 0,500,end with 500 damaged: the user asked for that state, so it is an error naming the file and
     the readable neighbours, not a silent substitute."""
     path = copy(designed_image, tmp_path)
@@ -314,8 +317,9 @@ WHOLE_RUN = {
 
 @pytest.mark.parametrize("damage", list(WHOLE_RUN))
 @pytest.mark.parametrize("command", ["plots", "gif"])
-def test_plots_and_gif_refuse_a_run_that_cannot_be_drawn(designed_image: Path, tmp_path: Path, damage: str,
-                                                          command: str) -> None:  # fmt: skip
+def test_plots_and_gif_refuse_a_run_that_cannot_be_drawn(
+    designed_image: Path, tmp_path: Path, damage: str, command: str
+) -> None:
     path = copy(designed_image, tmp_path)
     how, needles = WHOLE_RUN[damage]
     how(path)
@@ -327,8 +331,9 @@ def test_plots_and_gif_refuse_a_run_that_cannot_be_drawn(designed_image: Path, t
 
 @pytest.mark.xdist_group("scenes")
 @pytest.mark.parametrize("damage", list(WHOLE_RUN))
-def test_render_refuses_a_run_that_cannot_be_drawn(designed_image: Path, tmp_path: Path, damage: str,
-                                                   tiny_low_quality) -> None:  # fmt: skip
+def test_render_refuses_a_run_that_cannot_be_drawn(
+    designed_image: Path, tmp_path: Path, damage: str, tiny_low_quality
+) -> None:
     path = copy(designed_image, tmp_path)
     how, needles = WHOLE_RUN[damage]
     how(path)
@@ -337,8 +342,9 @@ def test_render_refuses_a_run_that_cannot_be_drawn(designed_image: Path, tmp_pat
     assert not (tmp_path / "out").exists()
 
 
-def test_make_plots_writes_nothing_into_an_existing_folder_for_a_bad_fixed_batch(designed_image: Path,
-                                                                                tmp_path: Path) -> None:  # fmt: skip
+def test_make_plots_writes_nothing_into_an_existing_folder_for_a_bad_fixed_batch(
+    designed_image: Path, tmp_path: Path
+) -> None:
     """The folder was there before, so nothing removes it: no figure may be half-way written into it either."""
     path = copy(designed_image, tmp_path)
     _fixed(path)
@@ -375,8 +381,9 @@ def test_scenes_of_one_render_share_the_run(designed_image: Path, tmp_path: Path
     scene_file = tmp_path / "two_scenes.py"
     scene_file.write_text(SCENES_SHARING_A_RUN)
     run = Run.load(path)
-    files, msgs = recorded(render.render_file, scene_file, run, out=tmp_path / "v", progress=False,
-                           pixel_width=160, frame_rate=5)  # fmt: skip
+    files, msgs = recorded(
+        render.render_file, scene_file, run, out=tmp_path / "v", progress=False, pixel_width=160, frame_rate=5
+    )
     assert [f.name for f in files] == ["First.mp4", "Second.mp4"]
     seen = sys.modules["ganviz_scene_two_scenes"].SEEN
     assert len(seen) == 2 and all(r is run for r in seen)
@@ -443,8 +450,12 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_latest_prefers_the_newest_run_with_data(in_tmp: Path) -> None:
     root = in_tmp / "outputs" / "runs"
-    runs_started(root, ("a-old", "2026-01-01T10:00:00+00:00", True), ("b-mid", "2026-01-02T10:00:00+00:00", True),
-                 ("c-new", "2026-01-03T10:00:00+00:00", False))  # fmt: skip
+    runs_started(
+        root,
+        ("a-old", "2026-01-01T10:00:00+00:00", True),
+        ("b-mid", "2026-01-02T10:00:00+00:00", True),
+        ("c-new", "2026-01-03T10:00:00+00:00", False),
+    )
     assert Run.latest(root).name == "b-mid"
     res = cli("plots", "--format", "png", "--dpi", "30", "--quiet")
     assert res.exit_code == 0, res.output
@@ -476,8 +487,9 @@ def test_a_named_run_is_not_announced(in_tmp: Path, monkeypatch: pytest.MonkeyPa
 @pytest.mark.parametrize("command", [["plots"], ["gif"], ["render", "morph"]])
 def test_a_bad_ganviz_run_is_named(in_tmp: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
     monkeypatch.setenv("GANVIZ_RUN", str(in_tmp / "nope"))
-    assert_one_line_error(cli(*command, "--quiet"), f"GANVIZ_RUN={in_tmp / 'nope'}: not a run folder",
-                          "unset GANVIZ_RUN")  # fmt: skip
+    assert_one_line_error(
+        cli(*command, "--quiet"), f"GANVIZ_RUN={in_tmp / 'nope'}: not a run folder", "unset GANVIZ_RUN"
+    )
     (in_tmp / "broken").mkdir()
     (in_tmp / "broken" / "run.json").write_text("{")
     monkeypatch.setenv("GANVIZ_RUN", "broken")

@@ -15,16 +15,31 @@ from pipeline.cli import main
 from pipeline.demo import DemoResult, run_demo, write_assets
 from pipeline.run import Run
 
-TINY = {"device": "cpu", "ngf": 8, "ndf": 8, "batch_size": 16, "snapshot_every": 5, "n_fixed": 16,
-        "toy_fixed": 128, "field_resolution": 24}  # fmt: skip
+TINY = {
+    "device": "cpu",
+    "ngf": 8,
+    "ndf": 8,
+    "batch_size": 16,
+    "snapshot_every": 5,
+    "n_fixed": 16,
+    "toy_fixed": 128,
+    "field_resolution": 24,
+}
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.MonkeyPatch):
     work = tmp_path_factory.mktemp("demo")
     monkeypatch_module.chdir(work)  # plots, GIFs and videos go to ./outputs by default
-    res = run_demo(work / "outputs" / "runs", digits_steps=20, rings_steps=20, progress=False, echo=lambda s: None,
-                   overrides=TINY, render_size=(160, 5))  # fmt: skip
+    res = run_demo(
+        work / "outputs" / "runs",
+        digits_steps=20,
+        rings_steps=20,
+        progress=False,
+        echo=lambda s: None,
+        overrides=TINY,
+        render_size=(160, 5),
+    )
     return work, res
 
 
@@ -57,8 +72,13 @@ def test_demo_outputs_land_under_outputs(demo):
             assert (work / "outputs") in f.resolve().parents
     names = {p.name for p in res.files["videos"]}
     # every built-in scene, the 2-D one from the rings run
-    assert names == {"NoiseToImage.mp4", "CounterfeiterAndPolice.mp4", "GradientFlow.mp4", "DecisionField.mp4",
-                     "TrainingCurves.mp4"}  # fmt: skip
+    assert names == {
+        "NoiseToImage.mp4",
+        "CounterfeiterAndPolice.mp4",
+        "GradientFlow.mp4",
+        "DecisionField.mp4",
+        "TrainingCurves.mp4",
+    }
     field = next(p for p in res.files["videos"] if p.name == "DecisionField.mp4")
     assert res.rings.name in str(field)
     plots = {p.name for p in res.files["plots"]}
@@ -132,8 +152,9 @@ def test_cli_demo_out_puts_everything_there_and_a_second_demo_writes_beside(tmp_
 def test_cli_demo_older_root_option_puts_outputs_beside_the_runs(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
-    r = CliRunner().invoke(main, ["demo", "--steps", "5", "--rings-steps", "5", "--no-scenes", "--quiet", *sets,
-                                  "--root", "mine/runs"])  # fmt: skip
+    r = CliRunner().invoke(
+        main, ["demo", "--steps", "5", "--rings-steps", "5", "--no-scenes", "--quiet", *sets, "--root", "mine/runs"]
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "mine" / "runs" / "demo-toy-rings" / "run.json").is_file()
     assert (tmp_path / "mine" / "plots" / "demo-toy-rings" / "toy2d_field.png").is_file()

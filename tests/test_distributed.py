@@ -24,8 +24,9 @@ TOY = {"steps": 6, "snapshot_every": 3, "log_every": 2, "seed": 5}
 
 
 def ganviz(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.parametrize("extra", [{}, {"loss": "wgan-gp", "d_every": 2}], ids=["bce", "wgan-gp"])
@@ -36,8 +37,22 @@ def test_two_processes_match_one_process(tmp_path, extra):
     opts = {**TOY, **extra}
     single = make_run(tmp_path / "single", "toy-quadratic", **opts)
     sets = [a for k, v in opts.items() if k not in ("steps", "snapshot_every") for a in ("--set", f"{k}={v}")]
-    res = ganviz("train", "toy-quadratic", "--steps", "6", "--snapshot-every", "3", "--device", "cpu", "--quiet",
-                 "--out", str(tmp_path / "ddp"), "--nproc", "2", *sets)  # fmt: skip
+    res = ganviz(
+        "train",
+        "toy-quadratic",
+        "--steps",
+        "6",
+        "--snapshot-every",
+        "3",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(tmp_path / "ddp"),
+        "--nproc",
+        "2",
+        *sets,
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.count("run written to") == 1  # rank 0 alone reports and writes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "single"]
@@ -55,10 +70,39 @@ def test_two_processes_match_one_process(tmp_path, extra):
 def test_torchrun_image_run_and_resume(tmp_path):
     """DCGAN (BatchNorm, channels_last) under plain torchrun, then resumed with --nproc 2."""
     out = tmp_path / "run"
-    common = ["--device", "cpu", "--quiet", "--set", "ngf=8", "--set", "ndf=8", "--set", "n_fixed=8",
-              "--set", "log_every=2", "--batch-size", "8", "--snapshot-every", "2"]  # fmt: skip
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m",
-           "pipeline.cli", "train", "dcgan-digits", "--steps", "4", "--out", str(out), *common]  # fmt: skip
+    common = [
+        "--device",
+        "cpu",
+        "--quiet",
+        "--set",
+        "ngf=8",
+        "--set",
+        "ndf=8",
+        "--set",
+        "n_fixed=8",
+        "--set",
+        "log_every=2",
+        "--batch-size",
+        "8",
+        "--snapshot-every",
+        "2",
+    ]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "pipeline.cli",
+        "train",
+        "dcgan-digits",
+        "--steps",
+        "4",
+        "--out",
+        str(out),
+        *common,
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert res.returncode == 0, res.stderr
     res = ganviz("train", "--resume", str(out), "--steps", "6", "--nproc", "2", *common)
@@ -72,8 +116,21 @@ def test_torchrun_image_run_and_resume(tmp_path):
 
 
 def test_batch_must_split_evenly_over_processes(tmp_path):
-    res = ganviz("train", "toy-gaussian", "--steps", "2", "--batch-size", "7", "--device", "cpu", "--quiet",
-                 "--out", str(tmp_path / "r"), "--nproc", "2")  # fmt: skip
+    res = ganviz(
+        "train",
+        "toy-gaussian",
+        "--steps",
+        "2",
+        "--batch-size",
+        "7",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(tmp_path / "r"),
+        "--nproc",
+        "2",
+    )
     assert res.returncode != 0
     assert "error: --batch-size 7: must be a multiple of the 2 processes" in res.stderr
     assert "Traceback" not in res.stderr and res.stderr.count("error:") == 1
@@ -81,11 +138,27 @@ def test_batch_must_split_evenly_over_processes(tmp_path):
 
 def test_torchrun_failure_is_one_line(tmp_path):
     """Under plain torchrun each rank checks the split itself; --nproc shows one line per distinct error."""
-    res = ganviz("train", "toy-gaussian", "--steps", "2", "--device", "cpu", "--quiet", "--out", str(tmp_path / "r"),
-                 "--nproc", "2", "--set", "data_root=/nonexistent", "--dataset", "folder")  # fmt: skip
+    res = ganviz(
+        "train",
+        "toy-gaussian",
+        "--steps",
+        "2",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(tmp_path / "r"),
+        "--nproc",
+        "2",
+        "--set",
+        "data_root=/nonexistent",
+        "--dataset",
+        "folder",
+    )
     assert res.returncode != 0 and "Traceback" not in res.stderr
-    assert res.stderr.strip().splitlines() == ["error: --data-root /nonexistent: no such folder; point it at a "
-                                               "folder of images"]  # fmt: skip
+    assert res.stderr.strip().splitlines() == [
+        "error: --data-root /nonexistent: no such folder; point it at a folder of images"
+    ]
 
 
 # -- DCGAN (BatchNorm): DDP's train_step against data parallelism written out in one process ------------------
@@ -99,8 +172,10 @@ def _dcgan_setup() -> tuple:
     g, d = build_models(DCGAN)
     opt_g = torch.optim.Adam(g.parameters(), DCGAN.lr_g, betas=(DCGAN.beta1, DCGAN.beta2))
     opt_d = torch.optim.Adam(d.parameters(), DCGAN.lr_d, betas=(DCGAN.beta1, DCGAN.beta2))
-    batches = [(torch.rand(DCGAN.batch_size, 1, 28, 28) * 2 - 1, torch.randn(DCGAN.batch_size, DCGAN.noise_dim))
-               for _ in range(DC_STEPS)]  # fmt: skip
+    batches = [
+        (torch.rand(DCGAN.batch_size, 1, 28, 28) * 2 - 1, torch.randn(DCGAN.batch_size, DCGAN.noise_dim))
+        for _ in range(DC_STEPS)
+    ]
     return g, d, opt_g, opt_d, batches
 
 

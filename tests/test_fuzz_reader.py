@@ -122,12 +122,15 @@ def test_cut_last_metrics_line_is_dropped_with_a_warning(work, tmp_path):
 
 @pytest.mark.parametrize(
     ("line", "problem"),
-    [(b'{"step": 3, "loss_d"', "not valid JSON"), (b"[1, 2]", "not a JSON object"),
-     (b'{"step": "3", "epoch": 0}', "'step' is not a step number"),
-     (b'{"step": 1, "epoch": 0}', "step 1 does not follow step 2"),
-     (b'{"step": 30, "epoch": 0, "loss_d": "high"}', "'loss_d' is not a number"),
-     (b'{"step": 30, "epoch": 0, "loss_g": [1]}', "'loss_g' is not a number")],
-)  # fmt: skip
+    [
+        (b'{"step": 3, "loss_d"', "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"step": "3", "epoch": 0}', "'step' is not a step number"),
+        (b'{"step": 1, "epoch": 0}', "step 1 does not follow step 2"),
+        (b'{"step": 30, "epoch": 0, "loss_d": "high"}', "'loss_d' is not a number"),
+        (b'{"step": 30, "epoch": 0, "loss_g": [1]}', "'loss_g' is not a number"),
+    ],
+)
 def test_damaged_middle_metrics_line_names_the_line(work, tmp_path, line, problem):
     lines = work[1]["metrics.jsonl"].splitlines(keepends=True)
     f = tmp_path / "metrics.jsonl"

@@ -41,8 +41,9 @@ def read_mp4(path: Path) -> tuple[list[np.ndarray], str, str]:
 
 
 @pytest.mark.parametrize("kind", ["image", "toy2d", "toy1d"])
-def test_progress_gif_shows_the_designed_snapshots(kind: str, request: pytest.FixtureRequest, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_progress_gif_shows_the_designed_snapshots(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """One frame per snapshot, each a new state of the run; for images the grid below the step caption is the
     designed samples exactly. A designed run has no checkpoint: progress only, and one line says why."""
     from designed import blend, image_noise, image_targets
@@ -52,8 +53,9 @@ def test_progress_gif_shows_the_designed_snapshots(kind: str, request: pytest.Fi
     paths = make_gifs(run, tmp_path, fps=5, mp4=kind == "image", progress=False, results=results)
     assert [p.name for p in paths] == ["progress.gif", "progress.mp4"][: 1 + (kind == "image")]
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"note: {run.name} has no checkpoint.pt: interpolation.gif (the latent walk through the trained G) "
-                   "skipped"]  # fmt: skip
+    assert err == [
+        f"note: {run.name} has no checkpoint.pt: interpolation.gif (the latent walk through the trained G) skipped"
+    ]
     frames, info = read_gif(tmp_path / "progress.gif")
     assert len(frames) == len(run.steps) == 11 == results[0].frames and results[0].actions == []
     assert info["loop"] == 0 and info["duration"] == 200  # loops forever, 5 fps
@@ -74,8 +76,10 @@ def test_progress_gif_shows_the_designed_snapshots(kind: str, request: pytest.Fi
 def test_cli_gif_notes_the_missing_checkpoint_even_when_quiet(designed_toy1d: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["gif", str(designed_toy1d), "--out", str(tmp_path), "--quiet"])
     assert res.exit_code == 0, res.output
-    assert res.stderr.splitlines() == [f"note: {designed_toy1d.name} has no checkpoint.pt: interpolation.gif (the "
-                                       "latent walk through the trained G) skipped"]  # fmt: skip
+    assert res.stderr.splitlines() == [
+        f"note: {designed_toy1d.name} has no checkpoint.pt: interpolation.gif (the "
+        "latent walk through the trained G) skipped"
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["progress.gif"]
 
 
@@ -205,10 +209,13 @@ def _no_snapshot_copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-@pytest.mark.parametrize("case", ["not-a-run", "no-snapshots", "no-snapshots-default-out", "bad-size", "bad-fps",
-                                  "too-big", "damaged-checkpoint"])  # fmt: skip
-def test_cli_gif_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    ["not-a-run", "no-snapshots", "no-snapshots-default-out", "bad-size", "bad-fps", "too-big", "damaged-checkpoint"],
+)
+def test_cli_gif_bad_input_is_one_line(
+    case: str, image_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One line, and a refused or failed command leaves nothing: no output folder, no GIF begun."""
     monkeypatch.chdir(tmp_path)
     bare = ["gif", str(_no_snapshot_copy(image_run, tmp_path / "r"))] if case.startswith("no-snapshots") else []

@@ -70,8 +70,10 @@ def test_one_sided_label_smoothing_moves_the_real_target(loss: str) -> None:
 
 def test_the_five_losses_differ() -> None:
     """On the same logits no two losses give the same pair (D loss, G loss) but bce/minimax, whose D loss is one."""
-    pairs = {loss: (round(d_loss(loss, t(REAL), t(FAKE), 1.0).item(), 6), round(g_loss(loss, t(FAKE)).item(), 6))
-             for loss in LOSSES}  # fmt: skip
+    pairs = {
+        loss: (round(d_loss(loss, t(REAL), t(FAKE), 1.0).item(), 6), round(g_loss(loss, t(FAKE)).item(), 6))
+        for loss in LOSSES
+    }
     assert len(set(pairs.values())) == len(LOSSES)
     assert pairs["bce"][0] == pairs["minimax"][0] and pairs["bce"][1] != pairs["minimax"][1]
 

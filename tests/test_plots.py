@@ -109,12 +109,13 @@ def test_loss_score_accuracy_lines_are_the_metrics(designed_image: Path) -> None
     loss_d = -np.log(0.95 - 0.45 * T) - np.log(1 - (0.05 + 0.40 * T))
     loss_g = -np.log(0.05 + 0.40 * T)
     lines = {  # gid -> (raw values, EMA as (first value, slope per step) of a straight line, or None)
-        ("losses", "D"): (loss_d, None), ("losses", "G"): (loss_g, None),
+        ("losses", "D"): (loss_d, None),
+        ("losses", "G"): (loss_g, None),
         ("scores", "D(x), real"): (0.95 - 0.45 * T, (0.95 - 0.45 / 200, -0.45 / 200)),
         ("scores", "D(G(z)), generated"): (0.05 + 0.40 * T, (0.05 + 0.40 / 200, 0.40 / 200)),
         ("accuracy", "real called real"): (1 - 0.5 * T, (1 - 0.5 / 200, -0.5 / 200)),
         ("accuracy", "generated called fake"): (1 - 0.4 * T, (1 - 0.4 / 200, -0.4 / 200)),
-    }  # fmt: skip
+    }
     for figs in _figs(Run.load(designed_image), steps="end"):
         for (fig, label), (raw, line) in lines.items():
             drawn = _gid(figs[fig], f"raw:{label}")
@@ -143,8 +144,10 @@ def test_grad_norm_heatmap_is_the_snapshots(designed_image: Path) -> None:
     same from its last layer to its first; step 0 is blank (no gradients yet)."""
     run = Run.load(designed_image)
     a = np.arange(11) / 10
-    want = {"g": 10.0 ** np.linspace(-3, 0, 5)[:, None] * (1 + a),
-            "d": 10.0 ** np.linspace(0, -3, 4)[:, None] * (1 + a)}  # fmt: skip
+    want = {
+        "g": 10.0 ** np.linspace(-3, 0, 5)[:, None] * (1 + a),
+        "d": 10.0 ** np.linspace(0, -3, 4)[:, None] * (1 + a),
+    }
     for net in ("g", "d"):
         steps, names, mat = grad_norm_matrix(run, net)
         assert list(steps) == list(range(0, 201, 20)) and names == run.info[f"layers_{net}"]
@@ -267,8 +270,9 @@ def test_cli_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path, m
 
 
 def test_cli_plots_writes_requested_formats(toy1d_run: Path, tmp_path: Path) -> None:
-    res = CliRunner().invoke(main, ["plots", str(toy1d_run), "--out", str(tmp_path), "--format", "png",
-                                    "--log", "--quiet", "--dpi", "40"])  # fmt: skip
+    res = CliRunner().invoke(
+        main, ["plots", str(toy1d_run), "--out", str(tmp_path), "--format", "png", "--log", "--quiet", "--dpi", "40"]
+    )
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{n}.png" for n in ("losses", "scores", "accuracy", "grad_norms", "toy1d_density")

@@ -32,8 +32,22 @@ ROOT = Path(__file__).resolve().parents[1]
 WALL_CLOCK = ("time", "samples_per_s")
 #: toy-gaussian, long enough that a kill at step < 180 always lands well before the end
 CFG = {"steps": 300, "snapshot_every": 15, "checkpoint_every": 15, "log_every": 5, "toy_fixed": 64}
-CLI_ARGS = ["toy-gaussian", "--device", "cpu", "--quiet", "--steps", "300", "--snapshot-every", "15",
-            "--set", "checkpoint_every=15", "--set", "log_every=5", "--set", "toy_fixed=64"]  # fmt: skip
+CLI_ARGS = [
+    "toy-gaussian",
+    "--device",
+    "cpu",
+    "--quiet",
+    "--steps",
+    "300",
+    "--snapshot-every",
+    "15",
+    "--set",
+    "checkpoint_every=15",
+    "--set",
+    "log_every=5",
+    "--set",
+    "toy_fixed=64",
+]
 TIMEOUT = 300  # seconds for any one wait: generous for a heavily loaded machine
 
 
@@ -78,8 +92,14 @@ def last_step(path: Path) -> int:
 
 def start_cli(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "train", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "train", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def resumes(path: Path) -> int:
@@ -181,8 +201,14 @@ def test_sigterm_stops_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_pa
 
 def test_stop_after_saves_and_resume_equals_uninterrupted(tmp_path):
     """toy-rings: D dropout (global RNG) and D on every other batch (layer norms carried in the checkpoint)."""
-    kw = {"steps": 40, "snapshot_every": 7, "checkpoint_every": 10, "log_every": 4, "toy_fixed": 64,
-          "field_resolution": 8}  # fmt: skip
+    kw = {
+        "steps": 40,
+        "snapshot_every": 7,
+        "checkpoint_every": 10,
+        "log_every": 4,
+        "toy_fixed": 64,
+        "field_resolution": 8,
+    }
     ref = Run.load(run_in_process(tmp_path / "ref", "toy-rings", **kw))
     cfg = apply_overrides(get_variant("toy-rings"), {"device": "cpu", **kw})
     path = train(cfg, out=tmp_path / "run", progress=False, stop_after=23)
@@ -216,8 +242,9 @@ class PoisonedAdam(torch.optim.Adam):
 
 
 @pytest.mark.parametrize(("every", "what", "poison_at", "bad"), [(1, "weights", 2, 2), (10, "loss", 3, 4)])
-def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(tmp_path, monkeypatch, every, what,
-                                                                        poison_at, bad):  # fmt: skip
+def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(
+    tmp_path, monkeypatch, every, what, poison_at, bad
+):
     """G's weights turn NaN at the end of step ``poison_at`` (that step's losses are still finite): a checkpoint
     at that step sees NaN weights (every=1); otherwise the next step's loss is NaN and the metrics block that
     holds it stops training."""
@@ -229,9 +256,24 @@ def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(tmp_path
         run_in_process(path, steps=50, checkpoint_every=every, log_every=5)
     # the CLI says so in one line (same poison, same step)
     monkeypatch.setattr(PoisonedAdam, "made", 0)
-    res = CliRunner().invoke(main, ["train", "toy-gaussian", "--device", "cpu", "--quiet", "--steps", "50",
-                                    "--set", f"checkpoint_every={every}", "--set", "log_every=5",
-                                    "--out", str(tmp_path / "cli")])  # fmt: skip
+    res = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "toy-gaussian",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--steps",
+            "50",
+            "--set",
+            f"checkpoint_every={every}",
+            "--set",
+            "log_every=5",
+            "--out",
+            str(tmp_path / "cli"),
+        ],
+    )
     assert res.exit_code == 1 and res.stderr.count("\n") == 1, res.output
     assert res.stderr.startswith(f"error: {what} became NaN/inf at step {bad}; run marked diverged")
     monkeypatch.undo()
@@ -247,8 +289,9 @@ def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(tmp_path
         assert not np.isfinite([m["loss_d"][-1], m["loss_g"][-1]]).all()
         assert np.isfinite(m["loss_d"][:-1]).all()
     # the run resumes from the good checkpoint (a rescue would lower the learning rates) and finishes
-    res = CliRunner().invoke(main, ["train", "--resume", str(path), "--quiet", "--set", "lr_g=1e-3",
-                                    "--set", "lr_d=1e-3"])  # fmt: skip
+    res = CliRunner().invoke(
+        main, ["train", "--resume", str(path), "--quiet", "--set", "lr_g=1e-3", "--set", "lr_d=1e-3"]
+    )
     assert res.exit_code == 0, res.output
     run = Run.load(path)
     assert run.status == "finished" and list(run.metrics["step"]) == list(range(1, 51))
@@ -347,8 +390,12 @@ def test_time_based_checkpoints_fall_on_snapshots_once_the_interval_has_passed(t
 
 
 def test_time_column_continues_across_a_resume(tmp_path):
-    path = train(apply_overrides(get_variant("toy-gaussian"), {"device": "cpu", **CFG}), out=tmp_path / "r",
-                 progress=False, stop_after=45)  # fmt: skip
+    path = train(
+        apply_overrides(get_variant("toy-gaussian"), {"device": "cpu", **CFG}),
+        out=tmp_path / "r",
+        progress=False,
+        stop_after=45,
+    )
     stopped_at = torch.load(path / "checkpoint.pt", weights_only=True)["time"]
     train(None, resume=path, progress=False)
     m = Run.load(path).metrics

@@ -238,8 +238,11 @@ def test_training_curves_thumbnail_is_the_snapshot_the_pen_passed(curves: list[S
     def shows(grid: np.ndarray) -> int:
         """The snapshot step whose first 9 samples the 3x3 thumbnail (28 px each, 1 px apart) shows."""
         cells = [grid[1 + 29 * r : 29 + 29 * r, 1 + 29 * q : 29 + 29 * q] for r in range(3) for q in range(3)]
-        found = [s for s, fake in snapshots.items()
-                 if all(np.array_equal(x, f[..., 0]) for x, f in zip(cells, fake[:9], strict=True))]  # fmt: skip
+        found = [
+            s
+            for s, fake in snapshots.items()
+            if all(np.array_equal(x, f[..., 0]) for x, f in zip(cells, fake[:9], strict=True))
+        ]
         assert len(found) == 1, found
         return found[0]
 

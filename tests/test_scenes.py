@@ -91,11 +91,24 @@ def videos(image_short: Path, toy2d_half: Path, tmp_path_factory: pytest.TempPat
     """Every built-in scene rendered once through the command, tiny: `ganviz render all --run IMAGE --run-2d TOY2D
     --compare VANISHING` (a minimax run whose G gradients are 1000x smaller, for GradientFlow's ending)."""
     out = tmp_path_factory.mktemp("videos")
-    vanishing = make_designed_run(tmp_path_factory.mktemp("designed") / "vanishing", loss="minimax", grad_scale=1e-3,
-                                  **SHORT)  # fmt: skip
+    vanishing = make_designed_run(
+        tmp_path_factory.mktemp("designed") / "vanishing", loss="minimax", grad_scale=1e-3, **SHORT
+    )
     with pytest.MonkeyPatch.context() as mp:
-        files = cli_render(["all", "--run", str(image_short), "--run-2d", str(toy2d_half), "--compare",
-                            str(vanishing), "-o", str(out)], mp)  # fmt: skip
+        files = cli_render(
+            [
+                "all",
+                "--run",
+                str(image_short),
+                "--run-2d",
+                str(toy2d_half),
+                "--compare",
+                str(vanishing),
+                "-o",
+                str(out),
+            ],
+            mp,
+        )
     assert all(f.parent.resolve() == out.resolve() for f in files), files
     return {f.stem: f for f in files}
 
@@ -175,8 +188,15 @@ def test_distribution_shows_ds_recorded_field(videos: dict[str, Path], toy2d_hal
 
 
 def test_toy_morph_as_looping_gif(toy2d_run: Path, tmp_path: Path) -> None:
-    (gif,) = render_file(builtin_scene_path("morph"), Run.load(toy2d_run), fmt="gif", out=tmp_path, progress=False,
-                         pixel_width=WIDTH, frame_rate=FPS)  # fmt: skip
+    (gif,) = render_file(
+        builtin_scene_path("morph"),
+        Run.load(toy2d_run),
+        fmt="gif",
+        out=tmp_path,
+        progress=False,
+        pixel_width=WIDTH,
+        frame_rate=FPS,
+    )
     assert gif == tmp_path / "NoiseToImage.gif"
     with Image.open(gif) as im:
         assert im.size == (WIDTH, HEIGHT) and im.n_frames > 1 and im.info.get("loop") == 0
@@ -234,8 +254,21 @@ def test_plain_manim_with_ganviz_run(image_run: Path, tmp_path: Path) -> None:
     """`GANVIZ_RUN=... manim scenes/morph.py` works without ganviz's renderer (last frame only: fast)."""
     # PYTHONPATH: this checkout's `scenes` package, not whichever one the venv has installed
     env = {**os.environ, "GANVIZ_RUN": str(image_run), "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "manim", "-s", "-r", f"{WIDTH},{HEIGHT}", "--media_dir", str(tmp_path),
-           "--disable_caching", "-v", "WARNING", str(ROOT / "scenes" / "morph.py"), "NoiseToImage"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "manim",
+        "-s",
+        "-r",
+        f"{WIDTH},{HEIGHT}",
+        "--media_dir",
+        str(tmp_path),
+        "--disable_caching",
+        "-v",
+        "WARNING",
+        str(ROOT / "scenes" / "morph.py"),
+        "NoiseToImage",
+    ]
     proc = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert list(tmp_path.rglob("NoiseToImage*.png"))
@@ -300,8 +333,10 @@ def test_failed_render_keeps_what_was_there(image_run: Path, tmp_path: Path) -> 
     (tmp_path / "v").mkdir()
     (tmp_path / "v" / "keep.mp4").write_bytes(b"earlier render")
     f = tmp_path / "late.py"  # fails after manim has begun writing the movie
-    f.write_text("from manim import Scene, Square, Create\n\nclass Late(Scene):\n    def construct(self):\n"
-                 "        self.play(Create(Square()), run_time=0.4)\n        raise RuntimeError('late')\n")  # fmt: skip
+    f.write_text(
+        "from manim import Scene, Square, Create\n\nclass Late(Scene):\n    def construct(self):\n"
+        "        self.play(Create(Square()), run_time=0.4)\n        raise RuntimeError('late')\n"
+    )
     msg = one_line_error(["render", str(f), "--run", str(image_run), "--quiet", "-o", str(tmp_path / "v")])
     assert "Late" in msg and "late" in msg
     assert sorted(p.name for p in (tmp_path / "v").iterdir()) == ["keep.mp4"]

@@ -23,8 +23,9 @@ TINY_IMAGE = {"steps": 6, "batch_size": 8, "ngf": 8, "ndf": 8, "n_fixed": 8, "lo
 
 def test_cached_dataset_equals_decoded_images(tmp_path, monkeypatch):
     files = write_jpegs(tmp_path / "imgs", n=6, size=(90, 70))
-    cfg = apply_overrides(get_variant("dcgan-celeba"), {"dataset": "folder", "data_root": str(tmp_path / "imgs"),
-                                                        "image_size": 32})  # fmt: skip
+    cfg = apply_overrides(
+        get_variant("dcgan-celeba"), {"dataset": "folder", "data_root": str(tmp_path / "imgs"), "image_size": 32}
+    )
     decoded = np.stack([decode_image(f, 32, 3) for f in list_images(tmp_path / "imgs")])
     first = load_dataset(cfg, cache_dir=tmp_path / "cache")
     np.testing.assert_array_equal(first.array, decoded)
@@ -118,8 +119,9 @@ def test_a_folder_with_an_unreadable_image_is_cached_with_its_count(tmp_path, mo
     """One bad file among good ones: decoded once, cached with the count, and the count still reported later."""
     files = write_jpegs(tmp_path / "imgs", n=5, size=(40, 40))
     files[1].write_bytes(b"not an image")
-    cfg = apply_overrides(get_variant("dcgan-celeba"), {"dataset": "folder", "data_root": str(tmp_path / "imgs"),
-                                                        "image_size": 16})  # fmt: skip
+    cfg = apply_overrides(
+        get_variant("dcgan-celeba"), {"dataset": "folder", "data_root": str(tmp_path / "imgs"), "image_size": 16}
+    )
     with pytest.warns(UserWarning, match="skipped 1 unreadable image file"):
         first = load_dataset(cfg, cache_dir=tmp_path / "cache")
     assert first.skipped == 1 and len(first.array) == 4

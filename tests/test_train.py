@@ -48,36 +48,75 @@ def check_run(path, steps: int, kind: str):
 
 @pytest.mark.parametrize("variant", ["toy-gaussian", "toy-quadratic", "toy-rings", "dcgan-digits"])
 def test_offline_variants_train(tmp_path, variant):
-    run = check_run(make_run(tmp_path / "r", variant, batch_size=16, **TINY), 6,
-                    {"toy-gaussian": "toy1d", "dcgan-digits": "image"}.get(variant, "toy2d"))  # fmt: skip
+    run = check_run(
+        make_run(tmp_path / "r", variant, batch_size=16, **TINY),
+        6,
+        {"toy-gaussian": "toy1d", "dcgan-digits": "image"}.get(variant, "toy2d"),
+    )
     assert run.variant == variant
 
 
 def test_vanilla_mnist_on_idx_files(tmp_path):
     write_mnist(tmp_path / "data", n=40)
-    run = check_run(make_run(tmp_path / "r", "vanilla-mnist", data_root=str(tmp_path / "data"), batch_size=8,
-                             g_hidden="32,32", d_hidden="32,32", **TINY), 6, "image")  # fmt: skip
+    run = check_run(
+        make_run(
+            tmp_path / "r",
+            "vanilla-mnist",
+            data_root=str(tmp_path / "data"),
+            batch_size=8,
+            g_hidden="32,32",
+            d_hidden="32,32",
+            **TINY,
+        ),
+        6,
+        "image",
+    )
     assert run.snapshot("end").fake.shape == (64, 28, 28, 1)
 
 
 def test_dcgan_cifar_on_python_batches(tmp_path):
     write_cifar_py(tmp_path / "data")
-    run = check_run(make_run(tmp_path / "r", "dcgan-cifar", data_root=str(tmp_path / "data"), batch_size=8,
-                             ngf=8, ndf=8, n_fixed=8, **TINY), 6, "image")  # fmt: skip
+    run = check_run(
+        make_run(
+            tmp_path / "r",
+            "dcgan-cifar",
+            data_root=str(tmp_path / "data"),
+            batch_size=8,
+            ngf=8,
+            ndf=8,
+            n_fixed=8,
+            **TINY,
+        ),
+        6,
+        "image",
+    )
     assert run.snapshot("end").fake.shape == (8, 32, 32, 3)
 
 
 def test_dcgan_celeba_on_jpeg_folder(tmp_path):
     write_jpegs(tmp_path / "data" / "img_align_celeba", n=10)
-    run = check_run(make_run(tmp_path / "r", "dcgan-celeba", data_root=str(tmp_path / "data"), batch_size=4,
-                             ngf=4, ndf=4, n_fixed=4, **TINY), 6, "image")  # fmt: skip
+    run = check_run(
+        make_run(
+            tmp_path / "r",
+            "dcgan-celeba",
+            data_root=str(tmp_path / "data"),
+            batch_size=4,
+            ngf=4,
+            ndf=4,
+            n_fixed=4,
+            **TINY,
+        ),
+        6,
+        "image",
+    )
     assert run.snapshot("end").fake.shape == (4, 64, 64, 3)
 
 
 @pytest.mark.parametrize("loss", LOSSES)
 def test_every_loss_trains(tmp_path, loss):
-    check_run(make_run(tmp_path / "r", "dcgan-digits", loss=loss, batch_size=8, ngf=8, ndf=8, n_fixed=8, **TINY),
-              6, "image")  # fmt: skip
+    check_run(
+        make_run(tmp_path / "r", "dcgan-digits", loss=loss, batch_size=8, ngf=8, ndf=8, n_fixed=8, **TINY), 6, "image"
+    )
 
 
 def test_minimax_run_records_the_saturating_loss(tmp_path):
