@@ -92,6 +92,7 @@ def test_digits_space_gives_features_and_classes_at_any_size(tmp_path: Path, dev
     f = space.features(digits)
     assert f.shape == (50, 128) and f.device.type == device and torch.isfinite(f).all()
     assert torch.equal(space.features(digits), f)
+    assert torch.allclose(space.features(digits[10:13]), f[10:13], atol=1e-5)  # eval mode: no batch statistics
     for size in (32, 64):  # runs of MNIST at 32 or 64 px are resized to 28
         big = torch.nn.functional.interpolate(torch.from_numpy(digits).permute(0, 3, 1, 2).float(), size=size)
         big = big.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1)

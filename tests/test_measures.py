@@ -182,6 +182,9 @@ def test_rings_coverage_of_points_off_the_arcs() -> None:
     off = t64([[0.0, 10.0], [0.0, -10.0], [30.0, 0.0], [-30.0, 0.0]])
     cov = rings_coverage(off)
     assert (cov.bins_hit, cov.near_arc) == (0.0, 0.0)
+    missing_halves = t64([[10.0, 10.0], [-10.0, -10.0], [7.07, 17.07], [-7.07, -17.07]])  # on the circles, not arcs
+    cov = rings_coverage(missing_halves)
+    assert (cov.bins_hit, cov.near_arc) == (0.0, 0.0)
     inside, outside = arc_points("left", [5], radius=11.9), arc_points("left", [5], radius=12.1)
     assert rings_coverage(t64(inside)).near_arc == 1.0 and rings_coverage(t64(outside)).near_arc == 0.0
     past_end = rings_coverage(t64([[0.0, 21.5]]))  # 1.5 above the left arc's top end (0, 20): its first bin
