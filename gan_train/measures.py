@@ -183,8 +183,8 @@ class RingsCoverage:
 
     ``arc_bins_hit``: per arc (left, right), the share of its ``bins`` equal angular bins that hold at least one
     sample within ``tolerance`` of that arc; ``bins_hit``: the same over both arcs; ``near_arc``: the share of
-    samples within ``tolerance`` of an arc. Real data: 1.0 and about 0.95 (512 samples miss a bin with
-    probability ~1e-3).
+    samples within ``tolerance`` of an arc. Real data, 512 samples: bins 1.0 (a bin is missed in 0.2 % of draws)
+    and near_arc 0.95 ± 0.01.
     """
 
     bins_hit: float

@@ -192,8 +192,7 @@ def test_rings_coverage_of_points_off_the_arcs() -> None:
 
 
 def test_rings_coverage_of_real_data() -> None:
-    """Real samples hit every bin, and P(|N(0,1)| <= 2) = 95.45 % of them lie within 2σ of an arc (a few more near
-    the arcs' shared end at the origin)."""
+    """Real samples hit every bin, and P(|N(0,1)| <= 2) = 95.45 % of them lie within 2σ of an arc."""
     cov = rings_coverage(torch.from_numpy(toy_rings(4096, np.random.default_rng(0))))
     assert cov.bins_hit == 1.0
     assert 0.94 < cov.near_arc < 0.975
