@@ -158,8 +158,8 @@ def _jitter(x: Tensor, g: torch.Generator) -> Tensor:
 
 
 def train_digits_classifier(recipe: DigitsRecipe = DigitsRecipe()) -> DigitsClassifier:
-    """Train DigitsNet on the CPU from the recipe's seed (same seed and machine, same weights), leaving the
-    caller's global random state as it was (a training run that evaluates G stays reproducible)."""
+    """Train DigitsNet on the CPU from the recipe's seed (same seed, machine and torch thread count: same weights),
+    leaving the caller's global random state as it was (a training run that evaluates G stays reproducible)."""
     start = time.perf_counter()
     x, y, x_held, y_held = digits_split()
     g = torch.Generator().manual_seed(recipe.seed)
