@@ -1,0 +1,197 @@
+"""The visual language of every scene: one font, one type scale, the plots' colour roles, D's score map, the
+title-safe area, and one footer with the step counter and the run's progress.
+
+Scenes take all of it from here, so they look alike and render the same on every machine: the font is the DejaVu
+Sans that matplotlib ships (registered with manimpango, so Pango never substitutes a system font), sizes come from
+one scale whose smallest text is at least 1/40 of the frame height, and numbers that change are
+Integer/DecimalNumber mobjects driven by ValueTrackers in a fixed-width font (they update in place, never morph
+between two strings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    DecimalNumber,
+    Group,
+    ImageMobject,
+    Integer,
+    Rectangle,
+    Text,
+    ValueTracker,
+    VGroup,
+    config,
+)
+from manim.constants import RESAMPLING_ALGORITHMS
+
+# -- fonts -----------------------------------------------------------------------------------------------
+FONT = "DejaVu Sans"
+MONO = "DejaVu Sans Mono"
+
+
+@lru_cache(maxsize=1)
+def register_fonts() -> tuple[str, ...]:
+    """Register the DejaVu fonts matplotlib ships with manimpango (once per process); returns the files."""
+    import manimpango
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    files = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf")
+    for name in files:
+        manimpango.register_font(str(folder / name))
+    return files
+
+
+register_fonts()
+
+# -- sizes -------------------------------------------------------------------------------------------------
+#: Type scale (manim font sizes). The smallest, SMALL, has a cap height of 0.203 scene units: >= 1/40 of the
+#: 8-unit frame height, so nothing on screen is too small to read on a projected slide.
+TITLE, HEADING, BODY, LABEL, SMALL = 40, 32, 26, 22, 20
+MIN_FONT_SIZE = SMALL
+#: The title-safe area: the frame less 6 % of its width and height on each side. (Broadcast title-safe is 10 %
+#: and action-safe 5 %; screens and slide software crop little, so 6 % keeps text clear of any edge.)
+SAFE_MARGIN = 0.06
+
+
+def safe_box() -> tuple[float, float, float, float]:
+    """(left, right, bottom, top) of the title-safe area, in scene units."""
+    w, h = config.frame_width, config.frame_height
+    mx, my = w * SAFE_MARGIN, h * SAFE_MARGIN
+    return -w / 2 + mx, w / 2 - mx, -h / 2 + my, h / 2 - my
+
+
+# -- colours -------------------------------------------------------------------------------------------------
+#: The roles of the plots (Okabe-Ito, colour-blind safe), on the scenes' dark background: G blue, D vermillion,
+#: generated orange, real samples white (black on the plots' white paper); gradients yellow, distinct from both
+#: networks; the forward pass a neutral grey.
+BACKGROUND = "#101018"
+TEXT = "#ECECEC"
+MUTED = "#A0A0AA"
+G_COLOR = "#56B4E9"
+D_COLOR = "#D55E00"
+FAKE_COLOR = "#E69F00"
+REAL_COLOR = "#F5F5F5"
+GRAD_COLOR = "#F0E442"
+FORWARD_COLOR = "#9A9AA6"
+GOOD_COLOR = "#009E73"  # a verdict that is right
+BAD_COLOR = "#CC79A7"  # a verdict that is wrong
+
+#: D's score map, diverging around 0.5: purple where D says "fake" (0), a mid grey where it is guessing (0.5;
+#: clearly lighter than the background, so "D cannot tell" never looks like an empty canvas), green where it
+#: says "real" (1). Purple-green is readable with every common colour-vision deficiency.
+SCORE_STOPS = (("#5E2A8C", 0.0), ("#6A6A74", 0.5), ("#1E8C4A", 1.0))
+
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], np.float64)
+
+
+def score_rgb(score: np.ndarray) -> np.ndarray:
+    """D's scores in [0, 1] (NaN: guessing) as uint8 RGB of the score map, any shape (..., 3)."""
+    s = np.clip(np.nan_to_num(np.asarray(score, np.float64), nan=0.5), 0.0, 1.0)[..., None]
+    (lo, _), (mid, _), (hi, _) = ((_rgb(c), v) for c, v in SCORE_STOPS)
+    rgb = np.where(s < 0.5, lo + (mid - lo) * (s / 0.5), mid + (hi - mid) * ((s - 0.5) / 0.5))
+    return rgb.round().astype(np.uint8)
+
+
+def score_hex(score: float) -> str:
+    r, g, b = score_rgb(np.array(score))
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+def colour_bar(height: float = 3.0, width: float = 0.28, label: str = "D(x)") -> Group:
+    """A vertical bar of the score map with its ends and middle named: fake 0, guessing 0.5, real 1."""
+    pixels = score_rgb(np.linspace(1.0, 0.0, 128))[:, None, :].repeat(4, axis=1)
+    bar = ImageMobject(pixels)
+    bar.set_resampling_algorithm(RESAMPLING_ALGORITHMS["bilinear"])
+    bar.stretch_to_fit_height(height).stretch_to_fit_width(width)
+    frame = Rectangle(width=width, height=height, stroke_color=MUTED, stroke_width=1)
+    ticks = VGroup(
+        *(
+            text(f"{v:g}  {word}", SMALL, MUTED).next_to(frame.get_corner(DOWN + RIGHT) + UP * height * v, RIGHT, 0.15)
+            for v, word in ((1.0, "real"), (0.5, "guess"), (0.0, "fake"))
+        )
+    )
+    name = text(label, LABEL).next_to(frame, UP, buff=0.15)
+    return Group(bar, frame, ticks, name)
+
+
+# -- text and numbers ----------------------------------------------------------------------------------------
+def text(s: str, size: float = BODY, color: str = TEXT, **kw: object) -> Text:
+    """Text in the scenes' font and scale."""
+    return Text(s, font=FONT, font_size=size, color=color, **kw)
+
+
+class MonoText(Text):
+    """The fixed-width font, for the digits of changing numbers (DecimalNumber's ``mob_class``)."""
+
+    def __init__(self, s: str, **kw: object):
+        kw.setdefault("font", MONO)
+        super().__init__(s, **kw)
+
+
+def number(value: float, decimals: int = 2, size: float = BODY, color: str = TEXT, **kw: object) -> DecimalNumber:
+    """A DecimalNumber in the fixed-width font: a value that changes in place, drawn the same width throughout."""
+    return DecimalNumber(value, num_decimal_places=decimals, mob_class=MonoText, font_size=size, color=color, **kw)
+
+
+def integer(value: int, size: float = BODY, color: str = TEXT, **kw: object) -> Integer:
+    return Integer(value, mob_class=MonoText, font_size=size, color=color, group_with_commas=True, **kw)
+
+
+def title(s: str, sub: str | None = None) -> VGroup:
+    """The scene's title (a statement of what it shows) at the top of the safe area, with an optional subtitle."""
+    left, _, _, top = safe_box()
+    head = text(s, TITLE)
+    group = VGroup(head)
+    if sub:
+        group.add(text(sub, LABEL, MUTED).next_to(head, DOWN, buff=0.12, aligned_edge=LEFT))
+    return group.move_to([left, top, 0], aligned_edge=UP + LEFT)
+
+
+# -- the footer: step counter and progress -------------------------------------------------------------------
+@dataclass
+class Footer:
+    """The one place every scene shows where in the run it is: 'step 1,200 of 3,000' and a progress bar along
+    the bottom of the safe area, both driven by ``tracker`` (animate it to move them)."""
+
+    group: VGroup
+    tracker: ValueTracker
+
+
+def footer(total: int, start: int = 0, label: str = "step") -> Footer:
+    left, right, bottom, _ = safe_box()
+    tracker = ValueTracker(start)
+    word = text(label, SMALL, MUTED)
+    count = integer(total, SMALL)  # laid out at its widest, so the row never grows into the bar
+    of = text(f"of {total:,}", SMALL, MUTED)
+    row = VGroup(word, count, of).arrange(RIGHT, buff=0.12, aligned_edge=DOWN)
+    row.move_to([left, bottom, 0], aligned_edge=DOWN + LEFT)
+    bar_left, bar_right = row.get_right()[0] + 0.35, right
+    count.set_value(start)
+    track = Rectangle(width=bar_right - bar_left, height=0.06, stroke_width=0, fill_color=MUTED, fill_opacity=0.35)
+    track.move_to([(bar_left + bar_right) / 2, row.get_center()[1], 0])
+    fill = Rectangle(width=0.001, height=0.06, stroke_width=0, fill_color=TEXT, fill_opacity=0.9)
+
+    def update_count(m: Integer) -> None:
+        m.set_value(int(round(tracker.get_value())))
+        m.next_to(word, RIGHT, buff=0.12, aligned_edge=DOWN)
+
+    def update_fill(m: Rectangle) -> None:
+        frac = float(np.clip(tracker.get_value() / max(total, 1), 0.0, 1.0))
+        m.stretch_to_fit_width(max(track.width * frac, 0.001)).align_to(track, LEFT).align_to(track, DOWN)
+
+    count.add_updater(update_count)
+    of.add_updater(lambda m: m.next_to(count, RIGHT, buff=0.12, aligned_edge=DOWN))
+    fill.add_updater(update_fill)
+    update_fill(fill)
+    return Footer(VGroup(row, track, fill), tracker)
