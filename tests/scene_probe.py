@@ -281,7 +281,7 @@ def probe(
     *,
     compare: str | os.PathLike[str] | None = None,
     draw: bool = False,
-    pixel_width: int = 64,
+    pixel_width: int = 854,
 ) -> list[Shot]:
     """Construct ``scene_cls`` from ``run`` (and ``compare``) and return the screen after every play/wait call.
 

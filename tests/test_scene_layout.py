@@ -1,0 +1,128 @@
+"""Layout checks of every built-in scene, on the scene graph (tests/scene_probe.py) of designed runs.
+
+After every play/wait of a scene: no two text or formula mobjects overlap, every one lies in the title-safe
+area (scenes/style.py), none is smaller than the type scale's minimum, and no stretch longer than 1.5 s shows
+the title alone. These are rules of scenes/style.py's visual language; a scene that breaks one fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from designed import make_designed_run
+from scene_probe import Mob, Shot, probe
+
+from pipeline.render import builtin_scene_path, builtin_scenes, load_scene_classes
+from scenes import style
+
+pytestmark = pytest.mark.xdist_group("scene-content")
+
+TEXT_KINDS = {"Text", "MarkupText", "Paragraph", "MathTex", "Tex", "SingleStringMathTex", "MathTypst",
+              "DecimalNumber", "Integer"}  # fmt: skip
+CONTAINERS = {"VGroup", "Group"}  # listed by the probe besides their parts
+TITLE_ONLY_LIMIT = 1.5  # seconds
+TOLERANCE = 0.02  # scene units: glyph boxes of neighbours that touch are not an overlap
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("layout")
+    return {kind: make_designed_run(root / kind, kind, n=16 if kind == "image" else 64)
+            for kind in ("image", "toy2d", "toy1d")}  # fmt: skip
+
+
+#: Scenes redesigned on scenes/style.py so far; the rest follow (issue 13), then this becomes builtin_scenes().
+LAID_OUT: tuple[str, ...] = ()
+
+
+def cases() -> list[tuple[str, str]]:
+    """(scene file, run kind) for every laid-out built-in scene and every kind of run it draws."""
+    out = []
+    for name in builtin_scenes():
+        if name not in LAID_OUT:
+            continue
+        for cls in load_scene_classes(builtin_scene_path(name)):
+            for kind in cls.kinds or ("image", "toy2d", "toy1d"):
+                out.append((name, kind))
+    return sorted(set(out))
+
+
+def texts(shot: Shot) -> list[Mob]:
+    return [m for m in shot.visible() if m.kind in TEXT_KINDS and m.fill_opacity > 0.05]
+
+
+def overlap(a: Mob, b: Mob) -> float:
+    w = min(a.box[2], b.box[2]) - max(a.box[0], b.box[0])
+    h = min(a.box[3], b.box[3]) - max(a.box[1], b.box[1])
+    return min(w, h)
+
+
+def problems(shots: list[Shot]) -> list[str]:
+    left, right, bottom, top = style.safe_box()
+    found: list[str] = []
+    for shot in shots:
+        items = texts(shot)
+        for i, a in enumerate(items):
+            if (
+                a.box[0] < left - TOLERANCE
+                or a.box[2] > right + TOLERANCE
+                or a.box[1] < bottom - TOLERANCE
+                or (a.box[3] > top + TOLERANCE)
+            ):
+                found.append(f"t={shot.time:.1f}s: {a.text!r} leaves the title-safe area ({_box(a)})")
+            size = a.font_size if a.font_size is not None else None
+            if size is not None and size < style.MIN_FONT_SIZE - 1e-6:
+                found.append(f"t={shot.time:.1f}s: {a.text!r} at font size {size:.1f} < {style.MIN_FONT_SIZE}")
+            for b in items[i + 1 :]:
+                if overlap(a, b) > TOLERANCE:
+                    found.append(f"t={shot.time:.1f}s: {a.text!r} overlaps {b.text!r}")
+    title_only = 0.0
+    for prev, shot in zip([None, *shots], shots, strict=False):
+        duration = shot.time - (prev.time if prev else 0.0)
+        content = [m for m in shot.visible() if m.kind not in CONTAINERS and not _is_title(m)]
+        title_only = title_only + duration if not content else 0.0
+        if title_only > TITLE_ONLY_LIMIT:
+            found.append(f"t={shot.time:.1f}s: only the title has been on screen for {title_only:.1f} s")
+            title_only = -1e9  # report a stretch once
+    return sorted(set(found))
+
+
+def _is_title(m: Mob) -> bool:
+    return m.kind in TEXT_KINDS and m.font_size is not None and m.font_size >= style.TITLE - 1e-6
+
+
+def _box(m: Mob) -> str:
+    return ", ".join(f"{v:.2f}" for v in m.box)
+
+
+@pytest.mark.parametrize(("scene", "kind"), cases())
+def test_scene_layout(scene: str, kind: str, runs: dict[str, Path]) -> None:
+    for cls in load_scene_classes(builtin_scene_path(scene)):
+        if cls.kinds and kind not in cls.kinds:
+            continue
+        shots = probe(cls, run=runs[kind], compare=runs[kind] if scene == "gradient_flow" else None)
+        assert shots, f"{cls.__name__} played nothing"
+        found = problems(shots)
+        assert not found, f"{cls.__name__} on a {kind} run:\n" + "\n".join(found[:15])
+
+
+def test_the_checks_can_fail(runs: dict[str, Path]) -> None:
+    """A scene that breaks each rule once is caught by each rule."""
+    from manim import FadeIn, Text
+
+    from scenes import common as c
+
+    class Broken(c.RunScene):
+        def construct(self) -> None:
+            self.play(FadeIn(style.title("A title")), run_time=1.0)
+            self.wait(1.0)  # 2 s of title alone
+            self.play(FadeIn(Text("tiny", font_size=12).move_to([0, 0, 0])))
+            self.play(
+                FadeIn(style.text("overlap A").move_to([0, 1, 0])), FadeIn(style.text("overlap B").move_to([0.3, 1, 0]))
+            )
+            self.play(FadeIn(style.text("off the edge").move_to([7.0, -3.9, 0])))
+
+    found = "\n".join(problems(probe(Broken, run=runs["image"])))
+    for needle in ("only the title", "'tiny' at font size 12", "overlaps", "'off the edge' leaves the title-safe"):
+        assert needle in found, (needle, found)
