@@ -347,6 +347,7 @@ def whole_number(value: str | None, flag: str) -> int | None:
 )
 @click.option(
     "--max-size",
+    metavar="SIZE",
     help="GIFs: shrink palette, frames, then scale until each fits, and say so (default 5MB; 0 for no limit).",
 )
 @click.option("--stills", metavar="N", help="Also write N stills spread over each scene and a contact sheet of them.")

@@ -43,6 +43,9 @@ GIF_SOURCE = {
     "pixel_format": "rgb24",
     "video_encoder_options": {"crf": "0", "preset": "ultrafast"},
 }
+#: an MP4 is H.264 at manim's crf 23 with x264's veryfast preset instead of its default (medium): on the 2-core CPU
+#: encoding 816 frames of 1080p60 took 15 s instead of 45 s, and the file came out smaller (1.08 vs 1.39 MB)
+MP4_ENCODER = {"video_encoder_options": {"crf": "23", "preset": "veryfast"}}
 MIN_WIDTH, MAX_WIDTH = 64, 7680
 
 
@@ -219,7 +222,7 @@ def render_config(
         "background_color": "#101018",
         "preview": False,
         "show_in_file_browser": False,
-        **(GIF_SOURCE if fmt == "gif" else {}),
+        **{"gif": GIF_SOURCE, "mp4": MP4_ENCODER}.get(fmt, {}),
     }
 
 

@@ -135,6 +135,9 @@ def test_rendered_mp4_has_its_index_first_and_the_width_asked(morph_mp4: tuple[P
         s = box.streams.video[0]
         assert (s.codec_context.name, s.codec_context.pix_fmt) == ("h264", "yuv420p")
         assert (s.width, s.height) == (128, 72)  # --width, 9/16 of it; even
+    # x264 writes its settings into the stream: crf 23 with the veryfast preset (subme=2, ref=1; medium: 7 and 3)
+    settings = re.search(rb"x264 - core .*? options: ([^\x00]*)", video.read_bytes()).group(1).split()
+    assert {b"crf=23.0", b"subme=2", b"ref=1"} <= set(settings), settings
 
 
 # -- stills and contact sheets -----------------------------------------------------------------------------------
@@ -237,12 +240,17 @@ def field_gif(toy2d: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_render_gif_is_the_scene_through_the_gif_writer(field_gif: Path) -> None:
-    """Every frame of the scene at its frame rate, looping: each frame is the lossless still taken at the same
-    moment, up to the 256-colour palette."""
+def test_render_gif_is_the_scene_through_the_gif_writer(
+    field_gif: Path, toy2d: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every frame of the scene at its frame rate (as many as its MP4 has), looping: each frame is the lossless still
+    taken at the same moment, up to the 256-colour palette."""
     frames, im = read_gif(field_gif / "DecisionField.gif")
     assert im.info["loop"] == 0 and im.info["duration"] == gif_duration(FPS)
     assert frames[0].shape == (HEIGHT, WIDTH, 3)
+    res = render(["distribution", "--run-2d", str(toy2d), "-o", str(tmp_path)], monkeypatch)
+    assert res.exit_code == 0, res.output
+    assert len(frames) == len(decode(tmp_path / "DecisionField.mp4"))
     stills = [np.asarray(Image.open(field_gif / f"DecisionField-still-{k}.png")) for k in (1, 2, 3)]
     picked = still_indices(len(frames), 3)
     for still, i in zip(stills, picked, strict=True):
