@@ -64,7 +64,12 @@ def main() -> None:
     ap.add_argument("--scenes", help="comma-separated built-in scenes (default: all)")
     ap.add_argument("--keep", type=Path, help="keep the videos (and trained runs) in this folder")
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ganviz-bench-") as tmp:
+        benchmark(args, args.keep or Path(tmp))
 
+
+def benchmark(args: argparse.Namespace, work: Path) -> None:
+    """Train the runs when none are given, render, print the table; runs and videos go under ``work``."""
     import av
     import manim  # noqa: F401  (imported once here, so the first scene's time is its own)
 
@@ -77,7 +82,6 @@ def main() -> None:
     unknown = [q for q in qualities if q not in QUALITIES] + [s for s in scenes if s not in builtin_scenes()]
     if unknown:
         sys.exit(f"error: unknown quality or scene: {', '.join(unknown)}")
-    work = args.keep or Path(tempfile.mkdtemp(prefix="ganviz-bench-"))
     if args.run is None or args.run_2d is None:
         print("training the demo's runs for the benchmark ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
