@@ -168,7 +168,7 @@ def check_options(
     stills: int | None = None,
     max_size: str | int | None = None,
 ) -> None:
-    """Refuse bad render options in one line each, before anything is imported, rendered or written."""
+    """Refuse bad render options in one line each, before a run is read or anything is rendered or written."""
     if quality not in QUALITIES:
         raise RenderError(f"-q {quality}: unknown quality; choose from: {', '.join(QUALITIES)}")
     if fmt not in FORMATS:
