@@ -317,6 +317,31 @@ def gif(
     click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
 
 
+@main.command(name="eval")
+@run_choice
+@click.option(
+    "--space",
+    type=click.Choice(["digits", "inception"]),
+    help="Images: the feature space (default: the run's own; inception downloads its weights once).",
+)
+@click.option("--samples", type=click.IntRange(min=10), help="Generated and real samples to compare (default 1000).")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu, cuda or cuda:N.")
+@friendly
+def eval_(run: Path | None, run_opt: Path | None, space: str | None, samples: int | None, device: str) -> None:
+    """Measure RUN's trained G (its final checkpoint) and add the values to its evals.jsonl."""
+    from gan_train.evaluation import evaluate_run
+
+    r = _open_run(_run_path(run, run_opt))
+    rows = evaluate_run(r.path, space=space, samples=samples, device=device)
+    if not rows:
+        click.echo(f"note: {r.path}: already measured so at this checkpoint; nothing added", err=True)
+        return
+    for row in rows:
+        extra = f" in the {row['space']} space" if row.get("space") else ""
+        click.echo(f"{row['measure']:>14} {row['value']:.4g}  (step {row['step']:,}, {row['n_fake']:,} samples{extra})")
+    click.echo(f"added to {r.path / 'evals.jsonl'}")
+
+
 # --- scenes (pipeline/render.py) ----------------------------------------------------------------
 @main.command()
 @click.argument("scene_file")
