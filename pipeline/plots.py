@@ -486,8 +486,10 @@ def fig_classes(run: Run, style: str) -> Any:
         ylabel="share of G's samples",
         ylim=(0, 1),
         xlim=(s.steps[0], s.steps[-1]),
-        title=f"Which digits G draws ({s.n_fake:,} samples, {s.space} classifier)",
+        title="Which digits G draws",
     )
+    note = f"n = {s.n_fake:,}, {s.space} classifier"
+    ax.text(0.98, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize="x-small", color="white")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), title="digit", ncols=1)
     ax.grid(False)
     return fig
