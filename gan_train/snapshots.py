@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -30,10 +31,11 @@ from pipeline.run import (
     RUN_FILE,
     SNAPSHOT_DIR,
     RunError,
+    read_eval_rows,
     read_metrics_rows,
     snapshot_name,
 )
-from pipeline.runformat import FIXED, SNAPSHOT
+from pipeline.runformat import EVALS, EVALS_FILE, FIXED, SNAPSHOT
 
 
 # -- gradient norms ------------------------------------------------------------------------------
@@ -203,12 +205,17 @@ class RunWriter:
         self.submit(lambda: atomic_save_npz(self.path / FIXED_FILE, arrays))
 
     def append_metrics(self, rows: list[dict[str, Any]]) -> None:
+        self._append(METRICS_FILE, rows)
+
+    def append_evals(self, rows: list[dict[str, Any]]) -> None:
+        self._append(EVALS_FILE, rows)
+
+    def _append(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Whole JSON lines appended and fsynced: a crash can cut only the last line short."""
         text = "".join(_json_row(r) + "\n" for r in rows)
 
         def job() -> None:
-            import os
-
-            with open(self.path / METRICS_FILE, "a", encoding="utf-8") as f:
+            with open(self.path / name, "a", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
@@ -248,7 +255,8 @@ def truncate_metrics(path: Path, last_step: int) -> None:
     """Keep only rows with step <= last_step (resume after a crash): no duplicated or missing steps.
 
     Read with the reader's own rules: a line cut by the crash is dropped, damage elsewhere is an error,
-    and so is a gap before the checkpoint (resuming would carry it forward silently).
+    and so is a gap before the checkpoint (resuming would carry it forward silently). evals.jsonl is cut back
+    to the same step.
     """
     f = path / METRICS_FILE
     keep = [r for r in read_metrics_rows(f) if r["step"] <= last_step]
@@ -257,8 +265,14 @@ def truncate_metrics(path: Path, last_step: int) -> None:
             f"{f}: has {len(keep)} of the {last_step} steps before the checkpoint; "
             "the run cannot be resumed without a gap"
         )
+    _rewrite(f, keep)
+    if (path / EVALS_FILE).exists():
+        _rewrite(path / EVALS_FILE, [r for r in read_eval_rows(path / EVALS_FILE) if r[EVALS.step] <= last_step])
+
+
+def _rewrite(f: Path, rows: list[dict[str, Any]]) -> None:
     with atomic_open(f, "wb") as out:
-        out.write("".join(_json_row(r) + "\n" for r in keep).encode())
+        out.write("".join(_json_row(r) + "\n" for r in rows).encode())
 
 
 def cpu_copy(obj: Any) -> Any:

@@ -37,6 +37,7 @@ from pipeline.run import (
     read_run_json,
     snapshot_step,
 )
+from pipeline.runformat import EVALS_FILE, RUN_JSON
 
 __all__ = ["NothingToResume", "TrainingDiverged", "TrainingInterrupted", "train"]
 
@@ -143,6 +144,7 @@ def start_run(
     }
     if ranks.active:
         info["world_size"] = ranks.world
+    info.update(_evals_info(t))
     try:
         if ranks.writes:
             run_dir.mkdir(parents=True, exist_ok=True)
@@ -198,9 +200,27 @@ def resume_run(
         checkpoint_seconds=cfg.checkpoint_seconds,
     )
     info.setdefault("resumed", []).append(entry)
+    info.update(_evals_info(t))
     writer = RunWriter(run_dir) if ranks.writes else NullWriter()
     writer.write_info(info)
     return RunRecorder(t, run_dir, info, writer, start, elapsed, norms, progress)
+
+
+def _evals_info(t: Trainer) -> dict[str, Any]:
+    """run.json's ``evals``: where the quality measures are, how often, on how many samples, which ones."""
+    ev = t.evaluator
+    if ev is None:
+        return {}
+    every, space = t.schedule.eval_every, ev.space_name
+    return {
+        RUN_JSON.evals: {
+            "file": EVALS_FILE,
+            "every": every,
+            "samples": ev.samples,
+            "space": space,
+            "measures": ev.measures,
+        }
+    }
 
 
 def open_for_resume(

@@ -317,6 +317,78 @@ def gif(
     click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
 
 
+@main.command(name="eval")
+@run_choice
+@click.option(
+    "--space",
+    type=click.Choice(["digits", "inception"]),
+    help="Images: the feature space (default: the run's own; inception downloads its weights once).",
+)
+@click.option("--samples", type=click.IntRange(min=10), help="Generated and real samples to compare (default 1000).")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu, cuda or cuda:N.")
+@friendly
+def eval_(run: Path | None, run_opt: Path | None, space: str | None, samples: int | None, device: str) -> None:
+    """Measure RUN's trained G (its final checkpoint) and add the values to its evals.jsonl."""
+    from gan_train.evaluation import evaluate_run
+
+    r = _open_run(_run_path(run, run_opt))
+    rows = evaluate_run(r.path, space=space, samples=samples, device=device)
+    if not rows:
+        click.echo(f"note: {r.path}: already measured so at this checkpoint; nothing added", err=True)
+        return
+    for row in rows:
+        extra = f" in the {row['space']} space" if row.get("space") else ""
+        click.echo(f"{row['measure']:>14} {row['value']:.4g}  (step {row['step']:,}, {row['n_fake']:,} samples{extra})")
+    click.echo(f"added to {r.path / 'evals.jsonl'}")
+
+
+@main.command()
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/runs"),
+    show_default=True,
+    help="The folder of runs to list.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of a table.")
+@friendly
+def runs(root: Path, as_json: bool) -> None:
+    """The runs under outputs/runs: variant, status, steps done, the last D(x) and D(G(z)), size on disk."""
+    from pipeline import runs as listing
+
+    found = listing.list_runs(root)
+    if as_json:
+        click.echo(listing.as_json(found))
+    elif not found:
+        click.echo(f"no runs under {root}; train one with 'ganviz train VARIANT'", err=True)
+    else:
+        click.echo(listing.table(found))
+
+
+@main.command()
+@run_choice
+@click.option(
+    "--tensorboard",
+    "tb",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write TensorBoard event files into DIR (needs: pip install 'ganviz[tensorboard]').",
+)
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path), metavar="FILE", help="Write the metrics as CSV.")
+@friendly
+def export(run: Path | None, run_opt: Path | None, tb: Path | None, csv_file: Path | None) -> None:
+    """Export RUN's numbers for other tools: TensorBoard event files and/or a CSV of the metrics."""
+    from pipeline.export import export_csv, export_tensorboard
+
+    if tb is None and csv_file is None:
+        raise GanvizError("nothing to export: give --tensorboard DIR and/or --csv FILE")
+    r = _open_run(_run_path(run, run_opt))
+    if csv_file is not None:
+        click.echo(f"metrics written to {export_csv(r, csv_file)}")
+    if tb is not None:
+        click.echo(f"TensorBoard events written to {export_tensorboard(r, tb)} (view: tensorboard --logdir {tb})")
+
+
 # --- scenes (pipeline/render.py) ----------------------------------------------------------------
 def whole_number(value: str | None, flag: str) -> int | None:
     """An option's whole number, or one line naming the option (click's own message is a usage block)."""

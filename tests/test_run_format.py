@@ -11,17 +11,18 @@ import numpy as np
 import pytest
 
 from pipeline.run import Fixed, Metrics, Run, Snapshot
-from pipeline.runformat import FIXED, METRICS, RUN_JSON, SNAPSHOT, Fields
+from pipeline.runformat import EVALS, FIXED, METRICS, RUN_JSON, SNAPSHOT, Fields
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "run-format.md").read_text(encoding="utf-8")
 
 
 def documented(heading: str) -> list[str]:
-    """The names (in backticks) of the first column of the table under ``heading`` in docs/run-format.md."""
+    """The names (in backticks) of the first column of the first table under ``heading`` in docs/run-format.md."""
     section = DOC.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    table = re.search(r"^\|.*?(?=\n\n|\Z)", section, flags=re.M | re.S).group(0)
     names: list[str] = []
-    for row in re.findall(r"^\| (.+?) \|", section, flags=re.M):
+    for row in re.findall(r"^\| (.+?) \|", table, flags=re.M):
         names += [n for n in re.findall(r"`([a-z_0-9]+)`", row)]
     return names
 
@@ -29,6 +30,7 @@ def documented(heading: str) -> list[str]:
 FILES = [
     ("run.json", RUN_JSON),
     ("metrics.jsonl", METRICS),
+    ("evals.jsonl", EVALS),
     ("fixed.npz", FIXED),
     ("snapshots/step_XXXXXXXX.npz", SNAPSHOT),
 ]

@@ -10,7 +10,7 @@ from conftest import make_run
 from datafiles import write_cifar_py, write_jpegs, write_mnist
 
 from gan_train.config import LOSSES
-from pipeline.run import METRIC_COLUMNS, Run
+from pipeline.run import FORMAT_VERSION, METRIC_COLUMNS, Run
 
 TINY = {"steps": 6, "snapshot_every": 3, "log_every": 2}
 
@@ -18,7 +18,7 @@ TINY = {"steps": 6, "snapshot_every": 3, "log_every": 2}
 def check_run(path, steps: int, kind: str):
     run = Run.load(path)
     info = json.loads((path / "run.json").read_text())
-    assert info["format_version"] == 1 and info["status"] == "finished" and run.kind == kind
+    assert info["format_version"] == FORMAT_VERSION and info["status"] == "finished" and run.kind == kind
     for key in ("variant", "config", "seed", "device", "torch_version", "ganviz_version", "started"):
         assert key in info
     m = run.metrics
