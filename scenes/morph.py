@@ -226,55 +226,6 @@ class Images(Samples):
         self.score.add_updater(score)
 
 
-@dataclass(frozen=True)
-class Frame:
-    """Data coordinates -> scene units in a rectangle of the scene. The axes share one scale unless the data's
-    shape would leave most of the rectangle empty; then x may be stretched, up to ``MAX_STRETCH`` times."""
-
-    lo: np.ndarray  # data (x, y) at the rectangle's lower left
-    scale: np.ndarray  # scene units per data unit, (x, y)
-    corner: np.ndarray  # scene (x, y) of the lower left
-    size: np.ndarray  # scene (width, height)
-
-    MAX_STRETCH = 1.5
-
-    @classmethod
-    def fit(cls, lo: np.ndarray, hi: np.ndarray, center: np.ndarray, width: float, height: float) -> Frame:
-        span = np.maximum(np.asarray(hi, np.float64) - lo, 1e-6)
-        one = min(width / span[0], height / span[1])
-        scale = np.array([min(width / span[0], one * cls.MAX_STRETCH), min(height / span[1], one * cls.MAX_STRETCH)])
-        corner = np.asarray(center[:2], np.float64) - span * scale / 2
-        return cls(np.asarray(lo, np.float64), scale, corner, span * scale)
-
-    def __call__(self, pts: np.ndarray) -> np.ndarray:
-        """Scene points of data points; strays beyond the rectangle are held on its edge."""
-        xy = (np.asarray(pts, np.float64)[:, :2] - self.lo) * self.scale
-        xy = np.clip(xy, 0.0, self.size) + self.corner
-        return np.column_stack([xy, np.zeros(len(xy))])
-
-    def box(self) -> Rectangle:
-        rect = Rectangle(width=self.size[0], height=self.size[1], stroke_color=s.MUTED, stroke_width=1)
-        return rect.move_to([*(self.corner + self.size / 2), 0])
-
-
-_CIRCLE = np.array([[np.cos(a), np.sin(a), 0.0] for a in np.linspace(0, 2 * np.pi, 9)])
-
-
-def place_dots(cloud: VMobject, points: np.ndarray, radius: float) -> None:
-    """Redraw ``cloud`` as an octagon of ``radius`` around each point (at video sizes, a dot): many dots as one
-    path, cheap to move every frame."""
-    corners = np.asarray(points)[:, None, :] + radius * _CIRCLE[None]  # (n, 9, 3)
-    a, b = corners[:, :-1], corners[:, 1:]
-    quads = np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], axis=2)  # straight cubic Béziers
-    cloud.points = quads.reshape(-1, 3)
-
-
-def point_cloud(points: np.ndarray, color: str, radius: float, opacity: float) -> VMobject:
-    cloud = VMobject(fill_color=color, fill_opacity=opacity, stroke_width=0)
-    place_dots(cloud, points, radius)
-    return cloud
-
-
 #: toys: the big panel (left) and the milestones beside it (2 x 2 small panels, filled as the morph reaches them)
 TOY_TOP, TOY_BOTTOM = 1.95, -1.55
 MILESTONE_LEFT = 1.9
@@ -332,21 +283,21 @@ class Points2D(Points):
         self.draw(0.0)
 
     def big_width(self, height: float) -> float:
-        """As wide as the data's shape asks for at this height (x stretched at most Frame.MAX_STRETCH times)."""
-        frame = Frame.fit(self.lo, self.hi, np.zeros(3), 7.0, height)
+        """As wide as the data's shape asks for at this height (x stretched at most c.Frame.MAX_STRETCH times)."""
+        frame = c.Frame.fit(self.lo, self.hi, np.zeros(3), 7.0, height)
         return float(frame.scale[0] * (self.hi[0] - self.lo[0]))
 
     def panel(self, center: np.ndarray, width: float, height: float, at: int = 0, small: bool = False) -> tuple:
-        frame = Frame.fit(self.lo, self.hi, center, width, height)
-        real = point_cloud(frame(self.run.real[:N_POINTS]), s.REAL_COLOR, 0.02 if small else 0.03, 0.5)
-        fake = point_cloud(frame(self.morph.samples[at]), s.FAKE_COLOR, 0.022 if small else 0.035, 0.95)
+        frame = c.Frame.fit(self.lo, self.hi, center, width, height)
+        real = c.point_cloud(frame(self.run.real[:N_POINTS]), s.REAL_COLOR, 0.02 if small else 0.03, 0.5)
+        fake = c.point_cloud(frame(self.morph.samples[at]), s.FAKE_COLOR, 0.022 if small else 0.035, 0.95)
         if small:
             return c.Group(frame.box(), real, fake)
         return frame, frame.box(), real, fake
 
     def draw(self, u: float) -> None:
         now = self.frame(self.morph.at(u))
-        place_dots(self.fake, now, 0.035)
+        c.place_dots(self.fake, now, 0.035)
         k, _ = self.morph.split(u)
         before = self.frame(self.morph.at(max(u - 1.0, 0.0)))
         corner = self.frame(self.morph.samples[k]) if u - 1.0 < k else before
@@ -392,13 +343,13 @@ class Points1D(Points):
         return np.histogram(values, bins=self.edges, density=True)[0]
 
     def panel(self, center: np.ndarray, width: float, height: float, at: int = 0, small: bool = False) -> tuple:
-        place = Strip(self.edges, center, width, height - (0.0 if small else 0.4))
+        place = c.Strip(self.edges, center, width, height - (0.0 if small else 0.4))
         box = Rectangle(width=width, height=place.height, stroke_color=s.MUTED, stroke_width=1).move_to(place.center)
         real = place.stairs(self.density(self.run.real.ravel()) / self.peak).set_stroke(s.REAL_COLOR, 2)
         real.set_fill(s.REAL_COLOR, 0.12)
         bars = place.stairs(self.density(self.morph.samples[at].ravel()) / self.peak)
         bars.set_stroke(width=0).set_fill(s.FAKE_COLOR, 0.7)
-        dots = point_cloud(place.dots(self.morph.samples[at].ravel(), self.rows), s.FAKE_COLOR, 0.03, 0.9)
+        dots = c.point_cloud(place.dots(self.morph.samples[at].ravel(), self.rows), s.FAKE_COLOR, 0.03, 0.9)
         if small:
             return c.Group(box, real, bars, dots)
         return place, box, real, bars, dots
@@ -406,44 +357,10 @@ class Points1D(Points):
     def draw(self, u: float) -> None:
         values = self.morph.at(u).ravel()
         self.place.set_stairs(self.bars, self.density(values) / self.peak)
-        place_dots(self.dots, self.place.dots(values, self.rows), 0.03)
+        c.place_dots(self.dots, self.place.dots(values, self.rows), 0.03)
 
     def follow(self, u: ValueTracker) -> None:
         self.bars.add_updater(lambda _m: self.draw(u.get_value()))
-
-
-class Strip:
-    """A 1-D panel: histogram heights over ``edges`` in its upper part, one dot per sample in a band below."""
-
-    def __init__(self, edges: np.ndarray, center: np.ndarray, width: float, height: float):
-        self.edges, self.center, self.width, self.height = edges, np.asarray(center, np.float64), width, height
-        self.left = self.center[0] - width / 2
-        self.base = self.center[1] - height / 2 + height * 0.3  # histogram above, dots below
-        self.tall = height * 0.65
-
-    def x(self, value: float) -> float:
-        frac = (value - self.edges[0]) / (self.edges[-1] - self.edges[0])
-        return float(self.left + np.clip(frac, -0.01, 1.01) * self.width)
-
-    def stairs(self, heights: np.ndarray) -> VMobject:
-        shape = VMobject()
-        self.set_stairs(shape, heights)
-        return shape
-
-    def set_stairs(self, shape: VMobject, heights: np.ndarray) -> None:
-        """``heights`` (1 = the real histogram's peak) as a closed staircase on the base line."""
-        xs = [self.x(e) for e in self.edges]
-        ys = self.base + np.minimum(heights, 1.15) * self.tall * 0.85
-        corners = [[xs[0], self.base, 0]]
-        for i, y in enumerate(ys):
-            corners += [[xs[i], y, 0], [xs[i + 1], y, 0]]
-        corners += [[xs[-1], self.base, 0], [xs[0], self.base, 0]]
-        shape.set_points_as_corners(np.array(corners))
-
-    def dots(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        band = self.base - self.center[1] + self.height / 2  # from the bottom to the base line
-        ys = self.center[1] - self.height / 2 + band * (0.15 + 0.7 * rows)
-        return np.array([[self.x(v), y, 0.0] for v, y in zip(values, ys, strict=True)]).reshape(-1, 3)
 
 
 VIEWS: dict[str, type[Samples]] = {"image": Images, "toy2d": Points2D, "toy1d": Points1D}
@@ -563,49 +480,55 @@ class NoiseToImage(c.RunScene):
     """G's samples on the fixed noise from step 0 to the end, through every snapshot, paced by their change."""
 
     def construct(self) -> None:
-        run = self.run
-        morph = Morph.of(run, shown(run))
-        self.u = ValueTracker(0)
-        foot = s.footer(int(morph.steps[-1]))
-        foot.tracker.add_updater(lambda t: t.set_value(morph.step_at(self.u.get_value())))
-        view, timeline = VIEWS[run.kind](run, morph), Timeline(run, morph, foot.track)
-        view.follow(self.u)
-        timeline.follow(lambda: morph.step_at(self.u.get_value()), lambda: morph.phase_at(self.u.get_value()))
-        self.add(self.u, foot.tracker)
-
-        heading = self.heading(run)
-        self.play(FadeIn(heading), FadeIn(foot.group), FadeIn(view.intro), run_time=1.0)
-        self.play(FadeIn(timeline.group), FadeIn(view.closeup), run_time=0.8)
-        self.beat(view, 0)
-        for first, last in morph.legs():
-            self.morph(morph, first, last)
-            self.beat(view, last)
-        self.play(FadeOut(heading[1]), FadeIn(self.verdict(morph, heading[1])), run_time=0.8)
+        self.build()
+        self.play(FadeIn(self.heading), FadeIn(self.foot.group), FadeIn(self.view.intro), run_time=1.0)
+        self.play(FadeIn(self.timeline.group), FadeIn(self.view.closeup), run_time=0.8)
+        self.beat(0)
+        for first, last in self.walk.legs():
+            self.morph(first, last)
+            self.beat(last)
+        self.play(FadeOut(self.heading[1]), FadeIn(self.verdict()), run_time=0.8)
         self.wait(2.5)
 
-    def heading(self, run: c.Run) -> VGroup:
+    def build(self) -> None:
+        """Everything drawn from the run, following ``self.u`` (where the morph is: a snapshot index, fractional
+        between two), which also drives the footer's step counter."""
+        run = self.run
+        self.walk = Morph.of(run, shown(run))
+        self.u = ValueTracker(0)
+        self.foot = s.footer(int(self.walk.steps[-1]))
+        self.foot.tracker.add_updater(lambda t: t.set_value(self.walk.step_at(self.u.get_value())))
+        self.view, self.timeline = VIEWS[run.kind](run, self.walk), Timeline(run, self.walk, self.foot.track)
+        self.view.follow(self.u)
+        self.timeline.follow(
+            lambda: self.walk.step_at(self.u.get_value()), lambda: self.walk.phase_at(self.u.get_value())
+        )
+        self.heading = self.title(run)
+        self.add(self.u, self.foot.tracker)
+
+    def title(self, run: c.Run) -> VGroup:
         what = "images" if run.kind == "image" else "points onto the data"
         question = f"How does G turn noise into {what}?" if run.kind == "image" else f"How does G move its {what}?"
         n = "the same noise vectors"
         return s.title(question, f"{run.name}: {run.variant}, {c.loss_name(run)} loss · G's output on {n}")
 
-    def morph(self, morph: Morph, first: int, last: int) -> None:
+    def morph(self, first: int, last: int) -> None:
         """From snapshot ``first`` to ``last``, each stretch taking its paced share of the time."""
-        durations = morph.durations[first:last]
+        durations = self.walk.durations[first:last]
         self.play(self.u.animate(rate_func=paced(durations)).set_value(last), run_time=float(durations.sum()))
 
-    def beat(self, view: Samples, k: int) -> None:
+    def beat(self, k: int) -> None:
         """A pause at snapshot ``k`` (the start, or the first snapshot of a phase): toys copy it into its slot."""
-        if k in view.marks:
-            self.play(FadeIn(*view.milestone(k), shift=DOWN * 0.1), run_time=PHASE_PAUSE)
+        if k in self.view.marks:
+            self.play(FadeIn(*self.view.milestone(k), shift=DOWN * 0.1), run_time=PHASE_PAUSE)
         else:
             self.wait(PHASE_PAUSE)
 
-    def verdict(self, morph: Morph, where: c.Mobject) -> c.Mobject:
+    def verdict(self) -> c.Mobject:
         """What the pace showed, in the run's numbers: by which step half of the samples' change had happened."""
-        half, last = morph.half_change_step(), int(morph.steps[-1])
+        half, last = self.walk.half_change_step(), int(self.walk.steps[-1])
         if half is None:
             words = "G's samples did not change in this run."
         else:
             words = f"Half of all change in G's samples came by step {half:,} of {last:,} ({half / last:.0%})."
-        return s.text(words, s.BODY).move_to(where, aligned_edge=LEFT)
+        return s.text(words, s.BODY).move_to(self.heading[1], aligned_edge=LEFT)
