@@ -161,6 +161,21 @@ def text(s: str, size: float = BODY, color: str = TEXT, **kw: object) -> Text:
     return Text(s, font=FONT, font_size=size, color=color, **kw)
 
 
+def paragraph(s: str, width: float, size: float = BODY, color: str = TEXT, buff: float = 0.1) -> VGroup:
+    """``s`` broken into left-aligned lines no wider than ``width`` scene units (at word boundaries; a word
+    longer than the width gets a line of its own): a sentence chosen from a run's numbers fits its column
+    whatever the numbers are."""
+    lines: list[Text] = []
+    words = s.split()
+    while words:
+        n = len(words)
+        while n > 1 and text(" ".join(words[:n]), size, color).width > width:
+            n -= 1
+        lines.append(text(" ".join(words[:n]), size, color))
+        words = words[n:]
+    return VGroup(*lines).arrange(DOWN, aligned_edge=LEFT, buff=buff)
+
+
 class MonoText(Text):
     """The fixed-width font, for the digits of changing numbers (DecimalNumber's ``mob_class``)."""
 
@@ -249,21 +264,25 @@ def nice_ticks(lo: float, hi: float, most: int = 5) -> list[float]:
     return [float(lo), float(hi)]
 
 
-def spread(wanted: list[float], gap: float) -> list[float]:
-    """Positions as close as possible (least squares) to ``wanted`` that keep the order of ``wanted`` and are at
-    least ``gap`` apart: end labels of curves that run close together sit next to each other instead of on top
-    of each other, and a label whose curve is clear of the others stays exactly at its curve."""
+def spread(wanted: list[float], gap: float, sizes: list[float] | None = None) -> list[float]:
+    """Positions as close as possible (least squares) to ``wanted`` that keep the order of ``wanted`` and keep
+    neighbours ``gap`` apart (with ``sizes``, the items' extents: their edges ``gap`` apart): end labels of curves
+    that run close together sit next to each other instead of on top of each other, and a label whose curve is
+    clear of the others stays exactly at its curve."""
     order = sorted(range(len(wanted)), key=lambda i: wanted[i])
-    # shift the i-th smallest down by i * gap: keeping the gaps is then a non-decreasing fit (pool adjacent
-    # violators), which is the least-squares one
+    size = [0.0] * len(wanted) if sizes is None else list(sizes)
+    offsets = [0.0]  # how far the k-th smallest must sit above the smallest
+    for a, b in zip(order, order[1:], strict=False):
+        offsets.append(offsets[-1] + (size[a] + size[b]) / 2 + gap)
+    # less the offsets, keeping the distances is a non-decreasing fit (pool adjacent violators): least squares
     blocks: list[list[float]] = []  # [mean, count]
     for rank, i in enumerate(order):
-        blocks.append([wanted[i] - rank * gap, 1.0])
+        blocks.append([wanted[i] - offsets[rank], 1.0])
         while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
             (m2, n2), (m1, n1) = blocks.pop(), blocks.pop()
             blocks.append([(m1 * n1 + m2 * n2) / (n1 + n2), n1 + n2])
     fitted = [m for m, n in blocks for _ in range(int(n))]
     out = [0.0] * len(wanted)
     for rank, i in enumerate(order):
-        out[i] = fitted[rank] + rank * gap
+        out[i] = fitted[rank] + offsets[rank]
     return out

@@ -181,8 +181,9 @@ class Pen:
             self.values[i].set_value(self.at(CURVES[i], step))
         real, fake = curves[2], curves[3]
         self.gap.set_points_as_corners(np.vstack([real, fake[::-1], real[:1]]))
-        ys = s.spread([pts[-1][1] for pts in curves], self.labels[0].height + 0.06)
+        ys = s.spread([pts[-1][1] for pts in curves], 0.03, [label.height for label in self.labels])
         for label, pts, y in zip(self.labels, curves, ys, strict=True):
+            label[1].next_to(label[0], RIGHT, buff=0.12)  # a new value's digits: beside the name, centred on it
             label.move_to([pts[-1][0] + 0.15, y, 0], aligned_edge=LEFT)
 
 
@@ -201,8 +202,8 @@ class Thumbnail:
         self.frame = c.Rectangle(width=THUMB, height=THUMB, stroke_color=s.FAKE_COLOR, stroke_width=2)
         self.frame.move_to(THUMB_CENTER)
         self.step = s.integer(int(self.steps[-1]), s.SMALL)
-        self.caption = VGroup(s.text("G's samples at step", s.SMALL, s.FAKE_COLOR), self.step)
-        self.caption.arrange(RIGHT, buff=0.12).next_to(self.frame, DOWN, buff=0.15)
+        self.caption = VGroup(s.text("G(z) at step", s.SMALL, s.FAKE_COLOR), self.step).arrange(RIGHT, buff=0.12)
+        self.caption.next_to(self.frame, DOWN, buff=0.15).align_to(self.frame, LEFT)
         self.step.set_value(int(self.steps[0]))
         self.panel, self.bottom = panel, bottom
         self.cursor = VMobject(stroke_color=s.FAKE_COLOR, stroke_width=2)
@@ -300,15 +301,12 @@ class TrainingCurves(c.RunScene):
         """How far apart D's two scores are at the pen: the number D's 'can it tell?' comes down to."""
         real, fake = CURVES[2], CURVES[3]
         value = s.number(0.0, 2, s.SMALL)
-        swatch = c.Rectangle(width=0.32, height=0.22, stroke_width=0).set_fill(
-            s.D_COLOR, self.pen.gap.get_fill_opacity()
-        )
         value.add_updater(
             lambda m: m.set_value(
                 self.pen.at(real, self.pen.tracker.get_value()) - self.pen.at(fake, self.pen.tracker.get_value())
             )
         )
-        row = VGroup(swatch, s.text("D(x) − D(G(z)) =", s.SMALL, s.MUTED), value).arrange(RIGHT, buff=0.15)
+        row = VGroup(s.text("D(x) − D(G(z)) =", s.SMALL, s.D_COLOR), value).arrange(RIGHT, buff=0.15)
         return row.next_to(self.thumb.caption, DOWN, buff=0.3).align_to(self.thumb.frame, LEFT)
 
     def draw_pen(self) -> None:
@@ -335,12 +333,13 @@ class TrainingCurves(c.RunScene):
         return best
 
     def spike_note(self, name: str, value: float) -> VGroup:
-        """'largest spike of loss D: 1.48' where it covers the fewest points of the curves drawn so far, near the
-        spike and behind the pen (the pen's labels pass to its right), with an arrow to the spike."""
+        """'largest spike of loss D: 1.48' where it covers the fewest points of the loss curves (the whole run's:
+        the patch behind the words must not hide what the pen draws later), behind the pen where there is room
+        (the pen's labels pass to its right), near the spike, with an arrow to it."""
         point = self.panels["loss"].point(self.pen.tracker.get_value(), value)
         words = s.text(f"largest spike of {name}: {value:.2f}", s.SMALL)
         w, h = words.width + 0.2, words.height + 0.16
-        drawn = np.vstack([self.pen.drawn(i) for i, k in enumerate(CURVES) if k.panel == "loss"])[:, :2]
+        drawn = np.vstack([self.pen.points[i] for i, k in enumerate(CURVES) if k.panel == "loss"])[:, :2]
         best = None
         for cx in np.arange(PLOT_LEFT + w / 2 + 0.05, PLOT_RIGHT - w / 2, 0.1):
             for cy in np.linspace(LOSS_BOTTOM + h / 2 + 0.05, LOSS_TOP - h / 2, 9):
@@ -361,10 +360,10 @@ class TrainingCurves(c.RunScene):
         """Where D's scores ended against 0.5, in words chosen from the run's last values."""
         real, fake = (self.pen.at(curve, self.last) for curve in CURVES[2:])
         if abs(real - 0.5) < 0.1 and abs(fake - 0.5) < 0.1:
-            lines = ["Both scores end near 0.5:", "D can barely tell real", "from generated."]
+            words = "Both scores end near 0.5: D can barely tell real from generated."
         elif fake > real:
-            lines = ["D ends scoring G's samples", "above the real ones."]
+            words = "D ends scoring G's samples above the real ones."
         else:
-            lines = ["D still tells them apart:", f"D(x) ends {real - fake:.2f} above", "D(G(z))."]
-        note = VGroup(*(s.text(line, s.SMALL) for line in lines)).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
+            words = f"D still tells them apart: D(x) ends {real - fake:.2f} above D(G(z))."
+        note = s.paragraph(words, THUMB, s.SMALL)
         return note.next_to(self.gap, DOWN, buff=0.3).align_to(self.gap, LEFT)
