@@ -86,6 +86,15 @@ def spike(steps: np.ndarray, values: np.ndarray, least: float) -> tuple[float, f
     return (float(steps[i]), float(values[i]), float(rise[i])) if rise[i] >= least else None
 
 
+def dense(points: np.ndarray, step: float = 0.02) -> np.ndarray:
+    """(x, y) every ``step`` scene units along a polyline: what a box laid over the drawn line would hide."""
+    seg = np.diff(points[:, :2], axis=0)
+    lengths = np.hypot(seg[:, 0], seg[:, 1])
+    at = np.concatenate([[0.0], np.cumsum(lengths)])
+    along = np.arange(0.0, at[-1] + step, step) if len(points) > 1 else np.zeros(1)
+    return np.column_stack([np.interp(along, at, points[:, 0]), np.interp(along, at, points[:, 1])])
+
+
 class Panel:
     """A plot of steps (x, shared) against values in [lo, hi] (y), with round tick values and faint grid lines."""
 
@@ -321,40 +330,39 @@ class TrainingCurves(c.RunScene):
             if found and stop == found[0]:
                 self.play(FadeIn(self.spike_note(*found[1:])), run_time=0.8)
 
-    def spike(self) -> tuple[float, str, float] | None:
-        """(step, curve name, value) of the largest spike of either loss, if one stands out."""
+    def spike(self) -> tuple[float, Curve, float] | None:
+        """(step, curve, value) of the largest spike of either loss, if one stands out."""
         panel = self.panels["loss"]
-        best: tuple[float, str, float] | None = None
+        best: tuple[float, Curve, float] | None = None
         most = 0.0
         for curve in (k for k in CURVES if k.panel == "loss"):
             found = spike(*self.data[curve.column], SPIKE_LEAST * (panel.hi - panel.lo))
             if found is not None and found[2] > most:
-                best, most = (found[0], curve.name, found[1]), found[2]
+                best, most = (found[0], curve, found[1]), found[2]
         return best
 
-    def spike_note(self, name: str, value: float) -> VGroup:
-        """'largest spike of loss D: 1.48' where it covers the fewest points of the loss curves (the whole run's:
-        the patch behind the words must not hide what the pen draws later), behind the pen where there is room
-        (the pen's labels pass to its right), near the spike, with an arrow to it."""
+    def spike_note(self, curve: Curve, value: float) -> VGroup:
+        """'largest spike: 1.48' in the loss's colour, with an arrow to it: where it crosses none of the loss curves
+        (the whole run's, so the pen never draws under it later) if it can, out of the pen's way (behind it: the
+        pen's labels pass to its right), near the spike."""
         point = self.panels["loss"].point(self.pen.tracker.get_value(), value)
-        words = s.text(f"largest spike of {name}: {value:.2f}", s.SMALL)
-        w, h = words.width + 0.2, words.height + 0.16
-        drawn = np.vstack([self.pen.points[i] for i, k in enumerate(CURVES) if k.panel == "loss"])[:, :2]
+        words = s.text(f"largest spike: {value:.2f}", s.SMALL, curve.color)
+        w, h = words.width + 0.16, words.height + 0.12
+        lines = np.vstack([dense(self.pen.points[i]) for i, k in enumerate(CURVES) if k.panel == "loss"])
         best = None
-        for cx in np.arange(PLOT_LEFT + w / 2 + 0.05, PLOT_RIGHT - w / 2, 0.1):
-            for cy in np.linspace(LOSS_BOTTOM + h / 2 + 0.05, LOSS_TOP - h / 2, 9):
+        for cx in np.arange(PLOT_LEFT + w / 2 + 0.05, PLOT_RIGHT - w / 2, 0.05):
+            for cy in np.arange(LOSS_BOTTOM + h / 2 + 0.05, LOSS_TOP - h / 2, 0.05):
                 lo, hi = np.array([cx - w / 2, cy - h / 2]), np.array([cx + w / 2, cy + h / 2])
-                covered = int(np.all((drawn >= lo - 0.05) & (drawn <= hi + 0.05), axis=1).sum())
+                crossed = int(np.all((lines >= lo) & (lines <= hi), axis=1).sum())
                 ahead = hi[0] > point[0] - 0.15  # in the pen's way
                 gap = float(np.hypot(*(point[:2] - np.clip(point[:2], lo, hi))))  # room for the arrow
-                cost = (ahead, gap < 0.4, covered, gap)
+                cost = (crossed > 0, ahead, gap < 0.5, crossed, gap)
                 best = min(best, (cost, cx, cy)) if best else (cost, cx, cy)
         _, cx, cy = best
         words.move_to([cx, cy, 0])
-        patch = c.Rectangle(width=w, height=h, stroke_width=0).set_fill(s.BACKGROUND, 0.85).move_to(words)
-        start = np.clip(point, patch.get_corner(DOWN + LEFT), patch.get_corner(UP + RIGHT))
-        arrow = Arrow(start, point, buff=0.06, stroke_width=3, max_tip_length_to_length_ratio=0.3).set_color(s.TEXT)
-        return VGroup(patch, words, arrow)
+        start = np.clip(point, words.get_corner(DOWN + LEFT) - 0.08, words.get_corner(UP + RIGHT) + 0.08)
+        arrow = Arrow(start, point, buff=0.06, stroke_width=3, max_tip_length_to_length_ratio=0.3)
+        return VGroup(words, arrow.set_color(curve.color))
 
     def ending(self) -> VGroup:
         """Where D's scores ended against 0.5, in words chosen from the run's last values."""

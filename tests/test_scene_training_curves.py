@@ -199,7 +199,7 @@ def test_the_largest_spike_of_a_loss_is_pointed_out(shots: list[Shot], tmp_path:
     at = int(min(spiked[stop - 1].find("Integer"), key=lambda m: m.center[1]).value)  # the footer's step
     assert 101 <= at <= 103  # the pen waited on the spike's top (the smoothed curve is flat for 3 steps there)
     words = spiked[stop].one("Text", "largest spike.*")
-    assert words.text == f"largest spike of loss G: {drawn[at - 1]:.2f}"
+    assert words.text == f"largest spike: {drawn[at - 1]:.2f}" and words.fill == hexc(style.G_COLOR)
     (arrow,) = spiked[stop].find("Arrow")
     dot = spiked[stop].one("Dot", fill=hexc(style.G_COLOR))
     assert np.hypot(*(np.array(arrow.end) - dot.center)) < 0.12
