@@ -228,7 +228,7 @@ class Images(Samples):
 
 #: toys: the big panel (left) and the milestones beside it (2 x 2 small panels, filled as the morph reaches them)
 TOY_TOP, TOY_BOTTOM = 1.95, -1.55
-MILESTONE_LEFT = 1.9
+TAIL = 0.3  # scene units
 
 
 class Points(Samples):
@@ -248,25 +248,24 @@ class Points(Samples):
         cols = -(-len(self.marks) // self.ROWS)
         w = (right - x0 - gap * (cols - 1)) / cols
         h = (height - (self.ROWS - 1) * 0.2) / self.ROWS - caption
-        self.slots = [
+        centers = [
             np.array([x0 + (i % cols) * (w + gap) + w / 2, TOY_TOP - (i // cols) * (h + caption + 0.2) - h / 2, 0])
             for i in range(len(self.marks))
         ]
-        self.slot_size = (w, h)
+        self.slots = {}  # snapshot -> (its slot's frame, real samples and caption; G's samples, shown on reaching it)
+        for k, center in zip(self.marks, centers, strict=True):
+            frame, fake = self.panel(center, w, h, at=k, small=True)
+            words = VGroup(s.text(f"step {int(morph.steps[k]):,}", s.SMALL), s.text(morph.phases[k], s.SMALL, s.MUTED))
+            self.slots[k] = (c.Group(frame, words.arrange(DOWN, buff=0.08).next_to(frame, DOWN, buff=0.1)), fake)
 
     def milestone(self, k: int) -> list[c.Mobject]:
-        """The small panel of snapshot ``k`` (one of ``marks``) in its slot, with its step and phase."""
-        i = self.marks.index(k)
-        small = self.panel(self.slots[i], *self.slot_size, at=k, small=True)
-        words = VGroup(
-            s.text(f"step {int(self.morph.steps[k]):,}", s.SMALL), s.text(self.morph.phases[k], s.SMALL, s.MUTED)
-        )
-        words.arrange(DOWN, buff=0.08).next_to(small, DOWN, buff=0.1)
-        return [small, words]
+        """G's samples at snapshot ``k`` (one of ``marks``) in its slot."""
+        return [self.slots[k][1]]
 
 
 class Points2D(Points):
-    """G's points over the real ones in the data plane, each with a tail to where it was one snapshot before."""
+    """G's points over the real ones in the data plane, each with a short tail pointing to where it was one
+    snapshot before (at most TAIL long: a big jump of the whole cloud draws a direction, not a curtain)."""
 
     def __init__(self, run: c.Run, morph: Morph):
         every = np.concatenate([run.real[:, :2], morph.samples.reshape(-1, morph.samples.shape[-1])[:, :2]])
@@ -278,7 +277,7 @@ class Points2D(Points):
         top = box.get_top()[1] + 0.12
         legend = VGroup(s.text("G's samples", s.LABEL, s.FAKE_COLOR), s.text("real samples", s.LABEL, s.REAL_COLOR))
         legend.arrange(RIGHT, buff=0.4).move_to([box.get_left()[0], top, 0], aligned_edge=DOWN + LEFT)
-        self.intro = c.Group(box, real, self.tails, self.fake, legend)
+        self.intro = c.Group(box, real, self.tails, self.fake, legend, *(still for still, _ in self.slots.values()))
         self.closeup = c.Group()
         self.draw(0.0)
 
@@ -289,22 +288,20 @@ class Points2D(Points):
 
     def panel(self, center: np.ndarray, width: float, height: float, at: int = 0, small: bool = False) -> tuple:
         frame = c.Frame.fit(self.lo, self.hi, center, width, height)
-        real = c.point_cloud(frame(self.run.real[:N_POINTS]), s.REAL_COLOR, 0.02 if small else 0.03, 0.5)
+        real = c.point_cloud(frame(self.run.real[:N_POINTS]), s.REAL_COLOR, 0.02 if small else 0.03, 0.75)
         fake = c.point_cloud(frame(self.morph.samples[at]), s.FAKE_COLOR, 0.022 if small else 0.035, 0.95)
         if small:
-            return c.Group(frame.box(), real, fake)
+            return c.Group(frame.box(), real), fake
         return frame, frame.box(), real, fake
 
     def draw(self, u: float) -> None:
         now = self.frame(self.morph.at(u))
         c.place_dots(self.fake, now, 0.035)
-        k, _ = self.morph.split(u)
-        before = self.frame(self.morph.at(max(u - 1.0, 0.0)))
-        corner = self.frame(self.morph.samples[k]) if u - 1.0 < k else before
-        self.tails.clear_points()
-        for a, b, e in zip(before, corner, now, strict=True):
-            self.tails.start_new_path(a)
-            self.tails.add_points_as_corners([b, e])
+        back = self.frame(self.morph.at(max(u - 1.0, 0.0))) - now  # towards where it was a snapshot before
+        length = np.maximum(np.linalg.norm(back, axis=1, keepdims=True), 1e-9)
+        ends = now + back * np.minimum(1.0, TAIL / length)
+        a, b = now[:, None, :], ends[:, None, :]
+        self.tails.points = np.concatenate([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], axis=1).reshape(-1, 3)
 
     def follow(self, u: ValueTracker) -> None:
         self.fake.add_updater(lambda _m: self.draw(u.get_value()))
@@ -336,7 +333,8 @@ class Points1D(Points):
         top = box.get_top()[1] + 0.12
         legend = VGroup(s.text("G's samples", s.LABEL, s.FAKE_COLOR), s.text("real samples", s.LABEL, s.REAL_COLOR))
         legend.arrange(RIGHT, buff=0.4).move_to([box.get_left()[0], top, 0], aligned_edge=DOWN + LEFT)
-        self.intro = c.Group(box, real, self.bars, self.dots, numbers, legend)
+        stills = (still for still, _ in self.slots.values())
+        self.intro = c.Group(box, real, self.bars, self.dots, numbers, legend, *stills)
         self.closeup = c.Group()
 
     def density(self, values: np.ndarray) -> np.ndarray:
@@ -351,7 +349,7 @@ class Points1D(Points):
         bars.set_stroke(width=0).set_fill(s.FAKE_COLOR, 0.7)
         dots = c.point_cloud(place.dots(self.morph.samples[at].ravel(), self.rows), s.FAKE_COLOR, 0.03, 0.9)
         if small:
-            return c.Group(box, real, bars, dots)
+            return c.Group(box, real), c.Group(bars, dots)
         return place, box, real, bars, dots
 
     def draw(self, u: float) -> None:
