@@ -24,6 +24,7 @@ from manim import (
     Group,
     ImageMobject,
     Integer,
+    Line,
     Rectangle,
     Text,
     ValueTracker,
@@ -125,10 +126,54 @@ def colour_bar(height: float = 3.0, width: float = 0.28, label: str = "D(x)") ->
     return Group(bar, frame, ticks, name)
 
 
+@dataclass
+class Meter:
+    """D's score on one sample as a position on a horizontal bar of the score map (fake 0 left, guessing 0.5 at
+    the middle tick, real 1 right): ``tracker`` holds the score; animate it, or give it an updater, to move the
+    marker."""
+
+    group: Group
+    tracker: ValueTracker
+
+
+def score_meter(score: float = 0.5, width: float = 1.6, height: float = 0.14) -> Meter:
+    pixels = score_rgb(np.linspace(0.0, 1.0, 128))[None, :, :].repeat(4, axis=0)
+    bar = ImageMobject(pixels)
+    bar.set_resampling_algorithm(RESAMPLING_ALGORITHMS["bilinear"])
+    bar.stretch_to_fit_width(width).stretch_to_fit_height(height)
+    frame = Rectangle(width=width, height=height, stroke_color=MUTED, stroke_width=1)
+    middle = Line(frame.get_top(), frame.get_bottom() + DOWN * 0.06, stroke_color=MUTED, stroke_width=1.5)
+    tracker = ValueTracker(score)
+    marker = Line(UP * (height / 2 + 0.08), DOWN * (height / 2 + 0.08), stroke_color=TEXT, stroke_width=4)
+
+    def follow(m: Line) -> None:
+        value = float(np.clip(np.nan_to_num(tracker.get_value(), nan=0.5), 0.0, 1.0))
+        m.move_to(frame.get_left() + RIGHT * width * value)
+
+    marker.add_updater(follow)
+    follow(marker)
+    return Meter(Group(bar, frame, middle, marker), tracker)
+
+
 # -- text and numbers ----------------------------------------------------------------------------------------
 def text(s: str, size: float = BODY, color: str = TEXT, **kw: object) -> Text:
     """Text in the scenes' font and scale."""
     return Text(s, font=FONT, font_size=size, color=color, **kw)
+
+
+def paragraph(s: str, width: float, size: float = BODY, color: str = TEXT, buff: float = 0.1) -> VGroup:
+    """``s`` broken into left-aligned lines no wider than ``width`` scene units (at word boundaries; a word
+    longer than the width gets a line of its own): a sentence chosen from a run's numbers fits its column
+    whatever the numbers are."""
+    lines: list[Text] = []
+    words = s.split()
+    while words:
+        n = len(words)
+        while n > 1 and text(" ".join(words[:n]), size, color).width > width:
+            n -= 1
+        lines.append(text(" ".join(words[:n]), size, color))
+        words = words[n:]
+    return VGroup(*lines).arrange(DOWN, aligned_edge=LEFT, buff=buff)
 
 
 class MonoText(Text):
@@ -167,6 +212,11 @@ class Footer:
     group: VGroup
     tracker: ValueTracker
 
+    @property
+    def track(self) -> Rectangle:
+        """The progress bar's track: a scene's own timeline can line up with it (same x for the same step)."""
+        return self.group[1]
+
 
 def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     left, right, bottom, _ = safe_box()
@@ -195,3 +245,44 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     fill.add_updater(update_fill)
     update_fill(fill)
     return Footer(VGroup(row, track, fill), tracker)
+
+
+# -- axes and labels -----------------------------------------------------------------------------------------
+def nice_ticks(lo: float, hi: float, most: int = 5) -> list[float]:
+    """At most ``most`` round tick values (1, 2, 2.5 or 5 times a power of ten apart) inside [lo, hi], so axes
+    are labelled with numbers a reader can take in at a glance rather than with the data's min and max."""
+    if not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo:
+        return [float(lo)] if np.isfinite(lo) else []
+    raw = (hi - lo) / max(most - 1, 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    for mult in (1.0, 2.0, 2.5, 5.0, 10.0):
+        gap = mult * power
+        first = np.ceil(lo / gap - 1e-9) * gap
+        ticks = np.arange(first, hi + gap * 1e-9, gap)
+        if len(ticks) <= most:
+            return [float(round(t, 10)) + 0.0 for t in ticks]
+    return [float(lo), float(hi)]
+
+
+def spread(wanted: list[float], gap: float, sizes: list[float] | None = None) -> list[float]:
+    """Positions as close as possible (least squares) to ``wanted`` that keep the order of ``wanted`` and keep
+    neighbours ``gap`` apart (with ``sizes``, the items' extents: their edges ``gap`` apart): end labels of curves
+    that run close together sit next to each other instead of on top of each other, and a label whose curve is
+    clear of the others stays exactly at its curve."""
+    order = sorted(range(len(wanted)), key=lambda i: wanted[i])
+    size = [0.0] * len(wanted) if sizes is None else list(sizes)
+    offsets = [0.0]  # how far the k-th smallest must sit above the smallest
+    for a, b in zip(order, order[1:], strict=False):
+        offsets.append(offsets[-1] + (size[a] + size[b]) / 2 + gap)
+    # less the offsets, keeping the distances is a non-decreasing fit (pool adjacent violators): least squares
+    blocks: list[list[float]] = []  # [mean, count]
+    for rank, i in enumerate(order):
+        blocks.append([wanted[i] - offsets[rank], 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m2, n2), (m1, n1) = blocks.pop(), blocks.pop()
+            blocks.append([(m1 * n1 + m2 * n2) / (n1 + n2), n1 + n2])
+    fitted = [m for m, n in blocks for _ in range(int(n))]
+    out = [0.0] * len(wanted)
+    for rank, i in enumerate(order):
+        out[i] = fitted[rank] + offsets[rank]
+    return out

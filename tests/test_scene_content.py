@@ -17,7 +17,7 @@ from designed import blend, image_noise, image_targets, make_designed_run
 from manim import ManimColor
 from scene_probe import Mob, Shot, probe
 
-from scenes import adversarial, gradient_flow, training_curves
+from scenes import adversarial, gradient_flow
 from scenes import common as c
 
 # the probes are the slow part (~1-4 s a scene): one worker takes them all, the other the videos
@@ -70,11 +70,6 @@ def flow(designed_image: Path, tmp_path_factory: pytest.TempPathFactory) -> list
     """GradientFlow with --compare: a minimax run whose G gradients are 1000x smaller (the scene's ending)."""
     other = make_designed_run(tmp_path_factory.mktemp("designed") / "minimax", "image", loss="minimax", grad_scale=1e-3)
     return probe(gradient_flow.GradientFlow, designed_image, compare=other)
-
-
-@pytest.fixture(scope="module")
-def curves(designed_image: Path) -> list[Shot]:
-    return probe(training_curves.TrainingCurves, designed_image)
 
 
 # -- CounterfeiterAndPolice -------------------------------------------------------------------------------
@@ -196,66 +191,3 @@ def test_gradient_flow_compare_shows_the_vanishing_run(flow: list[Shot]) -> None
     for bar, cap in zip(bars, (bce, minimax), strict=True):  # each caption under its own bar
         assert abs(cap.center[0] - bar.center[0]) < 1e-6 and cap.box[3] < bar.box[1]
     assert end.find("Text", "minimax G loss .* saturates when D wins.*")
-
-
-# -- TrainingCurves -----------------------------------------------------------------------------------------
-def axis_value(y: float, at: tuple[float, float], values: tuple[float, float]) -> float:
-    """The data value at scene height ``y`` on an axis where heights ``at`` show ``values``."""
-    return values[0] + (y - at[0]) / (at[1] - at[0]) * (values[1] - values[0])
-
-
-def test_training_curves_end_on_the_designed_metrics(curves: list[Shot]) -> None:
-    end = curves[-1]
-    colours = {"loss_d": c.D_COLOR, "loss_g": c.G_COLOR, "d_real": c.REAL_COLOR, "d_fake": c.FAKE_COLOR}
-    lines = {col: end.one("VMobject", stroke=hexc(colour)) for col, colour in colours.items()}
-    # the lower panel's axes: y from 0 to 1, x from step 0 to the last step
-    axes = sorted(end.find("NumberLine"), key=lambda m: m.center[1])
-    y_axis = next(m for m in axes if abs(m.start[0] - m.end[0]) < 1e-6)  # vertical
-    x_axis = next(m for m in axes if abs(m.start[1] - m.end[1]) < 1e-6)  # horizontal
-    for col, want in (("d_real", 0.95 - 0.45), ("d_fake", 0.05 + 0.40)):
-        x, y = lines[col].end
-        assert axis_value(y, (y_axis.start[1], y_axis.end[1]), (0, 1)) == pytest.approx(want, abs=0.01), col
-        assert x == pytest.approx(x_axis.end[0], abs=1e-6)  # drawn to the last step
-    # the upper panel: the loss range is labelled at its ends; the losses end at their designed values
-    lo_lbl, hi_lbl = sorted(end.find("Text", r"\d+\.\d\d"), key=lambda m: m.center[1])
-    lo, hi = float(lo_lbl.text), float(hi_lbl.text)
-    t = np.arange(1, TOTAL + 1) / TOTAL
-    loss_d = -np.log(0.95 - 0.45 * t) - np.log(1 - (0.05 + 0.40 * t))
-    loss_g = -np.log(0.05 + 0.40 * t)
-    assert lo == pytest.approx(min(loss_d.min(), loss_g.min()), abs=0.03)
-    assert hi == pytest.approx(max(loss_d.max(), loss_g.max()), abs=0.03)
-    for col, want in (("loss_d", loss_d[-1]), ("loss_g", loss_g[-1])):
-        y = lines[col].end[1]
-        assert axis_value(y, (lo_lbl.center[1], hi_lbl.center[1]), (lo, hi)) == pytest.approx(want, abs=0.03), col
-    assert end.find("Text", "step 200", fill="#ffffff")  # the pen's step counter (the axis label is grey)
-
-
-def test_training_curves_thumbnail_is_the_snapshot_the_pen_passed(curves: list[Shot]) -> None:
-    """The thumbnail switches to each snapshot right after the pen reaches its step, and only then."""
-    noise, targets = image_noise(N), image_targets(N)
-    snapshots = {k * EVERY: blend(noise, targets, k / 10) for k in range(11)}
-
-    def shows(grid: np.ndarray) -> int:
-        """The snapshot step whose first 9 samples the 3x3 thumbnail (28 px each, 1 px apart) shows."""
-        cells = [grid[1 + 29 * r : 29 + 29 * r, 1 + 29 * q : 29 + 29 * q] for r in range(3) for q in range(3)]
-        found = [
-            s
-            for s, fake in snapshots.items()
-            if all(np.array_equal(x, f[..., 0]) for x, f in zip(cells, fake[:9], strict=True))
-        ]
-        assert len(found) == 1, found
-        return found[0]
-
-    seen = []  # (pen step, thumbnail step) after each call
-    for shot in curves:
-        counter = shot.find("Text", r"step \d+", fill="#ffffff")
-        thumbs = shot.find("ImageMobject")
-        if counter and len(thumbs) == 1:
-            seen.append((int(counter[0].text.split()[1]), shows(thumbs[0].pixels[..., 0])))
-    assert all(thumb <= pen for pen, thumb in seen)
-    shown = [thumb for i, (_, thumb) in enumerate(seen) if i == 0 or thumb != seen[i - 1][1]]
-    assert shown == [0, 20, 40, 80, 100, 120, 160, 180, 200]
-    for i in range(1, len(seen) - 1):
-        if seen[i][0] != seen[i - 1][0]:  # the pen moved: the next call brings the thumbnail to its step
-            assert seen[i + 1][1] == seen[i][0], seen[i - 1 : i + 2]
-    assert seen[-1] == (200, 200)
