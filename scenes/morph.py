@@ -57,15 +57,19 @@ PHASE_PAUSE = 0.6  # a beat when the samples enter a new phase
 # -- what the morph walks through: the run's snapshots and the pace ---------------------------------------------
 def pace(changes: np.ndarray, total: float = MORPH_TIME, minimum: float = MIN_SEGMENT) -> np.ndarray:
     """Seconds for each stretch between consecutive snapshots: a floor ``m`` each, and the rest of ``total`` in
-    proportion to how much the samples changed in that stretch. ``m`` is ``minimum``, lowered to a quarter of an
+    proportion to the *square* of how much the samples changed in that stretch. Squared, because a real run's
+    long detail phase is many small changes that add up: in proportion to the change itself it still took two
+    thirds of the morph on a 3,000-step digits run (noise 3.1 s, structure 1.9 s, detail 11 s of 16 s); squared,
+    the big early changes get the screen (6.6 / 1.9 / 7.6 s). ``m`` is ``minimum``, lowered to a quarter of an
     even share for runs with very many snapshots, so the floor never eats the time the changes should get."""
     changes = np.asarray(changes, np.float64)
     n = len(changes)
     if n == 0:
         return np.zeros(0)
     floor = min(minimum, 0.25 * total / n)
-    spent = changes.sum()
-    share = changes / spent if spent > 0 else np.full(n, 1.0 / n)
+    weight = changes**2
+    spent = weight.sum()
+    share = weight / spent if spent > 0 else np.full(n, 1.0 / n)
     return floor + (total - n * floor) * share
 
 

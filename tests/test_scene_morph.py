@@ -129,9 +129,9 @@ def test_at_a_tracker_value_the_pixels_are_the_designed_blend(designed_image: Pa
 
 def documented_pace(changes: np.ndarray, total: float = 16.0, least: float = 0.05) -> np.ndarray:
     """docs/scenes.md's pace, written out here: a floor each (at most a quarter of an even share), the rest of
-    the total in proportion to the change."""
+    the total in proportion to the square of the change."""
     floor = min(least, 0.25 * total / len(changes))
-    return floor + (total - len(changes) * floor) * changes / changes.sum()
+    return floor + (total - len(changes) * floor) * changes**2 / (changes**2).sum()
 
 
 def quick(t: float) -> float:
@@ -140,8 +140,8 @@ def quick(t: float) -> float:
 
 
 def test_segments_take_time_in_proportion_to_the_designed_change(tmp_path: Path) -> None:
-    """Each stretch between snapshots gets the floor plus a share of the morph's time in proportion to how much
-    the 16 shown samples change in it (mean absolute pixel change); the plays of the morph last exactly the
+    """Each stretch between snapshots gets the floor plus a share of the morph's time in proportion to the square
+    of how much the 16 shown samples change in it (mean absolute pixel change); the plays of the morph last exactly the
     sums of their stretches, and the rate function puts snapshot k at the end of its stretches' time."""
     run = make_designed_run(tmp_path / "quick", "image", learn=quick)
     snaps = snapshots(quick)
