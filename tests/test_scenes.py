@@ -137,7 +137,7 @@ def mean_diff(a: np.ndarray, b: np.ndarray) -> float:
 DATA_AREA = {
     "NoiseToImage": (morph.GRID_CENTER, morph.GRID_HEIGHT, morph.GRID_HEIGHT),
     "DecisionField": (distribution.BOX_CENTER, distribution.BOX_SIZE, distribution.BOX_SIZE),
-    "GradientFlow": (np.array([0.0, gradient_flow.Y - 0.35]), 12.5, 0.5),
+    "GradientFlow": (np.array([0.0, sum(gradient_flow.ROWS_Y) / 2]), 12.5, 3.2),  # both rows' layers
     "TrainingCurves": (np.array([-1.5, -0.4]), 7.8, 6.0),
     "CounterfeiterAndPolice": (np.array([0.0, -0.7]), 7.0, 3.0),
 }
