@@ -62,9 +62,10 @@ def arcs(n: int, seed: int = 1) -> np.ndarray:
     return np.stack([10 * np.cos(theta), 10 * np.sin(theta) + np.where(left, 10, -10)], 1).astype(np.float32)
 
 
-def field_at(points: np.ndarray, t: float) -> np.ndarray:
-    """D's designed score in 2-D: 'real' (1) left of a boundary that sweeps from x=-15 to x=+15 over the run."""
-    edge = -15 + 30 * t
+def field_at(points: np.ndarray, t: float, tilt: float = 0.0) -> np.ndarray:
+    """D's designed score in 2-D: 'real' (1) left of a boundary x = -15 + 30 t + tilt y that sweeps from left to
+    right over the run (a ``tilt`` makes the field differ from its upside-down picture)."""
+    edge = -15 + 30 * t + tilt * points[:, 1]
     return (1 / (1 + np.exp((points[:, 0] - edge) / 2.0))).astype(np.float32)
 
 
@@ -108,6 +109,7 @@ def make_designed_run(
     status: str = "finished",
     field_resolution: int = 32,
     drop: tuple[str, ...] = (),
+    tilt: float = 0.0,
 ) -> Path:
     """Write a designed run of ``kind`` ('image', 'toy2d' or 'toy1d') to ``path`` and return it.
 
@@ -115,7 +117,8 @@ def make_designed_run(
     fraction ``learn(k / (K - 1))`` of the way from the noise to the targets. ``grad_scale`` multiplies G's
     gradient norms, per layer in the snapshots and the total in metrics.jsonl (e.g. 1e-3 for a run whose G
     gradients vanish). ``drop`` names run.json fields and snapshot arrays to leave out, as runs recorded before
-    those fields existed lack them (e.g. ``("fake_grad", "layer_shapes_g", "layer_shapes_d")``).
+    those fields existed lack them (e.g. ``("fake_grad", "layer_shapes_g", "layer_shapes_d")``). ``tilt``
+    slants a 2-D run's decision boundary (``field_at``).
     """
     cfg = get_variant(variant or VARIANTS[kind])
     cfg = replace(
@@ -213,7 +216,7 @@ def make_designed_run(
     writer.append_metrics(rows)
     for k, s in enumerate(steps):
         a = float(learn(k / max(1, len(steps) - 1)))
-        snap = designed_snapshot(kind, s, a, start, target, fixed, len(layers_g), len(layers_d), grad_scale)
+        snap = designed_snapshot(kind, s, a, start, target, fixed, len(layers_g), len(layers_d), grad_scale, tilt)
         writer.write_snapshot(s, {k: v for k, v in snap.items() if k not in drop})
     writer.close()
     return path
@@ -242,6 +245,7 @@ def designed_snapshot(
     n_g: int,
     n_d: int,
     grad_scale: float,
+    tilt: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """Snapshot of a designed run at learning fraction ``a`` (gradient norms NaN at step 0, as in training)."""
     n = len(start)
@@ -263,7 +267,7 @@ def designed_snapshot(
         pts = fixed[FIXED.field_points]
         if kind == "toy2d":
             res = int(round(np.sqrt(len(pts))))
-            out[SNAPSHOT.field] = field_at(pts, a).reshape(res, res)
+            out[SNAPSHOT.field] = field_at(pts, a, tilt).reshape(res, res)
             grid = fixed[FIXED.grid_noise][:, :2]
             out[SNAPSHOT.grid_fake] = (1 - a) * grid + a * 10 * grid / (np.linalg.norm(grid, axis=1, keepdims=True) + 1)
             out[SNAPSHOT.grid_fake] = out[SNAPSHOT.grid_fake].astype(np.float32)

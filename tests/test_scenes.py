@@ -172,21 +172,6 @@ def test_morph_ends_on_the_last_snapshot(videos: dict[str, Path]) -> None:
     assert np.abs(grid - last).mean() < 0.5 * np.abs(grid - first).mean()
 
 
-def test_distribution_shows_ds_recorded_field(videos: dict[str, Path], toy2d_half: Path) -> None:
-    """At the end of the half-way run D's boundary is at x = 0: green ('real') left of the box's middle,
-    magenta right of it, and the picture follows the recorded field."""
-    _, frames = decode(videos["DecisionField"])
-    box = region(frames[-1], distribution.BOX_CENTER, distribution.BOX_SIZE, distribution.BOX_SIZE, inset=2)
-    green_minus_magenta = box[..., 1].astype(float) - box[..., 0].astype(float)  # high where D says real
-    ext = Run.load(toy2d_half).fixed["field_extent"]
-    xs = np.linspace(ext[0], ext[1], box.shape[1])  # the box spans the field's extent
-    left, right = green_minus_magenta[:, xs < -3].mean(), green_minus_magenta[:, xs > 3].mean()
-    assert left > 20 and right < -20, (left, right)
-    field = Run.load(toy2d_half).snapshot("end")["field"][::-1]  # row 0 = lowest y; images start at the top
-    img = np.asarray(Image.fromarray(field.astype(np.float32)).resize(box.shape[1::-1], Image.BILINEAR))
-    assert corr(green_minus_magenta, img) > 0.8
-
-
 def test_toy_morph_as_looping_gif(toy2d_run: Path, tmp_path: Path) -> None:
     (gif,) = render_file(
         builtin_scene_path("morph"),
