@@ -285,8 +285,8 @@ class DecisionField(c.RunScene):
         return VGroup(icon, label).move_to([self.right, top - 1.25 - 0.36 * i, 0], aligned_edge=LEFT)
 
     def chart(self) -> VGroup:
-        """D(x) and D(G(z)) over the run (metrics, smoothed), a dashed 0.5, a cursor at the footer's step, and the
-        shown snapshot's mean scores above it."""
+        """D(x) and D(G(z)) over the run (metrics.jsonl, smoothed), a dashed 0.5, and a cursor at the footer's step
+        with a dot on each curve and the curves' values there above the chart."""
         m = self.run.metrics
         total = float(self.run.info.get("total_steps", self.steps[-1]))
         x0, x1, y0, y1 = self.right + 0.55, style.safe_box()[1] - 0.1, -2.6, -0.5
@@ -297,19 +297,29 @@ class DecisionField(c.RunScene):
         frame = Rectangle(width=x1 - x0, height=y1 - y0, stroke_color=style.MUTED, stroke_width=1, name="chart")
         frame.move_to([(x0 + x1) / 2, (y0 + y1) / 2, 0])
         half = dashed([at(np.array([0.0, total]), np.array([0.5, 0.5]))], 0.1, 0.08).set_stroke(style.MUTED, 1.5)
-        curves = VGroup()
+        parts = VGroup(frame, half)
+        for v in (0, 0.5, 1):
+            parts.add(style.text(f"{v:g}", style.SMALL, style.MUTED).next_to([x0, y0 + v * (y1 - y0), 0], LEFT, 0.1))
+        for x, words, edge in ((x0, "0", LEFT), (x1, f"{int(total):,}", RIGHT)):  # inside the chart's width
+            parts.add(style.text(words, style.SMALL, style.MUTED).next_to([x, y0, 0], DOWN, 0.08, aligned_edge=edge))
+        tracker = self.footer.tracker
+        cursor = Line([x0, y0, 0], [x0, y1, 0], stroke_color=style.TEXT, stroke_width=1.5, name="cursor")
+        cursor.add_updater(lambda mob: mob.set_x(x0 + tracker.get_value() / total * (x1 - x0)))
+        self.scores = []  # (steps, smoothed values): what the curves draw and the readouts read
+        dots = VGroup()
         for values, colour in ((m.d_real, style.REAL_COLOR), (m.d_fake, style.FAKE_COLOR)):
             ok = np.isfinite(values)
+            steps, smooth = m.step[ok].astype(np.float64), c.smooth(values[ok], max(len(values) // 60, 1))
+            self.scores.append((steps, smooth))
             curve = VMobject(stroke_color=colour, stroke_width=2.5, name="curve")
-            curves.add(curve.set_points_as_corners(at(m.step[ok], c.smooth(values[ok], max(len(values) // 60, 1)))))
-        ticks = VGroup()
-        for v in (0, 0.5, 1):
-            ticks.add(style.text(f"{v:g}", style.SMALL, style.MUTED).next_to([x0, y0 + v * (y1 - y0), 0], LEFT, 0.1))
-        for x, words, edge in ((x0, "0", LEFT), (x1, f"{int(total):,}", RIGHT)):  # inside the chart's width
-            ticks.add(style.text(words, style.SMALL, style.MUTED).next_to([x, y0, 0], DOWN, 0.08, aligned_edge=edge))
-        cursor = Line([x0, y0, 0], [x0, y1, 0], stroke_color=style.TEXT, stroke_width=1.5, name="cursor")
-        tracker = self.footer.tracker
-        cursor.add_updater(lambda mob: mob.set_x(x0 + tracker.get_value() / total * (x1 - x0)))
+            dot = Dot(radius=0.06, color=colour)
+            dot.add_updater(
+                lambda d, s=steps, v=smooth: d.move_to(
+                    at(np.array([tracker.get_value()]), np.array([c.value_at(s, v, tracker.get_value())]))[0]
+                )
+            )
+            parts.add(curve.set_points_as_corners(at(steps, smooth)))
+            dots.add(dot)
         self.readouts = VGroup(
             style.text("D(x)", style.SMALL, style.REAL_COLOR),
             style.number(0.0, 2, style.SMALL, style.REAL_COLOR),
@@ -320,22 +330,22 @@ class DecisionField(c.RunScene):
         self.readouts.next_to(frame, UP, buff=0.15, aligned_edge=LEFT)
         self.set_readouts(self.snaps[self.steps[0]])
         name = style.text("mean scores", style.SMALL, style.MUTED).next_to(frame, UP, buff=0.15, aligned_edge=RIGHT)
-        extra = [name] if name.get_left()[0] > self.readouts.get_right()[0] + 0.3 else []
-        return VGroup(frame, half, curves, ticks, *extra, self.readouts, cursor)
+        if name.get_left()[0] > self.readouts.get_right()[0] + 0.3:
+            parts.add(name)
+        return parts.add(self.readouts, cursor, dots)
 
     def set_readouts(self, snap: c.Snapshot) -> None:
-        """The snapshot's mean scores on the fixed batches (they change once per snapshot, in place)."""
-        self.readouts[1].set_value(float(np.mean(snap.d_real)))
-        self.readouts[3].set_value(float(np.mean(snap.d_fake)))
+        """The curves' values at the snapshot's step (changed once per snapshot, in place)."""
+        for number, (steps, values) in zip(self.readouts[1::2], self.scores, strict=True):
+            number.set_value(c.value_at(steps, values, snap.step))
 
     def verdict(self) -> Mobject:
-        """One line on how the run ends, chosen from its last snapshot's scores."""
-        snap = self.snaps[self.steps[-1]]
-        real, fake = float(np.mean(snap.d_real)), float(np.mean(snap.d_fake))
+        """One line on how the run ends, chosen from D's mean scores at its last snapshot (the readouts)."""
+        real, fake = (c.value_at(steps, values, self.steps[-1]) for steps, values in self.scores)
         if abs(real - fake) < 0.1:
-            words = "at the end D can barely tell G(z) from real data"
+            words = "D ends barely telling G(z) from real data"
         elif real > fake:
-            words = "at the end D still tells G(z) from real data"
+            words = "D ends still telling G(z) from real data"
         else:
-            words = "at the end D scores G(z) above real data"
+            words = "D ends scoring G(z) above real data"
         return style.text(words, style.LABEL).move_to([self.right, 0.4, 0], aligned_edge=LEFT)

@@ -230,16 +230,9 @@ def test_samples_off_the_map_are_edge_markers_pointing_out(tmp_path: Path) -> No
 
 
 def test_chart_readouts_and_verdict_follow_the_designed_scores(shots: list[Shot]) -> None:
-    """Readouts: the snapshot's mean D(x) = 0.75 and mean D(G(z)) = 0.25 (0.2 + a); the cursor at the step; the
-    curves are the designed means D(x) = 0.95 - 0.45 t and D(G(z)) = 0.05 + 0.4 t (smoothed over 3 steps: exact
-    away from the ends); the closing line: D still tells them apart (0.75 against 0.3)."""
-    for step, shot in settled(shots):
-        real, fake = sorted(shot.find("DecimalNumber"), key=lambda m: m.center[0])
-        assert real.value == pytest.approx(0.75, abs=0.005 + 1e-9)
-        assert fake.value == pytest.approx(0.25 * (0.2 + step / TOTAL), abs=0.005 + 1e-9)
-        (chart,) = shot.find("Rectangle", name="chart")
-        (cursor,) = shot.find("Line", name="cursor")
-        assert cursor.center[0] == pytest.approx(chart.box[0] + step / TOTAL * chart.width, abs=1e-6)
+    """The curves are the designed mean scores D(x) = 0.95 - 0.45 t and D(G(z)) = 0.05 + 0.4 t (metrics.jsonl,
+    smoothed over 3 steps: exact away from the ends); the cursor, a dot on each curve and the readouts follow the
+    shown step; the closing line: at step 200 D(x) = 0.50 and D(G(z)) = 0.45, D can barely tell them apart."""
     end = shots[-1]
     (chart,) = end.find("Rectangle", name="chart")
     curves = {m.stroke: m for m in end.find(name="curve")}
@@ -250,7 +243,18 @@ def test_chart_readouts_and_verdict_follow_the_designed_scores(shots: list[Shot]
         y = (pts[:, 1] - chart.box[1]) / chart.height
         np.testing.assert_allclose(y[2:-2], want[2:-2], atol=1e-9)
         np.testing.assert_allclose((pts[:, 0] - chart.box[0]) / chart.width, t, atol=1e-9)
-    assert "at the end D still tells G(z) from real data" in end.texts()
+    for step, shot in settled(shots):
+        tt = max(step, 1) / TOTAL
+        real, fake = sorted(shot.find("DecimalNumber"), key=lambda m: m.center[0])
+        assert real.value == pytest.approx(0.95 - 0.45 * tt, abs=0.005 + 1e-9), step
+        assert fake.value == pytest.approx(0.05 + 0.4 * tt, abs=0.005 + 1e-9), step
+        (cursor,) = shot.find("Line", name="cursor")
+        x = chart.box[0] + step / TOTAL * chart.width
+        assert cursor.center[0] == pytest.approx(x, abs=1e-6)
+        for colour, value in ((style.REAL_COLOR, real.value), (style.FAKE_COLOR, fake.value)):
+            (dot,) = [d for d in shot.find("Dot", fill=hexc(colour)) if chart.contains(d.center)]
+            assert dot.center == pytest.approx((x, chart.box[1] + value * chart.height), abs=0.005 * chart.height)
+    assert "D ends barely telling G(z) from real data" in end.texts()
 
 
 def test_legend_words_are_in_their_roles_colours(shots: list[Shot]) -> None:
