@@ -142,10 +142,14 @@ class DecisionField(c.RunScene):
         self.footer = style.footer(int(run.info.get("total_steps", self.steps[-1])))
         first = self.snaps[self.steps[0]]
         sub = f"{run.variant}, {c.loss_name(run)} loss · {run.name}"
-        self.play(FadeIn(style.title("Where D says real, and where G pushes", sub)), FadeIn(self.footer.group))
+        self.side = [style.title("Where D says real, and where G pushes", sub)]  # parts that never change
+        self.play(FadeIn(self.side[0]), FadeIn(self.footer.group))
         self.show_map(first)
         self.show_samples(first)
-        self.play(FadeIn(self.chart()), run_time=0.6)
+        chart, pointer = self.chart()
+        self.play(FadeIn(chart), FadeIn(pointer), run_time=0.6)
+        # manim redraws every part after the first that changes: the side panel first, the changing parts last
+        self.bring_to_back(*self.side, chart).bring_to_front(pointer, self.footer.group)
         for step in self.steps[1:]:
             self.advance(self.snaps[step])
             self.wait(0.25)
@@ -167,6 +171,7 @@ class DecisionField(c.RunScene):
         ok = fm.inside(real)
         self.real = shapes(CIRCLE, fm.to_scene(real[ok]), np.full(ok.sum(), 0.032)).set_fill(style.REAL_COLOR, 0.85)
         self.real.set_stroke(width=0).name = "real points"
+        self.side.append(bar)
         self.play(FadeIn(self.heat), FadeIn(frame), FadeIn(bar), FadeIn(self.line), run_time=0.8)
         self.play(FadeIn(self.real), FadeIn(self.legend_row(0, "real data", style.REAL_COLOR)), run_time=0.6)
 
@@ -189,8 +194,8 @@ class DecisionField(c.RunScene):
         fake, off = self.samples_of(snap)
         shafts, tips = self.arrows_of(snap)
         mesh = self.mesh_of(snap)
-        self.add(heat, line)
-        self.bring_to_back(line).bring_to_back(heat)
+        at = self.mobjects.index(self.heat)
+        self.mobjects[at:at] = [heat, line]  # under the old field, above the side panel
         self.play(
             FadeIn(heat),
             FadeOut(self.line),
@@ -282,11 +287,13 @@ class DecisionField(c.RunScene):
             icon.set_stroke(style.G_COLOR, 2)
         label = style.text(words, style.SMALL, colour).next_to(icon, RIGHT, buff=0.2)
         top = style.safe_box()[3]
-        return VGroup(icon, label).move_to([self.right, top - 1.25 - 0.36 * i, 0], aligned_edge=LEFT)
+        row = VGroup(icon, label).move_to([self.right, top - 1.25 - 0.36 * i, 0], aligned_edge=LEFT)
+        self.side.append(row)
+        return row
 
-    def chart(self) -> VGroup:
-        """D(x) and D(G(z)) over the run (metrics.jsonl, smoothed), a dashed 0.5, and a cursor at the footer's step
-        with a dot on each curve and the curves' values there above the chart."""
+    def chart(self) -> tuple[VGroup, VGroup]:
+        """D(x) and D(G(z)) over the run (metrics.jsonl, smoothed), a dashed 0.5, the curves' values at the footer's
+        step above the chart; and apart, what moves: a cursor at that step with a dot on each curve."""
         m = self.run.metrics
         total = float(self.run.info.get("total_steps", self.steps[-1]))
         x0, x1, y0, y1 = self.right + 0.55, style.safe_box()[1] - 0.1, -2.6, -0.5
@@ -332,7 +339,7 @@ class DecisionField(c.RunScene):
         name = style.text("mean scores", style.SMALL, style.MUTED).next_to(frame, UP, buff=0.15, aligned_edge=RIGHT)
         if name.get_left()[0] > self.readouts.get_right()[0] + 0.3:
             parts.add(name)
-        return parts.add(self.readouts, cursor, dots)
+        return parts.add(self.readouts), VGroup(cursor, dots)
 
     def set_readouts(self, snap: c.Snapshot) -> None:
         """The curves' values at the snapshot's step (changed once per snapshot, in place)."""

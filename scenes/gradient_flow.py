@@ -181,7 +181,7 @@ class GradientFlow(c.RunScene):
         bar = style.log_bar(self.scale, 4.2, 0.2, "")
         bar.add(style.text("colour: gradient norm", style.SMALL, style.MUTED).next_to(bar[1], LEFT, buff=0.3))
         bar.move_to([right - bar.width / 2, -2.72, 0])
-        line = style.text("line: its norm over the run", style.SMALL, style.MUTED)
+        line = style.text("line: a layer's norm over the run", style.SMALL, style.MUTED)
         bar.add(line.move_to([left, bar[1].get_y(), 0], aligned_edge=LEFT))
         self.play(FadeIn(heading), FadeIn(self.footer.group), run_time=0.6)
         # still parts first: manim redraws everything after the first part that moves
