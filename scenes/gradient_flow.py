@@ -214,7 +214,8 @@ class GradientFlow(c.RunScene):
             old.append(row.fake)
             row.fake = new
             colours = [style.grad_hex(self.scale.position(v)) for v in row.at(snap.step)]
-            pulse = self.pulse(row.wire, style.GRAD_COLOR, self.passing(row, colours))
+            pulse = self.pulse(row.wire, style.GRAD_COLOR)
+            self.passing(row, colours, pulse)
             pulses.append(pulse)
             recolour.append((row, colours))
         self.play(*moves, run_time=0.5)
@@ -224,7 +225,7 @@ class GradientFlow(c.RunScene):
         self.remove(*pulses)
         for row, colours in recolour:  # the end state, whatever frames the updaters saw
             for block, colour in zip(row.blocks, colours, strict=True):
-                block.set_fill(colour, 1.0)
+                block.clear_updaters().set_fill(colour, 1.0)
 
     # -- parts ------------------------------------------------------------------------------------------------
     def lay_out(self, row: Row, y: float, first: bool) -> None:
@@ -392,35 +393,32 @@ class GradientFlow(c.RunScene):
     def say(self, words: str, y: float = -2.05) -> Mobject:
         return style.text(words, style.BODY).move_to([style.safe_box()[0], y, 0], aligned_edge=LEFT)
 
-    def pulse(self, path: list[np.ndarray], colour: str, on_way: Callable[[Dot, float], None] | None = None) -> Dot:
-        """A glowing dot that travels ``path`` as its ``tracker`` goes from 0 to 1."""
-        dot = Dot(path[0], radius=0.08, color=colour, name="pulse")
-        dot.add(Dot(path[0], radius=0.16, color=colour, fill_opacity=0.3))
+    def pulse(self, path: list[np.ndarray], colour: str) -> Dot:
+        """A glowing dot that travels ``path`` as its ``tracker`` goes from 0 to 1: a glow of ``colour`` round a light
+        core with a dark rim, so it stands out on a block of its own colour."""
+        dot = Dot(path[0], radius=0.17, color=colour, fill_opacity=0.45, name="pulse")
+        dot.add(Dot(path[0], radius=0.07, color=style.TEXT).set_stroke(style.BACKGROUND, 2))
         dot.tracker = ValueTracker(0.0)
-
-        def travel(m: Dot) -> None:
-            u = dot.tracker.get_value()
-            m.move_to(along(path, u))
-            if on_way is not None:
-                on_way(m, u)
-
-        dot.add_updater(travel)
+        dot.add_updater(lambda m: m.move_to(along(path, dot.tracker.get_value())))
         return dot
 
-    def passing(self, row: Row, colours: list[str]) -> Callable[[Dot, float], None]:
-        """The backward pulse recolours each layer it has passed and takes on the colour of the last one."""
+    def passing(self, row: Row, colours: list[str], pulse: Dot) -> None:
+        """As the backward ``pulse`` passes a layer, the layer takes its new colour and the pulse takes it too.
+        Updaters on the blocks for the pulse's run (they also tell manim to redraw the blocks every frame)."""
         seg = np.linalg.norm(np.diff(np.asarray(row.wire), axis=0), axis=1)
         at = np.concatenate([[0.0], np.cumsum(seg)]) / max(seg.sum(), 1e-9)
         reach = [(a, k) for a, k in zip(at, row.wire_blocks, strict=True) if k is not None]
+        for a, k in reach:
+            row.blocks[k].add_updater(
+                lambda b, a=a, k=k: b.set_fill(colours[k], 1.0) if pulse.tracker.get_value() >= a - 1e-9 else None
+            )
 
-        def on_way(m: Dot, u: float) -> None:
-            passed = [k for a, k in reach if a <= u + 1e-9]
-            for k in passed:
-                row.blocks[k].set_fill(colours[k], 1.0)
+        def take_colour(m: Dot) -> None:
+            passed = [k for a, k in reach if a <= m.tracker.get_value() + 1e-9]
             if passed:
-                m.set_color(colours[passed[-1]])
+                m.set_fill(colours[passed[-1]], family=False)
 
-        return on_way
+        pulse.add_updater(take_colour)
 
     def verdict(self, rows: list[Row]) -> str:
         """The closing line, chosen from the runs' own numbers."""

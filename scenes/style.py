@@ -202,9 +202,10 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
 # -- magnitudes on a log colour scale (gradient norms) ---------------------------------------------------------
 #: Gradient magnitudes, dark to bright in the gradients' yellow: one hue whose lightness grows with the value, so a
 #: vanishing gradient reads as dark on any screen and no value reads as G's blue or D's vermillion.
-GRAD_STOPS = (("#24231B", 0.0), ("#6F6822", 0.45), (GRAD_COLOR, 0.85), ("#FFFBE0", 1.0))
-#: What a layer shows before it has any gradient (step 0): a dim neutral, darker than every value of the ramp's top.
-NO_GRAD_COLOR = "#3A3A44"
+GRAD_STOPS = (("#33311F", 0.0), ("#736C24", 0.45), (GRAD_COLOR, 0.85), ("#FFFBE0", 1.0))
+#: What a layer shows before it has any gradient (step 0): nothing, the background (the ramp's darkest value is an
+#: olive clearly lighter than it, so a vanishing gradient never looks like a missing one).
+NO_GRAD_COLOR = BACKGROUND
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 

@@ -153,7 +153,9 @@ def test_layers_are_sized_by_their_designed_shapes_and_named(single: list[Shot])
 
 def test_a_pulse_travels_back_to_z_at_every_update(single: list[Shot]) -> None:
     """After each update's pulse the pulse stands at z (the wire's end), in the colour of G's first layer."""
-    pulses = [(step_of(s), s) for s in single if s.find(name="pulse") and rows(s)[0][0].fill != "#3a3a44"]
+    pulses = [
+        (step_of(s), s) for s in single if s.find(name="pulse") and rows(s)[0][0].fill != style.NO_GRAD_COLOR.lower()
+    ]
     assert [step for step, _ in pulses] == SHOWN[1:]
     for _, shot in pulses:
         (pulse,) = shot.find(name="pulse")
