@@ -258,3 +258,35 @@ def test_a_damaged_snapshot_is_left_out(tmp_path: Path) -> None:
     with pytest.warns(RunWarning, match="step_00000100"):
         shots = probe(gradient_flow.GradientFlow, run)
     assert 100 not in {step_of(s) for s in shots}
+
+
+def test_video_recolours_each_layer_as_the_pulse_passes(
+    designed_image: Path, single: list[Shot], tmp_path: Path
+) -> None:
+    """In the rendered video, half way through the first update's pulse (it runs from D's output back to z),
+    D's last layer already shows its colour and G's first layer is still empty; at its end both show theirs."""
+    import av
+
+    from pipeline.render import builtin_scene_path, render_file
+    from pipeline.run import Run
+
+    kw = {"fmt": "mp4", "out": tmp_path, "progress": False, "pixel_width": 320, "frame_rate": 10}
+    (mp4,) = render_file(builtin_scene_path("gradient_flow"), Run.load(designed_image), **kw)
+    with av.open(str(mp4)) as box:
+        stream = box.streams.video[0]
+        frames = [(float(f.pts * stream.time_base), f.to_ndarray(format="rgb24")) for f in box.decode(video=0)]
+    (pulse_shot,) = [s for s in single if s.find(name="pulse") and step_of(s) == SHOWN[1]]
+    end, start = pulse_shot.time, pulse_shot.time - 1.2  # the pulse's play
+    (blocks,) = rows(pulse_shot)
+
+    def colour(t: float, block: Mob) -> np.ndarray:
+        _, img = min(frames, key=lambda f: abs(f[0] - t))
+        h, w = img.shape[:2]
+        x, y = block.center
+        return img[int(round((4 - y) / 8 * h)), int(round((x + 4 * w / h) / (8 * w / h) * w))].astype(int)
+
+    empty = np.array([int(style.BACKGROUND[i : i + 2], 16) for i in (1, 3, 5)])
+    first_g, last_d = blocks[0], blocks[-1]
+    assert np.abs(colour(start + 0.5, last_d) - empty).max() > 30  # D's output layer: passed, recoloured
+    assert np.abs(colour(start + 0.5, first_g) - empty).max() < 12  # G's first layer: not reached yet
+    assert np.abs(colour(end, first_g) - empty).max() > 30
