@@ -40,22 +40,24 @@ N_POINTS = 200  # real and generated points drawn
 N_ARROWS = 48  # generated points whose push is drawn
 ARROW_MAX = 0.32  # scene units: a push at the shown snapshots' 90th percentile or more
 DOT, TIP, MARK = 0.045, 0.045, 0.075  # radii of a sample's dot, an arrow's tip and an off-map marker
-BOX_CENTER = np.array([-4.6, -0.3, 0.0])  # the centre of the area the map is fitted into
 BOX_SIZE = 5.3  # the map's longer side (scene units)
+#: The square the map is fitted into, at the safe area's left edge: the map keeps the toy's aspect and sits at the
+#: square's left, so a tall toy leaves the rest of the width to the side panel.
+BOX_CENTER = np.array([style.safe_box()[0] + BOX_SIZE / 2, -0.3, 0.0])
 CIRCLE = Circle(radius=1.0).points  # unit outlines: a circle of 8 cubic curves, an upward triangle of 3
 TRIANGLE = Triangle().points
 
 
 class FieldMap:
-    """Data coordinates -> scene at equal aspect (the toy's shape is kept), the field's extent centred on
-    ``center`` with its longer side ``size`` long."""
+    """Data coordinates -> scene at equal aspect (the toy's shape is kept): the field's extent with its longer side
+    ``size`` long, in the square of that side centred on ``center``, at the square's left edge."""
 
     def __init__(self, extent: list[float], center: np.ndarray, size: float):
         self.lo = np.array([extent[0], extent[2]], np.float64)
         self.hi = np.array([extent[1], extent[3]], np.float64)
         self.scale = size / float(np.max(self.hi - self.lo))
         self.width, self.height = (self.hi - self.lo) * self.scale
-        self.center = np.asarray(center, np.float64)
+        self.center = np.asarray(center, np.float64) - np.array([(size - self.width) / 2, 0.0, 0.0])
 
     def to_scene(self, pts: np.ndarray) -> np.ndarray:
         xy = (np.asarray(pts, np.float64).reshape(-1, 2) - (self.lo + self.hi) / 2) * self.scale + self.center[:2]
@@ -296,7 +298,7 @@ class DecisionField(c.RunScene):
         step above the chart; and apart, what moves: a cursor at that step with a dot on each curve."""
         m = self.run.metrics
         total = float(self.run.info.get("total_steps", self.steps[-1]))
-        x0, x1, y0, y1 = self.right + 0.55, style.safe_box()[1] - 0.1, -2.6, -0.5
+        x0, x1, y0, y1 = self.right + 0.55, style.safe_box()[1] - 0.1, -2.6, -0.75
 
         def at(step: np.ndarray, value: np.ndarray) -> np.ndarray:
             return np.stack([x0 + step / total * (x1 - x0), y0 + np.clip(value, 0, 1) * (y1 - y0), 0 * step], axis=1)
@@ -355,4 +357,9 @@ class DecisionField(c.RunScene):
             words = "D ends still telling G(z) from real data"
         else:
             words = "D ends scoring G(z) above real data"
-        return style.text(words, style.LABEL).move_to([self.right, 0.4, 0], aligned_edge=LEFT)
+        line = style.text(words, style.LABEL)
+        if line.width > style.safe_box()[1] - self.right:  # a narrow panel: two lines
+            cut = words.rfind(" ", 0, len(words) // 2 + 4)
+            line = VGroup(*(style.text(w, style.LABEL) for w in (words[:cut], words[cut + 1 :])))
+            line.arrange(DOWN, buff=0.08, aligned_edge=LEFT)
+        return line.move_to([self.right, 0.22, 0], aligned_edge=LEFT)

@@ -301,7 +301,8 @@ def test_rendered_frame_shows_the_recorded_field(tmp_path: Path) -> None:
     d = Designed(run, total=60, learn=0.5)
     scale = distribution.BOX_SIZE / max(d.extent[1] - d.extent[0], d.extent[3] - d.extent[2])
     half_w, half_h = (d.extent[1] - d.extent[0]) * scale / 2, (d.extent[3] - d.extent[2]) * scale / 2
-    (x0, y0), (x1, y1) = (pixel(frame, distribution.BOX_CENTER[:2] + s * np.array([-half_w, half_h])) for s in (1, -1))
+    centre = distribution.BOX_CENTER[:2] - [distribution.BOX_SIZE / 2 - half_w, 0]  # at the square's left edge
+    (x0, y0), (x1, y1) = (pixel(frame, centre + s * np.array([-half_w, half_h])) for s in (1, -1))
     box = frame[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2]
     green_minus_purple = box[..., 1] - box[..., 0]
     xs = np.linspace(d.extent[0], d.extent[1], box.shape[1])
@@ -310,3 +311,21 @@ def test_rendered_frame_shows_the_recorded_field(tmp_path: Path) -> None:
     field = np.asarray(Image.fromarray(d.field(60)[::-1].astype(np.float32)).resize(box.shape[1::-1]))
     a, b = green_minus_purple.ravel() - green_minus_purple.mean(), field.ravel() - field.mean()
     assert (a @ b) / np.sqrt((a @ a) * (b @ b)) > 0.8
+
+
+def test_a_square_toy_is_laid_out(tmp_path: Path) -> None:
+    """A toy whose field is square (as the 8 Gaussians') gets a square map at the safe area's left edge; the side
+    panel then has less room (the closing line takes two lines) and the layout rules still hold."""
+    from test_scene_layout import problems
+
+    run = make_designed_run(tmp_path / "square", "toy2d", n=N)
+    with np.load(run / "fixed.npz") as f:
+        arrays = dict(f)
+    arrays["field_extent"] = np.array([-30, 30, -30, 30], np.float32)
+    np.savez(run / "fixed.npz", **arrays)
+    shots = probe(distribution.DecisionField, run)
+    (box,) = shots[-1].find("Rectangle", name="map")
+    assert box.width == pytest.approx(distribution.BOX_SIZE) and box.height == pytest.approx(distribution.BOX_SIZE)
+    assert box.box[0] == pytest.approx(style.safe_box()[0])
+    found = problems(shots)
+    assert not found, "\n".join(found[:10])
