@@ -152,9 +152,14 @@ class GradientFlow(c.RunScene):
         self.compact = len(rows) > 1
         self.scale = style.LogScale.of(np.concatenate([r.norms.ravel() for r in rows]))
         self.footer = style.footer(int(rows[0].total))
+        self.notes: list[str] = []
         for i, row in enumerate(rows):
             self.lay_out(row, y=ROWS_Y[i] if self.compact else ROW_Y, first=i == 0)
         self.introduce(rows)
+        for note in self.notes:  # what this run's drawing leaves out
+            self.play(FadeIn(caption := self.say(note)), run_time=0.3)
+            self.wait(1.5)
+            self.play(FadeOut(caption), run_time=0.3)
         caption = self.say("forward: z through G into G(z); G(z) and real x through D")
         self.play(FadeIn(caption), run_time=0.3)
         self.pass_forward(rows)
@@ -248,15 +253,10 @@ class GradientFlow(c.RunScene):
                 return 0.6 * height
             return height * (0.22 + 0.78 * np.log10(volume(layer)) / max(np.log10(vmax), 1e-9))
 
-        def column_width(layer: Layer) -> float:
-            words = [short_type(layer), *shape_lines(layer.shape)]  # as the first row's, so compared rows align
-            widest = max((style.text(w, style.SMALL).width for w in words if w), default=0.0)
-            return max(SLAB_W if layer.type in NORM_TYPES else BLOCK_W, widest) + 0.14
-
-        widths = [column_width(layer) for layer in row.layers]
         out_w, z_w, gap = style.text("D(G(z))", style.SMALL).width, 0.3, 0.45
-        total = z_w + sum(widths) + view + out_w + 3 * gap + 0.1
-        x = left + max(0.0, (right - left - total) / 2)
+        fixed = z_w + view + out_w + 3 * gap + 0.1
+        widths, groups = self.columns(row.layers, right - left - fixed)
+        x = left + max(0.0, (right - left - fixed - sum(widths)) / 2)
         z = self.noise_strip(row, height * 0.8).move_to([x + z_w / 2, y, 0])
         row.z = z
         row.still.append(z)
@@ -266,23 +266,54 @@ class GradientFlow(c.RunScene):
                 self.place_views(row, view, x + 0.1 + view / 2, y, named=first)
                 x += view + gap + 0.1
             net = style.G_COLOR if k < row.n_g else style.D_COLOR
-            bw = SLAB_W if layer.type in NORM_TYPES else BLOCK_W
+            bw = min(SLAB_W if layer.type in NORM_TYPES else BLOCK_W, w - 0.08)
             block = Rectangle(width=bw, height=block_height(layer), stroke_color=net, stroke_width=2)
             block.set_fill(style.NO_GRAD_COLOR, 1.0).move_to([x + w / 2, y, 0]).name = "layer"
             row.blocks.append(block)
-            line, dot = self.sparkline(row, k, w - 0.14, block.get_x(), spark_top, spark_h)
+            line, dot = self.sparkline(row, k, max(w - 0.14, 0.5 * w), block.get_x(), spark_top, spark_h)
             row.still.append(line)
             row.live.append(dot)
-            if first:
-                row.still.append(self.layer_labels(layer, block, y + height / 2, label_top))
             x += w
+        if first:  # each group of columns (a layer and the normalisations after it) is named at its middle
+            for k, n in groups:
+                mid = (row.blocks[k].get_left()[0] + row.blocks[k + n - 1].get_right()[0]) / 2
+                row.still.append(self.layer_labels(row.layers[k], mid, y + height / 2, label_top))
         self.place_output(row, x + gap / 2 + out_w / 2, y)
         row.still.insert(0, self.wires(row))
         row.live[:0] = row.blocks  # first among the live parts: they move only while a pulse passes
         if first:
             row.still.append(self.net_names(row, y + height / 2 + (0.6 if known else 0.4)))
         if not known and first:
-            row.still.append(self.say("this run did not record its layer shapes: sizes not to scale", -1.55))
+            self.notes.append("this run did not record its layer shapes: sizes not to scale")
+        elif first and not groups:
+            self.notes.append(f"{len(row.layers)} layers: too many to name here (see run.json)")
+
+    def columns(self, layers: list[Layer], room: float) -> tuple[list[float], list[tuple[int, int]]]:
+        """Each layer's column width, and the groups named (first layer, number of layers). Every layer is named
+        while that fits in ``room``; else only layers with weights, their names spread over the normalisations
+        that follow them; else none, and the columns narrow to fit."""
+        norm = [layer.type in NORM_TYPES for layer in layers]
+        block = [(SLAB_W if n else BLOCK_W) + 0.14 for n in norm]
+
+        def label(layer: Layer) -> float:  # what layer_labels writes
+            words = [short_type(layer), *([] if layer.type in NORM_TYPES else shape_lines(layer.shape))]
+            return max((style.text(w, style.SMALL).width for w in words if w), default=0.0) + 0.14
+
+        each = [max(b, label(layer)) for b, layer in zip(block, layers, strict=True)]
+        if sum(each) <= room:
+            return each, [(k, 1) for k in range(len(layers))]
+        groups = []
+        for k, is_norm in enumerate(norm):
+            if is_norm and groups:
+                groups[-1] = (groups[-1][0], groups[-1][1] + 1)
+            else:
+                groups.append((k, 1))
+        widths = list(block)
+        for k, n in groups:  # the group's first column takes what its name needs beyond the group's blocks
+            widths[k] += max(0.0, label(layers[k]) - sum(block[k : k + n]))
+        if sum(widths) <= room:
+            return widths, groups
+        return [b * room / sum(block) for b in block], []
 
     def noise_strip(self, row: Row, height: float) -> Mobject:
         """The first fixed noise vector's first 12 values as grey cells: what G starts from."""
@@ -333,14 +364,14 @@ class GradientFlow(c.RunScene):
 
         return update
 
-    def layer_labels(self, layer: Layer, block: Rectangle, top: float, bottom: float) -> VGroup:
-        """The layer's kind above the row, its output shape below it."""
+    def layer_labels(self, layer: Layer, x: float, top: float, bottom: float) -> VGroup:
+        """The layer's kind above the row, its output shape below it, centred at ``x``."""
         same = layer.type in NORM_TYPES  # a normalisation keeps the shape of the layer before it: not repeated
         lines = VGroup(*(style.text(s, style.SMALL, style.MUTED) for s in ([] if same else shape_lines(layer.shape))))
         if len(lines):
-            lines.arrange(DOWN, buff=0.06).next_to([block.get_x(), bottom, 0], DOWN, buff=0.1)
+            lines.arrange(DOWN, buff=0.06).next_to([x, bottom, 0], DOWN, buff=0.1)
         if layer.type:
-            lines.add(style.text(short_type(layer), style.SMALL, style.MUTED).move_to([block.get_x(), top + 0.22, 0]))
+            lines.add(style.text(short_type(layer), style.SMALL, style.MUTED).move_to([x, top + 0.22, 0]))
         return lines
 
     def sparkline(self, row: Row, k: int, width: float, x: float, top: float, h: float) -> tuple[VGroup, Dot]:

@@ -238,10 +238,10 @@ def test_runs_without_layer_shapes_render_with_equal_layers_and_say_so(tmp_path:
         "image",
         drop=(RUN_JSON.layer_shapes_g, RUN_JSON.layer_shapes_d, RUN_JSON.layer_types_g, RUN_JSON.layer_types_d),
     )
-    end = probe(gradient_flow.GradientFlow, old)[-1]
-    (blocks,) = rows(end)
+    shots = probe(gradient_flow.GradientFlow, old)
+    (blocks,) = rows(shots[-1])
     assert len(blocks) == 9 and len({round(b.height, 6) for b in blocks}) == 1
-    assert "this run did not record its layer shapes: sizes not to scale" in end.texts()
+    assert any("this run did not record its layer shapes: sizes not to scale" in s.texts() for s in shots)
 
 
 @pytest.mark.parametrize("kind", ["image", "toy2d", "toy1d"])
@@ -290,3 +290,22 @@ def test_video_recolours_each_layer_as_the_pulse_passes(
     assert np.abs(colour(start + 0.5, last_d) - empty).max() > 30  # D's output layer: passed, recoloured
     assert np.abs(colour(start + 0.5, first_g) - empty).max() < 12  # G's first layer: not reached yet
     assert np.abs(colour(end, first_g) - empty).max() > 30
+
+
+@pytest.mark.parametrize("compare", [False, True])
+def test_networks_with_more_layers_are_named_as_room_allows(compare: bool, tmp_path: Path) -> None:
+    """dcgan-cifar (13 layers) names only its layers with weights, each over it and its BatchNorm; dcgan-celeba
+    (17) names none and says so; both laid out by the rules, alone and compared."""
+    for variant, kinds in (("dcgan-cifar", ["ConvT"] * 4 + ["Conv"] * 4), ("dcgan-celeba", [])):
+        run = make_designed_run(tmp_path / variant, "image", variant=variant)
+        shots = probe(gradient_flow.GradientFlow, run, compare=run if compare else None)
+        found = problems(shots)
+        assert not found, f"{variant}: " + "\n".join(found[:10])
+        end = shots[-1]
+        blocks = rows(end)[0]
+        named = sorted((t for t in end.find("Text") if t.text in ("ConvT", "Conv", "BN")), key=lambda t: t.center[0])
+        assert [t.text for t in named] == kinds, variant
+        note = f"{len(blocks)} layers: too many to name here (see run.json)"
+        assert any(note in s.texts() for s in shots) == (not kinds), variant
+        if kinds:  # a ConvT's name centred over it and the BatchNorm after it
+            assert named[0].center[0] == pytest.approx((blocks[0].box[0] + blocks[1].box[2]) / 2, abs=1e-6)
