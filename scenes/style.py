@@ -233,8 +233,10 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     fill = Rectangle(width=0.001, height=0.06, stroke_width=0, fill_color=TEXT, fill_opacity=0.9)
 
     def update_count(m: Integer) -> None:
-        m.set_value(int(round(tracker.get_value())))
-        m.next_to(word, RIGHT, buff=0.12, aligned_edge=DOWN)
+        value = int(round(tracker.get_value()))
+        if value != m.get_value():  # set_value rebuilds the glyphs (~40 ms a call): only when the count changes
+            m.set_value(value)
+            m.next_to(word, RIGHT, buff=0.12, aligned_edge=DOWN)
 
     def update_fill(m: Rectangle) -> None:
         frac = float(np.clip(tracker.get_value() / max(total, 1), 0.0, 1.0))
@@ -286,3 +288,87 @@ def spread(wanted: list[float], gap: float, sizes: list[float] | None = None) ->
     for rank, i in enumerate(order):
         out[i] = fitted[rank] + offsets[rank]
     return out
+
+
+# -- magnitudes on a log colour scale (gradient norms) ---------------------------------------------------------
+#: Gradient magnitudes, dark to bright in the gradients' yellow: one hue whose lightness grows with the value, so a
+#: vanishing gradient reads as dark on any screen and no value reads as G's blue or D's vermillion.
+GRAD_STOPS = (("#33311F", 0.0), ("#736C24", 0.45), (GRAD_COLOR, 0.85), ("#FFFBE0", 1.0))
+#: What a layer shows before it has any gradient (step 0): nothing, the background (the ramp's darkest value is an
+#: olive clearly lighter than it, so a vanishing gradient never looks like a missing one).
+NO_GRAD_COLOR = BACKGROUND
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def ramp_rgb(stops: tuple[tuple[str, float], ...], t: np.ndarray) -> np.ndarray:
+    """Positions ``t`` in [0, 1] on a piecewise-linear colour ramp ``((hex, position), ...)`` as uint8 RGB (..., 3)."""
+    t = np.clip(np.asarray(t, np.float64), 0.0, 1.0)
+    where = [p for _, p in stops]
+    channels = [np.interp(t, where, [_rgb(c)[i] for c, _ in stops]) for i in range(3)]
+    return np.stack(channels, axis=-1).round().astype(np.uint8)
+
+
+def grad_hex(t: float) -> str:
+    """The gradient ramp's colour at position ``t`` in [0, 1] (NaN: no gradient yet)."""
+    if not np.isfinite(t):
+        return NO_GRAD_COLOR
+    r, g, b = ramp_rgb(GRAD_STOPS, np.array(t))
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+def power_of_ten(k: int) -> str:
+    """10 to the integer ``k`` as it is printed on a log axis: '10⁻³'."""
+    return "10" + str(int(k)).translate(_SUPERSCRIPT)
+
+
+@dataclass(frozen=True)
+class LogScale:
+    """A log10 scale from 10**lo to 10**hi: where a positive value sits on it (0 at the bottom, 1 at the top), and
+    its ticks at the powers of ten. One scale serves every snapshot (and a compared run), so colours compare."""
+
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(cls, values: np.ndarray, min_decades: float = 1.0) -> LogScale:
+        """The range of the finite positive ``values`` (at least ``min_decades`` wide, widened about its middle)."""
+        v = np.asarray(values, np.float64)
+        v = np.log10(v[np.isfinite(v) & (v > 0)])
+        lo, hi = (float(v.min()), float(v.max())) if v.size else (-3.0, 0.0)
+        if hi - lo < min_decades:
+            mid = (lo + hi) / 2
+            lo, hi = mid - min_decades / 2, mid + min_decades / 2
+        return cls(lo, hi)
+
+    def position(self, value: float) -> float:
+        """Where ``value`` sits, clipped to [0, 1]; NaN for a missing, zero or negative value."""
+        if not (np.isfinite(value) and value > 0):
+            return float("nan")
+        return float(np.clip((np.log10(value) - self.lo) / (self.hi - self.lo), 0.0, 1.0))
+
+    def ticks(self) -> list[int]:
+        """The powers of ten inside the range."""
+        return list(range(int(np.ceil(self.lo - 1e-9)), int(np.floor(self.hi + 1e-9)) + 1))
+
+
+def log_bar(scale: LogScale, width: float = 4.0, height: float = 0.2, label: str = "gradient norm") -> Group:
+    """A horizontal bar of the gradient ramp over ``scale``, its powers of ten ticked below and ``label`` (if any)
+    above."""
+    pixels = ramp_rgb(GRAD_STOPS, np.linspace(0.0, 1.0, 256))[None, :, :].repeat(4, axis=0)
+    bar = ImageMobject(pixels)
+    bar.set_resampling_algorithm(RESAMPLING_ALGORITHMS["bilinear"])
+    bar.stretch_to_fit_width(width).stretch_to_fit_height(height)
+    frame = Rectangle(width=width, height=height, stroke_color=MUTED, stroke_width=1)
+    left = frame.get_left()[0]
+    powers = scale.ticks()
+    spacing = width / max(scale.hi - scale.lo, 1e-9)  # scene units per decade
+    every = int(np.ceil((text(power_of_ten(-8), SMALL).width + 0.2) / spacing))  # label every n-th decade
+    ticks = VGroup()
+    for k in [k for k in powers if k % max(every, 1) == 0]:
+        x = left + width * (k - scale.lo) / (scale.hi - scale.lo)
+        mark = Rectangle(width=0.02, height=height * 0.6, stroke_width=0, fill_color=MUTED, fill_opacity=1)
+        mark.move_to([x, frame.get_bottom()[1] - height * 0.3, 0])
+        ticks.add(VGroup(mark, text(power_of_ten(k), SMALL, MUTED).next_to(mark, DOWN, buff=0.06)))
+    if not label:
+        return Group(bar, frame, ticks)
+    return Group(bar, frame, ticks, text(label, SMALL, MUTED).next_to(frame, UP, buff=0.1, aligned_edge=LEFT))

@@ -137,7 +137,7 @@ def mean_diff(a: np.ndarray, b: np.ndarray) -> float:
 DATA_AREA = {
     "NoiseToImage": (morph.GRID_CENTER, morph.GRID_HEIGHT, morph.GRID_HEIGHT),
     "DecisionField": (distribution.BOX_CENTER, distribution.BOX_SIZE, distribution.BOX_SIZE),
-    "GradientFlow": (np.array([0.0, gradient_flow.Y - 0.35]), 12.5, 0.5),
+    "GradientFlow": (np.array([0.0, sum(gradient_flow.ROWS_Y) / 2]), 12.5, 3.2),  # both rows' layers
     "TrainingCurves": (np.array([-1.5, -0.4]), 7.8, 6.0),
     "CounterfeiterAndPolice": (np.array([0.0, -0.7]), 7.0, 3.0),
 }
@@ -159,21 +159,6 @@ def test_video_is_h264_yuv420p_and_moves(videos: dict[str, Path], name: str) -> 
     assert max(changes) > 1.5, f"{name}: the data area hardly changes in the second half ({max(changes):.2f})"
     steps = [mean_diff(a, b) for a, b in zip(second, second[1:], strict=False)]
     assert sum(d > 0.2 for d in steps) >= 3, f"{name}: the data area changes in fewer than 3 frames"
-
-
-def test_distribution_shows_ds_recorded_field(videos: dict[str, Path], toy2d_half: Path) -> None:
-    """At the end of the half-way run D's boundary is at x = 0: green ('real') left of the box's middle,
-    magenta right of it, and the picture follows the recorded field."""
-    _, frames = decode(videos["DecisionField"])
-    box = region(frames[-1], distribution.BOX_CENTER, distribution.BOX_SIZE, distribution.BOX_SIZE, inset=2)
-    green_minus_magenta = box[..., 1].astype(float) - box[..., 0].astype(float)  # high where D says real
-    ext = Run.load(toy2d_half).fixed["field_extent"]
-    xs = np.linspace(ext[0], ext[1], box.shape[1])  # the box spans the field's extent
-    left, right = green_minus_magenta[:, xs < -3].mean(), green_minus_magenta[:, xs > 3].mean()
-    assert left > 20 and right < -20, (left, right)
-    field = Run.load(toy2d_half).snapshot("end")["field"][::-1]  # row 0 = lowest y; images start at the top
-    img = np.asarray(Image.fromarray(field.astype(np.float32)).resize(box.shape[1::-1], Image.BILINEAR))
-    assert corr(green_minus_magenta, img) > 0.8
 
 
 def test_toy_morph_as_looping_gif(toy2d_run: Path, tmp_path: Path) -> None:
