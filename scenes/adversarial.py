@@ -50,6 +50,7 @@ from manim import (
 )
 
 from pipeline.run import RunError
+from pipeline.runformat import SNAPSHOT
 from scenes import common as c
 from scenes import style as s
 
@@ -65,7 +66,7 @@ TURN_Y = -2.45  # the line that says whose turn it is
 #: D's accuracy over the run: the plot area (left, right, bottom, top) of the trace
 TRACE_BOX = (3.05, 6.2, -2.0, 1.0)
 MAX_TRACE_POINTS = 400  # longer runs are averaged in bins of consecutive steps
-POINTS_2D, POINTS_1D = 48, 32  # samples on a bill of a toy run
+POINTS_2D, POINTS_1D = 96, 48  # samples on a bill of a toy run
 STREAM = 4  # snapshots whose bills stream to D while the run skips ahead
 DOT = 0.05  # radius of a sample on a toy run's bill
 
@@ -110,7 +111,7 @@ def percent(value: float) -> int:
 
 
 class Numbers:
-    """D's accuracy (all bills) and catch rate (G's fakes) per logged step, and their trailing means at a step."""
+    """D's accuracy per logged step, and its trailing mean (what the captions quote and the bold trace draws)."""
 
     def __init__(self, run: c.Run):
         m = run.metrics
@@ -120,12 +121,11 @@ class Numbers:
         self.window = window(run)
         self.accuracy = c.accuracy(run)
         self.mean_accuracy = trailing_mean(self.accuracy, self.window)
-        self.caught = trailing_mean(m.acc_fake, self.window)
 
-    def at(self, series: np.ndarray, step: int) -> float:
-        """``series`` at the last logged step up to ``step`` (its first value before any was logged)."""
+    def at(self, step: int) -> float:
+        """The trailing mean accuracy at the last logged step up to ``step`` (the first one before any was logged)."""
         i = int(np.searchsorted(self.steps, step, side="right")) - 1
-        return float(series[max(i, 0)])
+        return float(self.mean_accuracy[max(i, 0)])
 
 
 def story(run: c.Run, numbers: Numbers) -> list[Act]:
@@ -135,15 +135,19 @@ def story(run: c.Run, numbers: Numbers) -> list[Act]:
     steps = run.snapshot_steps()
     first, last = steps[0], steps[-1]
     early = [t for t in steps if first < t <= (first + last) / 2 and t != last]
-    best = max(early, key=lambda t: numbers.at(numbers.mean_accuracy, t)) if early else first
+    if early:  # D's best moment: the first snapshot within 2 points of its best accuracy in the first half
+        top = max(numbers.at(t) for t in early)
+        best = next(t for t in early if numbers.at(t) >= top - 0.02)
+    else:
+        best = first
     middle = [t for t in steps if best < t < last]
     mid = min(middle, key=lambda t: (abs(t - (best + last) / 2), t)) if middle else None
 
     acts = []
     one = tuple(dict.fromkeys(t for t in (first, best) if t != last))
     if one:
-        start = percent(numbers.mean_accuracy[numbers.window - 1 if len(numbers.steps) >= numbers.window else -1])
-        top = percent(numbers.at(numbers.mean_accuracy, best))
+        start = percent(numbers.mean_accuracy[min(numbers.window, len(numbers.steps)) - 1])
+        top = percent(numbers.at(best))
         if top < 60:
             line = f"D barely learns: right {top} % of the time at best"
         elif top - start >= 10:
@@ -152,17 +156,17 @@ def story(run: c.Run, numbers: Numbers) -> list[Act]:
             line = f"D tells them apart at once: right {top} % by step {best:,}"
         acts.append(Act(1, one, line))
     if mid is not None:
-        was, now = (percent(numbers.at(numbers.caught, t)) for t in (best, mid))
+        was, now = percent(numbers.at(best)), percent(numbers.at(mid))
         if now <= was - 10:
-            line = f"G catches up: D catches {now} % of its fakes, down from {was} %"
+            line = f"G catches up: D is right {now} % of the time, down from {was} %"
         elif now >= was + 10:
-            line = f"G falls behind: D catches {now} % of its fakes, up from {was} %"
+            line = f"G falls behind: D is right {now} % of the time, up from {was} %"
         elif now >= 60:
-            line = f"G does not catch up: D still catches {now} % of its fakes"
+            line = f"G does not catch up: D is still right {now} % of the time"
         else:
-            line = f"G keeps up: D catches only {now} % of its fakes"
+            line = f"G keeps up: D is right only {now} % of the time"
         acts.append(Act(2, (mid,), line))
-    end = percent(numbers.at(numbers.mean_accuracy, last))
+    end = percent(numbers.at(last))
     if abs(end - 50) <= 3:
         line = f"D can only guess: right {end} % of the time, the equilibrium"
     elif end > 50:
@@ -302,13 +306,16 @@ def scatter_face(points: np.ndarray, scores: np.ndarray, extent: list[float]) ->
     return VGroup(area, *dots)
 
 
-def line_extent(run: c.Run) -> list[float]:
-    """The value range a 1-D run's bills show: D's field extent as recorded, else the real batch's with a margin."""
-    ext = run.fixed.field_extent
-    if ext is not None and len(ext) == 2:
-        return [float(ext[0]), float(ext[1])]
-    lo, hi = float(run.real.min()), float(run.real.max())
-    return [lo - 0.1 * (hi - lo) - 1e-6, hi + 0.1 * (hi - lo) + 1e-6]
+def bill_box(run: c.Run) -> list[float]:
+    """The data box every bill of a toy run shows: the bounds of the real batch and of G's samples at the first and
+    last snapshot, 10 % wider; a square on 2-D runs, so shapes are not stretched. One box for every bill, so bills
+    compare; tight, so the samples fill the bill (D's field extent leaves most of it empty)."""
+    dims = 2 if run.kind == "toy2d" else 1
+    ends = [run.snapshot(t, keys=(SNAPSHOT.fake,)).fake for t in (run.snapshot_steps()[0], run.snapshot_steps()[-1])]
+    pts = np.concatenate([run.real, *ends]).reshape(-1, dims).astype(np.float64)
+    lo, hi = pts.min(0), pts.max(0)
+    centre, half = (lo + hi) / 2, max(float((hi - lo).max()), 1e-6) * 0.55
+    return [float(v) for k in range(dims) for v in (centre[k] - half, centre[k] + half)]
 
 
 def strip_face(values: np.ndarray, scores: np.ndarray, extent: list[float]) -> VGroup:
@@ -411,6 +418,7 @@ class CounterfeiterAndPolice(c.RunScene):
     def construct(self) -> None:
         run = self.run
         numbers = Numbers(run)
+        self.box = bill_box(run) if run.kind != "image" else []
         self.total = int(run.info.get("total_steps") or run.snapshot_steps()[-1])
         self.cast()
         self.trace_panel(numbers)
@@ -441,6 +449,7 @@ class CounterfeiterAndPolice(c.RunScene):
         self.turn = self.line("Each training step has two turns: first D learns, then G", self.turn_at, s.LABEL)
         self.play(FadeIn(self.title_block), FadeIn(self.g), FadeIn(self.d), FadeIn(self.bank), run_time=1.0)
         self.play(FadeIn(self.caption), FadeIn(self.turn), run_time=0.6)
+        self.wait(1.2)
 
     def line(self, words: str, at: np.ndarray, size: float = s.BODY, colour: str = s.TEXT) -> c.Mobject:
         """A caption line whose left edge starts at ``at``."""
@@ -539,8 +548,8 @@ class CounterfeiterAndPolice(c.RunScene):
         bottom = s.formula(f"+ thin EE_({z}) [log(1 - {d}({gz}))]")
         game = VGroup(top, bottom).arrange(DOWN, buff=0.3, aligned_edge=LEFT)
         sides = VGroup(s.text("D pushes it up", s.SMALL, s.D_COLOR), s.text("G pushes it down", s.SMALL, s.G_COLOR))
-        sides.arrange(RIGHT, buff=0.45).next_to(game, DOWN, buff=0.4)
-        game = VGroup(game, sides).move_to([(BILL_X + GAUGE_X) / 2, (FAKE_ROW + REAL_ROW) / 2, 0])
+        sides.arrange(RIGHT, buff=0.35).next_to(game, DOWN, buff=0.4)
+        game = VGroup(game, sides).move_to([(BILL_X + GAUGE_X) / 2 + 0.15, (FAKE_ROW + REAL_ROW) / 2, 0])
         loss = c.loss_name(self.run)
         words = {
             "minimax": "minimax loss: this run's G minimises exactly this",
@@ -562,9 +571,8 @@ class CounterfeiterAndPolice(c.RunScene):
         else:
             k = POINTS_2D if run.kind == "toy2d" else POINTS_1D
             pick = np.unique(np.linspace(0, len(scores) - 1, min(k, len(scores))).round().astype(int))
-            extent = c.data_extent(run) if run.kind == "toy2d" else line_extent(run)
             draw = scatter_face if run.kind == "toy2d" else strip_face
-            face, score = draw(samples[pick], scores[pick], extent), float(np.mean(scores[pick]))
+            face, score = draw(samples[pick], scores[pick], self.box), float(np.mean(scores[pick]))
             label = f"x · {len(pick)} real" if real else f"G(z) · {len(pick)} fakes"
         bill = Bill(face, colour).move_to([BILL_X, row, 0])
         tag = s.text(label, s.SMALL, colour).next_to(bill, UP, buff=0.1)
