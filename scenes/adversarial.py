@@ -57,7 +57,7 @@ from scenes import style as s
 # -- layout (scene units; the title-safe area is x in [-6.26, 6.26], y in [-3.52, 3.52]) ---------------------------
 FAKE_ROW, REAL_ROW = 0.9, -1.1  # the two lanes: G's fakes above, the bank's real bills below
 SOURCE_X = -5.15  # G and the bank
-BILL_X, TICK_X, GAUGE_X = -3.35, -2.2, -0.95  # where a bill is judged, its verdict mark, its gauge
+BILL_X, TICK_X, GAUGE_X = -3.2, -2.1, -0.9  # where a bill is judged, its verdict mark, its gauge
 D_POS = np.array([1.05, -0.1, 0.0])
 BILL_SIZE = 1.5
 GAUGE_RADIUS = 0.72
@@ -67,7 +67,7 @@ TURN_Y = -2.45  # the line that says whose turn it is
 TRACE_BOX = (3.05, 6.2, -2.0, 1.0)
 MAX_TRACE_POINTS = 400  # longer runs are averaged in bins of consecutive steps
 POINTS_2D, POINTS_1D = 96, 48  # samples on a bill of a toy run
-STREAM = 4  # snapshots whose bills stream to D while the run skips ahead
+STREAM, STREAM_POINTS = 4, 24  # snapshots whose bills stream to D while the run skips ahead; samples on each
 DOT = 0.05  # radius of a sample on a toy run's bill
 
 
@@ -407,7 +407,7 @@ class Trace:
 
     def _show_value(self, m: c.Mobject) -> None:
         k = self._shown(self.mean)
-        m.set_value(100 * self.mean[2][k - 1] if k else 0.0)
+        s.show_value(m, 100 * self.mean[2][k - 1] if k else 0.0)
         self.readout.set_opacity(1.0 if k else 0.0)
 
 
@@ -462,6 +462,11 @@ class CounterfeiterAndPolice(c.RunScene):
         self.play(FadeIn(self.trace.still), FadeIn(self.footer.group), run_time=0.6)
         self.add(self.trace.live)
 
+    def updaters_last(self) -> None:
+        """Put the footer and the trace, which have updaters, last in the scene: on every frame manim redraws each
+        mobject from the first one with an updater on, and draws those before it once per animation."""
+        self.bring_to_front(self.footer.group, self.trace.live)
+
     def say(self, mob: c.Mobject, words: str, at: np.ndarray, size: float = s.BODY, colour: str = s.TEXT) -> list:
         """Animations that replace the caption ``mob`` with ``words`` (a fade, never a morph between texts)."""
         new = self.line(words, at, size, colour)
@@ -491,8 +496,7 @@ class CounterfeiterAndPolice(c.RunScene):
         for t in shown:
             snap = self.run.snapshot(t)
             for real in (False, True):
-                lane = self.bill(snap, real)
-                little = lane.bill.scale(0.5).next_to(lane.source, RIGHT, buff=0.1)
+                little = self.bill(snap, real, STREAM_POINTS)[0].scale(0.5).next_to(self.source(real), RIGHT, buff=0.1)
                 flow.append(Succession(FadeIn(little, run_time=0.15), FadeOut(little, target_position=lens, scale=0.4)))
         self.play(self.footer.tracker.animate.set_value(step), LaggedStart(*flow, lag_ratio=0.35), run_time=2.0)
 
@@ -506,13 +510,16 @@ class CounterfeiterAndPolice(c.RunScene):
         words = "D's turn: G is frozen, D learns to tell them apart"
         self.play(*self.g.freeze(), *self.d.learn(), *self.say(self.turn, words, self.turn_at, s.LABEL), run_time=0.6)
         snap = self.run.snapshot(step)
-        self.lanes = [self.bill(snap, real=False), self.bill(snap, real=True)]
+        self.lanes = [self.lane(snap, real=False), self.lane(snap, real=True)]
         self.play(*(lane.arrive() for lane in self.lanes), run_time=1.0)
+        self.updaters_last()
         lens = self.lens()
         looks = [Line(lane.bill.get_right(), lens, stroke_color=s.FORWARD_COLOR, stroke_width=5) for lane in self.lanes]
         self.play(*(ShowPassingFlash(line, time_width=0.6) for line in looks), run_time=0.6)
         self.play(*(FadeIn(lane.gauge) for lane in self.lanes), run_time=0.3)
         self.play(*(lane.gauge.tracker.animate.set_value(lane.score) for lane in self.lanes), run_time=1.0)
+        for lane in self.lanes:
+            lane.gauge.hold()
         self.play(*(GrowFromCenter(lane.mark) for lane in self.lanes), run_time=0.3)
         self.wait(0.9)
 
@@ -559,8 +566,9 @@ class CounterfeiterAndPolice(c.RunScene):
         self.play(FadeIn(game, shift=UP * 0.2), run_time=1.0)
         self.wait(2.5)
 
-    def bill(self, snap: c.Snapshot, real: bool) -> Lane:
-        """The bill of one lane at ``snap``, D's recorded score for it, its gauge and its verdict mark."""
+    def bill(self, snap: c.Snapshot, real: bool, points: int = 0) -> tuple[Bill, float, str]:
+        """The bill of one lane at ``snap`` (at the desk), D's recorded score for it, and what the bill is; ``points``
+        caps the samples on a toy run's bill (0: the usual number)."""
         run = self.run
         samples, scores = (run.real, snap.d_real) if real else (snap.fake, snap.d_fake)
         colour, row = (s.REAL_COLOR, REAL_ROW) if real else (s.FAKE_COLOR, FAKE_ROW)
@@ -569,18 +577,25 @@ class CounterfeiterAndPolice(c.RunScene):
             face, score = image_face(samples[i]), float(scores[i])
             label = "x · real" if real else "G(z) · fake"
         else:
-            k = POINTS_2D if run.kind == "toy2d" else POINTS_1D
+            k = points or (POINTS_2D if run.kind == "toy2d" else POINTS_1D)
             pick = np.unique(np.linspace(0, len(scores) - 1, min(k, len(scores))).round().astype(int))
             draw = scatter_face if run.kind == "toy2d" else strip_face
             face, score = draw(samples[pick], scores[pick], self.box), float(np.mean(scores[pick]))
             label = f"x · {len(pick)} real" if real else f"G(z) · {len(pick)} fakes"
-        bill = Bill(face, colour).move_to([BILL_X, row, 0])
+        return Bill(face, colour).move_to([BILL_X, row, 0]), score, label
+
+    def source(self, real: bool) -> np.ndarray:
+        """Where a bill comes from: the bank's door or G's hands."""
+        return (self.bank[0] if real else self.g.figure).get_right()
+
+    def lane(self, snap: c.Snapshot, real: bool) -> Lane:
+        """One lane of D's desk at ``snap``: the bill, its tag, a gauge for D's score and the verdict mark."""
+        bill, score, label = self.bill(snap, real)
+        colour, row = (s.REAL_COLOR, REAL_ROW) if real else (s.FAKE_COLOR, FAKE_ROW)
         tag = s.text(label, s.SMALL, colour).next_to(bill, UP, buff=0.1)
-        gauge = s.Gauge(0.5, radius=GAUGE_RADIUS)
-        gauge.move_to([GAUGE_X, row, 0])
+        gauge = s.Gauge(0.5, radius=GAUGE_RADIUS).move_to([GAUGE_X, row, 0])
         mark = s.verdict_mark((score > 0.5) == real, 0.45).move_to([TICK_X, row, 0])
-        source = self.bank[0] if real else self.g.figure
-        return Lane(bill, tag, gauge, mark, score, source.get_right())
+        return Lane(bill, tag, gauge, mark, score, self.source(real))
 
 
 @dataclass

@@ -150,6 +150,18 @@ def number(value: float, decimals: int = 2, size: float = BODY, color: str = TEX
     return DecimalNumber(value, num_decimal_places=decimals, mob_class=MonoText, font_size=size, color=color, **kw)
 
 
+def show_value(m: DecimalNumber, value: float) -> None:
+    """Give a number a new value, rebuilding its digits only when what it shows changes.
+
+    A tracker-driven number's updater runs every frame, and ``set_value`` rebuilds the digits each time: that was the
+    costliest part of a render. The same digits are kept; the number still holds the exact value."""
+    decimals = getattr(m, "num_decimal_places", 0)
+    if f"{m.number:.{decimals}f}" == f"{value:.{decimals}f}":
+        m.number = value
+    else:
+        m.set_value(value)
+
+
 def integer(value: int, size: float = BODY, color: str = TEXT, **kw: object) -> Integer:
     return Integer(value, mob_class=MonoText, font_size=size, color=color, group_with_commas=True, **kw)
 
@@ -189,7 +201,7 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     fill = Rectangle(width=0.001, height=0.06, stroke_width=0, fill_color=TEXT, fill_opacity=0.9)
 
     def update_count(m: Integer) -> None:
-        m.set_value(int(round(tracker.get_value())))
+        show_value(m, int(round(tracker.get_value())))
         m.next_to(word, RIGHT, buff=0.12, aligned_edge=DOWN)
 
     def update_fill(m: Rectangle) -> None:
@@ -286,7 +298,14 @@ class Gauge(VGroup):
             m.put_start_and_end_on(centre, centre + length * np.array([np.cos(angle), np.sin(angle), 0.0]))
 
         needle.add_updater(swing)
-        self.value.add_updater(lambda m: m.set_value(self.tracker.get_value()))
+        self.value.add_updater(lambda m: show_value(m, self.tracker.get_value()))
         swing(needle)
         self.add(ring, ends, needle, hub, self.value)
         self.needle = needle
+
+    def hold(self) -> Gauge:
+        """Stop following the tracker, keeping needle and number where they are. Manim redraws every mobject with an
+        updater on every frame; a gauge whose verdict is out is then drawn once per animation instead."""
+        self.needle.clear_updaters()
+        self.value.clear_updaters()
+        return self
