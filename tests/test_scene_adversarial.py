@@ -299,3 +299,20 @@ def test_minimax_formula_colours_each_term_as_its_object(image: list[Shot]) -> N
     assert not re.search(r"\b[DGxz]\b", rest), rest  # every D, G, x and z is coloured
     assert "min_" in code and "max_" in code and "log" in code
     assert image[-1].find("Text", "bce loss: this run's G maximises log D\\(G\\(z\\)\\) instead")
+
+
+def test_numbers_show_the_digits_of_their_value() -> None:
+    """``style.show_value`` keeps the digits when they would not change and rebuilds them when they do: the gauge,
+    the footer and the trace's readout show what they hold."""
+
+    def digits(m: object) -> str:
+        return "".join(part.original_text for part in m.submobjects)
+
+    gauge = s.number(0.5, 2)
+    s.show_value(gauge, 0.5012)
+    assert (digits(gauge), gauge.get_value()) == ("0.50", 0.5012)
+    s.show_value(gauge, 0.77)
+    assert (digits(gauge), gauge.get_value()) == ("0.77", 0.77)
+    count = s.integer(0)
+    s.show_value(count, 1200)
+    assert digits(count) == "1,200" and count.get_value() == 1200
