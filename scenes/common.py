@@ -7,7 +7,6 @@ scene shows exactly what a run recorded on disk.
 from __future__ import annotations
 
 import bisect
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,8 +36,8 @@ from scenes import style
 #: Environment variable naming a second run to compare with (gradient_flow: a minimax vs a bce run).
 COMPARE_ENV = "GANVIZ_COMPARE_RUN"
 
-REAL_COLOR = "#3ccf7a"  # real samples / "real" stamps
-FAKE_COLOR = "#ff5fa2"  # generated samples / "fake" stamps
+REAL_COLOR = "#3ccf7a"  # real samples
+FAKE_COLOR = "#ff5fa2"  # generated samples
 FORWARD_COLOR = BLUE
 BACKWARD_COLOR = ORANGE
 G_COLOR = "#f2b84b"
@@ -340,37 +339,6 @@ def fmt_step(step: int) -> str:
     return f"step {step:,}"
 
 
-def objective() -> Mobject:
-    """min_G max_D E[log D(x)] + E[log(1 − D(G(z)))]: LaTeX when installed, else Typst, else plain text."""
-    if shutil.which("latex"):
-        try:
-            from manim import MathTex
-
-            return MathTex(
-                r"\min_G \max_D\; \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]", font_size=40
-            )
-        except Exception:  # a broken TeX install: fall through to Typst
-            pass
-    try:
-        from manim import MathTypst  # type: ignore[attr-defined]
-
-        return MathTypst("min_G max_D thin EE_x [log D(x)] + EE_z [log(1 - D(G(z)))]", font_size=40)
-    except Exception:
-        return Text("min_G max_D  E[log D(x)] + E[log(1 − D(G(z)))]", font_size=30)
-
-
-def stamp(score: float) -> VGroup:
-    """D's verdict on one sample: its real score and the word it implies (score > 0.5 means 'real')."""
-    real = score > 0.5
-    color = REAL_COLOR if real else FAKE_COLOR
-    word = Text("REAL" if real else "FAKE", font_size=22, color=color, weight="BOLD")
-    num = Text(f"D = {score:.2f}", font_size=18, color=color)
-    box = VGroup(word, num).arrange(direction=np.array([0.0, -1.0, 0.0]), buff=0.06)
-    frame = Rectangle(width=box.width + 0.2, height=box.height + 0.16, stroke_color=color, stroke_width=3)
-    frame.move_to(box)
-    return VGroup(frame, box).rotate(0.2)
-
-
 # names scenes use as ``c.NAME`` (re-exported so that scene files stay short)
 __all__ = [
     "BACKWARD_COLOR",
@@ -400,7 +368,6 @@ __all__ = [
     "label",
     "loss_name",
     "move_dots",
-    "objective",
     "phase_steps",
     "picture",
     "place_dots",
@@ -409,7 +376,6 @@ __all__ = [
     "sample_grid",
     "scene_run",
     "smooth",
-    "stamp",
     "tile",
     "to_rgb",
     "value_at",

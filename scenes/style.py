@@ -18,17 +18,22 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    PI,
     RIGHT,
     UP,
+    AnnularSector,
+    Circle,
     DecimalNumber,
     Group,
     ImageMobject,
     Integer,
     Line,
+    MathTypst,
     Rectangle,
     Text,
     ValueTracker,
     VGroup,
+    VMobject,
     config,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
@@ -189,6 +194,18 @@ def number(value: float, decimals: int = 2, size: float = BODY, color: str = TEX
     return DecimalNumber(value, num_decimal_places=decimals, mob_class=MonoText, font_size=size, color=color, **kw)
 
 
+def show_value(m: DecimalNumber, value: float) -> None:
+    """Give a number a new value, rebuilding its digits only when what it shows changes.
+
+    A tracker-driven number's updater runs every frame, and ``set_value`` rebuilds the digits each time: that was the
+    costliest part of a render. The same digits are kept; the number still holds the exact value."""
+    decimals = getattr(m, "num_decimal_places", 0)
+    if f"{m.number:.{decimals}f}" == f"{value:.{decimals}f}":
+        m.number = value
+    else:
+        m.set_value(value)
+
+
 def integer(value: int, size: float = BODY, color: str = TEXT, **kw: object) -> Integer:
     return Integer(value, mob_class=MonoText, font_size=size, color=color, group_with_commas=True, **kw)
 
@@ -233,10 +250,8 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     fill = Rectangle(width=0.001, height=0.06, stroke_width=0, fill_color=TEXT, fill_opacity=0.9)
 
     def update_count(m: Integer) -> None:
-        value = int(round(tracker.get_value()))
-        if value != m.get_value():  # set_value rebuilds the glyphs (~40 ms a call): only when the count changes
-            m.set_value(value)
-            m.next_to(word, RIGHT, buff=0.12, aligned_edge=DOWN)
+        show_value(m, int(round(tracker.get_value())))
+        m.next_to(word, RIGHT, buff=0.12, aligned_edge=DOWN)
 
     def update_fill(m: Rectangle) -> None:
         frac = float(np.clip(tracker.get_value() / max(total, 1), 0.0, 1.0))
@@ -372,3 +387,99 @@ def log_bar(scale: LogScale, width: float = 4.0, height: float = 0.2, label: str
     if not label:
         return Group(bar, frame, ticks)
     return Group(bar, frame, ticks, text(label, SMALL, MUTED).next_to(frame, UP, buff=0.1, aligned_edge=LEFT))
+
+
+# -- formulas --------------------------------------------------------------------------------------------------
+def tint(expr: str, colour: str) -> str:
+    """Typst math markup that draws ``expr`` in ``colour``: a formula's terms take the colours of the objects they
+    name on screen (D vermillion, G blue, x real, G(z) generated), so the formula and the picture read as one."""
+    return f'text(fill: #rgb("{colour}"), {expr})'
+
+
+#: Typst's math font draws a capital at 0.70 of the height DejaVu Sans gives it at the same font size (measured: 'D'
+#: at size 32 is 0.228 units tall in MathTypst, 0.324 in Text); formulas are scaled up by this to match the text.
+TYPST_SCALE = 1.42
+
+
+def formula(code: str, size: float = BODY) -> MathTypst:
+    """Typst math (no TeX install needed) in the scenes' text colour, its capitals as tall as those of text at
+    ``size`` of the type scale."""
+    return MathTypst(code, font_size=size * TYPST_SCALE, color=TEXT)
+
+
+# -- verdicts: right or wrong, and D's score as a dial ------------------------------------------------------------
+class Tick(VMobject):
+    """A check mark in the 'right verdict' colour."""
+
+    def __init__(self, size: float = 0.4, **kw: object):
+        super().__init__(stroke_color=GOOD_COLOR, stroke_width=9, **kw)
+        self.set_points_as_corners([[-0.5, 0.0, 0.0], [-0.15, -0.35, 0.0], [0.5, 0.4, 0.0]]).scale(size)
+
+
+class Cross(VGroup):
+    """A cross in the 'wrong verdict' colour."""
+
+    def __init__(self, size: float = 0.4, **kw: object):
+        h = size * 0.4
+        super().__init__(
+            Line([-h, -h, 0], [h, h, 0], stroke_color=BAD_COLOR, stroke_width=9),
+            Line([-h, h, 0], [h, -h, 0], stroke_color=BAD_COLOR, stroke_width=9),
+            **kw,
+        )
+
+
+def verdict_mark(right: bool, size: float = 0.4) -> VMobject:
+    """A tick for a right verdict, a cross for a wrong one."""
+    return Tick(size) if right else Cross(size)
+
+
+class Gauge(VGroup):
+    """D's score for one sample as a dial: a half ring in the score map from 'fake' (0, left) through 'guess' (0.5,
+    top) to 'real' (1, right), a needle, and the value below it as a fixed-width number. ``tracker`` drives the needle
+    and the number together: animate it to let D make up its mind (they never jump between two texts)."""
+
+    def __init__(self, value: float = 0.5, radius: float = 0.6, decimals: int = 2):
+        super().__init__()
+        self.tracker = ValueTracker(value)
+        segments = 24
+        ring = VGroup(
+            *(
+                AnnularSector(
+                    inner_radius=radius * 0.78,
+                    outer_radius=radius,
+                    angle=PI / segments,
+                    start_angle=PI - PI * (k + 1) / segments,
+                    fill_color=score_hex((k + 0.5) / segments),
+                    fill_opacity=1.0,
+                )
+                for k in range(segments)
+            )
+        )
+        hub = Circle(radius=radius * 0.09, fill_color=TEXT, fill_opacity=1.0, stroke_width=0)
+        hub.move_to(ring.get_bottom())
+        needle = Line(LEFT, RIGHT, stroke_color=TEXT, stroke_width=5)
+        self.value = number(value, decimals, LABEL).next_to(ring, UP, buff=0.1)
+        end = radius * 0.89  # the middle of the ring's ends, where 0 and 1 are
+        ends = VGroup(
+            text("fake", SMALL, MUTED).next_to(ring, DOWN, buff=0.1).set_x(hub.get_x() - end),
+            text("real", SMALL, MUTED).next_to(ring, DOWN, buff=0.1).set_x(hub.get_x() + end),
+        )
+
+        def swing(m: Line) -> None:  # from wherever the gauge is now, at whatever size
+            s = float(np.clip(self.tracker.get_value(), 0.0, 1.0))
+            angle, length = PI * (1.0 - s), ring.width / 2 * 0.92
+            centre = hub.get_center()
+            m.put_start_and_end_on(centre, centre + length * np.array([np.cos(angle), np.sin(angle), 0.0]))
+
+        needle.add_updater(swing)
+        self.value.add_updater(lambda m: show_value(m, self.tracker.get_value()))
+        swing(needle)
+        self.add(ring, ends, needle, hub, self.value)
+        self.needle = needle
+
+    def hold(self) -> Gauge:
+        """Stop following the tracker, keeping needle and number where they are. Manim redraws every mobject with an
+        updater on every frame; a gauge whose verdict is out is then drawn once per animation instead."""
+        self.needle.clear_updaters()
+        self.value.clear_updaters()
+        return self

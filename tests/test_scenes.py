@@ -20,7 +20,7 @@ from pipeline.cli import main
 from pipeline.errors import GanvizError
 from pipeline.render import QUALITIES, builtin_scene_path, builtin_scenes, render_file
 from pipeline.run import Run
-from scenes import common, distribution, gradient_flow, morph
+from scenes import adversarial, common, distribution, gradient_flow, morph
 
 # one worker renders everything once under `pytest -n 2 --dist loadgroup` (module fixtures are per worker)
 pytestmark = pytest.mark.xdist_group("scenes")
@@ -133,13 +133,17 @@ def mean_diff(a: np.ndarray, b: np.ndarray) -> float:
 
 
 #: where each scene draws its data (scene units: centre, width, height): samples, D's field, the backward
-#: arrows, the curves, the bills and the accuracy meter
+#: arrows, the curves, D's desk (the bills judged, their gauges, then the game's formula)
 DATA_AREA = {
     "NoiseToImage": (morph.GRID_CENTER, morph.GRID_HEIGHT, morph.GRID_HEIGHT),
     "DecisionField": (distribution.BOX_CENTER, distribution.BOX_SIZE, distribution.BOX_SIZE),
     "GradientFlow": (np.array([0.0, sum(gradient_flow.ROWS_Y) / 2]), 12.5, 3.2),  # both rows' layers
     "TrainingCurves": (np.array([-1.5, -0.4]), 7.8, 6.0),
-    "CounterfeiterAndPolice": (np.array([0.0, -0.7]), 7.0, 3.0),
+    "CounterfeiterAndPolice": (
+        np.array([(adversarial.BILL_X + adversarial.GAUGE_X) / 2, (adversarial.FAKE_ROW + adversarial.REAL_ROW) / 2]),
+        4.0,
+        3.5,
+    ),
 }
 
 
