@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gan_train.snapshots import RunWriter, capture, cpu_copy
+from gan_train.snapshots import Probe, RunWriter, capture, cpu_copy
 from gan_train.trainer import STEP_METRICS, Trainer
 from pipeline.errors import GanvizError
 from pipeline.runformat import METRICS
@@ -126,7 +126,7 @@ class RunRecorder:
     def snapshot(self, step: int) -> None:
         t = self.t
         if t.ranks.writes:
-            arrays = capture(t.g, t.d, t.cfg, t.fixed, *self.norms, step, t.schedule.epoch(step))
+            arrays = capture(t.g, t.d, Probe.of(t.cfg), t.fixed, *self.norms, step, t.schedule.epoch(step))
             self.writer.write_snapshot(step, arrays)
 
     def evaluate(self, step: int) -> None:

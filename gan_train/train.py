@@ -123,6 +123,7 @@ def start_run(
         "variant": cfg.variant,
         "kind": cfg.kind,
         "config": cfg.to_dict(),
+        "d_scores": "probability",
         "seed": cfg.seed,
         "device": str(t.device),
         "torch_version": torch.__version__,
