@@ -50,6 +50,7 @@ HANDED = (
 )
 #: How to read D's output: a logit (a sigmoid makes it a probability), a probability, or a critic's raw value.
 D_OUTPUTS = ("logit", "probability", "critic")
+COLUMN = {c: i for i, c in enumerate(METRIC_COLUMNS)}
 NAN = float("nan")
 
 
@@ -270,6 +271,7 @@ class Recorder:
         }
         self.pending: list[tuple[torch.Tensor, list[int], np.ndarray]] = []
         self.writer: RunWriter | NullWriter | None = None
+        self.ended = False
         self._lock: RunLock | None = None
 
     # -- the context: open, close -----------------------------------------------------------------------
@@ -279,24 +281,29 @@ class Recorder:
             self.snapshot(0)
         return self
 
-    def open(self, writer: RunWriter | NullWriter | None = None) -> None:
-        """Lock the folder, write run.json and fixed.npz, start the gradient-norm hook and the clock."""
+    def open(self) -> None:
+        """Create and lock the folder, then ``begin`` a new run in it."""
         if self.writer is not None:
             raise RecorderError(f"Recorder {self.run_dir}: already recording; a Recorder records one run")
-        if writer is None:
-            try:
-                self.run_dir.mkdir(parents=True, exist_ok=True)
-                self._lock = RunLock(self.run_dir)
-            except OSError as e:
-                raise RecorderError(describe_os_error(self.run_dir, e)) from None
-            writer = RunWriter(self.run_dir)
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self._lock = RunLock(self.run_dir)
+        except OSError as e:
+            raise RecorderError(describe_os_error(self.run_dir, e)) from None
+        self.begin(RunWriter(self.run_dir), new=True)
+
+    def begin(self, writer: RunWriter | NullWriter, new: bool) -> None:
+        """Write run.json (and a new run's fixed.npz and layer shapes), start the gradient-norm hook and the clock.
+        The built-in trainer calls this with the folder it opened or resumed (and locked) itself."""
+        if new and self.writes:
             self.info.update(self.layer_descriptions())
-            writer.write_info(self.info)
+        writer.write_info(self.info)
+        if new:
             writer.write_fixed(self.fixed_arrays)
         self.writer = writer
-        self.norms.start()
         now = time.perf_counter()
         self.t0, self.t_block = now - self.elapsed, now
+        self.norms.start()
 
     def layer_descriptions(self) -> dict[str, list[Any]]:
         """run.json's ``layer_shapes_*`` and ``layer_types_*``: one pass of one fixed noise vector through G and of
@@ -340,6 +347,7 @@ class Recorder:
     def end(self) -> None:
         """Write run.json, wait for every write, release the hook and the folder."""
         self.norms.stop()
+        self.ended = True
         try:
             if self.writer is not None:
                 self.info[RUN_JSON.finished] = dt.datetime.now().astimezone().isoformat()
@@ -354,7 +362,7 @@ class Recorder:
         """One training step is done: keep what the loop measured (``loss_d``, ``loss_g``, ``d_real``, ``d_fake``,
         ``d_fake_after``, ``acc_real``, ``acc_fake``: tensors or numbers; what is not given is missing) with the
         gradient norms of this step's updates; write a block or a snapshot when due."""
-        if self.writer is None:
+        if self.writer is None or self.ended:
             raise RecorderError("Recorder.step: not recording; use it as `with Recorder(...) as rec:`")
         unknown = sorted(set(values) - set(HANDED))
         if unknown:
@@ -364,9 +372,8 @@ class Recorder:
         self.after_step(self.step_no)
 
     def keep(self, values: dict[str, torch.Tensor | float | None], epoch: int | None = None) -> None:
-        """This step's row: tensors stacked into one device vector (no host sync), numbers kept on the host."""
-        host = np.full(len(METRIC_COLUMNS), NAN)
-        col = {c: i for i, c in enumerate(METRIC_COLUMNS)}
+        """This step's row: tensors stay on the device (no host sync), numbers stay on the host."""
+        host = self.empty_row()
         on_device: list[torch.Tensor] = []
         where: list[int] = []
         for name, v in values.items():
@@ -375,19 +382,30 @@ class Recorder:
                     raise RecorderError(
                         f"Recorder.step({name}=...): a single number, got a tensor of shape {tuple(v.shape)}"
                     )
-                on_device.append(v.detach().reshape(()).float())
-                where.append(col[name])
+                on_device.append(v.detach().reshape(1).float())
+                where.append(COLUMN[name])
             elif v is not None:
-                host[col[name]] = float(v)
+                host[COLUMN[name]] = float(v)
+        self.keep_row(on_device, where, host, epoch)
+
+    @staticmethod
+    def empty_row() -> np.ndarray:
+        """A row of metrics.jsonl in column order, every value missing."""
+        return np.full(len(METRIC_COLUMNS), NAN)
+
+    def keep_row(self, on_device: list[torch.Tensor], where: list[int], host: np.ndarray, epoch: int | None) -> None:
+        """Add this step's gradient norms, learning rates and epoch to a row and keep it until the next flush:
+        ``on_device`` are 1-D tensors whose values go to the columns ``where``, ``host`` the row's other values."""
         gn_g, gn_d = self.norms.take()
+        where = list(where)
         for name, norms in ((METRICS.grad_norm_g, gn_g), (METRICS.grad_norm_d, gn_d)):
             if norms is not None:
-                on_device.append(norms.square().sum().sqrt())
-                where.append(col[name])
-        host[col[METRICS.lr_g]], host[col[METRICS.lr_d]] = self.norms.lr["g"], self.norms.lr["d"]
-        host[col[METRICS.epoch]] = epoch if epoch is not None else self.epoch(self.step_no)
-        device = next(self.g.parameters()).device
-        vec = torch.stack([v.to(device) for v in on_device]) if on_device else torch.empty(0, device=device)
+                on_device.append(norms.square().sum().sqrt().reshape(1))
+                where.append(COLUMN[name])
+        host[COLUMN[METRICS.lr_g]], host[COLUMN[METRICS.lr_d]] = self.norms.lr["g"], self.norms.lr["d"]
+        host[COLUMN[METRICS.epoch]] = epoch if epoch is not None else self.epoch(self.step_no)
+        device = self.fixed[FIXED.noise].device
+        vec = torch.cat([v.to(device) for v in on_device]) if on_device else torch.empty(0, device=device)
         self.pending.append((vec, where, host))
 
     def epoch(self, step: int) -> int:

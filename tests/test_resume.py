@@ -369,7 +369,9 @@ def test_checkpoint_seconds_zero_checkpoints_at_every_snapshot(tmp_path, monkeyp
 
 
 def test_time_based_checkpoints_fall_on_snapshots_once_the_interval_has_passed(tmp_path, monkeypatch):
-    """With a clock that runs 1 s per reading, a 20 s interval checkpoints at some snapshots, never between."""
+    """With a clock that runs 1 s per reading (the recorder's and the metric blocks'), a 20 s interval checkpoints
+    at some snapshots, never between."""
+    import gan_train.recorder as recorder
     import gan_train.recording as recording
 
     class Clock:
@@ -383,7 +385,9 @@ def test_time_based_checkpoints_fall_on_snapshots_once_the_interval_has_passed(t
         def __getattr__(self, name: str):  # noqa: ANN204
             return getattr(time, name)
 
-    monkeypatch.setattr(recording, "time", Clock())
+    clock = Clock()
+    monkeypatch.setattr(recording, "time", clock)
+    monkeypatch.setattr(recorder, "time", clock)
     got = checkpoint_steps(monkeypatch, tmp_path / "r", steps=60, snapshot_every=3, checkpoint_seconds=20)
     assert got[0] == 0 and got[-1] == 60 and 2 < len(got) < 21
     assert all(s % 3 == 0 for s in got[:-1]) and got == sorted(set(got))
