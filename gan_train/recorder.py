@@ -324,10 +324,19 @@ class Recorder:
         """A loop that ended records its last step's snapshot and ``finished``; one that raised keeps every step
         handed over and is marked ``interrupted`` (Ctrl-C) or ``crashed``, and its exception goes on."""
         if exc is None:
-            self.close()
-            return
+            try:
+                self.close()
+            except BaseException as e:  # a last write failed (a full disk): the run says so, and the error goes on
+                self.stop_on(e)
+                raise
+        else:
+            self.stop_on(exc)
+
+    def stop_on(self, exc: BaseException) -> None:
+        """Keep what can be kept after ``exc`` and mark the run ``interrupted`` (Ctrl-C) or ``crashed``; never
+        raises, so ``exc`` is the error the caller sees."""
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "crashed"
-        with contextlib.suppress(Exception):  # the loop's exception is the one to report
+        with contextlib.suppress(Exception):
             self.flush()
         self.info[RUN_JSON.status] = status
         if status == "crashed":

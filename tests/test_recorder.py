@@ -145,6 +145,32 @@ def wgan(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train_wgan_gp(tmp_path_factory.mktemp("rec") / "wgan")
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def doc_snippet(doc: str, heading: str, changes: dict[str, str]) -> str:
+    """The first python block under ``heading`` of ``doc``, with ``changes`` (each must be there) made."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    code = text.split(heading, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    for old, new in changes.items():
+        assert old in code, old
+        code = code.replace(old, new)
+    return code
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """README's recorded loop on a 2-D ring, for 12 steps."""
+    where = tmp_path_factory.mktemp("rec")
+    code = doc_snippet(
+        "README.md", "## Record your own GAN", {"range(1000)": "range(12)", "snapshot_every=50": "snapshot_every=4"}
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(where)
+        exec(compile(code, "README.md", "exec"), {})
+    return where / "outputs" / "runs" / "my-ring"
+
+
 def rows(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
@@ -235,7 +261,7 @@ def test_a_critic_run_is_not_drawn_as_probabilities(wgan: Path) -> None:
 
 @pytest.mark.xdist_group("scenes")
 def test_plots_gifs_and_every_scene_from_recorded_runs(
-    conditional: Path, wgan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    conditional: Path, wgan: Path, ring: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import pipeline.render as render
 
@@ -246,18 +272,23 @@ def test_plots_gifs_and_every_scene_from_recorded_runs(
             assert res.exit_code == 0, res.output
             assert list((tmp_path / run.name / args[0]).rglob("*.png" if args[0] == "plots" else "*.gif"))
     videos = tmp_path / "videos"
-    res = CliRunner().invoke(main, ["render", "all", "--run", str(conditional), "-o", str(videos), "--quiet"])
+    args = ["render", "all", "--run", str(conditional), "--run-2d", str(ring), "-o", str(videos), "--quiet"]
+    res = CliRunner().invoke(main, args)
     assert res.exit_code == 0, res.output
-    assert len(list(videos.glob("*.mp4"))) == 4  # every scene but the 2-D one
-    assert "skipping distribution" in res.stderr
+    assert len(list(videos.glob("*.mp4"))) == 5 and "skipping" not in res.stderr  # the 2-D scene from the ring
+    assert Run.load(ring).steps == [0, 4, 8, 12]
     res = CliRunner().invoke(main, ["render", "all", "--run", str(wgan), "-o", str(tmp_path / "v2"), "--quiet"])
     assert res.exit_code == 0, res.output
     assert res.stderr.count("note: skipping") == 5 and "critic" in res.stderr
 
 
 def test_a_loop_that_raises_leaves_a_readable_run_marked_crashed(tmp_path: Path) -> None:
+    from torch.optim.optimizer import _global_optimizer_pre_hooks as hooks
+
+    before = len(hooks)
     with pytest.raises(RuntimeError, match="the loop broke"):
         train_conditional(tmp_path / "r", steps=12, raise_at=6)
+    assert len(hooks) == before  # the gradient-norm hook is gone with the Recorder
     run = Run.load(tmp_path / "r")
     assert run.status == "crashed" and run.info["error"] == "RuntimeError: the loop broke"
     assert run.metrics.step.tolist() == [1, 2, 3, 4, 5, 6]  # every step handed over is kept
@@ -302,3 +333,40 @@ def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
         rec.step(loss_q=1.0)
     assert Run.load(tmp_path / "e").status == "crashed"
     assert not (tmp_path / "a").exists()  # refused before anything was written
+
+
+def test_the_documented_dcgan_loop_records_a_run_every_scene_can_draw(tmp_path: Path, monkeypatch) -> None:
+    """docs/record-your-gan.md's example, run as written but for 3 steps of a smaller batch."""
+    from pipeline.render import builtin_scene_path, builtin_scenes, cannot_draw, load_scene_classes
+
+    changes = {
+        "nz, epochs, batch_size = 64, 5, 128": "nz, epochs, batch_size = 64, 1, 32",
+        "TensorDataset(images)": "TensorDataset(images[:96])",
+    }
+    code = doc_snippet("docs/record-your-gan.md", "## The textbook DCGAN loop, recorded", changes)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "record-your-gan.md", "exec"), {})
+    run = Run.load(tmp_path / "outputs" / "runs" / "my-dcgan")
+    assert run.status == "finished" and run.steps == [0, 3] and run.metrics.step.tolist() == [1, 2, 3]
+    assert run.info["d_scores"] == "probability" and np.isfinite(run.metrics.acc_fake).all()
+    assert run.info["layer_types_g"][:2] == ["ConvTranspose2d", "BatchNorm2d"]
+    assert run.info["layer_shapes_g"][-1] == [1, 28, 28]
+    drawable = [n for n in builtin_scenes() if cannot_draw(load_scene_classes(builtin_scene_path(n))[0], run) is None]
+    assert sorted(drawable) == sorted(set(builtin_scenes()) - {"distribution"})
+
+
+def test_a_scene_names_the_metrics_a_run_did_not_record(conditional: Path, tmp_path: Path) -> None:
+    """The documented note: a run without accuracies is refused by the adversarial scene in one line."""
+    import shutil
+
+    from pipeline.render import builtin_scene_path, cannot_draw, load_scene_classes
+
+    run_dir = tmp_path / "my-dcgan"
+    shutil.copytree(conditional, run_dir)
+    lines = [json.dumps({**r, "acc_real": None, "acc_fake": None}) for r in rows(run_dir)]
+    (run_dir / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    (cls,) = load_scene_classes(builtin_scene_path("adversarial"))
+    doc = (ROOT / "docs" / "record-your-gan.md").read_text(encoding="utf-8")
+    documented = next(ln for ln in doc.splitlines() if ln.startswith("note: skipping adversarial"))
+    assert documented == f"note: skipping adversarial: {cannot_draw(cls, Run.load(run_dir))}"
+    assert cannot_draw(cls, Run.load(conditional)) is None
