@@ -370,3 +370,12 @@ def test_a_scene_names_the_metrics_a_run_did_not_record(conditional: Path, tmp_p
     documented = next(ln for ln in doc.splitlines() if ln.startswith("note: skipping adversarial"))
     assert documented == f"note: skipping adversarial: {cannot_draw(cls, Run.load(run_dir))}"
     assert cannot_draw(cls, Run.load(conditional)) is None
+
+
+def test_a_loop_that_ends_between_snapshots_gets_its_last_one(tmp_path: Path) -> None:
+    g, d = nn.Linear(2, 2), nn.Linear(2, 1)
+    with Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2, snapshot_every=2) as rec:
+        for _ in range(3):
+            rec.step(loss_d=0.5)
+    run = Run.load(tmp_path / "r")
+    assert run.steps == [0, 2, 3] and run.info["total_steps"] == 3 and run.metrics.step.tolist() == [1, 2, 3]
