@@ -124,6 +124,19 @@ def no_dropout(model: nn.Module) -> Iterator[None]:
             m.train()
 
 
+@contextlib.contextmanager
+def untouched(*models: nn.Module) -> Iterator[None]:
+    """The models' buffers (BatchNorm's running statistics) and the random streams are as they were afterwards,
+    so a snapshot changes nothing the training goes on with: a recorded loop trains exactly as an unrecorded one."""
+    saved = [(b, b.clone()) for m in models for b in m.buffers()]
+    cuda = sorted({p.device.index or 0 for m in models for p in m.parameters() if p.device.type == "cuda"})
+    with torch.random.fork_rng(devices=cuda):
+        yield
+    with torch.no_grad():
+        for b, value in saved:
+            b.copy_(value)
+
+
 def to_uint8_images(x: torch.Tensor) -> np.ndarray:
     """(N,C,H,W) in [-1,1] -> uint8 (N,H,W,C)."""
     x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
@@ -194,7 +207,7 @@ def capture(
     epoch: int,
 ) -> dict[str, np.ndarray]:
     """Everything one snapshot holds (docs/run-format.md lists the keys)."""
-    with no_dropout(d):
+    with untouched(g, d), no_dropout(d):
         fake = probe.call(g, fixed[FIXED.noise], probe.labels)
         score = probe.score
         out = {

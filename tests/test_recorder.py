@@ -7,6 +7,7 @@ Nothing here asserts what the few training steps learned: only what was recorded
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -379,3 +380,40 @@ def test_a_loop_that_ends_between_snapshots_gets_its_last_one(tmp_path: Path) ->
             rec.step(loss_d=0.5)
     run = Run.load(tmp_path / "r")
     assert run.steps == [0, 2, 3] and run.info["total_steps"] == 3 and run.metrics.step.tolist() == [1, 2, 3]
+
+
+def test_a_recorded_loop_trains_exactly_as_an_unrecorded_one(tmp_path: Path) -> None:
+    """Snapshots (G with dropout, D with BatchNorm) leave the weights, the running statistics and the random
+    streams as they were."""
+
+    def loop(rec: Recorder | None) -> dict[str, torch.Tensor]:
+        torch.manual_seed(3)
+        g = nn.Sequential(nn.Linear(4, 16), nn.Dropout(0.3), nn.Linear(16, 2))
+        d = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 1))
+        opt_g, opt_d = torch.optim.Adam(g.parameters(), 1e-2), torch.optim.Adam(d.parameters(), 1e-2)
+        with rec.bind(g, d) if rec is not None else contextlib.nullcontext() as r:
+            for _ in range(6):
+                real = torch.randn(32, 2) + 2
+                fake = g(torch.randn(32, 4))
+                loss_d = F.softplus(-d(real)).mean() + F.softplus(d(fake.detach())).mean()
+                opt_d.zero_grad()
+                loss_d.backward()
+                opt_d.step()
+                loss_g = F.softplus(-d(fake)).mean()
+                opt_g.zero_grad()
+                loss_g.backward()
+                opt_g.step()
+                if r is not None:
+                    r.step(loss_d=loss_d, loss_g=loss_g)
+        return {**{f"g.{k}": v for k, v in g.state_dict().items()}, **{f"d.{k}": v for k, v in d.state_dict().items()}}
+
+    class Later:
+        """A Recorder made once the loop has built its models (after its seed)."""
+
+        def bind(self, g: nn.Module, d: nn.Module) -> Recorder:
+            return Recorder(tmp_path / "r", g, d, real=torch.zeros(8, 2), noise_dim=4, snapshot_every=1)
+
+    plain, recorded = loop(None), loop(Later())
+    assert Run.load(tmp_path / "r").steps == list(range(7))  # a snapshot at every step
+    for key, value in plain.items():
+        torch.testing.assert_close(recorded[key], value, rtol=0, atol=0, msg=key)
