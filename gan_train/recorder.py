@@ -22,6 +22,7 @@ from torch import nn
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import gan_train
+from gan_train.distributed import unwrap
 from gan_train.io import RunLock, describe_os_error
 from gan_train.losses import LOSSES
 from gan_train.snapshots import (
@@ -106,8 +107,9 @@ class Recorder:
 
     Use it as a context manager and call ``rec.step(...)`` once per training step (docs/record-your-gan.md):
 
-    - ``g``, ``d``: the networks. ``real``: a batch of real samples as G makes them (images (N, C, H, W) in
-      [-1, 1], or points (N, 1) / (N, 2)); the run's kind follows from its shape.
+    - ``g``, ``d``: the networks (DistributedDataParallel wrappers are unwrapped). ``real``: a batch of real
+      samples as G makes them (images (N, C, H, W) in [-1, 1], or points (N, 1) / (N, 2)); the run's kind follows
+      from its shape.
     - ``fixed_noise`` (G's input for every snapshot), or ``noise_dim`` (and ``n_fixed``, ``seed``) to draw it.
     - ``fixed_labels``/``real_labels``: a conditional GAN's labels; G and D are then called as ``G(z, y)``,
       ``D(x, y)``.
@@ -144,7 +146,7 @@ class Recorder:
         field_resolution: int = 64,
         name: str = "custom",
     ):
-        path = Path(path)
+        path, g, d = Path(path), unwrap(g), unwrap(d)  # snapshots call the plain modules, never DDP's wrapper
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise RecorderError(f"Recorder path {path}: exists and is not an empty folder; choose a new folder")
         if d_output not in D_OUTPUTS:
