@@ -65,6 +65,8 @@ class RunScene(Scene):
     kinds: tuple[str, ...] | None = None
     #: metrics.jsonl columns the scene draws: a run that recorded none of a column's values cannot be drawn
     needs: tuple[str, ...] = ()
+    #: the scene draws D's scores as probabilities of real (on a 0-1 scale, against 0.5): not a critic's values
+    probabilities: bool = True
     run: Run
     other_run: Run | None
 
@@ -78,8 +80,8 @@ class RunScene(Scene):
     @classmethod
     def cannot_draw(cls, run: Run) -> str | None:
         """Why this scene cannot draw ``run``, in one line (None: it can): a run of another kind, D's scores that
-        are a critic's raw values (every scene shows them as probabilities), or a metric it draws that the run
-        did not record (a recorded loop that did not hand it to ``Recorder.step``)."""
+        are a critic's raw values (for a scene that shows them as probabilities), or a metric it draws that the
+        run did not record (a recorded loop that did not hand it to ``Recorder.step``)."""
         if cls.kinds and run.kind not in cls.kinds:
             wanted = " or ".join(KIND_NAMES.get(k, k) for k in cls.kinds)
             hint = "e.g. 'ganviz train toy-rings'" if "toy2d" in cls.kinds else "pick a matching run"
@@ -87,7 +89,7 @@ class RunScene(Scene):
                 f"scene {cls.__name__} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}; "
                 f"pass --run with a matching run ({hint})"
             )
-        if run.critic:
+        if run.critic and cls.probabilities:
             return (
                 f"scene {cls.__name__} draws D's scores as probabilities of real, but {run.name} recorded a critic's "
                 "raw values (run.json d_scores: critic); its plots and GIFs show the run"

@@ -148,6 +148,7 @@ class GradientFlow(c.RunScene):
     """Layers filled by their gradient norms; a pulse carries each shown update back from D's output to z."""
 
     needs = (METRICS.grad_norm_g,)
+    probabilities = False  # D(G(z)) is printed as recorded: a critic's value reads as one
 
     def construct(self) -> None:
         runs = [self.run] + ([self.other_run] if self.other_run is not None else [])
