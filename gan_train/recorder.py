@@ -23,7 +23,7 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import gan_train
 from gan_train.distributed import unwrap
-from gan_train.io import RunLock, describe_os_error
+from gan_train.io import RunLock, atomic_write_json, describe_os_error
 from gan_train.losses import LOSSES
 from gan_train.snapshots import (
     LayerNorms,
@@ -37,7 +37,7 @@ from gan_train.snapshots import (
     noise_grid,
 )
 from pipeline.errors import GanvizError, first_line
-from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_JSON
+from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_FILE, RUN_JSON
 
 #: What a loop hands over per step (``Recorder.step``), in the order of the metric vector.
 HANDED = (
@@ -336,15 +336,21 @@ class Recorder:
 
     def stop_on(self, exc: BaseException) -> None:
         """Keep what can be kept after ``exc`` and mark the run ``interrupted`` (Ctrl-C) or ``crashed``; never
-        raises, so ``exc`` is the error the caller sees."""
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "crashed"
+        raises, so ``exc`` is the error the caller sees. run.json is written last, on this thread, once the writer
+        has written (or failed to write) everything queued before it."""
         with contextlib.suppress(Exception):
             self.flush()
-        self.info[RUN_JSON.status] = status
-        if status == "crashed":
-            self.info[RUN_JSON.error] = first_line(exc)
         with contextlib.suppress(Exception):
-            self.end()
+            if self.writer is not None:
+                self.writer.close()
+        self.info[RUN_JSON.status] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "crashed"
+        if not isinstance(exc, KeyboardInterrupt):
+            self.info[RUN_JSON.error] = first_line(exc)
+        self.info[RUN_JSON.finished] = dt.datetime.now().astimezone().isoformat()
+        with contextlib.suppress(Exception):
+            if self.writes and self.writer is not None:
+                atomic_write_json(self.run_dir / RUN_FILE, self.info)
+        self.release()
 
     def close(self, status: str = "finished") -> None:
         """The loop is done: the last metrics, the last step's snapshot, ``status`` in run.json."""
@@ -357,16 +363,20 @@ class Recorder:
 
     def end(self) -> None:
         """Write run.json, wait for every write, release the hook and the folder."""
-        self.norms.stop()
-        self.ended = True
         try:
             if self.writer is not None:
                 self.info[RUN_JSON.finished] = dt.datetime.now().astimezone().isoformat()
                 self.writer.write_info(self.info)
                 self.writer.close()
         finally:
-            if self._lock is not None:
-                self._lock.release()
+            self.release()
+
+    def release(self) -> None:
+        """Stop recording: the gradient-norm hook is removed and the folder's lock released (both idempotent)."""
+        self.norms.stop()
+        self.ended = True
+        if self._lock is not None:
+            self._lock.release()
 
     # -- the loop's call --------------------------------------------------------------------------------
     def step(self, *, epoch: int | None = None, **values: torch.Tensor | float | None) -> None:

@@ -422,3 +422,32 @@ def test_a_recorded_loop_trains_exactly_as_an_unrecorded_one(tmp_path: Path) -> 
     assert Run.load(tmp_path / "r").steps == list(range(7))  # a snapshot at every step
     for key, value in plain.items():
         torch.testing.assert_close(recorded[key], value, rtol=0, atol=0, msg=key)
+
+
+def test_a_full_disk_stops_the_loop_in_one_line_and_marks_the_run_crashed(tmp_path: Path, monkeypatch) -> None:
+    """metrics.jsonl cannot be written: the loop stops with one line naming the folder, run.json says crashed, and
+    the hook and the folder's lock are released."""
+    import errno
+    import os
+    import types
+
+    from torch.optim.optimizer import _global_optimizer_pre_hooks as hooks
+
+    import gan_train.snapshots as snapshots
+    from gan_train.io import RunLock
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(snapshots, "os", types.SimpleNamespace(fsync=full))
+    before = len(hooks)
+    g, d = nn.Linear(2, 2), nn.Linear(2, 1)
+    with pytest.raises(GanvizError) as e:
+        with Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2, log_every=2) as rec:
+            for _ in range(20):
+                rec.step(loss_d=1.0)
+    assert "\n" not in str(e.value) and str(tmp_path / "r") in str(e.value)
+    run = Run.load(tmp_path / "r")
+    assert run.status == "crashed" and run.info["error"].startswith("WriteError") and len(hooks) == before
+    RunLock(tmp_path / "r").release()  # nobody holds the folder
+    assert os.path.isfile(tmp_path / "r" / "run.json")
