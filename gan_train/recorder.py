@@ -440,10 +440,10 @@ class Recorder:
             self.snapshot(step)
 
     # -- what gets written --------------------------------------------------------------------------------
-    def flush(self) -> list[dict[str, Any]]:
+    def flush(self) -> None:
         """Bring the pending rows to the host (one sync per block) and append them to metrics.jsonl."""
         if not self.pending or self.writer is None:
-            return []
+            return
         n, last = len(self.pending), self.step_no
         flat = self.reduce(torch.cat([v for v, _, _ in self.pending])).cpu().numpy().astype(np.float64)
         now = time.perf_counter()
@@ -461,7 +461,6 @@ class Recorder:
             rows.append(row)
         self.pending, self.t_block = [], now
         self.write_rows(rows)
-        return rows
 
     def reduce(self, flat: torch.Tensor) -> torch.Tensor:
         """A block of values before it leaves the device (several processes average theirs here)."""
