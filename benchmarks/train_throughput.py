@@ -159,7 +159,7 @@ def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: i
     import contextlib
     import io
 
-    from gan_train.snapshots import capture
+    from gan_train.snapshots import LayerNorms, Probe, capture
     from gan_train.trainer import Trainer, to_model_input, train_step
 
     g, d, opt_g, opt_d = fresh_models(cfg, device, torch.channels_last)
@@ -179,11 +179,12 @@ def snapshot_cost(cfg: Config, device: torch.device, steps: int = 10, repeats: i
         t = time.perf_counter()
         for _ in range(steps):
             z = torch.randn(cfg.batch_size, cfg.noise_dim, device=device)
-            _, gn_g, gn_d = train_step(trainer, real, z, True)
+            train_step(trainer, real, z, True)
         sync()
         t_step = (time.perf_counter() - t) / steps
+        norms = LayerNorms(g)(), LayerNorms(d)()
         t = time.perf_counter()
-        snap = capture(g, d, cfg, fixed, gn_g, gn_d, 1, 0)
+        snap = capture(g, d, Probe.of(cfg), fixed, *norms, 1, 0)
         t_capture = time.perf_counter() - t
         t = time.perf_counter()
         np.savez_compressed(io.BytesIO(), **snap)

@@ -1,36 +1,42 @@
-"""Recording a run while it trains: metric blocks, snapshots, checkpoints and divergence, as one object.
+"""Recording the built-in trainer's run: the public Recorder (gan_train/recorder.py) plus what only ``ganviz train``
+does: checkpoints for resume, quality measures, divergence, several processes and a progress bar.
 
-The loop hands the recorder each step's metric vector (still on the device); the recorder decides when a block
-of rows leaves the device, when a snapshot or a checkpoint is due, and writes everything through the run's
-background writer (gan_train/snapshots.py), so training never waits on the disk.
+The loop hands the recorder each step's metric vector (still on the device); the Recorder's hook measures the
+layer norms at each optimiser step; the recorder decides when a block of rows leaves the device and when a
+snapshot, a measure or a checkpoint is due, and writes everything through the run's background writer, so
+training never waits on the disk.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
+import math
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from gan_train.snapshots import RunWriter, capture, cpu_copy
-from gan_train.trainer import STEP_METRICS, Trainer
+from gan_train.recorder import COLUMN, HANDED, Recorder
+from gan_train.snapshots import NullWriter, Probe, RunWriter, cpu_copy
+from gan_train.trainer import Trainer
 from pipeline.errors import GanvizError
-from pipeline.runformat import METRICS
+from pipeline.runformat import METRICS, RUN_JSON
+
+#: metrics.jsonl columns of the trainer's metric vector (``train_step``), in its order.
+VECTOR_COLUMNS = [COLUMN[name] for name in HANDED]
 
 
 class TrainingDiverged(GanvizError):
     """A loss or the weights became NaN or infinite."""
 
 
-class RunRecorder:
+class RunRecorder(Recorder):
     """Writes what a ``Trainer`` does into the run folder ``run_dir`` (rank 0 writes; other ranks only check).
 
-    ``start`` is the step training continues from and ``elapsed`` the training time before it (both 0 for a
-    new run); ``norms`` the layer norms the next snapshot reports (restored from a checkpoint on resume).
+    ``new``: a new run (its fixed batches and layer shapes are written); else a resumed one, where ``start`` is the
+    step training continues from, ``elapsed`` the training time before it and ``norms`` the layer norms the next
+    snapshot reports (all restored from the checkpoint).
     """
 
     def __init__(
@@ -38,32 +44,54 @@ class RunRecorder:
         t: Trainer,
         run_dir: Path,
         info: dict[str, Any],
-        writer: RunWriter,
+        writer: RunWriter | NullWriter,
         start: int = 0,
         elapsed: float = 0.0,
         norms: tuple[torch.Tensor, torch.Tensor] | None = None,
         progress: bool = True,
+        new: bool = False,
     ):
-        self.t, self.run_dir, self.info, self.writer, self.start = t, run_dir, info, writer, start
-        nan = float("nan")
-        self.norms = norms or (torch.full((len(t.norms_g.names),), nan), torch.full((len(t.norms_d.names),), nan))
-        self.pending: list[torch.Tensor] = []
-        now = time.perf_counter()
-        self.t0, self.t_block, self.t_ckpt = now - elapsed, now, now
-        self.ui = Progress(t.schedule.total, start, enabled=progress and t.ranks.writes)
+        s = t.schedule
+        self._setup(
+            run_dir,
+            t.g,
+            t.d,
+            Probe.of(t.cfg),
+            t.fixed,
+            t.fixed_arrays,
+            info,
+            s.snapshot_every,
+            s.total,
+            t.cfg.log_every,
+            writes=t.ranks.writes,
+            start=start,
+            elapsed=elapsed,
+        )
+        self.t, self.steps_per_epoch, self.batch_size = t, s.per_epoch, t.cfg.batch_size
+        if norms is not None:
+            self.norms.last = {"g": norms[0], "d": norms[1]}
+        # rows carry the learning rates from the first step on, also of a net a step does not update
+        self.norms.lr = {"g": t.opt_g.param_groups[0]["lr"], "d": t.opt_d.param_groups[0]["lr"]}
+        self.ui = Progress(s.total, start, enabled=progress and t.ranks.writes)
+        self.begin(writer, new)
+        self.t_ckpt = time.perf_counter()
 
     # -- the loop's calls ---------------------------------------------------------------------------------
-    def begin(self) -> None:
+    def begin_training(self) -> None:
         """A new run records its starting point: the snapshot, quality measures and checkpoint of step 0."""
         if self.start == 0:
             self.snapshot(0)
             self.evaluate(0)
             self.checkpoint(0)
 
-    def step(self, step: int, vec: torch.Tensor, gn_g: torch.Tensor, gn_d: torch.Tensor, updated_d: bool) -> None:
-        """Step ``step`` is done: keep its metrics and norms; flush, snapshot and checkpoint when due."""
-        self.pending.append(vec)
-        self.norms = (gn_g, gn_d if updated_d else self.norms[1])  # D's norms are those of its last update
+    def record(self, vec: torch.Tensor) -> None:
+        """The next step is done: ``vec`` is ``train_step``'s metric vector (on the device); the layer norms came
+        from the optimisers' hook. Flush, snapshot, measure and checkpoint when due."""
+        self.step_no += 1
+        self.keep_row([vec], VECTOR_COLUMNS, self.empty_row(), None)
+        self.after_step(self.step_no)
+
+    def after_step(self, step: int) -> None:
         s = self.t.schedule
         at_snap = step % s.snapshot_every == 0 or step == s.total
         if s.checkpoint_every:
@@ -71,8 +99,8 @@ class RunRecorder:
         else:  # time-based: at a snapshot once checkpoint_seconds have passed (all ranks decide alike)
             due = at_snap and time.perf_counter() - self.t_ckpt >= self.t.cfg.checkpoint_seconds
             at_ckpt = step == s.total or (at_snap and self.t.ranks.agree(due))
-        if step % self.t.cfg.log_every == 0 or at_snap or at_ckpt:
-            self.flush(step)
+        if step % self.log_every == 0 or at_snap or at_ckpt:
+            self.flush()
         if at_snap:
             self.snapshot(step)
         if s.evaluates(step):
@@ -82,52 +110,36 @@ class RunRecorder:
 
     def stop_early(self, step: int) -> None:
         """Training stops before the last step (a signal or ``stop_after``): keep everything up to ``step``."""
-        self.flush(step)
-        if self.info["last_step"] != step:
+        self.flush()
+        if self.info[RUN_JSON.last_step] != step:
             self.checkpoint(step)
 
     def finish(self, status: str) -> None:
-        self.info.update(status=status, finished=dt.datetime.now().astimezone().isoformat())
-        self.writer.write_info(self.info)
-        self.writer.close()
+        """run.json says how training ended; no snapshot is added (a resumed run takes the ones it would have)."""
+        self.info[RUN_JSON.status] = status
+        self.end()
 
     def abort(self) -> None:
         """An exception left the loop: stop the writer (what it had queued is written) and let the error go on."""
+        self.norms.stop()
         with contextlib.suppress(BaseException):  # the error that aborted training is the one to report
-            self.writer.close()
+            if self.writer is not None:
+                self.writer.close()
 
     # -- what gets written --------------------------------------------------------------------------------
-    def flush(self, step: int) -> None:
-        """Bring the pending block of metric rows to the host and append them (one sync per block)."""
-        if not self.pending:
-            return
-        cfg, n = self.t.cfg, len(self.pending)
-        block = self.t.ranks.average(torch.stack(self.pending)).cpu().numpy().astype(np.float64)
-        now = time.perf_counter()
-        dt_step = (now - self.t_block) / n
-        rows = []
-        for i, vals in enumerate(block):
-            s = step - n + 1 + i
-            row: dict[str, Any] = {METRICS.step: s, METRICS.epoch: self.t.schedule.epoch(s)}
-            row.update({k: float(v) for k, v in zip(STEP_METRICS, vals, strict=True)})
-            row[METRICS.lr_g], row[METRICS.lr_d] = cfg.lr_g, cfg.lr_d
-            row[METRICS.time] = round(now - self.t0 - (n - 1 - i) * dt_step, 4)
-            row[METRICS.samples_per_s] = round(cfg.batch_size / dt_step, 2) if dt_step > 0 else None
-            rows.append(row)
-        self.pending, self.t_block = [], now
-        bad = ~np.isfinite(block[:, :2]).all(axis=1)
-        if bad.any():
-            rows = rows[: int(np.argmax(bad)) + 1]
-            self.writer.append_metrics(rows)
-            raise self.diverged(rows[-1][METRICS.step], "loss became NaN/inf")
-        self.writer.append_metrics(rows)
-        self.ui.update(step, rows[-1])
+    def reduce(self, flat: torch.Tensor) -> torch.Tensor:
+        return self.t.ranks.average(flat)
 
-    def snapshot(self, step: int) -> None:
-        t = self.t
-        if t.ranks.writes:
-            arrays = capture(t.g, t.d, t.cfg, t.fixed, *self.norms, step, t.schedule.epoch(step))
-            self.writer.write_snapshot(step, arrays)
+    def write_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Append the rows, up to the first whose loss is NaN/inf: then the run has diverged."""
+        assert self.writer is not None
+        losses = (METRICS.loss_d, METRICS.loss_g)
+        bad = next((i for i, r in enumerate(rows) if not all(math.isfinite(r[k]) for k in losses)), None)
+        if bad is not None:
+            self.writer.append_metrics(rows[: bad + 1])
+            raise self.diverged(rows[bad][METRICS.step], "loss became NaN/inf")
+        self.writer.append_metrics(rows)
+        self.ui.update(rows[-1][METRICS.step], rows[-1])
 
     def evaluate(self, step: int) -> None:
         """How good G is at ``step`` (gan_train/evaluation.py), appended to evals.jsonl. Rank 0 only."""
@@ -146,14 +158,15 @@ class RunRecorder:
             "step": step,
             "time": self.t_ckpt - self.t0,
             **self.t.state(),
-            "norms_g": self.norms[0],
-            "norms_d": self.norms[1],
+            "norms_g": self.norms.last["g"],
+            "norms_d": self.norms.last["d"],
         }
         self.writer.write_checkpoint(cpu_copy(state))
-        self.info["last_step"] = step
+        self.info[RUN_JSON.last_step] = step
         self.writer.write_info(self.info)
 
     def diverged(self, step: int, what: str) -> TrainingDiverged:
+        self.norms.stop()
         self.info.update(status="diverged", diverged_at=step)
         self.writer.write_info(self.info)
         self.writer.close()

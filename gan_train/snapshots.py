@@ -14,6 +14,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from torch import nn
 
 from gan_train.config import Config
 from gan_train.io import WriteError, atomic_open, atomic_save_npz, atomic_write_json, describe_os_error
-from gan_train.losses import d_scores, g_loss
+from gan_train.losses import LOSSES
 from pipeline.run import (
     CHECKPOINT_FILE,
     FIXED_FILE,
@@ -40,7 +41,11 @@ from pipeline.runformat import EVALS, EVALS_FILE, FIXED, SNAPSHOT
 
 # -- gradient norms ------------------------------------------------------------------------------
 class LayerNorms:
-    """Per-layer gradient norms on device with one fused kernel and no host sync."""
+    """Per-layer gradient norms on device with one fused kernel and no host sync.
+
+    A layer none of whose parameters has a gradient (unused in the backward, or before the first one) is NaN:
+    a norm that was not measured is missing, never zero.
+    """
 
     def __init__(self, model: nn.Module):
         self.names: list[str] = []
@@ -54,21 +59,36 @@ class LayerNorms:
                 self.modules.append(m)
                 self.params += own
                 index += [len(self.names) - 1] * len(own)
+        self.index_list = index
         self.index = torch.tensor(index)
 
     def __call__(self) -> torch.Tensor:
-        grads = [p.grad for p in self.params]
-        if any(g is None for g in grads):
-            return torch.full((len(self.names),), float("nan"), device=self.params[0].device)
+        have = [i for i, p in enumerate(self.params) if p.grad is not None]
+        n = len(self.names)
+        if not have:
+            return torch.full((n,), float("nan"), device=self.params[0].device)
+        if len(have) == len(self.params):
+            grads, layer_of = [p.grad for p in self.params], self.index
+        else:
+            grads = [self.params[i].grad for i in have]
+            layer_of = torch.tensor([self.index_list[i] for i in have])
         sq = torch.stack(torch._foreach_norm(grads)).float() ** 2
-        idx = self.index.to(sq.device, non_blocking=True)
-        return torch.zeros(len(self.names), device=sq.device).index_add_(0, idx, sq).sqrt()
+        idx = layer_of.to(sq.device, non_blocking=True)
+        norms = torch.zeros(n, device=sq.device).index_add_(0, idx, sq).sqrt()
+        if len(have) < len(self.params):  # layers without any gradient were not measured
+            unmeasured = torch.ones(n, dtype=torch.bool)
+            unmeasured[layer_of] = False
+            norms = norms.masked_fill(unmeasured.to(sq.device, non_blocking=True), float("nan"))
+        return norms
 
 
 @torch.no_grad()
-def layer_outputs(model: nn.Module, layers: list[nn.Module], x: torch.Tensor) -> tuple[list[list[int]], torch.Tensor]:
-    """Output shape for one sample of each of ``layers`` (modules of ``model``) on input ``x`` (one sample), and
-    the model's output: run.json's ``layer_shapes_*``, so scenes can draw the layers without training code.
+def layer_outputs(
+    model: nn.Module, layers: list[nn.Module], *inputs: torch.Tensor
+) -> tuple[list[list[int]], torch.Tensor]:
+    """Output shape for one sample of each of ``layers`` (modules of ``model``) on ``inputs`` (one sample: the
+    input, and a conditional model's label), and the model's output: run.json's ``layer_shapes_*``, so scenes
+    can draw the layers without training code.
 
     One pass in eval mode: BatchNorm uses (and keeps) its running statistics, dropout draws no random numbers,
     so recording the shapes changes neither the model nor the random streams a run depends on.
@@ -81,7 +101,7 @@ def layer_outputs(model: nn.Module, layers: list[nn.Module], x: torch.Tensor) ->
     modes = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        out = model(x)
+        out = model(*inputs)
     finally:
         for h in hooks:
             h.remove()
@@ -102,6 +122,19 @@ def no_dropout(model: nn.Module) -> Iterator[None]:
     finally:
         for m in drops:
             m.train()
+
+
+@contextlib.contextmanager
+def untouched(*models: nn.Module) -> Iterator[None]:
+    """The models' buffers (BatchNorm's running statistics) and the random streams are as they were afterwards,
+    so a snapshot changes nothing the training goes on with: a recorded loop trains exactly as an unrecorded one."""
+    saved = [(b, b.clone()) for m in models for b in m.buffers()]
+    cuda = sorted({p.device.index or 0 for m in models for p in m.parameters() if p.device.type == "cuda"})
+    with torch.random.fork_rng(devices=cuda):
+        yield
+    with torch.no_grad():
+        for b, value in saved:
+            b.copy_(value)
 
 
 def to_uint8_images(x: torch.Tensor) -> np.ndarray:
@@ -131,11 +164,42 @@ def noise_grid(noise_dim: int, k: int = 16, span: float = 2.0) -> torch.Tensor:
     return z
 
 
+@dataclass(frozen=True)
+class Probe:
+    """How a snapshot calls G and D and reads D's output: the built-in trainer's from its loss (``Probe.of``), a
+    recorded loop's from what the Recorder was told.
+
+    ``score`` turns D's raw output into what snapshots record (a probability of real, or a critic's raw value);
+    ``push_loss`` is G's loss on D's raw output (for ``fake_grad``). ``labels``/``real_labels``: a conditional
+    GAN's labels for the fixed noise and the fixed real batch (G and D are then called as ``G(z, y)``, ``D(x, y)``).
+    """
+
+    kind: str
+    score: Callable[[torch.Tensor], torch.Tensor]
+    push_loss: Callable[[torch.Tensor], torch.Tensor]
+    labels: torch.Tensor | None = None
+    real_labels: torch.Tensor | None = None
+
+    @classmethod
+    def of(cls, cfg: Config) -> Probe:
+        loss = LOSSES[cfg.loss]
+        return cls(cfg.kind, lambda out: loss.score(out.float()), lambda out: loss.g_loss(out.float()))
+
+    @staticmethod
+    def call(net: nn.Module, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """``net(x)``, or ``net(x, labels)`` for a conditional GAN."""
+        return net(x) if labels is None else net(x, labels)
+
+    def one_label(self, n: int) -> torch.Tensor | None:
+        """The first fixed label for ``n`` inputs: what a conditional toy's D field and noise grid are drawn for."""
+        return None if self.labels is None else self.labels[:1].expand(n)
+
+
 @torch.no_grad()
 def capture(
     g: nn.Module,
     d: nn.Module,
-    cfg: Config,
+    probe: Probe,
     fixed: dict[str, torch.Tensor],
     norms_g: torch.Tensor,
     norms_d: torch.Tensor,
@@ -143,28 +207,33 @@ def capture(
     epoch: int,
 ) -> dict[str, np.ndarray]:
     """Everything one snapshot holds (docs/run-format.md lists the keys)."""
-    with no_dropout(d):
-        fake = g(fixed[FIXED.noise])
+    with untouched(g, d), no_dropout(d):
+        fake = probe.call(g, fixed[FIXED.noise], probe.labels)
+        score = probe.score
         out = {
             SNAPSHOT.step: np.array(step, np.int64),
             SNAPSHOT.epoch: np.array(epoch, np.int64),
-            SNAPSHOT.d_fake: d_scores(cfg.loss, d(fake)).cpu().numpy(),
-            SNAPSHOT.d_real: d_scores(cfg.loss, d(fixed[FIXED.real])).cpu().numpy(),
+            SNAPSHOT.d_fake: score(probe.call(d, fake, probe.labels)).float().flatten().cpu().numpy(),
+            SNAPSHOT.d_real: score(probe.call(d, fixed[FIXED.real], probe.real_labels)).float().flatten().cpu().numpy(),
             SNAPSHOT.grad_norm_g: norms_g.float().cpu().numpy(),
             SNAPSHOT.grad_norm_d: norms_d.float().cpu().numpy(),
         }
-        if cfg.kind == "image":
+        if probe.labels is not None:
+            out[SNAPSHOT.labels] = probe.labels.cpu().numpy().astype(np.int64)
+        if probe.kind == "image":
             out[SNAPSHOT.fake] = to_uint8_images(fake)
         else:
             out[SNAPSHOT.fake] = fake.float().cpu().numpy()
-            out[SNAPSHOT.fake_grad] = fake_push(d, cfg, fake).cpu().numpy()
-            out[SNAPSHOT.grid_fake] = g(fixed[FIXED.grid_noise]).float().cpu().numpy()
-            field = d_scores(cfg.loss, d(fixed[FIXED.field_points])).cpu().numpy()
+            out[SNAPSHOT.fake_grad] = fake_push(d, probe, fake).cpu().numpy()
+            grid = fixed[FIXED.grid_noise]
+            out[SNAPSHOT.grid_fake] = probe.call(g, grid, probe.one_label(len(grid))).float().cpu().numpy()
+            pts = fixed[FIXED.field_points]
+            field = score(probe.call(d, pts, probe.one_label(len(pts)))).float().cpu().numpy()
             out[SNAPSHOT.field] = field.reshape(fixed["field_shape"].tolist())
     return out
 
 
-def fake_push(d: nn.Module, cfg: Config, fake: torch.Tensor) -> torch.Tensor:
+def fake_push(d: nn.Module, probe: Probe, fake: torch.Tensor) -> torch.Tensor:
     """-N dL_G/dx_i for each of the N fake points: the gradient G's loss sends back into G for each sample.
 
     Autograd through D alone, with respect to the points only (``autograd.grad``: D's ``.grad`` stays as it
@@ -173,7 +242,7 @@ def fake_push(d: nn.Module, cfg: Config, fake: torch.Tensor) -> torch.Tensor:
     """
     with torch.enable_grad():
         x = fake.detach().float().requires_grad_(True)
-        loss = g_loss(cfg.loss, d(x)) * len(x)
+        loss = probe.push_loss(probe.call(d, x, probe.labels)) * len(x)
         (grad,) = torch.autograd.grad(loss, x)
     return -grad.float()
 
@@ -328,4 +397,13 @@ def cpu_copy(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["RunWriter", "NullWriter", "capture", "LayerNorms", "layer_outputs", "truncate_metrics", "WriteError"]
+__all__ = [
+    "RunWriter",
+    "NullWriter",
+    "Probe",
+    "capture",
+    "LayerNorms",
+    "layer_outputs",
+    "truncate_metrics",
+    "WriteError",
+]

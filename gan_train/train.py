@@ -24,7 +24,7 @@ from gan_train.config import FIXED_ON_RESUME, Config, ConfigError, apply_overrid
 from gan_train.distributed import teardown
 from gan_train.io import RunLock, describe_os_error
 from gan_train.recording import RunRecorder, TrainingDiverged
-from gan_train.snapshots import NullWriter, RunWriter, layer_outputs, truncate_metrics
+from gan_train.snapshots import NullWriter, RunWriter, truncate_metrics
 from gan_train.trainer import Trainer, train_step
 from pipeline.errors import GanvizError, first_line
 from pipeline.run import (
@@ -84,16 +84,17 @@ def _loop(t: Trainer, rec: RunRecorder, stop_after: int | None) -> Path:
     """The loop: a batch of real data and noise, a D update and a G update, then the recorder's turn."""
     step, total, stop = rec.start, t.schedule.total, StopRequest()
     try:
-        rec.begin()
+        rec.begin_training()
         with rec.ui, stop:
             while step < total and stop.signal is None:
                 step += 1
                 # (1) the batch: real data and noise, the same for a given seed and step whatever came before
                 real, z, update_d = t.batches(step), t.noise(), t.updates_d(step)
                 # (2) update D on real vs generated, then G against the updated D
-                vec, gn_g, gn_d = train_step(t, real, z, update_d)
-                # (3) record: metrics leave the device in blocks; snapshots and checkpoints when due
-                rec.step(step, vec, gn_g, gn_d, update_d)
+                vec = train_step(t, real, z, update_d)
+                # (3) record: metrics leave the device in blocks; snapshots and checkpoints when due (the layer
+                # norms were taken by the recorder's hook as each optimiser stepped)
+                rec.record(vec)
                 if stop_after is not None and step >= stop_after:
                     break
             if step < total:  # stopped early (signal or stop_after): keep everything up to this step
@@ -123,6 +124,7 @@ def start_run(
         "variant": cfg.variant,
         "kind": cfg.kind,
         "config": cfg.to_dict(),
+        "d_scores": "probability",
         "seed": cfg.seed,
         "device": str(t.device),
         "torch_version": torch.__version__,
@@ -136,9 +138,6 @@ def start_run(
         "checkpoint_every": s.checkpoint_every,
         "checkpoint_seconds": cfg.checkpoint_seconds,
         "dataset": {"source": t.data.source, "size": len(t.data.array), "skipped": t.data.skipped},
-        "layers_g": t.norms_g.names,
-        "layers_d": t.norms_d.names,
-        **layer_descriptions(t),
         "last_step": 0,
         "metric_columns": list(METRIC_COLUMNS),
         "resumed": [],
@@ -153,23 +152,7 @@ def start_run(
     except OSError as e:
         raise GanvizError(describe_os_error(run_dir, e)) from None
     writer = RunWriter(run_dir) if ranks.writes else NullWriter()
-    writer.write_info(info)
-    writer.write_fixed(t.fixed_arrays)
-    return RunRecorder(t, run_dir, info, writer, progress=progress)
-
-
-def layer_descriptions(t: Trainer) -> dict[str, list[Any]]:
-    """run.json's ``layer_shapes_*`` and ``layer_types_*``: each recorded layer's output shape for one sample and
-    its module class, from one pass of a zero noise vector through G and of G's output through D."""
-    z = torch.zeros(1, t.cfg.noise_dim, device=t.device)
-    shapes_g, sample = layer_outputs(t.g, t.norms_g.modules, z)
-    shapes_d, _ = layer_outputs(t.d, t.norms_d.modules, sample)
-    return {
-        "layer_shapes_g": shapes_g,
-        "layer_shapes_d": shapes_d,
-        "layer_types_g": [type(m).__name__ for m in t.norms_g.modules],
-        "layer_types_d": [type(m).__name__ for m in t.norms_d.modules],
-    }
+    return RunRecorder(t, run_dir, info, writer, progress=progress, new=True)
 
 
 def resume_run(
@@ -217,7 +200,6 @@ def resume_run(
     info.setdefault("resumed", []).append(entry)
     info.update(_evals_info(t))
     writer = RunWriter(run_dir) if ranks.writes else NullWriter()
-    writer.write_info(info)
     return RunRecorder(t, run_dir, info, writer, start, elapsed, norms, progress)
 
 

@@ -24,22 +24,9 @@ from gan_train.distributed import Ranks, setup, unwrap
 from gan_train.evaluation import evaluator_or_none
 from gan_train.losses import LOSSES, gradient_penalty
 from gan_train.models import build_models
-from gan_train.snapshots import LayerNorms, field_extent, field_points, noise_grid
+from gan_train.snapshots import field_extent, field_points, noise_grid
 from pipeline.errors import GanvizError
-from pipeline.runformat import FIXED, METRICS
-
-#: What ``train_step`` measures, in the order of its metric vector (the per-step columns of metrics.jsonl).
-STEP_METRICS = (
-    METRICS.loss_d,
-    METRICS.loss_g,
-    METRICS.d_real,
-    METRICS.d_fake,
-    METRICS.d_fake_after,
-    METRICS.acc_real,
-    METRICS.acc_fake,
-    METRICS.grad_norm_g,
-    METRICS.grad_norm_d,
-)
+from pipeline.runformat import FIXED
 
 
 def pick_device(name: str) -> torch.device:
@@ -159,7 +146,6 @@ class Trainer:
         fused = {"fused": True} if device.type == "cuda" else {}
         self.opt_g = torch.optim.Adam(self.g.parameters(), cfg.lr_g, betas=(cfg.beta1, cfg.beta2), **fused)
         self.opt_d = torch.optim.Adam(self.d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2), **fused)
-        self.norms_g, self.norms_d = LayerNorms(self.g), LayerNorms(self.d)
         g_run, d_run = (torch.compile(self.g), torch.compile(self.d)) if cfg.compile else (self.g, self.d)
         self.g_run, self.d_run = self.ranks.wrap(g_run), self.ranks.wrap(d_run)  # DDP over the compiled modules
         use_bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
@@ -192,7 +178,6 @@ class Trainer:
         t.cfg, t.loss, t.ranks, t.autocast = cfg, LOSSES[cfg.loss], ranks, autocast
         t.g_run, t.d_run, t.g, t.d = g, d, unwrap(g), unwrap(d)
         t.opt_g, t.opt_d = opt_g, opt_d
-        t.norms_g, t.norms_d = LayerNorms(t.g), LayerNorms(t.d)
         t.device = next(t.g.parameters()).device
         t.noise_gen = torch.Generator(device=t.device)
         return t
@@ -267,8 +252,9 @@ class Trainer:
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
 
 
-def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) -> tuple[torch.Tensor, ...]:
-    """One batch. Returns (metric vector in STEP_METRICS order, G layer norms, D layer norms), on the device.
+def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) -> torch.Tensor:
+    """One batch. Returns its metric vector on the device, in the order of ``gan_train.recorder.HANDED`` (the
+    layer norms are taken by the recording's optimiser hook).
 
     ``real`` and ``z`` are this rank's rows of the global batch. ``t.g_run`` and ``t.d_run`` may be
     DistributedDataParallel wrappers. DDP needs one backward per wrapped forward pass, so: D's real and fake
@@ -293,10 +279,7 @@ def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) 
     if update_d:
         t.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()  # the only backward through D's DDP forwards: gradients arrive averaged over ranks
-        gn_d = t.norms_d()
         t.opt_d.step()
-    else:
-        gn_d = torch.full((len(t.norms_d.names),), float("nan"), device=real.device)
 
     # (2) freeze D, train G: make the updated D call G(z) real
     d_plain.requires_grad_(False)
@@ -305,14 +288,13 @@ def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) 
     loss_g = loss.g_loss(out_after.float())
     t.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()  # G's one DDP backward (G's forward ran once, above)
-    gn_g = t.norms_g()
     t.opt_g.step()
     d_plain.requires_grad_(True)
 
     # (3) what this step measured, still on the device
     with torch.no_grad():
         score, says_real = (lambda out: loss.score(out.float())), (lambda out: loss.says_real(out.float()))
-        vec = torch.stack(
+        return torch.stack(
             [
                 loss_d.detach().float(),
                 loss_g.detach().float(),
@@ -321,8 +303,5 @@ def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) 
                 score(out_after).mean(),
                 says_real(out_real).float().mean(),
                 (~says_real(out_fake)).float().mean(),
-                gn_g.square().sum().sqrt(),
-                gn_d.square().sum().sqrt(),
             ]
         )
-    return vec, gn_g, gn_d

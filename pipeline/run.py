@@ -199,6 +199,11 @@ class Snapshot:
         return self.get(SNAPSHOT.grid_fake)
 
     @property
+    def labels(self) -> np.ndarray | None:
+        """A conditional GAN's labels G drew ``fake`` with, (N,); None for other runs."""
+        return self.get(SNAPSHOT.labels)
+
+    @property
     def fake_grad(self) -> np.ndarray | None:
         """Toys: -N dL_G/dx for each fixed fake point, (N, D): where G's loss pushes it; None for images and for
         runs recorded before the field existed."""
@@ -232,6 +237,16 @@ class Fixed(dict):
     def grid_noise(self) -> np.ndarray | None:
         """Toys: the 16x16 grid over the first two noise dimensions; None for images."""
         return self.get(FIXED.grid_noise)
+
+    @property
+    def labels(self) -> np.ndarray | None:
+        """A conditional GAN's labels for the fixed noise, (N,); None for other runs."""
+        return self.get(FIXED.labels)
+
+    @property
+    def real_labels(self) -> np.ndarray | None:
+        """A conditional GAN's labels of the fixed real batch, (N,); None for other runs."""
+        return self.get(FIXED.real_labels)
 
 
 class Metrics(dict):
@@ -326,6 +341,12 @@ class Run:
     @property
     def status(self) -> str:
         return str(self.info.get("status", "unknown"))
+
+    @property
+    def critic(self) -> bool:
+        """D's recorded scores are a WGAN critic's raw values, not probabilities of real (run.json ``d_scores``;
+        runs without it hold probabilities)."""
+        return self.info.get(RUN_JSON.d_scores, "probability") == "critic"
 
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, variant={self.variant!r}, kind={self.kind!r})"

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-#: 2: quality measures (evals.jsonl, run.json "evals"). Readers read every version up to this one.
-FORMAT_VERSION = 2
+#: 2: quality measures (evals.jsonl, run.json "evals"); 3: d_scores (a critic's raw values), conditional labels,
+#: status crashed. Readers read every version up to this one.
+FORMAT_VERSION = 3
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
 EVALS_FILE = "evals.jsonl"
@@ -43,12 +44,13 @@ KIND_NAMES = {"image": "an image run", "toy2d": "a 2-D toy run", "toy1d": "a 1-D
 @dataclass(frozen=True)
 class Field:
     """One named thing in a run file: ``layout`` is its type or array shape and dtype, ``toys`` marks the ones
-    only 2-D and 1-D toy runs have."""
+    only 2-D and 1-D toy runs have, ``conditional`` the ones only conditional GANs' runs have."""
 
     name: str
     layout: str
     meaning: str
     toys: bool = False
+    conditional: bool = False
 
 
 class Fields(tuple):
@@ -67,16 +69,17 @@ class Fields(tuple):
     def names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self)
 
-    def for_kind(self, kind: str) -> tuple[str, ...]:
-        """The names a run of ``kind`` ('image', 'toy2d', 'toy1d') has."""
-        return tuple(f.name for f in self if kind != "image" or not f.toys)
+    def for_kind(self, kind: str, conditional: bool = False) -> tuple[str, ...]:
+        """The names a run of ``kind`` ('image', 'toy2d', 'toy1d') has (``conditional``: of a conditional GAN)."""
+        return tuple(f.name for f in self if (kind != "image" or not f.toys) and (conditional or not f.conditional))
 
 
 RUN_JSON = Fields(
     Field("format_version", "int", "the run format's version; a reader refuses versions newer than it knows"),
     Field("variant", "str", "the variant the config started from"),
     Field("kind", "str", "'image', 'toy2d' or 'toy1d': decides which plots and scenes apply"),
-    Field("config", "object", "every field of gan_train.config.Config, as resolved"),
+    Field("config", "object", "every field of gan_train.config.Config, as resolved (a Recorder: its settings)"),
+    Field("d_scores", "str", "what D's scores (d_real, d_fake, field) hold: 'probability' of real, or 'critic' values"),
     Field("seed", "int", "the seed"),
     Field("device", "str", "device used (cpu, cuda:0, ...)"),
     Field("torch_version", "str", "versions that wrote the run"),
@@ -84,7 +87,8 @@ RUN_JSON = Fields(
     Field("python_version", "str", "versions that wrote the run"),
     Field("started", "str", "ISO-8601 time the run started"),
     Field("finished", "str", "ISO-8601 time it last stopped"),
-    Field("status", "str", "running, finished, interrupted, stopped or diverged"),
+    Field("status", "str", "running, finished, interrupted, stopped, diverged or crashed"),
+    Field("error", "str", "crashed: the exception that ended the recorded loop, in one line"),
     Field("diverged_at", "int", "step whose loss or weights became NaN/inf, while the run stands diverged"),
     Field("total_steps", "int", "the schedule"),
     Field("steps_per_epoch", "int", "the schedule"),
@@ -161,6 +165,8 @@ FIXED = Fields(
         "field_points", "(R*R, 2) or (R, 1) float32", "where D's field is evaluated (row-major, y ascending)", toys=True
     ),
     Field("grid_noise", "(256, noise_dim) float32", "a 16x16 grid over the first two noise dims (others 0)", toys=True),
+    Field("labels", "(N,) int64", "a conditional GAN's labels for the fixed noise", conditional=True),
+    Field("real_labels", "(N,) int64", "a conditional GAN's labels of the fixed real batch", conditional=True),
 )
 
 SNAPSHOT = Fields(
@@ -179,6 +185,7 @@ SNAPSHOT = Fields(
         "-dL_G/dx for each fixed fake sample x, through D only: where G's loss pushes each point",
         toys=True,
     ),
+    Field("labels", "(N,) int64", "a conditional GAN's labels G drew fake with", conditional=True),
 )
 #: Arrays every snapshot has and readers rely on; a file without them counts as damaged.
 SNAPSHOT_REQUIRED = (SNAPSHOT.fake, SNAPSHOT.grad_norm_g, SNAPSHOT.grad_norm_d)

@@ -50,7 +50,7 @@ from manim import (
 )
 
 from pipeline.run import RunError
-from pipeline.runformat import SNAPSHOT
+from pipeline.runformat import METRICS, SNAPSHOT
 from scenes import common as c
 from scenes import style as s
 
@@ -414,6 +414,8 @@ class Trace:
 # -- the scene --------------------------------------------------------------------------------------------------------
 class CounterfeiterAndPolice(c.RunScene):
     """G forges, D judges with the scores it recorded; the cycle repeats while D's accuracy is drawn over the run."""
+
+    needs = (METRICS.acc_real, METRICS.acc_fake)
 
     def construct(self) -> None:
         run = self.run

@@ -63,6 +63,10 @@ class RunScene(Scene):
     (``kinds``, e.g. ``("toy2d",)``; None: any), and loads the optional second run ($GANVIZ_COMPARE_RUN)."""
 
     kinds: tuple[str, ...] | None = None
+    #: metrics.jsonl columns the scene draws: a run that recorded none of a column's values cannot be drawn
+    needs: tuple[str, ...] = ()
+    #: the scene draws D's scores as probabilities of real (on a 0-1 scale, against 0.5): not a critic's values
+    probabilities: bool = True
     run: Run
     other_run: Run | None
 
@@ -75,14 +79,27 @@ class RunScene(Scene):
 
     @classmethod
     def cannot_draw(cls, run: Run) -> str | None:
-        """Why this scene cannot draw ``run``, in one line (None: it can). Here: a run of another kind; scenes
-        that need something a run may not have recorded (quality measures, ...) add their own reasons."""
+        """Why this scene cannot draw ``run``, in one line (None: it can): a run of another kind, D's scores that
+        are a critic's raw values (for a scene that shows them as probabilities), or a metric it draws that the
+        run did not record (a recorded loop that did not hand it to ``Recorder.step``)."""
         if cls.kinds and run.kind not in cls.kinds:
             wanted = " or ".join(KIND_NAMES.get(k, k) for k in cls.kinds)
             hint = "e.g. 'ganviz train toy-rings'" if "toy2d" in cls.kinds else "pick a matching run"
             return (
                 f"scene {cls.__name__} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}; "
                 f"pass --run with a matching run ({hint})"
+            )
+        if run.critic and cls.probabilities:
+            return (
+                f"scene {cls.__name__} draws D's scores as probabilities of real, but {run.name} recorded a critic's "
+                "raw values (run.json d_scores: critic); its plots and GIFs show the run"
+            )
+        missing = [col for col in cls.needs if not np.isfinite(run.metrics[col]).any()]
+        if missing:
+            return (
+                f"scene {cls.__name__} draws {', '.join(missing)}, but {run.name} recorded no values of "
+                f"{'it' if len(missing) == 1 else 'them'} (hand {'it' if len(missing) == 1 else 'them'} to "
+                "Recorder.step)"
             )
         return None
 

@@ -32,6 +32,7 @@ from manim import (
     VMobject,
 )
 
+from pipeline.runformat import METRICS
 from scenes import common as c
 from scenes import style
 
@@ -134,6 +135,7 @@ class DecisionField(c.RunScene):
     """D's field, the real and generated points, G's pushes and its warped noise grid, snapshot by snapshot."""
 
     kinds = ("toy2d",)
+    needs = (METRICS.d_real, METRICS.d_fake)
 
     def construct(self) -> None:
         run = self.run

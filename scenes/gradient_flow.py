@@ -34,6 +34,7 @@ from manim import (
 )
 
 from pipeline.run import Layer
+from pipeline.runformat import METRICS
 from scenes import common as c
 from scenes import style
 
@@ -145,6 +146,9 @@ class Row:
 
 class GradientFlow(c.RunScene):
     """Layers filled by their gradient norms; a pulse carries each shown update back from D's output to z."""
+
+    needs = (METRICS.grad_norm_g,)
+    probabilities = False  # D(G(z)) is printed as recorded: a critic's value reads as one
 
     def construct(self) -> None:
         runs = [self.run] + ([self.other_run] if self.other_run is not None else [])

@@ -271,6 +271,8 @@ class Thumbnail:
 class TrainingCurves(c.RunScene):
     """Losses (top) and D's mean scores on real and generated samples (bottom), drawn as training went."""
 
+    needs = (METRICS.loss_d, METRICS.loss_g, METRICS.d_real, METRICS.d_fake)
+
     def construct(self) -> None:
         self.chart()
         self.play(FadeIn(self.heading), FadeIn(self.axes), FadeIn(self.foot.group), run_time=1.0)

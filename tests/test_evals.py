@@ -55,7 +55,7 @@ def test_a_toy_run_is_measured_at_step_0_every_10th_snapshot_and_the_end(tmp_pat
     sw = [r for r in got if r["measure"] == "sliced_w1"]
     assert all(r["n_real"] == 200 and 0 < r["floor"] < r["value"] for r in sw)  # noise is far from the arcs
     info = json.loads((run / "run.json").read_text())
-    assert info["format_version"] == FORMAT_VERSION == 2
+    assert info["format_version"] == FORMAT_VERSION == 3
     assert info["evals"] == {"file": "evals.jsonl", "every": 30, "samples": 200, "space": None,
                              "measures": ["sliced_w1", "arc_bins_hit", "near_arc"]}  # fmt: skip
 
@@ -159,7 +159,7 @@ def test_ganviz_eval_measures_the_checkpoint_once(tmp_path: Path) -> None:
     assert [(r["step"], r["measure"], r["n_fake"]) for r in got] == [(30, "w1", 300), (30, "ks", 300)]
     assert "w1" in res.stdout and "added to" in res.stdout
     info = json.loads((run / "run.json").read_text())
-    assert info["format_version"] == 2 and info["evals"]["measures"] == ["w1", "ks"]
+    assert info["format_version"] == FORMAT_VERSION and info["evals"]["measures"] == ["w1", "ks"]
     res = CliRunner().invoke(main, ["eval", "--run", str(run), "--samples", "300", "--device", "cpu"])
     assert res.exit_code == 0 and "nothing added" in res.stderr and len(rows(run)) == 2
 

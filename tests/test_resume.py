@@ -200,7 +200,8 @@ def test_sigterm_stops_at_a_step_boundary_and_resume_equals_uninterrupted(tmp_pa
 
 
 def test_stop_after_saves_and_resume_equals_uninterrupted(tmp_path):
-    """toy-rings: D dropout (global RNG) and D on every other batch (layer norms carried in the checkpoint)."""
+    """toy-rings: D dropout (global RNG) and D on every other batch (layer norms carried in the checkpoint: D is
+    updated at odd steps, so the snapshot at 28, right after stopping at 27, shows D's norms from before the stop)."""
     kw = {
         "steps": 40,
         "snapshot_every": 7,
@@ -211,9 +212,9 @@ def test_stop_after_saves_and_resume_equals_uninterrupted(tmp_path):
     }
     ref = Run.load(run_in_process(tmp_path / "ref", "toy-rings", **kw))
     cfg = apply_overrides(get_variant("toy-rings"), {"device": "cpu", **kw})
-    path = train(cfg, out=tmp_path / "run", progress=False, stop_after=23)
+    path = train(cfg, out=tmp_path / "run", progress=False, stop_after=27)
     info = json.loads((path / "run.json").read_text())
-    assert info["status"] == "stopped" and info["last_step"] == 23 and check_readable(path) == 23
+    assert info["status"] == "stopped" and info["last_step"] == 27 and check_readable(path) == 27
     train(None, resume=path, progress=False)
     assert_same_run(Run.load(path), ref)
 
@@ -369,7 +370,9 @@ def test_checkpoint_seconds_zero_checkpoints_at_every_snapshot(tmp_path, monkeyp
 
 
 def test_time_based_checkpoints_fall_on_snapshots_once_the_interval_has_passed(tmp_path, monkeypatch):
-    """With a clock that runs 1 s per reading, a 20 s interval checkpoints at some snapshots, never between."""
+    """With a clock that runs 1 s per reading (the recorder's and the metric blocks'), a 20 s interval checkpoints
+    at some snapshots, never between."""
+    import gan_train.recorder as recorder
     import gan_train.recording as recording
 
     class Clock:
@@ -383,7 +386,9 @@ def test_time_based_checkpoints_fall_on_snapshots_once_the_interval_has_passed(t
         def __getattr__(self, name: str):  # noqa: ANN204
             return getattr(time, name)
 
-    monkeypatch.setattr(recording, "time", Clock())
+    clock = Clock()
+    monkeypatch.setattr(recording, "time", clock)
+    monkeypatch.setattr(recorder, "time", clock)
     got = checkpoint_steps(monkeypatch, tmp_path / "r", steps=60, snapshot_every=3, checkpoint_seconds=20)
     assert got[0] == 0 and got[-1] == 60 and 2 < len(got) < 21
     assert all(s % 3 == 0 for s in got[:-1]) and got == sorted(set(got))

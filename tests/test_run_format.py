@@ -47,7 +47,8 @@ def test_a_field_is_named_by_attribute() -> None:
     with pytest.raises(AttributeError, match="no field 'nope'"):
         SNAPSHOT.nope  # noqa: B018
     assert SNAPSHOT.for_kind("image") == ("step", "epoch", "fake", "d_fake", "d_real", "grad_norm_g", "grad_norm_d")
-    assert set(SNAPSHOT.for_kind("toy2d")) == set(SNAPSHOT.names)
+    assert set(SNAPSHOT.for_kind("toy2d")) == set(SNAPSHOT.names) - {"labels"}
+    assert SNAPSHOT.for_kind("image", conditional=True)[-1] == "labels"
 
 
 @pytest.mark.parametrize("fixture", ["image_run", "toy2d_run", "toy1d_run"])
@@ -62,8 +63,40 @@ def test_training_writes_the_declared_fields(fixture: str, request: pytest.Fixtu
     assert list(first) == list(METRICS.names)
     info = json.loads((path / "run.json").read_text())
     assert set(info) <= set(RUN_JSON.names), set(info) - set(RUN_JSON.names)
-    optional = {RUN_JSON.diverged_at, RUN_JSON.world_size}  # only when diverged / under torchrun
+    optional = {RUN_JSON.diverged_at, RUN_JSON.world_size, RUN_JSON.error}  # diverged / torchrun / a crashed loop
     assert set(RUN_JSON.names) - set(info) == optional
+
+
+def test_a_recorded_conditional_loop_writes_the_declared_fields(tmp_path: Path) -> None:
+    """The Recorder's run: every snapshot and fixed.npz with the conditional arrays, and only declared run.json
+    fields."""
+    import torch
+    from torch import nn
+
+    from gan_train import Recorder
+
+    class Cond(nn.Module):
+        def __init__(self, n_in: int, n_out: int):
+            super().__init__()
+            self.embed, self.lin = nn.Embedding(3, 2), nn.Linear(n_in + 2, n_out)
+
+        def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return self.lin(torch.cat([x, self.embed(y)], 1))
+
+    g, d = Cond(3, 2), Cond(2, 1)
+    labels = torch.arange(6) % 3
+    conditional = {"fixed_labels": labels, "real_labels": labels, "n_fixed": 6}
+    with Recorder(tmp_path / "r", g, d, real=torch.randn(6, 2), noise_dim=3, snapshot_every=1, **conditional) as rec:
+        rec.step(loss_d=1.0)
+    run = Run.load(tmp_path / "r")
+    for step in run.steps:
+        assert sorted(run.read_snapshot(step).arrays) == sorted(SNAPSHOT.for_kind("toy2d", conditional=True)), step
+    assert sorted(run.fixed) == sorted(FIXED.for_kind("toy2d", conditional=True))
+    assert set(run.info) <= set(RUN_JSON.names), set(run.info) - set(RUN_JSON.names)
+    for name in SNAPSHOT.names[1:]:
+        np.testing.assert_array_equal(getattr(run.snapshot("end"), name), run.snapshot("end")[name])
+    for name in FIXED.names:
+        np.testing.assert_array_equal(getattr(run.fixed, name), run.fixed[name])
 
 
 def test_every_declared_array_has_a_typed_accessor(designed_toy2d: Path) -> None:
@@ -72,9 +105,12 @@ def test_every_declared_array_has_a_typed_accessor(designed_toy2d: Path) -> None
     assert snap.step == int(snap[SNAPSHOT.step])  # the dataclass field
     for name in SNAPSHOT.names[1:]:
         assert isinstance(getattr(Snapshot, name), property), name
+    for name in SNAPSHOT.for_kind("toy2d")[1:]:
         np.testing.assert_array_equal(getattr(snap, name), snap[name])
+    assert snap.labels is None and run.fixed.labels is None  # conditional GANs' arrays (see above)
     for name in FIXED.names:
         assert isinstance(getattr(Fixed, name), property), name
+    for name in FIXED.for_kind("toy2d"):
         np.testing.assert_array_equal(getattr(run.fixed, name), run.fixed[name])
     assert isinstance(run.metrics, Metrics)
     for name in METRICS.names:

@@ -1,0 +1,507 @@
+"""The Recorder: ganviz's run format for any PyTorch GAN loop, with a few added lines.
+
+A loop hands ``rec.step(loss_d=..., ...)`` what it measured; gradient norms are taken by an optimiser step
+pre-hook, so the loop calls nothing for them; G's output on a fixed batch (and, for 2-D data, D's field) is
+snapshotted every ``snapshot_every`` steps. Values stay on the device and leave it in blocks; every file is
+written by one background thread, atomically (gan_train/snapshots.py: ``RunWriter``). The built-in trainer
+records through the same class (gan_train/recording.py adds checkpoints, quality measures and divergence).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+import gan_train
+from gan_train.distributed import unwrap
+from gan_train.io import RunLock, atomic_write_json, describe_os_error
+from gan_train.losses import LOSSES
+from gan_train.snapshots import (
+    LayerNorms,
+    NullWriter,
+    Probe,
+    RunWriter,
+    capture,
+    field_extent,
+    field_points,
+    layer_outputs,
+    noise_grid,
+)
+from pipeline.errors import GanvizError, first_line
+from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_FILE, RUN_JSON
+
+#: What a loop hands over per step (``Recorder.step``), in the order of the metric vector.
+HANDED = (
+    METRICS.loss_d,
+    METRICS.loss_g,
+    METRICS.d_real,
+    METRICS.d_fake,
+    METRICS.d_fake_after,
+    METRICS.acc_real,
+    METRICS.acc_fake,
+)
+#: How to read D's output: a logit (a sigmoid makes it a probability), a probability, or a critic's raw value.
+D_OUTPUTS = ("logit", "probability", "critic")
+COLUMN = {c: i for i, c in enumerate(METRIC_COLUMNS)}
+NAN = float("nan")
+
+
+class RecorderError(GanvizError):
+    """The Recorder was given something it cannot record; the message names the argument."""
+
+
+class GradNorms:
+    """Per-layer gradient norms of G and D, measured on the device whenever an optimiser is about to step either
+    network (a global optimiser step pre-hook), so they are the gradients that update actually applies.
+
+    ``take()`` returns what the nets' updates since the last ``take()`` saw (the last update of each; None for
+    a net not updated since) and the learning rate it stepped with; ``last`` keeps each net's latest norms for
+    snapshots. An optimiser is G's or D's by its first parameter.
+    """
+
+    def __init__(self, g: nn.Module, d: nn.Module):
+        self.layers = {"g": LayerNorms(g), "d": LayerNorms(d)}
+        self.owner = {id(p): "g" for p in g.parameters()} | {id(p): "d" for p in d.parameters()}
+        self.last = {net: torch.full((len(n.names),), NAN) for net, n in self.layers.items()}
+        self.lr = {"g": NAN, "d": NAN}
+        self._new: dict[str, torch.Tensor | None] = {"g": None, "d": None}
+        self._of: dict[torch.optim.Optimizer, str | None] = {}
+        self._handle: Any = None
+
+    def start(self) -> None:
+        self._handle = register_optimizer_step_pre_hook(self._before_step)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
+
+    def _before_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        if opt not in self._of:
+            first = next((p for group in opt.param_groups for p in group["params"]), None)
+            self._of[opt] = self.owner.get(id(first))
+        net = self._of[opt]
+        if net is None:
+            return
+        norms = self.layers[net]()
+        self._new[net] = self.last[net] = norms
+        lr = opt.param_groups[0]["lr"]
+        self.lr[net] = float(lr) if not isinstance(lr, torch.Tensor) or lr.device.type == "cpu" else NAN
+
+    def take(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        new, self._new = self._new, {"g": None, "d": None}
+        return new["g"], new["d"]
+
+
+class Recorder:
+    """Records a GAN training loop as a ganviz run in the new (or empty) folder ``path``.
+
+    Use it as a context manager and call ``rec.step(...)`` once per training step (docs/record-your-gan.md):
+
+    - ``g``, ``d``: the networks (DistributedDataParallel wrappers are unwrapped). ``real``: a batch of real
+      samples as G makes them (images (N, C, H, W) in [-1, 1], or points (N, 1) / (N, 2)); the run's kind follows
+      from its shape.
+    - ``fixed_noise`` (G's input for every snapshot), or ``noise_dim`` (and ``n_fixed``, ``seed``) to draw it.
+    - ``fixed_labels``/``real_labels``: a conditional GAN's labels; G and D are then called as ``G(z, y)``,
+      ``D(x, y)``.
+    - ``d_output``: ``"logit"``, ``"probability"`` or ``"critic"`` (a WGAN critic: its raw values are recorded as
+      they are and run.json says so). ``loss``: the objective's name (gan_train/losses.py), for the scenes and
+      for where G's loss pushes each 2-D point; by default ``bce``, or ``wgan-gp`` for a critic.
+    - ``snapshot_every``, ``total_steps`` (when known), ``steps_per_epoch``, ``batch_size`` (for samples/s),
+      ``log_every`` (steps per block of metrics leaving the device), ``name`` (run.json's variant).
+
+    The loop's exception marks the run ``crashed`` (``KeyboardInterrupt``: ``interrupted``) and goes on; every
+    step handed over before it is on disk.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        g: nn.Module,
+        d: nn.Module,
+        *,
+        real: torch.Tensor,
+        fixed_noise: torch.Tensor | None = None,
+        noise_dim: int | None = None,
+        n_fixed: int | None = None,
+        seed: int = 0,
+        fixed_labels: torch.Tensor | None = None,
+        real_labels: torch.Tensor | None = None,
+        d_output: str = "logit",
+        loss: str | None = None,
+        snapshot_every: int = 100,
+        total_steps: int | None = None,
+        steps_per_epoch: int | None = None,
+        batch_size: int | None = None,
+        log_every: int = 20,
+        field_resolution: int = 64,
+        name: str = "custom",
+    ):
+        path, g, d = Path(path), unwrap(g), unwrap(d)  # snapshots call the plain modules, never DDP's wrapper
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise RecorderError(f"Recorder path {path}: exists and is not an empty folder; choose a new folder")
+        if d_output not in D_OUTPUTS:
+            raise RecorderError(f"Recorder d_output={d_output!r}: use one of {', '.join(D_OUTPUTS)}")
+        loss = loss or ("wgan-gp" if d_output == "critic" else "bce")
+        if loss not in LOSSES:
+            raise RecorderError(f"Recorder loss={loss!r}: use one of {', '.join(LOSSES)}")
+        for arg, value in (("snapshot_every", snapshot_every), ("log_every", log_every)):
+            if not isinstance(value, int) or value < 1:
+                raise RecorderError(f"Recorder {arg}={value!r}: must be a whole number of steps, at least 1")
+        device = next(g.parameters()).device
+        kind = _kind_of(real)
+        n = n_fixed or (64 if kind == "image" else 512)
+        if fixed_noise is None:
+            if noise_dim is None:
+                raise RecorderError("Recorder: give fixed_noise (G's input for every snapshot) or noise_dim to draw it")
+            fixed_noise = torch.randn(n, noise_dim, generator=torch.Generator().manual_seed(seed + 7919))
+        fixed_noise = fixed_noise.detach().to(device)
+        n = len(fixed_noise)
+        labels = _labels("fixed_labels", fixed_labels, n, device)
+        real = real.detach()[:n].to(device)
+        real_labels = _labels("real_labels", real_labels, len(real), device)
+        if (labels is None) != (real_labels is None):
+            raise RecorderError(
+                "Recorder: a conditional GAN needs both fixed_labels (for G's fixed noise) and real_labels (for D on "
+                "the real batch)"
+            )
+
+        score = {"logit": torch.sigmoid, "probability": lambda out: out, "critic": lambda out: out}[d_output]
+        g_loss = LOSSES[loss].g_loss
+        to_raw = (lambda out: out.clamp(1e-6, 1 - 1e-6).logit()) if d_output == "probability" else (lambda out: out)
+        probe = Probe(
+            kind, lambda out: score(out.float()), lambda out: g_loss(to_raw(out.float())), labels, real_labels
+        )
+
+        fixed = {FIXED.noise: fixed_noise, FIXED.real: real}
+        arrays: dict[str, np.ndarray] = {FIXED.noise: fixed_noise.float().cpu().numpy()}
+        if kind == "image":
+            arrays[FIXED.real] = (
+                ((real.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+            )
+        else:
+            arrays[FIXED.real] = real.float().cpu().numpy()
+            extent = field_extent(arrays[FIXED.real])
+            pts, shape = field_points(extent, field_resolution)
+            grid = noise_grid(fixed_noise[0].numel()).reshape(-1, *fixed_noise.shape[1:])
+            arrays.update({FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: grid.numpy()})
+            fixed.update(
+                {
+                    FIXED.field_points: torch.from_numpy(pts).to(device),
+                    FIXED.grid_noise: grid.to(device),
+                    "field_shape": torch.tensor(shape),
+                }
+            )
+        if labels is not None:
+            arrays[FIXED.labels] = labels.cpu().numpy().astype(np.int64)
+            arrays[FIXED.real_labels] = real_labels.cpu().numpy().astype(np.int64)
+        config = {
+            "loss": loss,
+            "d_output": d_output,
+            "noise_shape": list(fixed_noise.shape[1:]),
+            "n_fixed": n,
+            "seed": seed,
+            "batch_size": batch_size,
+            "snapshot_every": snapshot_every,
+            "log_every": log_every,
+            "field_resolution": field_resolution,
+            "conditional": labels is not None,
+        }
+        info: dict[str, Any] = {
+            RUN_JSON.variant: name,
+            RUN_JSON.kind: kind,
+            RUN_JSON.config: config,
+            RUN_JSON.seed: seed,
+            RUN_JSON.d_scores: "critic" if d_output == "critic" else "probability",
+            RUN_JSON.snapshot_every: snapshot_every,
+        }
+        if total_steps is not None:
+            info[RUN_JSON.total_steps] = total_steps
+        if steps_per_epoch is not None:
+            info[RUN_JSON.steps_per_epoch] = steps_per_epoch
+        self._setup(path, g, d, probe, fixed, arrays, info, snapshot_every, total_steps, log_every)
+        self.steps_per_epoch, self.batch_size = steps_per_epoch, batch_size
+
+    def _setup(
+        self,
+        path: Path,
+        g: nn.Module,
+        d: nn.Module,
+        probe: Probe,
+        fixed: dict[str, torch.Tensor],
+        fixed_arrays: dict[str, np.ndarray],
+        info: dict[str, Any],
+        snapshot_every: int,
+        total_steps: int | None,
+        log_every: int,
+        *,
+        writes: bool = True,
+        start: int = 0,
+        elapsed: float = 0.0,
+    ) -> None:
+        """What every recorder holds; the public constructor and the built-in trainer's ``RunRecorder`` fill it."""
+        self.run_dir, self.g, self.d, self.probe = path, g, d, probe
+        self.fixed, self.fixed_arrays = fixed, fixed_arrays
+        self.snapshot_every, self.total_steps, self.log_every = snapshot_every, total_steps, log_every
+        self.writes, self.start, self.elapsed = writes, start, elapsed
+        self.steps_per_epoch: int | None = None
+        self.batch_size: int | None = None
+        self.step_no = start
+        self.snapshot_at: int | None = None  # the step of the latest snapshot taken
+        self.norms = GradNorms(g, d)
+        self.info = {
+            RUN_JSON.format_version: FORMAT_VERSION,
+            RUN_JSON.device: str(next(g.parameters()).device),
+            RUN_JSON.torch_version: torch.__version__,
+            RUN_JSON.ganviz_version: gan_train.__version__,
+            RUN_JSON.python_version: platform.python_version(),
+            RUN_JSON.started: dt.datetime.now().astimezone().isoformat(),
+            RUN_JSON.status: "running",
+            **info,
+            RUN_JSON.layers_g: self.norms.layers["g"].names,
+            RUN_JSON.layers_d: self.norms.layers["d"].names,
+            RUN_JSON.metric_columns: list(METRIC_COLUMNS),
+        }
+        self.pending: list[tuple[torch.Tensor, list[int], np.ndarray]] = []
+        self.writer: RunWriter | NullWriter | None = None
+        self.ended = False
+        self._lock: RunLock | None = None
+
+    # -- the context: open, close -----------------------------------------------------------------------
+    def __enter__(self) -> Recorder:
+        self.open()
+        if self.start == 0:
+            self.snapshot(0)
+        return self
+
+    def open(self) -> None:
+        """Create and lock the folder, then ``begin`` a new run in it."""
+        if self.writer is not None:
+            raise RecorderError(f"Recorder {self.run_dir}: already recording; a Recorder records one run")
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self._lock = RunLock(self.run_dir)
+        except OSError as e:
+            raise RecorderError(describe_os_error(self.run_dir, e)) from None
+        self.begin(RunWriter(self.run_dir), new=True)
+
+    def begin(self, writer: RunWriter | NullWriter, new: bool) -> None:
+        """Write run.json (and a new run's fixed.npz and layer shapes), start the gradient-norm hook and the clock.
+        The built-in trainer calls this with the folder it opened or resumed (and locked) itself."""
+        if new and self.writes:
+            self.info.update(self.layer_descriptions())
+        writer.write_info(self.info)
+        if new:
+            writer.write_fixed(self.fixed_arrays)
+        self.writer = writer
+        now = time.perf_counter()
+        self.t0, self.t_block = now - self.elapsed, now
+        self.norms.start()
+
+    def layer_descriptions(self) -> dict[str, list[Any]]:
+        """run.json's ``layer_shapes_*`` and ``layer_types_*``: one pass of one fixed noise vector through G and of
+        its output through D, in eval mode (no statistics change, no random numbers drawn)."""
+        p, z = self.probe, self.fixed[FIXED.noise][:1]
+        lg, ld = self.norms.layers["g"], self.norms.layers["d"]
+        with torch.no_grad():
+            shapes_g, sample = layer_outputs(self.g, lg.modules, z, *_first(p.labels))
+            shapes_d, _ = layer_outputs(self.d, ld.modules, sample, *_first(p.labels))
+        return {
+            RUN_JSON.layer_shapes_g: shapes_g,
+            RUN_JSON.layer_shapes_d: shapes_d,
+            RUN_JSON.layer_types_g: [type(m).__name__ for m in lg.modules],
+            RUN_JSON.layer_types_d: [type(m).__name__ for m in ld.modules],
+        }
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        """A loop that ended records its last step's snapshot and ``finished``; one that raised keeps every step
+        handed over and is marked ``interrupted`` (Ctrl-C) or ``crashed``, and its exception goes on."""
+        if exc is None:
+            try:
+                self.close()
+            except BaseException as e:  # a last write failed (a full disk): the run says so, and the error goes on
+                self.stop_on(e)
+                raise
+        else:
+            self.stop_on(exc)
+
+    def stop_on(self, exc: BaseException) -> None:
+        """Keep what can be kept after ``exc`` and mark the run ``interrupted`` (Ctrl-C) or ``crashed``; never
+        raises, so ``exc`` is the error the caller sees. run.json is written last, on this thread, once the writer
+        has written (or failed to write) everything queued before it."""
+        with contextlib.suppress(Exception):
+            self.flush()
+        with contextlib.suppress(Exception):
+            if self.writer is not None:
+                self.writer.close()
+        self.info[RUN_JSON.status] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "crashed"
+        if not isinstance(exc, KeyboardInterrupt):
+            self.info[RUN_JSON.error] = first_line(exc)
+        self.info[RUN_JSON.finished] = dt.datetime.now().astimezone().isoformat()
+        with contextlib.suppress(Exception):
+            if self.writes and self.writer is not None:
+                atomic_write_json(self.run_dir / RUN_FILE, self.info)
+        self.release()
+
+    def close(self, status: str = "finished") -> None:
+        """The loop is done: the last metrics, the last step's snapshot, ``status`` in run.json."""
+        self.flush()
+        if self.snapshot_at != self.step_no:
+            self.snapshot(self.step_no)
+        self.info.setdefault(RUN_JSON.total_steps, self.step_no)
+        self.info[RUN_JSON.status] = status
+        self.end()
+
+    def end(self) -> None:
+        """Write run.json, wait for every write, release the hook and the folder."""
+        try:
+            if self.writer is not None:
+                self.info[RUN_JSON.finished] = dt.datetime.now().astimezone().isoformat()
+                self.writer.write_info(self.info)
+                self.writer.close()
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Stop recording: the gradient-norm hook is removed and the folder's lock released (both idempotent)."""
+        self.norms.stop()
+        self.ended = True
+        if self._lock is not None:
+            self._lock.release()
+
+    # -- the loop's call --------------------------------------------------------------------------------
+    def step(self, *, epoch: int | None = None, **values: torch.Tensor | float | None) -> None:
+        """One training step is done: keep what the loop measured (``loss_d``, ``loss_g``, ``d_real``, ``d_fake``,
+        ``d_fake_after``, ``acc_real``, ``acc_fake``: tensors or numbers; what is not given is missing) with the
+        gradient norms of this step's updates; write a block or a snapshot when due."""
+        if self.writer is None or self.ended:
+            raise RecorderError("Recorder.step: not recording; use it as `with Recorder(...) as rec:`")
+        unknown = sorted(set(values) - set(HANDED))
+        if unknown:
+            raise RecorderError(f"Recorder.step({unknown[0]}=...): unknown metric; hand over {', '.join(HANDED)}")
+        self.step_no += 1
+        self.keep(values, epoch)
+        self.after_step(self.step_no)
+
+    def keep(self, values: dict[str, torch.Tensor | float | None], epoch: int | None = None) -> None:
+        """This step's row: tensors stay on the device (no host sync), numbers stay on the host."""
+        host = self.empty_row()
+        on_device: list[torch.Tensor] = []
+        where: list[int] = []
+        for name, v in values.items():
+            if isinstance(v, torch.Tensor):
+                if v.numel() != 1:
+                    raise RecorderError(
+                        f"Recorder.step({name}=...): a single number, got a tensor of shape {tuple(v.shape)}"
+                    )
+                on_device.append(v.detach().reshape(1).float())
+                where.append(COLUMN[name])
+            elif v is not None:
+                host[COLUMN[name]] = float(v)
+        self.keep_row(on_device, where, host, epoch)
+
+    @staticmethod
+    def empty_row() -> np.ndarray:
+        """A row of metrics.jsonl in column order, every value missing."""
+        return np.full(len(METRIC_COLUMNS), NAN)
+
+    def keep_row(self, on_device: list[torch.Tensor], where: list[int], host: np.ndarray, epoch: int | None) -> None:
+        """Add this step's gradient norms, learning rates and epoch to a row and keep it until the next flush:
+        ``on_device`` are 1-D tensors whose values go to the columns ``where``, ``host`` the row's other values."""
+        gn_g, gn_d = self.norms.take()
+        where = list(where)
+        for name, norms in ((METRICS.grad_norm_g, gn_g), (METRICS.grad_norm_d, gn_d)):
+            if norms is not None:
+                on_device.append(norms.square().sum().sqrt().reshape(1))
+                where.append(COLUMN[name])
+        host[COLUMN[METRICS.lr_g]], host[COLUMN[METRICS.lr_d]] = self.norms.lr["g"], self.norms.lr["d"]
+        host[COLUMN[METRICS.epoch]] = epoch if epoch is not None else self.epoch(self.step_no)
+        device = self.fixed[FIXED.noise].device
+        vec = torch.cat([v.to(device) for v in on_device]) if on_device else torch.empty(0, device=device)
+        self.pending.append((vec, where, host))
+
+    def epoch(self, step: int) -> int:
+        return (step - 1) // self.steps_per_epoch if self.steps_per_epoch and step else 0
+
+    def after_step(self, step: int) -> None:
+        at_snap = step % self.snapshot_every == 0 or step == self.total_steps
+        if step % self.log_every == 0 or at_snap:
+            self.flush()
+        if at_snap:
+            self.snapshot(step)
+
+    # -- what gets written --------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Bring the pending rows to the host (one sync per block) and append them to metrics.jsonl."""
+        if not self.pending or self.writer is None:
+            return
+        n, last = len(self.pending), self.step_no
+        flat = self.reduce(torch.cat([v for v, _, _ in self.pending])).cpu().numpy().astype(np.float64)
+        now = time.perf_counter()
+        dt_step = (now - self.t_block) / n
+        rows, i = [], 0
+        for k, (vec, where, host) in enumerate(self.pending):
+            host[where] = flat[i : i + len(vec)]
+            i += len(vec)
+            row: dict[str, Any] = dict(zip(METRIC_COLUMNS, host.tolist(), strict=True))
+            row[METRICS.step], row[METRICS.epoch] = last - n + 1 + k, int(row[METRICS.epoch])
+            row[METRICS.time] = round(now - self.t0 - (n - 1 - k) * dt_step, 4)
+            row[METRICS.samples_per_s] = (
+                round(self.batch_size / dt_step, 2) if self.batch_size and dt_step > 0 else None
+            )
+            rows.append(row)
+        self.pending, self.t_block = [], now
+        self.write_rows(rows)
+
+    def reduce(self, flat: torch.Tensor) -> torch.Tensor:
+        """A block of values before it leaves the device (several processes average theirs here)."""
+        return flat
+
+    def write_rows(self, rows: list[dict[str, Any]]) -> None:
+        assert self.writer is not None
+        self.writer.append_metrics(rows)
+
+    def snapshot(self, step: int) -> None:
+        """G's output on the fixed noise, D's scores, the latest layer norms (and D's field for toys) at ``step``."""
+        self.snapshot_at = step
+        if self.writes and self.writer is not None:
+            last = self.norms.last
+            arrays = capture(self.g, self.d, self.probe, self.fixed, last["g"], last["d"], step, self.epoch(step))
+            self.writer.write_snapshot(step, arrays)
+
+
+def _kind_of(real: torch.Tensor) -> str:
+    if isinstance(real, torch.Tensor) and real.dim() == 4 and real.shape[1] in (1, 3):
+        return "image"
+    if isinstance(real, torch.Tensor) and real.dim() == 2 and real.shape[1] in (1, 2):
+        return "toy1d" if real.shape[1] == 1 else "toy2d"
+    shape = tuple(real.shape) if isinstance(real, torch.Tensor) else type(real).__name__
+    raise RecorderError(
+        f"Recorder real: expected a tensor of images (N, C, H, W) with C 1 or 3 in [-1, 1], or of points (N, 1) or "
+        f"(N, 2); got {shape}"
+    )
+
+
+def _labels(arg: str, labels: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
+    if labels is None:
+        return None
+    if not isinstance(labels, torch.Tensor) or labels.shape != (n,) or labels.is_floating_point():
+        shape = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise RecorderError(f"Recorder {arg}: expected {n} integer labels, one per fixed sample; got {shape}")
+    return labels.detach().to(device)
+
+
+def _first(labels: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+    return () if labels is None else (labels[:1],)
+
+
+__all__ = ["HANDED", "D_OUTPUTS", "Recorder", "RecorderError"]
