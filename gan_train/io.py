@@ -22,7 +22,7 @@ class WriteError(GanvizError):
 
 def describe_os_error(path: Path, e: OSError) -> str:
     if e.errno == errno.ENOSPC:
-        return f"{path}: disk full while writing; free some space and resume with --resume"
+        return f"{path}: disk full while writing; free some space (a ganviz train run then continues with --resume)"
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{path}: not writable ({e.strerror}); choose another --out folder"
     return f"{path}: cannot write ({e.strerror or e})"
