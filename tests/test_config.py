@@ -1,12 +1,29 @@
 import pytest
+from click.testing import CliRunner
 
-from gan_train.config import VARIANTS, Config, ConfigError, apply_overrides, get_variant
+from gan_train.config import DATASETS, TOY_DATASETS, VARIANTS, Config, ConfigError, apply_overrides, get_variant
+from gan_train.datasets import TOYS
+from pipeline.cli import main
 
 
 def test_every_variant_is_valid_and_named():
     for name, cfg in VARIANTS.items():
         assert cfg.variant == name and cfg.description
         apply_overrides(cfg, {})  # validates
+
+
+def test_toy_8gaussians_trains_on_the_registered_toy():
+    cfg = get_variant("toy-8gaussians")
+    assert cfg.dataset == "8gaussians" and cfg.arch == "mlp" and cfg.kind == "toy2d"
+    assert cfg.dataset in DATASETS and cfg.dataset in TOY_DATASETS and cfg.dataset in TOYS
+
+
+def test_ganviz_variants_lists_every_variant():
+    res = CliRunner().invoke(main, ["variants"])
+    assert res.exit_code == 0, res.output
+    listed = {line.split()[0]: line.split(None, 1)[1] for line in res.output.splitlines()}
+    assert set(listed) == set(VARIANTS) and "toy-8gaussians" in listed
+    assert listed["toy-8gaussians"] == VARIANTS["toy-8gaussians"].description
 
 
 def test_overrides_from_strings_are_typed():

@@ -46,7 +46,7 @@ def check_run(path, steps: int, kind: str):
     return run
 
 
-@pytest.mark.parametrize("variant", ["toy-gaussian", "toy-quadratic", "toy-rings", "dcgan-digits"])
+@pytest.mark.parametrize("variant", ["toy-gaussian", "toy-quadratic", "toy-rings", "toy-8gaussians", "dcgan-digits"])
 def test_offline_variants_train(tmp_path, variant):
     run = check_run(
         make_run(tmp_path / "r", variant, batch_size=16, **TINY),
