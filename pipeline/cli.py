@@ -389,7 +389,7 @@ def render(
 # --- demo: train the embedded digits and make everything from it ---------------------------------
 @main.command()
 @click.option("--steps", type=int, help="Training steps for dcgan-digits (default: the variant's 3000).")
-@click.option("--rings-steps", type=int, help="Training steps for toy-rings (default: the variant's 3000).")
+@click.option("--toy-steps", type=int, help="Training steps for toy-8gaussians (default: the variant's 6000).")
 @click.option(
     "-o",
     "--out",
@@ -410,7 +410,7 @@ def render(
 @friendly
 def demo(
     steps: int | None,
-    rings_steps: int | None,
+    toy_steps: int | None,
     out: Path | None,
     root: Path | None,
     sets: tuple[str, ...],
@@ -419,7 +419,7 @@ def demo(
     assets: Path | None,
     quiet: bool,
 ) -> None:
-    """Train on the embedded digits (and the 2-D rings toy), then make plots, GIFs and scenes."""
+    """Train on the embedded digits (and the 2-D 8-Gaussians toy), then make plots, GIFs and scenes."""
     from pipeline.demo import outputs_beside, run_demo, write_assets
 
     if out is not None and root is not None:
@@ -429,14 +429,14 @@ def demo(
         root or outputs / "runs",
         outputs=outputs,
         digits_steps=steps,
-        rings_steps=rings_steps,
+        toy_steps=toy_steps,
         scenes=not no_scenes,
         quality=quality,
         progress=not quiet,
         echo=click.echo,
         overrides=parse_sets(sets),
     )
-    click.echo(f"runs: {res.digits}  {res.rings}")
+    click.echo(f"runs: {res.digits}  {res.toy}")
     for group, files in res.files.items():
         folders = sorted({str(p.parent) for p in files})
         click.echo(f"{group}: {len(files)} files in {', '.join(folders)}")
