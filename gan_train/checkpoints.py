@@ -45,15 +45,18 @@ def load_checkpoint(path: Path, device: torch.device | str, then: str = "it cann
     return state
 
 
-def load_generator(run_dir: str | Path) -> tuple[torch.nn.Module, Config, int]:
-    """(G with the checkpoint's weights on the CPU, the run's config, the checkpoint's step)."""
+def load_generator(
+    run_dir: str | Path, why: str = "the latent walk needs the trained generator"
+) -> tuple[torch.nn.Module, Config, int]:
+    """(G with the checkpoint's weights on the CPU, the run's config, the checkpoint's step); ``why`` ends the
+    one-line error when there is no usable checkpoint."""
     run_dir = Path(run_dir)
     info = read_run_json(run_dir)
     f = run_dir / CHECKPOINT_FILE
     if not f.is_file():
-        raise RunError(f"{f}: no checkpoint in this run; the latent walk needs the trained generator")
+        raise RunError(f"{f}: no checkpoint in this run; {why}")
     cfg = Config.from_dict(info.get("config", {}))
-    state = load_checkpoint(f, "cpu", then="the latent walk needs the trained generator")
+    state = load_checkpoint(f, "cpu", then=why)
     try:
         g, _ = build_models(cfg)
         g.load_state_dict(state["g"])

@@ -14,6 +14,10 @@ DATASETS = ("gaussian", "quadratic", "rings", "8gaussians", "digits", "mnist", "
 TOY_DATASETS = {"gaussian": "toy1d", "quadratic": "toy2d", "rings": "toy2d", "8gaussians": "toy2d"}
 
 
+#: Feature spaces of the image measures (gan_train/features.py: SPACES), and 'auto' and 'none'.
+EVAL_SPACES = ("auto", "none", "digits", "inception")
+
+
 class ConfigError(GanvizError):
     """A variant name, --set key or value that does not fit."""
 
@@ -70,6 +74,13 @@ class Config:
     n_fixed: int = setting(64, "size of the fixed noise batch (images)", fixed=True)
     toy_fixed: int = setting(512, "size of the fixed noise batch (toys)", fixed=True)
     field_resolution: int = setting(64, "toys: D's field is recorded on this many points per axis", fixed=True)
+    # quality measures (gan_train/evaluation.py): recorded in evals.jsonl
+    eval_every: int = setting(0, "steps between quality measures (0: every 10th snapshot, and the last step; -1: none)")
+    eval_samples: int = setting(1000, "generated (and real) samples each quality measure uses")
+    eval_space: str = setting(
+        "auto",
+        "images' feature space: auto (digits for digit data, else inception if on disk), digits, inception or none",
+    )
     # speed
     compile: bool = setting(False, "torch.compile G and D")
     channels_last: bool = setting(True, "channels-last memory format for image models")
@@ -288,6 +299,12 @@ def validate(cfg: Config, flags: dict[str, str] | None = None) -> Config:
     for opt in ("lr_g", "lr_d"):
         if not cfg.__getattribute__(opt) > 0:
             raise bad(opt, "must be positive")
+    if cfg.eval_every < -1:
+        raise bad("eval_every", "use a number of steps, 0 (every 10th snapshot) or -1 (no quality measures)")
+    if cfg.eval_samples < 10:
+        raise bad("eval_samples", "must be at least 10")
+    if cfg.eval_space not in EVAL_SPACES:
+        raise bad("eval_space", f"unknown feature space; {suggest(cfg.eval_space, EVAL_SPACES)}")
     if not cfg.checkpoint_seconds >= 0:
         raise bad("checkpoint_seconds", "must not be negative (0: a checkpoint at every snapshot)")
     if not 0 <= cfg.d_dropout < 1:

@@ -71,8 +71,10 @@ class FeatureSpace:
     def _batches(self, images: np.ndarray | Tensor) -> list[Tensor]:
         t = torch.as_tensor(images)
         if t.dtype != torch.uint8 or t.ndim != 4 or t.shape[-1] not in (1, 3) or len(t) == 0:
-            raise FeatureError(f"feature space '{self.name}': expected uint8 images (N,H,W,C) with C 1 or 3, "
-                               f"got {t.dtype} {tuple(t.shape)}")  # fmt: skip
+            raise FeatureError(
+                f"feature space '{self.name}': expected uint8 images (N,H,W,C) with C 1 or 3, "
+                f"got {t.dtype} {tuple(t.shape)}"
+            )
         return list(torch.split(t, self.batch_size))
 
     @torch.no_grad()
@@ -104,9 +106,13 @@ class DigitsNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            *_conv(1, 32, 5, 2), *_conv(32, 64, 3, 2), *_conv(64, 64, 3, 1),
-            nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
-        )  # fmt: skip
+            *_conv(1, 32, 5, 2),
+            *_conv(32, 64, 3, 2),
+            *_conv(64, 64, 3, 1),
+            nn.Flatten(),
+            nn.Linear(64 * 7 * 7, 128),
+            nn.ReLU(),
+        )
         self.head = nn.Linear(128, 10)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -210,8 +216,13 @@ def digits_classifier(recipe: DigitsRecipe = DigitsRecipe(), cache_dir: Path | N
     if path.exists():
         warnings.warn(f"{path}: not a usable digits classifier (damaged or foreign); training it again", stacklevel=2)
     trained = train_digits_classifier(recipe)
-    saved = {"format": DIGITS_CACHE_FORMAT, "recipe": asdict(recipe), "state": trained.net.state_dict(),
-             "held_out_accuracy": trained.held_out_accuracy, "train_seconds": trained.train_seconds}  # fmt: skip
+    saved = {
+        "format": DIGITS_CACHE_FORMAT,
+        "recipe": asdict(recipe),
+        "state": trained.net.state_dict(),
+        "held_out_accuracy": trained.held_out_accuracy,
+        "train_seconds": trained.train_seconds,
+    }
     try:
         atomic_write_with(path, lambda f: torch.save(saved, f))
     except GanvizError as e:  # the cache only saves time
@@ -247,8 +258,10 @@ def _fetch_inception_weights(url: str) -> Path:
         for p in made:  # innermost first; only folders this call made, and only while empty
             with contextlib.suppress(OSError):
                 p.rmdir()
-        raise FeatureError(f"feature space 'inception': could not download its weights ({first_line(e)}); "
-                           f"download {url} and save it as {path}") from None  # fmt: skip
+        raise FeatureError(
+            f"feature space 'inception': could not download its weights ({first_line(e)}); "
+            f"download {url} and save it as {path}"
+        ) from None
     return path
 
 
@@ -263,12 +276,22 @@ class _PooledInception(nn.Module):
         return self.net(x)[0].flatten(1)
 
 
+def inception_available() -> bool:
+    """Whether the inception space can be built without downloading: pytorch-fid installed, its weights on disk."""
+    try:
+        from pytorch_fid import inception as fid
+    except ImportError:
+        return False
+    return inception_weights_path(fid.FID_WEIGHTS_URL).is_file()
+
+
 def inception_space(device: torch.device) -> FeatureSpace:
     try:
         from pytorch_fid import inception as fid
     except ImportError:
-        raise FeatureError("feature space 'inception' needs pytorch-fid: pip install 'ganviz[inception]' "
-                           "(or pip install pytorch-fid)") from None  # fmt: skip
+        raise FeatureError(
+            "feature space 'inception' needs pytorch-fid: pip install 'ganviz[inception]' (or pip install pytorch-fid)"
+        ) from None
     path = _fetch_inception_weights(fid.FID_WEIGHTS_URL)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)  # tensors only, unlike torch.hub's loader
@@ -276,8 +299,10 @@ def inception_space(device: torch.device) -> FeatureSpace:
         with mock.patch.object(fid, "load_state_dict_from_url", lambda *args, **kwargs: state):
             net = fid.InceptionV3([fid.InceptionV3.BLOCK_INDEX_BY_DIM[2048]], resize_input=True, normalize_input=True)
     except Exception as e:
-        raise FeatureError(f"{path}: not the FID Inception weights ({first_line(e)}); delete it to download it "
-                           f"again, or replace it with {fid.FID_WEIGHTS_URL}") from None  # fmt: skip
+        raise FeatureError(
+            f"{path}: not the FID Inception weights ({first_line(e)}); delete it to download it "
+            f"again, or replace it with {fid.FID_WEIGHTS_URL}"
+        ) from None
     return FeatureSpace("inception", _PooledInception(net), device, size=None, channels=3, batch_size=64)
 
 

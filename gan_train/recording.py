@@ -54,9 +54,10 @@ class RunRecorder:
 
     # -- the loop's calls ---------------------------------------------------------------------------------
     def begin(self) -> None:
-        """A new run records its starting point: the snapshot and checkpoint of step 0."""
+        """A new run records its starting point: the snapshot, quality measures and checkpoint of step 0."""
         if self.start == 0:
             self.snapshot(0)
+            self.evaluate(0)
             self.checkpoint(0)
 
     def step(self, step: int, vec: torch.Tensor, gn_g: torch.Tensor, gn_d: torch.Tensor, updated_d: bool) -> None:
@@ -74,6 +75,8 @@ class RunRecorder:
             self.flush(step)
         if at_snap:
             self.snapshot(step)
+        if s.evaluates(step):
+            self.evaluate(step)
         if at_ckpt:
             self.checkpoint(step)
 
@@ -125,6 +128,12 @@ class RunRecorder:
         if t.ranks.writes:
             arrays = capture(t.g, t.d, t.cfg, t.fixed, *self.norms, step, t.schedule.epoch(step))
             self.writer.write_snapshot(step, arrays)
+
+    def evaluate(self, step: int) -> None:
+        """How good G is at ``step`` (gan_train/evaluation.py), appended to evals.jsonl. Rank 0 only."""
+        t = self.t
+        if t.evaluator is not None and t.schedule.evaluates(step):
+            self.writer.append_evals(t.evaluator(t.g, step))
 
     def checkpoint(self, step: int) -> None:
         # step S's loss is computed before its update, so finite losses up to S do not make S's weights finite

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from torch import nn
 
 from gan_train.config import Config
 from gan_train.io import WriteError, atomic_open, atomic_save_npz, atomic_write_json, describe_os_error
-from gan_train.losses import d_scores
+from gan_train.losses import d_scores, g_loss
 from pipeline.run import (
     CHECKPOINT_FILE,
     FIXED_FILE,
@@ -30,10 +31,11 @@ from pipeline.run import (
     RUN_FILE,
     SNAPSHOT_DIR,
     RunError,
+    read_eval_rows,
     read_metrics_rows,
     snapshot_name,
 )
-from pipeline.runformat import FIXED, SNAPSHOT
+from pipeline.runformat import EVALS, EVALS_FILE, FIXED, SNAPSHOT
 
 
 # -- gradient norms ------------------------------------------------------------------------------
@@ -42,12 +44,14 @@ class LayerNorms:
 
     def __init__(self, model: nn.Module):
         self.names: list[str] = []
+        self.modules: list[nn.Module] = []
         self.params: list[nn.Parameter] = []
         index: list[int] = []
         for name, m in model.named_modules():
             own = [p for p in m.parameters(recurse=False) if p.requires_grad]
             if own:
                 self.names.append(name.removeprefix("net.") or name)
+                self.modules.append(m)
                 self.params += own
                 index += [len(self.names) - 1] * len(own)
         self.index = torch.tensor(index)
@@ -59,6 +63,31 @@ class LayerNorms:
         sq = torch.stack(torch._foreach_norm(grads)).float() ** 2
         idx = self.index.to(sq.device, non_blocking=True)
         return torch.zeros(len(self.names), device=sq.device).index_add_(0, idx, sq).sqrt()
+
+
+@torch.no_grad()
+def layer_outputs(model: nn.Module, layers: list[nn.Module], x: torch.Tensor) -> tuple[list[list[int]], torch.Tensor]:
+    """Output shape for one sample of each of ``layers`` (modules of ``model``) on input ``x`` (one sample), and
+    the model's output: run.json's ``layer_shapes_*``, so scenes can draw the layers without training code.
+
+    One pass in eval mode: BatchNorm uses (and keeps) its running statistics, dropout draws no random numbers,
+    so recording the shapes changes neither the model nor the random streams a run depends on.
+    """
+    shapes: list[list[int]] = [[] for _ in layers]
+    hooks = [
+        m.register_forward_hook(lambda _m, _in, out, i=i: shapes.__setitem__(i, list(out.shape[1:])))
+        for i, m in enumerate(layers)
+    ]
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        out = model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        for m, training in modes:
+            m.training = training
+    return shapes, out
 
 
 # -- snapshots -----------------------------------------------------------------------------------
@@ -128,10 +157,25 @@ def capture(
             out[SNAPSHOT.fake] = to_uint8_images(fake)
         else:
             out[SNAPSHOT.fake] = fake.float().cpu().numpy()
+            out[SNAPSHOT.fake_grad] = fake_push(d, cfg, fake).cpu().numpy()
             out[SNAPSHOT.grid_fake] = g(fixed[FIXED.grid_noise]).float().cpu().numpy()
             field = d_scores(cfg.loss, d(fixed[FIXED.field_points])).cpu().numpy()
             out[SNAPSHOT.field] = field.reshape(fixed["field_shape"].tolist())
     return out
+
+
+def fake_push(d: nn.Module, cfg: Config, fake: torch.Tensor) -> torch.Tensor:
+    """-N dL_G/dx_i for each of the N fake points: the gradient G's loss sends back into G for each sample.
+
+    Autograd through D alone, with respect to the points only (``autograd.grad``: D's ``.grad`` stays as it
+    was), and no random numbers drawn, so a snapshot leaves training exactly where it was. Times N because
+    G's loss is a mean over the batch: each point's own push, the same whatever the batch size.
+    """
+    with torch.enable_grad():
+        x = fake.detach().float().requires_grad_(True)
+        loss = g_loss(cfg.loss, d(x)) * len(x)
+        (grad,) = torch.autograd.grad(loss, x)
+    return -grad.float()
 
 
 def field_points(extent: np.ndarray, res: int) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -203,12 +247,17 @@ class RunWriter:
         self.submit(lambda: atomic_save_npz(self.path / FIXED_FILE, arrays))
 
     def append_metrics(self, rows: list[dict[str, Any]]) -> None:
+        self._append(METRICS_FILE, rows)
+
+    def append_evals(self, rows: list[dict[str, Any]]) -> None:
+        self._append(EVALS_FILE, rows)
+
+    def _append(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Whole JSON lines appended and fsynced: a crash can cut only the last line short."""
         text = "".join(_json_row(r) + "\n" for r in rows)
 
         def job() -> None:
-            import os
-
-            with open(self.path / METRICS_FILE, "a", encoding="utf-8") as f:
+            with open(self.path / name, "a", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
@@ -248,7 +297,8 @@ def truncate_metrics(path: Path, last_step: int) -> None:
     """Keep only rows with step <= last_step (resume after a crash): no duplicated or missing steps.
 
     Read with the reader's own rules: a line cut by the crash is dropped, damage elsewhere is an error,
-    and so is a gap before the checkpoint (resuming would carry it forward silently).
+    and so is a gap before the checkpoint (resuming would carry it forward silently). evals.jsonl is cut back
+    to the same step.
     """
     f = path / METRICS_FILE
     keep = [r for r in read_metrics_rows(f) if r["step"] <= last_step]
@@ -257,8 +307,14 @@ def truncate_metrics(path: Path, last_step: int) -> None:
             f"{f}: has {len(keep)} of the {last_step} steps before the checkpoint; "
             "the run cannot be resumed without a gap"
         )
+    _rewrite(f, keep)
+    if (path / EVALS_FILE).exists():
+        _rewrite(path / EVALS_FILE, [r for r in read_eval_rows(path / EVALS_FILE) if r[EVALS.step] <= last_step])
+
+
+def _rewrite(f: Path, rows: list[dict[str, Any]]) -> None:
     with atomic_open(f, "wb") as out:
-        out.write("".join(_json_row(r) + "\n" for r in keep).encode())
+        out.write("".join(_json_row(r) + "\n" for r in rows).encode())
 
 
 def cpu_copy(obj: Any) -> Any:
@@ -272,4 +328,4 @@ def cpu_copy(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["RunWriter", "NullWriter", "capture", "LayerNorms", "truncate_metrics", "WriteError"]
+__all__ = ["RunWriter", "NullWriter", "capture", "LayerNorms", "layer_outputs", "truncate_metrics", "WriteError"]

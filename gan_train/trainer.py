@@ -9,6 +9,7 @@ recording live in gan_train/train.py and gan_train/recording.py.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import torch
 from gan_train.config import Config, ConfigError
 from gan_train.datasets import load_dataset
 from gan_train.distributed import Ranks, setup, unwrap
+from gan_train.evaluation import evaluator_or_none
 from gan_train.losses import LOSSES, gradient_penalty
 from gan_train.models import build_models
 from gan_train.snapshots import LayerNorms, field_extent, field_points, noise_grid
@@ -54,21 +56,29 @@ def pick_device(name: str) -> torch.device:
 
 @dataclass(frozen=True)
 class Schedule:
-    """When things happen in a run of ``total`` steps (``checkpoint_every`` 0: time-based checkpoints)."""
+    """When things happen in a run of ``total`` steps (``checkpoint_every`` 0: time-based checkpoints;
+    ``eval_every`` 0: no quality measures)."""
 
     total: int
     per_epoch: int
     snapshot_every: int
     checkpoint_every: int
+    eval_every: int = 0
 
     @classmethod
     def of(cls, cfg: Config, n: int) -> Schedule:
         per_epoch = max(1, n // cfg.batch_size)
         total = cfg.steps or cfg.epochs * per_epoch
-        return cls(total, per_epoch, cfg.snapshot_every or max(1, total // 100), cfg.checkpoint_every)
+        snap = cfg.snapshot_every or max(1, total // 100)
+        evals = 0 if cfg.eval_every < 0 else cfg.eval_every or 10 * snap  # default: every 10th snapshot
+        return cls(total, per_epoch, snap, cfg.checkpoint_every, evals)
 
     def epoch(self, step: int) -> int:
         return (step - 1) // self.per_epoch if step else 0
+
+    def evaluates(self, step: int) -> bool:
+        """Quality measures at step 0, every ``eval_every`` steps and at the last step."""
+        return bool(self.eval_every) and (step % self.eval_every == 0 or step == self.total)
 
 
 class Batches:
@@ -157,6 +167,10 @@ class Trainer:
             (lambda: torch.autocast(device.type, torch.bfloat16)) if use_bf16 else contextlib.nullcontext
         )
         self.fixed_arrays, self.fixed = self._fixed_batches(n)
+        # rank 0 measures G; built here, before any step, so a feature space that cannot be built stops the run
+        self.evaluator = evaluator_or_none(cfg, self.data.array, device) if self.ranks.writes else None
+        if self.evaluator is None:
+            self.schedule = dataclasses.replace(self.schedule, eval_every=0)
         self.batches = Batches(dataset_on_device(self.data.array, device), cfg.batch_size, cfg.seed, image, self.ranks)
         self.noise_gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
 

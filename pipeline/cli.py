@@ -317,7 +317,89 @@ def gif(
     click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
 
 
+@main.command(name="eval")
+@run_choice
+@click.option(
+    "--space",
+    type=click.Choice(["digits", "inception"]),
+    help="Images: the feature space (default: the run's own; inception downloads its weights once).",
+)
+@click.option("--samples", type=click.IntRange(min=10), help="Generated and real samples to compare (default 1000).")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu, cuda or cuda:N.")
+@friendly
+def eval_(run: Path | None, run_opt: Path | None, space: str | None, samples: int | None, device: str) -> None:
+    """Measure RUN's trained G (its final checkpoint) and add the values to its evals.jsonl."""
+    from gan_train.evaluation import evaluate_run
+
+    r = _open_run(_run_path(run, run_opt))
+    rows = evaluate_run(r.path, space=space, samples=samples, device=device)
+    if not rows:
+        click.echo(f"note: {r.path}: already measured so at this checkpoint; nothing added", err=True)
+        return
+    for row in rows:
+        extra = f" in the {row['space']} space" if row.get("space") else ""
+        click.echo(f"{row['measure']:>14} {row['value']:.4g}  (step {row['step']:,}, {row['n_fake']:,} samples{extra})")
+    click.echo(f"added to {r.path / 'evals.jsonl'}")
+
+
+@main.command()
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/runs"),
+    show_default=True,
+    help="The folder of runs to list.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of a table.")
+@friendly
+def runs(root: Path, as_json: bool) -> None:
+    """The runs under outputs/runs: variant, status, steps done, the last D(x) and D(G(z)), size on disk."""
+    from pipeline import runs as listing
+
+    found = listing.list_runs(root)
+    if as_json:
+        click.echo(listing.as_json(found))
+    elif not found:
+        click.echo(f"no runs under {root}; train one with 'ganviz train VARIANT'", err=True)
+    else:
+        click.echo(listing.table(found))
+
+
+@main.command()
+@run_choice
+@click.option(
+    "--tensorboard",
+    "tb",
+    type=click.Path(path_type=Path),
+    metavar="DIR",
+    help="Write TensorBoard event files into DIR (needs: pip install 'ganviz[tensorboard]').",
+)
+@click.option("--csv", "csv_file", type=click.Path(path_type=Path), metavar="FILE", help="Write the metrics as CSV.")
+@friendly
+def export(run: Path | None, run_opt: Path | None, tb: Path | None, csv_file: Path | None) -> None:
+    """Export RUN's numbers for other tools: TensorBoard event files and/or a CSV of the metrics."""
+    from pipeline.export import export_csv, export_tensorboard
+
+    if tb is None and csv_file is None:
+        raise GanvizError("nothing to export: give --tensorboard DIR and/or --csv FILE")
+    r = _open_run(_run_path(run, run_opt))
+    if csv_file is not None:
+        click.echo(f"metrics written to {export_csv(r, csv_file)}")
+    if tb is not None:
+        click.echo(f"TensorBoard events written to {export_tensorboard(r, tb)} (view: tensorboard --logdir {tb})")
+
+
 # --- scenes (pipeline/render.py) ----------------------------------------------------------------
+def whole_number(value: str | None, flag: str) -> int | None:
+    """An option's whole number, or one line naming the option (click's own message is a usage block)."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise GanvizError(f"{flag} {value}: expected a whole number") from None
+
+
 @main.command()
 @click.argument("scene_file")
 @run_choice
@@ -330,6 +412,17 @@ def gif(
     show_default=True,
     help="png: the last frame as a still.",
 )
+@click.option(
+    "--width",
+    metavar="PIXELS",
+    help="Render this many pixels wide (height 9/16 of it) instead of the quality's width: e.g. a GIF for a README.",
+)
+@click.option(
+    "--max-size",
+    metavar="SIZE",
+    help="GIFs: shrink palette, frames, then scale until each fits, and say so (default 5MB; 0 for no limit).",
+)
+@click.option("--stills", metavar="N", help="Also write N stills spread over each scene and a contact sheet of them.")
 @click.option("--scene", help="Render only this Scene class of the file.")
 @click.option("-o", "--out", type=click.Path(path_type=Path), help="Folder (default: outputs/videos/<run>/).")
 @click.option("--compare", type=click.Path(path_type=Path), help="Second run to contrast (gradient_flow).")
@@ -347,6 +440,9 @@ def render(
     run_opt: Path | None,
     quality: str,
     fmt: str,
+    width: str | None,
+    max_size: str | None,
+    stills: str | None,
     scene: str | None,
     out: Path | None,
     compare: Path | None,
@@ -354,11 +450,26 @@ def render(
     quiet: bool,
 ) -> None:
     """Render SCENE_FILE (a .py file, a built-in name like 'morph', or 'all') from RUN (or --run)."""
-    from pipeline.render import render_all, render_file, resolve_scene_file, scene_kinds
+    from pipeline.gifs import DEFAULT_MAX_SIZE
+    from pipeline.render import check_options, render_all, render_file, resolve_scene_file, scene_kinds
     from pipeline.run import KIND_NAMES, Run
 
+    if max_size is not None and fmt != "gif":
+        raise GanvizError(f"--max-size {max_size}: only GIFs are fitted to a size; add --format gif or drop it")
+    pixel_width, n_stills = whole_number(width, "--width"), whole_number(stills, "--stills")
+    max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
+    check_options(quality, fmt, pixel_width=pixel_width, stills=n_stills, max_size=max_size)  # before any run is read
     run_path = _run_path(run, run_opt)
-    other = Run.load(compare) if compare is not None else None
+    options = {
+        "quality": quality,
+        "fmt": fmt,
+        "out": out,
+        "progress": not quiet,
+        "compare": Run.load(compare) if compare is not None else None,
+        "pixel_width": pixel_width,
+        "max_size": max_size,
+        "stills": n_stills,
+    }
     runs_2d = Run.load(run_2d) if run_2d is not None else None
     if runs_2d is not None and runs_2d.kind != "toy2d":
         kind = KIND_NAMES.get(runs_2d.kind, runs_2d.kind)
@@ -366,9 +477,7 @@ def render(
     if scene_file == "all":
         if scene is not None:
             raise GanvizError("--scene picks a class in one file; drop it with 'all'")
-        files = render_all(
-            _open_run(run_path), quality=quality, fmt=fmt, out=out, progress=not quiet, runs_2d=runs_2d, compare=other
-        )
+        files = render_all(_open_run(run_path), runs_2d=runs_2d, **options)
     else:
         path = resolve_scene_file(scene_file)
         kinds = scene_kinds(path)
@@ -379,9 +488,7 @@ def render(
             target = _open_run(run_path)
             if wants_2d and target.kind not in kinds:  # RUN cannot be drawn by this scene; the 2-D run can
                 target = runs_2d
-        files = render_file(
-            path, target, quality=quality, fmt=fmt, scene=scene, out=out, progress=not quiet, compare=other
-        )
+        files = render_file(path, target, scene=scene, **options)
     for f in files:
         click.echo(str(f))
 
@@ -405,7 +512,11 @@ def render(
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field of both runs.")
 @click.option("--no-scenes", is_flag=True, help="Skip rendering the Manim scenes.")
 @click.option("-q", "--quality", type=click.Choice(["low", "medium", "high", "4k"]), default="low", show_default=True)
-@click.option("--assets", type=click.Path(path_type=Path), help="Also copy the README images into this folder.")
+@click.option(
+    "--assets",
+    type=click.Path(path_type=Path),
+    help="Also write the README images (plots, GIFs, a contact sheet of every scene) into this folder.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @friendly
 def demo(
@@ -424,6 +535,8 @@ def demo(
 
     if out is not None and root is not None:
         raise GanvizError("--root is the older way to place the demo: give -o/--out or --root, not both")
+    if assets is not None and no_scenes:
+        raise GanvizError(f"--assets {assets}: its contact sheet and GIF show the scenes; drop --no-scenes")
     outputs = out if out is not None else outputs_beside(root) if root is not None else Path("outputs")
     res = run_demo(
         root or outputs / "runs",

@@ -108,39 +108,27 @@ def run_demo(
     return res
 
 
-def scene_gif(run: Run, scene: str, out: Path, *, width: int = 400, fps: float = 8, colours: int = 128) -> Path:
-    """A compact looping GIF of a built-in scene, for a README.
-
-    manim's own GIF dithers every frame, which makes smooth heatmaps several MB; here the scene is
-    rendered as MP4 and re-encoded by the GIF writer `ganviz gif` uses (one palette, no dithering).
-    """
-    import av
-
-    from pipeline.gifs import encode_gif_bytes
-    from pipeline.render import builtin_scene_path, render_file
-
-    with tempfile.TemporaryDirectory() as tmp:
-        (video,) = render_file(
-            builtin_scene_path(scene), run, out=Path(tmp), progress=False, pixel_width=width, frame_rate=fps
-        )
-        with av.open(str(video)) as box:
-            frames = [f.to_ndarray(format="rgb24") for f in box.decode(video=0)]
-    if not frames:
-        raise GanvizError(f"scene {scene}: the rendered video has no frames")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(encode_gif_bytes(frames, fps, colours))
-    return out
-
-
 def write_assets(
-    res: DemoResult, dest: Path, *, scene_width: int = 400, scene_fps: float = 8, gif_max_size: str = "2MB"
+    res: DemoResult,
+    dest: Path,
+    *,
+    scene_width: int = 400,
+    scene_fps: float | None = None,
+    gif_max_size: str = "2MB",
 ) -> list[Path]:
-    """The README's images, all from the demo runs: early vs late samples, D's scores, the progress GIF
-    and a GIF of the distribution scene."""
+    """The README's images, all from the demo: early vs late samples, D's scores, the progress GIF, a GIF of the
+    distribution scene (`ganviz render distribution --format gif --width 400 --max-size 2MB` on the 8-Gaussians
+    run) and a contact sheet of every built-in scene, from the videos the demo rendered."""
     import shutil
 
+    from pipeline.gifs import make_gifs
     from pipeline.plots import make_plots
+    from pipeline.render import builtin_scene_path, render_file
+    from pipeline.video import scenes_sheet
 
+    videos = [p for p in res.files.get("videos", []) if p.suffix == ".mp4"]
+    if not videos:
+        raise GanvizError(f"the demo rendered no scenes; the contact sheet in {dest} shows them (drop --no-scenes)")
     digits, toy = Run.load(res.digits), Run.load(res.toy)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,12 +139,27 @@ def write_assets(
                 raise GanvizError(f"plots did not produce {name}; cannot update {dest / target}")
             shutil.copyfile(by_name[name], dest / target)
     with tempfile.TemporaryDirectory() as tmp:  # a README wants a smaller GIF than the 5 MB default
-        from pipeline.gifs import make_gifs
-
         made = make_gifs(digits, Path(tmp), max_size=gif_max_size, progress=False)
         progress = next((p for p in made if p.name == "progress.gif"), None)
         if progress is None:
             raise GanvizError(f"the demo made no progress.gif for {res.digits}; cannot update {dest}")
         shutil.copyfile(progress, dest / "progress.gif")
-    scene = scene_gif(toy, "distribution", dest / "distribution.gif", width=scene_width, fps=scene_fps)
-    return [dest / "samples-early-late.png", dest / "scores.png", dest / "progress.gif", scene]
+        (scene,) = render_file(
+            builtin_scene_path("distribution"),
+            toy,
+            fmt="gif",
+            out=Path(tmp),
+            progress=False,
+            pixel_width=scene_width,
+            frame_rate=scene_fps,
+            max_size=gif_max_size,
+        )
+        shutil.copyfile(scene, dest / "distribution.gif")
+    sheet = scenes_sheet(videos, dest / "scenes.png")
+    return [
+        dest / "samples-early-late.png",
+        dest / "scores.png",
+        dest / "progress.gif",
+        dest / "distribution.gif",
+        sheet,
+    ]

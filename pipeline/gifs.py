@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -31,6 +32,7 @@ from pipeline.frames import (
 from pipeline.frames import upscale as upscale_frame
 from pipeline.run import CHECKPOINT_FILE, Run, output_folder
 from pipeline.runformat import SNAPSHOT
+from pipeline.video import FASTSTART, VideoFrames
 
 DEFAULT_FPS = 10.0
 DEFAULT_MAX_SIZE = "5MB"
@@ -54,6 +56,11 @@ class GifResult:
     colours: int
     size: int
     actions: list[str] = field(default_factory=list)
+
+    def report(self) -> list[str]:
+        """What was written, then each reduction made to fit the size limit: the lines the commands print."""
+        said = [f"{self.path.name}: {self.frames} frames {self.width}x{self.height}, {_human(self.size)}"]
+        return said + [f"  to fit --max-size: {a}" for a in self.actions]
 
 
 # -- options -------------------------------------------------------------------------------------
@@ -98,35 +105,66 @@ class IndexedClip:
         return len(self.palette)
 
 
-def is_grey(frames: list[np.ndarray]) -> bool:
-    """True when every frame has R == G == B everywhere (digit runs)."""
-    return all(np.array_equal(f[..., 0], f[..., 1]) and np.array_equal(f[..., 1], f[..., 2]) for f in frames)
+def is_grey(frame: np.ndarray) -> bool:
+    """True when the frame has R == G == B everywhere (digit runs)."""
+    return np.array_equal(frame[..., 0], frame[..., 1]) and np.array_equal(frame[..., 1], frame[..., 2])
 
 
-def quantize_clip(frames: list[np.ndarray], colours: int = 256) -> IndexedClip:
-    """RGB frames -> one shared palette and per-frame indices.
+class Frames(Protocol):
+    """What the GIF writer takes: a list of RGB frames, or anything sized that yields them on every pass (a video
+    decoded again on each pass, ``pipeline.video.VideoFrames``)."""
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[np.ndarray]: ...
+
+
+class _Scaled:
+    """``frames`` resized by ``scale``, one at a time."""
+
+    def __init__(self, frames: Frames, scale: float) -> None:
+        self.frames, self.scale = frames, scale
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (upscale_frame(f, self.scale) for f in self.frames)
+
+
+def quantize_clip(frames: Frames, colours: int = 256) -> IndexedClip:
+    """RGB frames -> one shared palette and per-frame indices, in two passes over ``frames`` (one RGB frame at a
+    time: a long clip is held as indices, a third of its RGB size).
 
     Grey clips use the 256 grey levels themselves as the palette, so at 256 colours every frame is stored
     exactly; fewer colours keep every k-th level, centred in its bin. Colour clips get a palette of at most
     ``colours`` colours from Pillow's fast octree quantizer run once on a sample of frames, and every frame
     is mapped to it without dithering (smaller, steadier GIFs).
     """
-    if not frames:
+    n = len(frames)
+    if not n:
         raise GifError("no frames to quantize")
-    if any(f.shape != frames[0].shape for f in frames):
-        raise GifError("all frames of a GIF must have the same size")
-    if is_grey(frames):
+    pick = set(np.linspace(0, n - 1, min(PALETTE_SAMPLE_FRAMES, n)).round().astype(int).tolist())
+    shape, grey, sample = None, True, []
+    for i, f in enumerate(frames):
+        shape = shape or f.shape
+        if f.shape != shape:
+            raise GifError("all frames of a GIF must have the same size")
+        grey = grey and is_grey(f)
+        if i in pick:
+            sample.append(np.ascontiguousarray(f[..., :3]))
+    if grey:
         ramp = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
         if colours >= 256:
             return IndexedClip([np.ascontiguousarray(f[..., 0]) for f in frames], ramp)
         k = 256 // colours
         lut = (np.arange(256) // k * k + k // 2).astype(np.uint8)  # fewer grey levels, centred in their bins
         return IndexedClip([lut[f[..., 0]] for f in frames], ramp)
-    pick = np.unique(np.linspace(0, len(frames) - 1, min(PALETTE_SAMPLE_FRAMES, len(frames))).round().astype(int))
-    sample = np.concatenate([np.ascontiguousarray(frames[i][..., :3]) for i in pick], axis=0)
-    pal_img = Image.fromarray(sample).quantize(min(colours, 256), method=Image.Quantize.FASTOCTREE)
-    n = len(pal_img.getpalette() or []) // 3
-    palette = np.asarray(pal_img.getpalette()[: 3 * n], np.uint8).reshape(-1, 3)
+    pal_img = Image.fromarray(np.concatenate(sample, axis=0)).quantize(
+        min(colours, 256), method=Image.Quantize.FASTOCTREE
+    )
+    n_colours = len(pal_img.getpalette() or []) // 3
+    palette = np.asarray(pal_img.getpalette()[: 3 * n_colours], np.uint8).reshape(-1, 3)
     idx = [
         np.asarray(
             Image.fromarray(np.ascontiguousarray(f[..., :3])).quantize(palette=pal_img, dither=Image.Dither.NONE)
@@ -202,11 +240,6 @@ def gif_bytes_within(
     return (b"".join(chunks) if limit is None or size <= limit else None), size
 
 
-def encode_gif_bytes(frames: list[np.ndarray], fps: float, colours: int = 256) -> bytes:
-    """Encode RGB frames as an infinitely looping GIF in memory."""
-    return gif_bytes(quantize_clip(frames, colours), fps)
-
-
 def _even(frame: np.ndarray) -> np.ndarray:
     h, w = frame.shape[:2]
     if h % 2 or w % 2:
@@ -215,14 +248,15 @@ def _even(frame: np.ndarray) -> np.ndarray:
 
 
 def write_mp4(frames: list[np.ndarray], path: Path, fps: float) -> Path:
-    """H.264 (libx264, yuv420p) MP4 of the same frames; odd sizes are padded to even (the codec needs it)."""
+    """H.264 (libx264, yuv420p) MP4 of the same frames, index first (``FASTSTART``); odd sizes are padded to even
+    (the codec needs it)."""
     from fractions import Fraction
 
     import av
 
     first = _even(frames[0])
     try:
-        with av.open(str(path), "w") as container:
+        with av.open(str(path), "w", options=FASTSTART) as container:
             stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
             stream.width, stream.height = first.shape[1], first.shape[0]
             stream.pix_fmt = "yuv420p"
@@ -237,7 +271,7 @@ def write_mp4(frames: list[np.ndarray], path: Path, fps: float) -> Path:
 
 
 def encode_gif(
-    frames: list[np.ndarray], path: Path, fps: float = DEFAULT_FPS, max_size: str | int | None = DEFAULT_MAX_SIZE
+    frames: Frames, path: Path, fps: float = DEFAULT_FPS, max_size: str | int | None = DEFAULT_MAX_SIZE
 ) -> GifResult:
     """Write a looping GIF; if it exceeds ``max_size``, give up palette, frames or scale until it fits.
 
@@ -258,7 +292,7 @@ def encode_gif(
     cache_key, clip = None, None
     while True:
         if cache_key != (colours, scale):
-            clip = quantize_clip([upscale_frame(f, scale) if scale != 1.0 else f for f in frames], colours)
+            clip = quantize_clip(frames if scale == 1.0 else _Scaled(frames, scale), colours)
             cache_key = (colours, scale)
         idx = list(range(0, len(frames), step))
         if idx[-1] != len(frames) - 1:
@@ -293,6 +327,15 @@ def encode_gif(
         raise GifError(f"{path}: cannot write ({e.strerror})") from None
     h, w = clip.frames[0].shape
     return GifResult(path, len(idx), w, h, colours, len(data), actions)
+
+
+def video_gif(
+    video: Path, path: Path, *, width: int | None = None, max_size: str | int | None = DEFAULT_MAX_SIZE
+) -> GifResult:
+    """A looping GIF of a video file (a rendered scene) through ``encode_gif``, at its frame rate, ``width`` pixels
+    wide (default: the video's). The video is decoded again on each pass instead of held in memory."""
+    frames = VideoFrames(video, width)
+    return encode_gif(frames, path, frames.fps, max_size)
 
 
 # -- frames --------------------------------------------------------------------------------------
@@ -457,11 +500,8 @@ def _make_gifs(
         if results is not None:
             results.append(res)
         if progress:
-            print(
-                f"  {res.path.name}: {res.frames} frames {res.width}x{res.height}, {_human(res.size)}", file=sys.stderr
-            )
-            for a in res.actions:
-                print(f"    to fit --max-size: {a}", file=sys.stderr)
+            for line in res.report():
+                print(f"  {line}", file=sys.stderr)
         if mp4:
             written.append(write_mp4(frames, out_dir / f"{name}.mp4", fps))
             if progress:

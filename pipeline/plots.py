@@ -414,6 +414,87 @@ def fig_toy1d(run: Run, style: str, steps: list[int]) -> Any:
     return fig
 
 
+#: How the quality measures (evals.jsonl) are named on plots; the range their axis spans when it is fixed.
+MEASURE_LABELS = {
+    "w1": ("W1 to N(4, 0.5²)", None),
+    "ks": ("KS distance to N(4, 0.5²)", (0, 1)),
+    "sliced_w1": ("sliced W1 to real samples", None),
+    "arc_bins_hit": ("arc bins hit", (0, 1)),
+    "near_arc": ("samples near an arc", (0, 1)),
+    "modes_captured": ("modes captured", (0, 8.4)),
+    "high_quality": ("high-quality samples", (0, 1)),
+    "fd": ("Fréchet distance", None),
+    "kid": ("KID", None),
+    "precision": ("precision", (0, 1)),
+    "recall": ("recall", (0, 1)),
+    "classes": ("digits G draws", (0, 10.4)),
+}
+
+
+def fig_quality(run: Run, style: str) -> Any:
+    """Each quality measure over the run, one panel per series: a measure in one feature space at one pair of
+    sample counts (values that differ in any of those never share an axis); the real-vs-real floor dashed."""
+    plt = _pyplot()
+    series = run.evals.series
+    cols = min(3, len(series))
+    rows = -(-len(series) // cols)
+    w, h = _figsize(style, 2.3 * cols, 1.9 * rows)
+    fig, axes = plt.subplots(rows, cols, figsize=(w, h), squeeze=False)
+    for ax, s in zip(axes.ravel(), series, strict=False):
+        label, limits = MEASURE_LABELS.get(s.measure, (s.measure, None))
+        ax.plot(s.steps, s.values, marker="o", markersize=3, color=ROLE["g"], gid=f"quality:{s.measure}")
+        floor = [r.get("floor") for r in s.rows]
+        if all(f is not None for f in floor):
+            ax.plot(s.steps, floor, linestyle="--", color="0.4", label="real vs real", gid=f"floor:{s.measure}")
+            ax.legend(loc="best")
+        if s.measure == "kid":
+            std = np.array([r.get("std", np.nan) for r in s.rows], np.float64)
+            ax.fill_between(s.steps, s.values - std, s.values + std, color=ROLE["g"], alpha=0.2, linewidth=0)
+        if limits is not None:
+            ax.set_ylim(*limits)
+        counts = f"n = {s.n_fake:,}" + (f" vs {s.n_real:,} real" if s.n_real else "")
+        space = f", {s.space} space" if s.space else ""
+        ax.set(xlabel="step", title=label)
+        ax.text(
+            0.98,
+            0.04,
+            counts + space,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize="x-small",
+            color="0.35",
+            gid=f"counts:{s.measure}",
+        )
+    for ax in axes.ravel()[len(series) :]:
+        ax.set_visible(False)
+    return fig
+
+
+def fig_classes(run: Run, style: str) -> Any:
+    """Which digits G draws over training (the digits classifier's verdicts on its samples), as a stacked area."""
+    plt = _pyplot()
+    s = run.evals.get("classes")
+    assert s is not None
+    counts = np.array([r["counts"] for r in s.rows], np.float64)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=_figsize(style, 3.4, 2.6))
+    colours = plt.get_cmap("tab10").colors
+    ax.stackplot(s.steps, shares.T, labels=[str(k) for k in range(shares.shape[1])], colors=colours, gid="classes")
+    ax.set(
+        xlabel="step",
+        ylabel="share of G's samples",
+        ylim=(0, 1),
+        xlim=(s.steps[0], s.steps[-1]),
+        title="Which digits G draws",
+    )
+    note = f"n = {s.n_fake:,}, {s.space} classifier"
+    ax.text(0.98, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize="x-small", color="white")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), title="digit", ncols=1)
+    ax.grid(False)
+    return fig
+
+
 def figure_builders(
     run: Run, *, style: str = "paper", steps: str | Sequence[int | str] | None = None, log: bool = False
 ) -> dict[str, Callable[[], Any]]:
@@ -445,6 +526,10 @@ def _builders(run: Run, style: str, chosen: list[int], log: bool) -> dict[str, C
         out["toy2d_field"] = lambda: fig_toy2d(run, style, chosen)
     elif run.kind == "toy1d":
         out["toy1d_density"] = lambda: fig_toy1d(run, style, chosen)
+    if run.evals:
+        out["quality"] = lambda: fig_quality(run, style)
+        if run.evals.get("classes") is not None:
+            out["classes"] = lambda: fig_classes(run, style)
     return out
 
 

@@ -20,7 +20,9 @@ from types import ModuleType
 from typing import Any
 
 from pipeline.errors import GanvizError
+from pipeline.gifs import DEFAULT_MAX_SIZE, parse_size, video_gif
 from pipeline.run import RUN_ENV, Run, output_folder, sharing
+from pipeline.video import MAX_STILLS, faststart, publish, write_stills
 
 SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
 
@@ -32,6 +34,19 @@ QUALITIES = {
     "4k": (3840, 2160, 60),
 }
 FORMATS = ("mp4", "gif", "webm", "png")
+#: GIFs are rendered at the quality's frame rate up to this: GIF delays are whole hundredths of a second (25 fps is
+#: 4 of them exactly), and more frames only make a GIF larger (or make --max-size drop them again)
+GIF_MAX_FPS = 25
+#: a GIF is made from a lossless RGB H.264 render (libx264rgb at crf 0): no chroma blur around text, no artefacts
+GIF_SOURCE = {
+    "video_codec": "libx264rgb",
+    "pixel_format": "rgb24",
+    "video_encoder_options": {"crf": "0", "preset": "ultrafast"},
+}
+#: an MP4 is H.264 at manim's crf 23 with x264's veryfast preset instead of its default (medium): on the 2-core CPU
+#: encoding 816 frames of 1080p60 took 15 s instead of 45 s, and the file came out smaller (1.08 vs 1.39 MB)
+MP4_ENCODER = {"video_encoder_options": {"crf": "23", "preset": "veryfast"}}
+MIN_WIDTH, MAX_WIDTH = 64, 7680
 
 
 class RenderError(GanvizError):
@@ -145,42 +160,69 @@ def _even(x: float) -> int:
     return max(2, int(round(x / 2.0)) * 2)
 
 
+def check_options(
+    quality: str,
+    fmt: str,
+    *,
+    pixel_width: int | None = None,
+    stills: int | None = None,
+    max_size: str | int | None = None,
+) -> None:
+    """Refuse bad render options in one line each, before a run is read or anything is rendered or written."""
+    if quality not in QUALITIES:
+        raise RenderError(f"-q {quality}: unknown quality; choose from: {', '.join(QUALITIES)}")
+    if fmt not in FORMATS:
+        raise RenderError(f"--format {fmt}: unknown format; choose from: {', '.join(FORMATS)}")
+    if pixel_width is not None and not (MIN_WIDTH <= pixel_width <= MAX_WIDTH and pixel_width % 2 == 0):
+        raise RenderError(
+            f"--width {pixel_width}: use an even number of pixels from {MIN_WIDTH} to {MAX_WIDTH} (e.g. 640); "
+            "the height is 9/16 of it"
+        )
+    if stills is not None:
+        if not 1 <= stills <= MAX_STILLS:
+            raise RenderError(f"--stills {stills}: ask for 1 to {MAX_STILLS} stills (e.g. --stills 6)")
+        if fmt == "png":
+            raise RenderError("--stills are taken from the video; drop --format png (it renders only the last frame)")
+    if fmt == "gif":
+        parse_size(max_size)  # GifError: '--max-size big: expected a size such as 5MB, ...'
+
+
 def render_config(
     quality: str,
     fmt: str,
-    out: Path,
     work: Path,
     *,
     pixel_width: int | None = None,
     frame_rate: float | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """manim config for one render: everything lands in ``out``, partial files in ``work``."""
-    if quality not in QUALITIES:
-        raise RenderError(f"-q {quality}: unknown quality; choose from: {', '.join(QUALITIES)}")
-    if fmt not in FORMATS:
-        raise RenderError(f"--format {fmt}: unknown format; choose from: {', '.join(FORMATS)}")
+    """manim config for one render: everything manim writes lands in ``work``. A GIF is rendered as a lossless
+    RGB MP4 (``GIF_SOURCE``) at no more than ``GIF_MAX_FPS``, which ``pipeline.gifs.video_gif`` then encodes."""
+    check_options(quality, fmt, pixel_width=pixel_width)
     width, height, fps = QUALITIES[quality]
     if pixel_width is not None:  # keep 16:9; H.264 yuv420p needs even sizes
-        width, height = _even(pixel_width), _even(pixel_width * 9 / 16)
+        width, height = pixel_width, _even(pixel_width * 9 / 16)
+    if fmt == "gif":
+        fps = min(fps, GIF_MAX_FPS)
     return {
         "renderer": "cairo",
         "disable_caching": True,
         "pixel_width": width,
         "pixel_height": height,
         "frame_rate": frame_rate or fps,
-        "format": "mp4" if fmt == "png" else fmt,
+        "format": "mp4" if fmt in ("png", "gif") else fmt,
         "write_to_movie": fmt != "png",
         "save_last_frame": fmt == "png",
         "media_dir": str(work),
-        "video_dir": str(out),
-        "images_dir": str(out),
+        "video_dir": str(work),
+        "images_dir": str(work),
         "partial_movie_dir": str(work / "partial"),
         "progress_bar": "display" if progress else "none",
         "verbosity": "WARNING",
         "background_color": "#101018",
         "preview": False,
         "show_in_file_browser": False,
+        **{"gif": GIF_SOURCE, "mp4": MP4_ENCODER}.get(fmt, {}),
     }
 
 
@@ -196,13 +238,17 @@ def render_file(
     compare: Run | None = None,
     pixel_width: int | None = None,
     frame_rate: float | None = None,
+    max_size: str | int | None = DEFAULT_MAX_SIZE,
+    stills: int | None = None,
 ) -> list[Path]:
-    """Render every Scene class in ``path`` (or just ``scene``) from ``run``; returns the files written.
+    """Render every Scene class in ``path`` (or just ``scene``) from ``run``; returns the files written (per scene its
+    video, then its stills and their contact sheet).
 
     ``compare`` is a second run some scenes contrast with (gradient_flow: minimax vs bce).
-    ``pixel_width``/``frame_rate`` override the quality preset (tests render tiny videos).
+    ``pixel_width`` (``--width``) and ``frame_rate`` override the quality preset (tests render tiny videos).
+    ``max_size`` is the GIFs' size limit (``ganviz gif``'s); ``stills`` the number of stills beside each video.
     """
-
+    check_options(quality, fmt, pixel_width=pixel_width, stills=stills, max_size=max_size)
     path = resolve_scene_file(path)
     classes = load_scene_classes(path)
     if scene is not None:
@@ -215,25 +261,22 @@ def render_file(
         check_kind(cls, run, path)
     compare_path = str(compare.path.resolve()) if compare else None
     env = {RUN_ENV: str(run.path.resolve()), "GANVIZ_COMPARE_RUN": compare_path}
+    options = {
+        "quality": quality,
+        "fmt": fmt,
+        "progress": progress,
+        "pixel_width": pixel_width,
+        "frame_rate": frame_rate,
+        "max_size": max_size,
+        "stills": stills,
+    }
     # the scenes get these very Run objects back from $GANVIZ_RUN (metrics parsed once, each damaged file
     # warned about once); a failed render leaves nothing in the output folder
     with sharing(run, *([compare] if compare else [])), output_folder(out, "videos", run, RenderError) as folder:
         return [
-            _render_class(
-                cls,
-                i,
-                len(classes),
-                path,
-                run,
-                folder,
-                env,
-                quality=quality,
-                fmt=fmt,
-                progress=progress,
-                pixel_width=pixel_width,
-                frame_rate=frame_rate,
-            )
+            f
             for i, cls in enumerate(classes, 1)
+            for f in _render_class(cls, i, len(classes), path, run, folder, env, **options)
         ]
 
 
@@ -251,17 +294,19 @@ def _render_class(
     progress: bool,
     pixel_width: int | None,
     frame_rate: float | None,
-) -> Path:
-    """Render one Scene class into ``out/<class>.<fmt>``."""
+    max_size: str | int | None,
+    stills: int | None,
+) -> list[Path]:
+    """Render one Scene class into ``out/<class>.<fmt>`` (and its stills). manim writes into a temporary folder; the
+    finished files move into ``out`` last, each replacing an earlier one whole."""
     import manim
 
     if progress:
         print(f"rendering {cls.__name__} ({i}/{n}) from {run.name} ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="ganviz-render-") as work, _env(**env):
-        cfg = render_config(
-            quality, fmt, out.resolve(), Path(work), pixel_width=pixel_width, frame_rate=frame_rate, progress=progress
-        )
+    with tempfile.TemporaryDirectory(prefix="ganviz-render-") as tmp, _env(**env):
+        work = Path(tmp)
+        cfg = render_config(quality, fmt, work, pixel_width=pixel_width, frame_rate=frame_rate, progress=progress)
         with manim.tempconfig(cfg):
             try:
                 instance = cls()
@@ -273,37 +318,63 @@ def _render_class(
                     f"{path}: scene {cls.__name__} failed ({type(e).__name__}: {e}); fix the scene or the run"
                 ) from None
             result = _result_file(instance, fmt)
-    if result is None or not result.is_file():
-        raise RenderError(f"{path}: scene {cls.__name__} wrote no {fmt} file (an empty construct()?)")
-    final = out / f"{cls.__name__}.{fmt}"  # manim names GIFs and stills Scene_ManimCE_vX.gif
-    if result.resolve() != final.resolve():
-        result = result.replace(final)
+        if result is None or not result.is_file():
+            raise RenderError(f"{path}: scene {cls.__name__} wrote no {fmt} file (an empty construct()?)")
+        done = work / "done"
+        done.mkdir()
+        try:
+            made = _finish(result, done, cls.__name__, fmt, max_size=max_size, stills=stills, progress=progress)
+        except GanvizError as e:  # named by the file it was to become, not by the temporary one
+            raise RenderError(f"{path}: scene {cls.__name__}: {str(e).replace(str(done), str(out))}") from None
+        written = publish(made, out)
     if progress:
-        print(f"  wrote {result} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    return result
+        print(f"  wrote {written[0]} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+    return written
+
+
+def _finish(
+    result: Path, done: Path, name: str, fmt: str, *, max_size: str | int | None, stills: int | None, progress: bool
+) -> list[Path]:
+    """manim's file as ganviz writes it, into ``done``: an MP4 with its index first, a GIF through the GIF writer of
+    `ganviz gif` (one palette, delta frames, fitted to ``max_size``), WebM and PNG as they are; then the stills."""
+    final = done / f"{name}.{fmt}"  # manim names stills Scene_ManimCE_vX.png
+    made = [final]
+    if stills:  # from manim's video: for a GIF the lossless one
+        made += write_stills(result, done, name, stills)
+    if fmt == "mp4":
+        faststart(result, final)
+    elif fmt == "gif":
+        res = video_gif(result, final, max_size=max_size)
+        if progress:
+            for line in res.report():
+                print(f"  {line}", file=sys.stderr, flush=True)
+    else:
+        result.replace(final)
+    return made
 
 
 def _result_file(instance: Any, fmt: str) -> Path | None:
     fw = instance.renderer.file_writer
-    if fmt == "png":
-        p = getattr(fw, "image_file_path", None)
-    elif fmt == "gif":
-        p = getattr(fw, "gif_file_path", None) or getattr(fw, "movie_file_path", None)
-    else:
-        p = getattr(fw, "movie_file_path", None)
+    p = getattr(fw, "image_file_path" if fmt == "png" else "movie_file_path", None)
     return Path(p) if p else None
 
 
 def check_kind(cls: type, run: Run, path: Path) -> None:
-    """Refuse before rendering when a scene declares run kinds (``kinds = ("toy2d",)``) the run is not."""
+    """Refuse before rendering when a scene cannot draw ``run``: a RunScene says why (its kind, or something the
+    run did not record); a plain Scene may declare run kinds (``kinds = ("toy2d",)``)."""
+    reason = cannot_draw(cls, run)
+    if reason is not None:
+        raise RenderError(f"{path}: {reason}")
+
+
+def cannot_draw(cls: type, run: Run) -> str | None:
+    """Why scene class ``cls`` cannot draw ``run`` (None: it can)."""
+    if hasattr(cls, "cannot_draw"):
+        return cls.cannot_draw(run)
     kinds = getattr(cls, "kinds", None)
     if kinds and run.kind not in kinds:
-        from scenes.common import require_kind
-
-        try:
-            require_kind(run, kinds, cls.__name__)
-        except GanvizError as e:
-            raise RenderError(f"{path}: {e}") from None
+        return f"scene {cls.__name__} draws only {', '.join(kinds)} runs, and {run.name} is a {run.kind} run"
+    return None
 
 
 def scene_kinds(path: Path) -> set[str]:
@@ -326,28 +397,26 @@ def render_all(
     outputs: Path | None = None,
     pixel_width: int | None = None,
     frame_rate: float | None = None,
+    max_size: str | int | None = DEFAULT_MAX_SIZE,
+    stills: int | None = None,
 ) -> list[Path]:
     """Render every built-in scene that applies to ``run``: into ``out``, else ``<outputs>/videos/<run>/`` for the
-    run each scene draws (``outputs`` defaults to ./outputs).
+    run each scene draws (``outputs`` defaults to ./outputs). Options as for ``render_file``.
 
-    Scenes that need a 2-D toy run use ``run`` when it is one, else ``runs_2d``; without either they
-    are skipped with a one-line note (an image run has no decision field to draw).
+    A scene that cannot draw ``run`` (a 2-D scene and an image run, a scene that needs measures the run did not
+    record) draws ``runs_2d`` if it can, else it is skipped with a one-line note saying why.
     """
+    check_options(quality, fmt, pixel_width=pixel_width, stills=stills, max_size=max_size)
     written: list[Path] = []
     for name in builtin_scenes():
         path = builtin_scene_path(name)
-        kinds = scene_kinds(path)
-        use = run
-        if kinds and run.kind not in kinds:
-            if runs_2d is not None and runs_2d.kind in kinds:
-                use = runs_2d
-            else:
-                print(
-                    f"note: skipping {name}: it needs a 2-D toy run (pass one, e.g. a toy-rings run)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                continue
+        classes = load_scene_classes(path)
+        candidates = [r for r in (run, runs_2d) if r is not None]
+        use = next((r for r in candidates if all(cannot_draw(c, r) is None for c in classes)), None)
+        if use is None:
+            reason = next(reason for c in classes if (reason := cannot_draw(c, run)) is not None)
+            print(f"note: skipping {name}: {reason}", file=sys.stderr, flush=True)
+            continue
         dest = out if out is not None or outputs is None else outputs / "videos" / use.name
         written += render_file(
             path,
@@ -359,5 +428,7 @@ def render_all(
             compare=compare,
             pixel_width=pixel_width,
             frame_rate=frame_rate,
+            max_size=max_size,
+            stills=stills,
         )
     return written

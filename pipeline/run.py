@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +24,8 @@ from pipeline.errors import GanvizError
 from pipeline.runformat import (  # noqa: F401  (re-exported: the reader's names for the format's constants)
     CHECKPOINT_FILE,
     DEFAULT_ROOT,
+    EVALS,
+    EVALS_FILE,
     FIXED,
     FIXED_FILE,
     FORMAT_VERSION,
@@ -31,6 +33,7 @@ from pipeline.runformat import (  # noqa: F401  (re-exported: the reader's names
     METRIC_COLUMNS,
     METRICS_FILE,
     RUN_FILE,
+    RUN_JSON,
     RUN_JSON_TYPES,
     SNAPSHOT,
     SNAPSHOT_DIR,
@@ -129,6 +132,16 @@ class _SnapshotFile:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """One layer of G or D whose gradient norm snapshots record: its name (run.json ``layers_*``), module class
+    and output shape for one sample (``layer_types_*``, ``layer_shapes_*``; None in runs that lack them)."""
+
+    name: str
+    type: str | None
+    shape: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What the networks did at one step (pipeline/runformat.py: SNAPSHOT). Typed accessors for each array;
     the ones only toy runs have (``field``, ``grid_fake``) are None for image runs."""
@@ -184,6 +197,12 @@ class Snapshot:
     def grid_fake(self) -> np.ndarray | None:
         """Toys: G's image of the fixed noise grid, (256, D); None for images."""
         return self.get(SNAPSHOT.grid_fake)
+
+    @property
+    def fake_grad(self) -> np.ndarray | None:
+        """Toys: -N dL_G/dx for each fixed fake point, (N, D): where G's loss pushes it; None for images and for
+        runs recorded before the field existed."""
+        return self.get(SNAPSHOT.fake_grad)
 
 
 class Fixed(dict):
@@ -316,6 +335,11 @@ class Run:
     def metrics(self) -> Metrics:
         """Metric columns as float64 arrays (``step`` and ``epoch`` as int64), one entry per step."""
         return read_metrics_columns(self.path / METRICS_FILE)
+
+    @cached_property
+    def evals(self) -> Evals:
+        """The quality measures recorded for this run (evals.jsonl), as series per measure."""
+        return Evals(read_eval_rows(self.path / EVALS_FILE))
 
     # -- snapshots ---------------------------------------------------------------------------
     # A damaged snapshot (a truncated file, a flipped byte) must not sink a whole plot, GIF or scene. Listing
@@ -571,6 +595,25 @@ class Run:
             out[net] = (np.asarray(steps), names, mat)
         return out
 
+    def layers(self, net: str) -> list[Layer]:
+        """G's (``net`` 'g') or D's ('d') recorded layers in forward order. Types and shapes are None where run.json
+        lacks them (runs recorded before they existed) or holds something else than one per layer."""
+        keys = {
+            "g": (RUN_JSON.layers_g, RUN_JSON.layer_types_g, RUN_JSON.layer_shapes_g),
+            "d": (RUN_JSON.layers_d, RUN_JSON.layer_types_d, RUN_JSON.layer_shapes_d),
+        }[net]
+        names, types, shapes = (self.info.get(k) for k in keys)
+        names = names if isinstance(names, list) else []
+        if not (isinstance(types, list) and len(types) == len(names) and all(isinstance(t, str) for t in types)):
+            types = [None] * len(names)
+        ok = isinstance(shapes, list) and len(shapes) == len(names)
+        ok = ok and all(
+            isinstance(s, list) and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in s)
+            for s in shapes
+        )
+        shapes = [tuple(s) for s in shapes] if ok else [None] * len(names)
+        return [Layer(str(n), t, s) for n, t, s in zip(names, types, shapes, strict=True)]
+
     def snapshots(self) -> list[Snapshot]:
         """Every readable snapshot, fully loaded (damaged ones skipped with a warning)."""
         return list(self.iter_snapshots())
@@ -677,6 +720,13 @@ def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
     Training appends whole lines, so a crash can only cut the last line short: an unterminated last
     line that is not a valid row is dropped with a warning. Damage anywhere else raises RunError.
     """
+    return _read_jsonl(f, _first_bad_row, "the metrics file is corrupt")
+
+
+def _read_jsonl(f: Path, first_bad: Callable[[list[Any]], tuple[int, str] | None], verdict: str) -> list[Any]:
+    """The rows of a JSON-lines file that training appends to, checked by ``first_bad`` (the first bad row's index
+    and why, or None). A missing file is no rows; an unterminated last line that is not a valid row (cut short by
+    a crash) is dropped with a warning; any other bad line is a RunError ending in ``verdict``."""
     try:
         data = f.read_bytes()
     except FileNotFoundError:
@@ -701,14 +751,14 @@ def read_metrics_rows(f: Path) -> list[dict[str, Any]]:
             problem = (i, "not valid JSON")
             break
         where.append(i)
-    bad = _first_bad_row(rows)
+    bad = first_bad(rows)
     if bad is not None:  # before any line that is not JSON: parsing stopped there
         problem, rows = (where[bad[0]], bad[1]), rows[: bad[0]]
     if problem is not None:
         line_no, why = problem
         if line_no != len(lines) - 1:  # not the unterminated last line, the one a crash cuts short
-            raise RunError(f"{f}: line {line_no + 1} is damaged ({why}); the metrics file is corrupt")
-        warnings.warn(f"{f}: ignoring truncated last line ({why})", RunWarning, stacklevel=2)
+            raise RunError(f"{f}: line {line_no + 1} is damaged ({why}); {verdict}")
+        warnings.warn(f"{f}: ignoring truncated last line ({why})", RunWarning, stacklevel=3)
     return rows
 
 
@@ -721,6 +771,96 @@ def read_metrics_columns(f: Path) -> Metrics:
             for col in METRIC_COLUMNS
         }
     )
+
+
+# -- evals.jsonl: the quality measures --------------------------------------------------------------------------
+_EVAL_TYPES: dict[str, tuple[type, ...]] = {
+    EVALS.value: (int, float, type(None)),
+    EVALS.space: (str, type(None)),
+    EVALS.n_fake: (int, type(None)),
+    EVALS.n_real: (int, type(None)),
+    EVALS.std: (int, float),
+    EVALS.floor: (int, float),
+    EVALS.floor_std: (int, float),
+    EVALS.counts: (list,),
+    EVALS.kl: (int, float),
+    EVALS.k: (int,),
+    EVALS.reference: (str,),
+}
+
+
+def _first_bad_eval(rows: list[Any]) -> tuple[int, str] | None:
+    """(index, why) of the first row of evals.jsonl that is not one: a JSON object with an int step >= 0 (never
+    below the previous row's), a measure name, and the declared type in every declared field it has."""
+    prev = 0
+    for i, r in enumerate(rows):
+        if type(r) is not dict:
+            return i, "not a JSON object"
+        step, measure = r.get(EVALS.step), r.get(EVALS.measure)
+        if type(step) is not int or not 0 <= step < _MAX_INT:
+            return i, f"'{EVALS.step}' is not a step number"
+        if step < prev:
+            return i, f"step {step} comes after step {prev}"
+        if type(measure) is not str or not measure:
+            return i, f"'{EVALS.measure}' is not a measure name"
+        for key, types in _EVAL_TYPES.items():
+            if key in r and (type(r[key]) not in types or (type(r[key]) is int and abs(r[key]) >= _MAX_INT)):
+                return i, f"'{key}' has the wrong type"
+        prev = step
+    return None
+
+
+def read_eval_rows(f: Path) -> list[dict[str, Any]]:
+    """Rows of evals.jsonl, checked by ``_first_bad_eval`` (a missing file: no rows)."""
+    return _read_jsonl(f, _first_bad_eval, "the quality measures file is damaged or not ganviz's")
+
+
+@dataclass(frozen=True)
+class EvalSeries:
+    """One measure over a run: ``steps`` and ``values`` (NaN where null), and the rows they came from.
+
+    One series holds one measure in one feature space at one pair of sample counts: values that differ in any
+    of those are different numbers and never go on one axis."""
+
+    measure: str
+    space: str | None
+    n_fake: int | None
+    n_real: int | None
+    steps: np.ndarray
+    values: np.ndarray
+    rows: tuple[dict[str, Any], ...]
+
+
+class Evals:
+    """evals.jsonl as series (``Run.evals``); empty for runs without quality measures (format 1 runs among them)."""
+
+    def __init__(self, rows: list[dict[str, Any]]):
+        self.rows = rows
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for r in rows:
+            key = (r[EVALS.measure], r.get(EVALS.space), r.get(EVALS.n_fake), r.get(EVALS.n_real))
+            groups.setdefault(key, []).append(r)
+        self.series = [
+            EvalSeries(
+                *key,
+                np.array([r[EVALS.step] for r in g], np.int64),
+                np.array([np.nan if r[EVALS.value] is None else r[EVALS.value] for r in g], np.float64),
+                tuple(g),
+            )
+            for key, g in groups.items()
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def measures(self) -> list[str]:
+        return list(dict.fromkeys(s.measure for s in self.series))
+
+    def get(self, measure: str, space: str | None = None) -> EvalSeries | None:
+        """The series of ``measure`` (in ``space``, if given) recorded during training: the one with the most rows."""
+        found = [s for s in self.series if s.measure == measure and (space is None or s.space == space)]
+        return max(found, key=lambda s: len(s.steps)) if found else None
 
 
 @contextlib.contextmanager

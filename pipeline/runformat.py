@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT_VERSION = 1
+#: 2: quality measures (evals.jsonl, run.json "evals"). Readers read every version up to this one.
+FORMAT_VERSION = 2
 RUN_FILE = "run.json"
 METRICS_FILE = "metrics.jsonl"
+EVALS_FILE = "evals.jsonl"
 FIXED_FILE = "fixed.npz"
 SNAPSHOT_DIR = "snapshots"
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -92,10 +94,15 @@ RUN_JSON = Fields(
     Field("dataset", "object", "{source, size, skipped}"),
     Field("layers_g", "list", "G's layers whose gradient norms snapshots record, in forward order"),
     Field("layers_d", "list", "D's layers, likewise"),
+    Field("layer_shapes_g", "list", "output shape of each of layers_g for one sample, e.g. [64, 7, 7]"),
+    Field("layer_shapes_d", "list", "output shape of each of layers_d for one sample"),
+    Field("layer_types_g", "list", "module class of each of layers_g, e.g. 'ConvTranspose2d'"),
+    Field("layer_types_d", "list", "module class of each of layers_d"),
     Field("last_step", "int", "step of the latest checkpoint"),
     Field("resumed", "list", "one {at_step, time, status} per resume that trained"),
     Field("metric_columns", "list", "the columns of metrics.jsonl"),
     Field("world_size", "int", "processes that trained the run (only under torchrun)"),
+    Field("evals", "object", "the quality measures: {file, every, samples, space, measures} (format 2)"),
 )
 
 #: Python types of the run.json fields readers rely on; a damaged file fails with a RunError when it is read.
@@ -123,6 +130,24 @@ METRICS = Fields(
 #: Columns of metrics.jsonl, in order. Every row has all of them.
 METRIC_COLUMNS = METRICS.names
 
+EVALS = Fields(
+    Field("step", "int", "the step G was measured at (0: before training)"),
+    Field("measure", "str", "which measure (see the table below)"),
+    Field("value", "float", "its value (null if it could not be computed)"),
+    Field("space", "str", "images: the feature space (digits, inception); null for toys"),
+    Field("n_fake", "int", "generated samples measured"),
+    Field("n_real", "int", "real samples compared against (null when against the exact distribution)"),
+    Field("std", "float", "kid: the std over its subsets"),
+    Field("floor", "float", "sliced_w1: the same distance between two real samples of the same size (mean)"),
+    Field("floor_std", "float", "sliced_w1: the floor's std over its splits"),
+    Field("counts", "list", "modes_captured: samples per mode; classes: generated samples per digit"),
+    Field("kl", "float", "classes: KL divergence (nats) of G's digit histogram from the real data's"),
+    Field("k", "int", "precision, recall: the k of the k-nearest-neighbour manifolds"),
+    Field("reference", "str", "w1, ks: the exact distribution compared against"),
+)
+#: The fields every row of evals.jsonl has; the others belong to some measures only.
+EVAL_REQUIRED = EVALS.names[:6]
+
 FIXED = Fields(
     Field("noise", "(N, noise_dim) float32", "the fixed noise batch"),
     Field("real", "(N, H, W, C) uint8 or (N, D) float32", "a fixed batch of real samples, in the layout of fake"),
@@ -148,6 +173,12 @@ SNAPSHOT = Fields(
     Field("grad_norm_d", "(L_D,) float32", "per-layer gradient norms of D (layers_d order; NaN at step 0)"),
     Field("field", "(R, R) or (R,) float32", "D's score on field_points (row 0 = lowest y)", toys=True),
     Field("grid_fake", "(256, D) float32", "G's image of grid_noise", toys=True),
+    Field(
+        "fake_grad",
+        "(N, D) float32",
+        "-dL_G/dx for each fixed fake sample x, through D only: where G's loss pushes each point",
+        toys=True,
+    ),
 )
 #: Arrays every snapshot has and readers rely on; a file without them counts as damaged.
 SNAPSHOT_REQUIRED = (SNAPSHOT.fake, SNAPSHOT.grad_norm_g, SNAPSHOT.grad_norm_d)

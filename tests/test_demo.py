@@ -90,21 +90,31 @@ def test_demo_outputs_land_under_outputs(demo):
 
 def test_readme_assets_come_from_the_runs_given(designed_image: Path, tmp_path: Path):
     """write_assets on designed runs (known content, so 'the GIF moves' does not hang on what 20 training steps
-    learned): names, formats, and each asset shows its run."""
+    learned) and videos rendered from them: names, formats, and each asset shows its run or its videos."""
     from designed import make_designed_run
     from test_scenes import region
 
+    from pipeline.frames import caption
+    from pipeline.render import builtin_scene_path, render_file
+    from pipeline.video import still_indices
     from scenes import distribution
 
     toy = make_designed_run(tmp_path / "toy", "toy2d", n=64, total_steps=60, snapshot_every=20)
-    files = write_assets(DemoResult(designed_image, toy), tmp_path / "img", scene_width=160, scene_fps=5)
-    assert [f.name for f in files] == ["samples-early-late.png", "scores.png", "progress.gif", "distribution.gif"]
+    tiny = {"out": tmp_path / "videos", "progress": False, "pixel_width": 160, "frame_rate": 5}
+    videos = [
+        *render_file(builtin_scene_path("distribution"), Run.load(toy), **tiny),
+        *render_file(builtin_scene_path("morph"), Run.load(toy), **tiny),
+    ]
+    res = DemoResult(designed_image, toy, files={"videos": videos})
+    files = write_assets(res, tmp_path / "img", scene_width=160, scene_fps=5)
+    names = ["samples-early-late.png", "scores.png", "progress.gif", "distribution.gif", "scenes.png"]
+    assert [f.name for f in files] == names
     with Image.open(files[0]) as im:
         assert im.width > im.height  # two grids side by side: start and end
     with Image.open(files[2]) as gif:
         assert gif.n_frames == len(Run.load(designed_image).steps) and gif.info.get("loop") == 0
     gif = Image.open(files[3])
-    assert gif.info.get("loop") == 0 and gif.n_frames > 10
+    assert gif.info.get("loop") == 0 and gif.n_frames > 10 and gif.width == 160
     frames = []
     for i in range(gif.n_frames):
         gif.seek(i)
@@ -113,6 +123,32 @@ def test_readme_assets_come_from_the_runs_given(designed_image: Path, tmp_path: 
     box = [region(f, distribution.BOX_CENTER, distribution.BOX_SIZE, distribution.BOX_SIZE) for f in frames]
     second = box[len(box) // 2 :]
     assert max(np.abs(second[0] - b).mean() for b in second[1:]) > 5
+    # the contact sheet: a row per video of 4 stills spread over it (the last is its last frame), each labelled
+    sheet = np.asarray(Image.open(files[4]).convert("RGB"))
+    for row, video in enumerate(videos):
+        with av.open(str(video)) as box_:
+            decoded = [f.to_ndarray(format="rgb24") for f in box_.decode(video=0)]
+        for k, i in enumerate(still_indices(len(decoded), 4)):
+            cell = caption(decoded[i], f"{video.stem}, {i / 5:.1f} s")
+            h, w = cell.shape[:2]
+            y, x = 8 + row * (h + 8), 8 + k * (w + 8)
+            np.testing.assert_array_equal(sheet[y : y + h, x : x + w], cell)
+    assert sheet.shape[0] == 8 + 2 * (h + 8)
+
+
+def test_readme_assets_need_the_scenes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """--assets with --no-scenes is refused before anything is trained; write_assets says why without videos."""
+    from pipeline.errors import GanvizError
+
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["demo", "--no-scenes", "--assets", "img", "--quiet"])
+    assert r.exit_code == 1 and r.output.strip() == (
+        "error: --assets img: its contact sheet and GIF show the scenes; drop --no-scenes"
+    )
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(GanvizError, match="the demo rendered no scenes"):
+        write_assets(DemoResult(tmp_path / "d", tmp_path / "r"), tmp_path / "img")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_demo_without_scenes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

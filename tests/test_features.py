@@ -39,8 +39,15 @@ class ChannelMeans(nn.Module):
 
 
 def tiny_space(device: torch.device, name: str = "tiny", channels: int = 3, head: bool = True) -> FeatureSpace:
-    return FeatureSpace(name, ChannelMeans(), device, size=8, channels=channels,
-                        head=nn.Linear(channels, 2) if head else None, batch_size=3)  # fmt: skip
+    return FeatureSpace(
+        name,
+        ChannelMeans(),
+        device,
+        size=8,
+        channels=channels,
+        head=nn.Linear(channels, 2) if head else None,
+        batch_size=3,
+    )
 
 
 @pytest.fixture
@@ -149,8 +156,9 @@ def test_inception_without_pytorch_fid_says_how_to_install_it(monkeypatch: pytes
     monkeypatch.setitem(sys.modules, "pytorch_fid", None)  # import pytorch_fid now raises ImportError
     with pytest.raises(FeatureError) as e:
         get_space("inception")
-    assert str(e.value) == ("feature space 'inception' needs pytorch-fid: pip install 'ganviz[inception]' "
-                            "(or pip install pytorch-fid)")  # fmt: skip
+    assert str(e.value) == (
+        "feature space 'inception' needs pytorch-fid: pip install 'ganviz[inception]' (or pip install pytorch-fid)"
+    )
 
 
 class BrokenDownload:
@@ -191,8 +199,10 @@ def test_inception_offline_is_one_line_and_leaves_nothing_behind(
     msg = str(e.value)
     target = home / "hub" / "checkpoints" / Path(FID_WEIGHTS_URL).name
     assert "\n" not in msg and calls, msg
-    assert msg == (f"feature space 'inception': could not download its weights (ConnectionResetError: connection "
-                   f"reset by peer); download {FID_WEIGHTS_URL} and save it as {target}")  # fmt: skip
+    assert msg == (
+        f"feature space 'inception': could not download its weights (ConnectionResetError: connection "
+        f"reset by peer); download {FID_WEIGHTS_URL} and save it as {target}"
+    )
     assert not home.exists()  # neither the half-written file nor the folders made for it
 
 

@@ -51,7 +51,8 @@ def _figs(run, **kw):
 def test_image_run_writes_png_pdf_svg_that_open(image_run: Path, tmp_path: Path) -> None:
     run = Run.load(image_run)
     paths = make_plots(run, tmp_path, dpi=100, progress=False)
-    names = {"losses", "scores", "accuracy", "grad_norms", "samples", "real_vs_fake"}
+    # the quality measures of a digits run: each measure over training, and which digits G draws
+    names = {"losses", "scores", "accuracy", "grad_norms", "samples", "real_vs_fake", "quality", "classes"}
     assert {p.name for p in paths} == {f"{n}.{e}" for n in names for e in ("png", "pdf", "svg")}
     for p in paths:
         assert p.is_file() and p.stat().st_size > 2000, p
@@ -275,9 +276,9 @@ def test_cli_plots_writes_requested_formats(toy1d_run: Path, tmp_path: Path) -> 
     )
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"{n}.png" for n in ("losses", "scores", "accuracy", "grad_norms", "toy1d_density")
+        f"{n}.png" for n in ("losses", "scores", "accuracy", "grad_norms", "toy1d_density", "quality")
     )
-    assert "5 files written" in res.stdout
+    assert "6 files written" in res.stdout
 
 
 def test_log_axis(designed_image: Path, tmp_path: Path) -> None:

@@ -9,19 +9,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from designed import make_designed_run
 
 from pipeline.run import Fixed, Metrics, Run, Snapshot
-from pipeline.runformat import FIXED, METRICS, RUN_JSON, SNAPSHOT, Fields
+from pipeline.runformat import EVALS, FIXED, METRICS, RUN_JSON, SNAPSHOT, Fields
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "run-format.md").read_text(encoding="utf-8")
 
 
 def documented(heading: str) -> list[str]:
-    """The names (in backticks) of the first column of the table under ``heading`` in docs/run-format.md."""
+    """The names (in backticks) of the first column of the first table under ``heading`` in docs/run-format.md."""
     section = DOC.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    table = re.search(r"^\|.*?(?=\n\n|\Z)", section, flags=re.M | re.S).group(0)
     names: list[str] = []
-    for row in re.findall(r"^\| (.+?) \|", section, flags=re.M):
+    for row in re.findall(r"^\| (.+?) \|", table, flags=re.M):
         names += [n for n in re.findall(r"`([a-z_0-9]+)`", row)]
     return names
 
@@ -29,6 +31,7 @@ def documented(heading: str) -> list[str]:
 FILES = [
     ("run.json", RUN_JSON),
     ("metrics.jsonl", METRICS),
+    ("evals.jsonl", EVALS),
     ("fixed.npz", FIXED),
     ("snapshots/step_XXXXXXXX.npz", SNAPSHOT),
 ]
@@ -83,3 +86,22 @@ def test_image_runs_have_no_toy_arrays(designed_image: Path) -> None:
     snap = run.snapshot("end")
     assert snap.field is None and snap.grid_fake is None
     assert run.fixed.field_extent is None and run.fixed.grid_noise is None
+
+
+def test_older_runs_without_layer_shapes_or_fake_grad_read_as_unknown(tmp_path: Path) -> None:
+    """A run recorded before layer shapes, types and fake_grad existed reads, with None in their place; so does
+    a run.json whose shapes do not fit its layers."""
+    old = Run.load(
+        make_designed_run(
+            tmp_path / "old",
+            "toy2d",
+            drop=(SNAPSHOT.fake_grad, RUN_JSON.layer_shapes_g, RUN_JSON.layer_types_d),
+        )
+    )
+    assert old.snapshot("end").fake_grad is None and old.snapshot("end").grid_fake is not None
+    assert [(x.type, x.shape) for x in old.layers("g")] == [("Linear", None)] * 4
+    assert [(x.type, x.shape) for x in old.layers("d")] == [(None, (n,)) for n in (128, 256, 128, 1)]
+    old.info[RUN_JSON.layer_shapes_d] = [[128], [256]]  # two shapes for four layers
+    assert [x.shape for x in old.layers("d")] == [None] * 4
+    old.info[RUN_JSON.layer_shapes_d] = [[128], [256], [128], ["1"]]
+    assert [x.shape for x in old.layers("d")] == [None] * 4

@@ -18,8 +18,17 @@ from scenes import style
 
 pytestmark = pytest.mark.xdist_group("scene-content")
 
-TEXT_KINDS = {"Text", "MarkupText", "Paragraph", "MathTex", "Tex", "SingleStringMathTex", "MathTypst",
-              "DecimalNumber", "Integer"}  # fmt: skip
+TEXT_KINDS = {
+    "Text",
+    "MarkupText",
+    "Paragraph",
+    "MathTex",
+    "Tex",
+    "SingleStringMathTex",
+    "MathTypst",
+    "DecimalNumber",
+    "Integer",
+}
 CONTAINERS = {"VGroup", "Group"}  # listed by the probe besides their parts
 TITLE_ONLY_LIMIT = 1.5  # seconds
 TOLERANCE = 0.02  # scene units: glyph boxes of neighbours that touch are not an overlap
@@ -28,12 +37,14 @@ TOLERANCE = 0.02  # scene units: glyph boxes of neighbours that touch are not an
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("layout")
-    return {kind: make_designed_run(root / kind, kind, n=16 if kind == "image" else 64)
-            for kind in ("image", "toy2d", "toy1d")}  # fmt: skip
+    return {
+        kind: make_designed_run(root / kind, kind, n=16 if kind == "image" else 64)
+        for kind in ("image", "toy2d", "toy1d")
+    }
 
 
 #: Scenes redesigned on scenes/style.py so far; the rest follow (issue 13), then this becomes builtin_scenes().
-LAID_OUT: tuple[str, ...] = ()
+LAID_OUT: tuple[str, ...] = ("adversarial", "distribution", "gradient_flow", "morph", "training_curves")
 
 
 def cases() -> list[tuple[str, str]]:
