@@ -133,12 +133,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = args.keep or Path(tmp)
         for cfg in cfgs:
-            out = root / f"{cfg.variant}-{cfg.loss}-seed{cfg.seed}"
-            t0 = time.perf_counter()
+            out = root / f"{cfg.variant}{'' if cfg.loss == base.loss else '-' + cfg.loss}-seed{cfg.seed}"
+            t0, c0 = time.perf_counter(), time.process_time()
             train(cfg, out=out, progress=sys.stderr.isatty())
-            seconds = time.perf_counter() - t0
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
             dataset, rows, headline, met = curve(out)
-            print(f"\n{setting}, seed {cfg.seed}: {seconds:.0f} s training (CPU, 1 thread)\n")
+            print(f"\n{setting}, seed {cfg.seed}: {seconds:.0f} s training ({cpu:.0f} s CPU, 1 thread)\n")
             print(markdown(("step", *COLUMNS[dataset]), [(s, *cells) for s, cells in rows]))
             results.append((cfg.seed, headline, met, seconds))
     key = "modes captured" if dataset == "8gaussians" else "arc bins hit"

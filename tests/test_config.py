@@ -1,3 +1,7 @@
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -66,3 +70,23 @@ def test_explicit_epochs_win_over_a_variants_steps():
     assert (cfg.steps, cfg.epochs) == (0, 2)
     both = apply_overrides(get_variant("toy-quadratic"), {"epochs": 2, "steps": 50})  # both given: steps win
     assert (both.steps, both.epochs) == (50, 2)
+
+
+def documented_settings() -> dict[str, tuple[str, str]]:
+    """docs/mode-collapse.md's table of the two settings: field -> (toy-8gaussians's value, which covers all 8
+    modes; toy-8gaussians-bce's, which collapses), as written there."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "mode-collapse.md").read_text()
+    section = text.split("## The two settings", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]+)` \| `([^`]+)` \|", section, re.M)
+    return {key: (covers, collapses) for key, covers, collapses in rows}
+
+
+def test_the_8gaussians_variants_are_the_documented_settings():
+    table = documented_settings()
+    assert {"loss", "noise_dim", "lr_g", "lr_d", "d_dropout", "batch_size", "steps"} <= set(table)
+    covers, collapses = get_variant("toy-8gaussians"), get_variant("toy-8gaussians-bce")
+    assert apply_overrides(covers, {k: value for k, (value, _) in table.items()}) == covers
+    as_documented = apply_overrides(covers, {k: value for k, (_, value) in table.items()})
+    assert as_documented == replace(collapses, variant=covers.variant, description=covers.description)
+    differ = {k for k, v in covers.to_dict().items() if v != collapses.to_dict()[k]}
+    assert differ == {"variant", "description", "loss", "lr_g", "lr_d"}  # what the page says they differ in

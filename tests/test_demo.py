@@ -58,6 +58,7 @@ def test_demo_trains_both_runs(demo):
     digits, toy = Run.load(res.digits), Run.load(res.toy)
     assert (digits.variant, toy.variant) == ("dcgan-digits", "toy-8gaussians")
     assert digits.status == toy.status == "finished" and toy.kind == "toy2d"
+    assert toy.evals.measures == ["sliced_w1", "modes_captured", "high_quality"]  # what docs/mode-collapse.md reads
     assert digits.metrics["step"].tolist() == list(range(1, 21))
     assert digits.steps[0] == 0 and digits.steps[-1] == 20
 
