@@ -50,11 +50,18 @@ class Ranks:
 
     def wrap(self, model: nn.Module) -> nn.Module:
         """``model`` in DistributedDataParallel when several processes train (it broadcasts rank 0's weights
-        and buffers now); unchanged for one process. The wrapper shares the model's parameters."""
+        and buffers now); unchanged for one process. The wrapper shares the model's parameters.
+
+        Buffers are not broadcast again at every forward: in training BatchNorm normalises with the batch's own
+        statistics, so other ranks' running statistics change nothing that is computed, and rank 0, whose buffers
+        the run records, never receives a broadcast anyway. The per-forward broadcast also breaks D's two forwards
+        before one backward on torch 2.9 (it bumps the version of a tensor the first forward saved)."""
         if not self.active:
             return model
         on_cuda = next(model.parameters()).device.type == "cuda"
-        return DistributedDataParallel(model, device_ids=[self.local_rank] if on_cuda else None)
+        return DistributedDataParallel(
+            model, device_ids=[self.local_rank] if on_cuda else None, broadcast_buffers=False
+        )
 
     def average(self, x: torch.Tensor) -> torch.Tensor:
         """Mean of a tensor over ranks (the metric block, once per flush)."""

@@ -6,13 +6,18 @@ when a test left anything under the checkout's ``outputs/`` (tests write into th
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 # One thread per test worker: pytest -n 2 on 2 cores, and subprocesses inherit it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# Decoded-dataset caches of this session (and of the CLI subprocesses it starts) stay out of the checkout.
-os.environ.setdefault("GANVIZ_CACHE_DIR", tempfile.mkdtemp(prefix="ganviz-test-cache-"))
+# Decoded-dataset caches of this session (and of the CLI subprocesses and test workers it starts, which inherit
+# the variable) stay out of the checkout, in one folder the process that made it removes when it exits.
+if "GANVIZ_CACHE_DIR" not in os.environ:
+    os.environ["GANVIZ_CACHE_DIR"] = tempfile.mkdtemp(prefix="ganviz-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["GANVIZ_CACHE_DIR"], ignore_errors=True)
 
 from pathlib import Path  # noqa: E402
 
