@@ -48,8 +48,10 @@ def variants() -> None:
     """List the built-in GAN variants."""
     from gan_train.config import describe_variants
 
-    for name, desc in describe_variants():
-        click.echo(f"{name:<15} {desc}")
+    rows = describe_variants()
+    width = max(len(name) for name, _ in rows)
+    for name, desc in rows:
+        click.echo(f"{name:<{width}}  {desc}")
 
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, str]:

@@ -28,6 +28,8 @@ def test_ganviz_variants_lists_every_variant():
     listed = {line.split()[0]: line.split(None, 1)[1] for line in res.output.splitlines()}
     assert set(listed) == set(VARIANTS) and "toy-8gaussians" in listed
     assert listed["toy-8gaussians"] == VARIANTS["toy-8gaussians"].description
+    starts = {len(line) - len(line.split(None, 1)[1]) for line in res.output.splitlines()}
+    assert len(starts) == 1  # the descriptions form one column, past the longest name
 
 
 def test_overrides_from_strings_are_typed():
