@@ -1,6 +1,6 @@
 """Seconds to render each built-in scene at -q low and -q high (1080p60) on demo-sized runs, beside the goals.
 
-    python benchmarks/render_times.py                          # trains the demo's two runs first (3,000 steps each)
+    python benchmarks/render_times.py                          # trains the demo's two runs first
     python benchmarks/render_times.py --run RUN --run-2d TOY2D_RUN [--quality low,high] [--scenes morph,distribution]
 
 The goals are for a 2-core CPU machine: at most 60 s a scene at -q low, at most 3 min at -q high. Each row is
@@ -43,11 +43,11 @@ def line(cells: list[str]) -> str:
 
 
 def demo_runs(root: Path, steps: int | None) -> tuple[Path, Path]:
-    """The runs `ganviz demo` trains (dcgan-digits and toy-rings, the variants' 3,000 steps unless ``steps``)."""
+    """The runs `ganviz demo` trains (dcgan-digits and toy-8gaussians, the variants' steps unless ``steps``)."""
     from pipeline.demo import demo_configs, train_demo_runs
 
-    digits, rings = train_demo_runs(root, demo_configs(steps, steps), progress=False)
-    return digits, rings
+    digits, toy = train_demo_runs(root, demo_configs(steps, steps), progress=False)
+    return digits, toy
 
 
 def load() -> float:
@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--run", type=Path, help="run for every scene but the 2-D ones (default: train the demo's)")
     ap.add_argument("--run-2d", type=Path, help="2-D toy run for distribution (default: train the demo's)")
     ap.add_argument("--compare", type=Path, help="second run for gradient_flow's comparison")
-    ap.add_argument("--steps", type=int, help="training steps of the runs trained here (default: the demo's 3,000)")
+    ap.add_argument("--steps", type=int, help="training steps of the runs trained here (default: the demo's)")
     ap.add_argument("--quality", default="low,high", help="comma-separated qualities (default: low,high)")
     ap.add_argument("--scenes", help="comma-separated built-in scenes (default: all)")
     ap.add_argument("--keep", type=Path, help="keep the videos (and trained runs) in this folder")
@@ -85,9 +85,9 @@ def benchmark(args: argparse.Namespace, work: Path) -> None:
     if args.run is None or args.run_2d is None:
         print("training the demo's runs for the benchmark ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        digits, rings = demo_runs(work / "runs", args.steps)
+        digits, toy = demo_runs(work / "runs", args.steps)
         print(f"  trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
-        args.run, args.run_2d = args.run or digits, args.run_2d or rings
+        args.run, args.run_2d = args.run or digits, args.run_2d or toy
     run, run_2d = Run.load(args.run), Run.load(args.run_2d)
     compare = Run.load(args.compare) if args.compare else None
 

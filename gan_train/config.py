@@ -111,6 +111,18 @@ FIXED_ON_RESUME = tuple(f.name for f in fields(Config) if f.metadata["fixed"])
 OPTIONS = tuple(f for f in fields(Config) if f.metadata["option"])
 
 _DCGAN = dict(arch="dcgan", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, batch_size=128)
+#: The two 8-Gaussians variants share all but the loss and the learning rates (docs/mode-collapse.md).
+_GAUSSIANS8 = dict(
+    dataset="8gaussians",
+    arch="mlp",
+    noise_dim=16,
+    g_hidden=(128, 128),
+    d_hidden=(128, 128),
+    d_dropout=0.3,
+    beta1=0.5,
+    batch_size=512,
+    steps=6000,
+)
 
 VARIANTS: dict[str, Config] = {
     "toy-gaussian": Config(
@@ -154,6 +166,20 @@ VARIANTS: dict[str, Config] = {
         beta1=0.5,
         batch_size=128,
         steps=3000,
+    ),
+    "toy-8gaussians": Config(
+        description="8 Gaussians on a circle (radius 2, std 0.02), Metz et al. 2017; LSGAN: G covers all 8 modes",
+        loss="lsgan",
+        lr_g=4e-4,
+        lr_d=2e-4,
+        **_GAUSSIANS8,
+    ),
+    "toy-8gaussians-bce": Config(
+        description="the 8 Gaussians with the plain GAN loss (bce) and half the learning rates: G hops between modes",
+        loss="bce",
+        lr_g=2e-4,
+        lr_d=1e-4,
+        **_GAUSSIANS8,
     ),
     "vanilla-mnist": Config(
         description="MLP GAN on MNIST 28x28 (needs --data-root), dropout 0.3, label 0.9",

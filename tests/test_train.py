@@ -100,7 +100,9 @@ def test_fake_grad_is_where_gs_loss_pushes_each_point(tmp_path, loss):
     assert np.abs(want).max() > 0
 
 
-@pytest.mark.parametrize("variant", ["toy-gaussian", "toy-quadratic", "toy-rings", "dcgan-digits"])
+@pytest.mark.parametrize(
+    "variant", ["toy-gaussian", "toy-quadratic", "toy-rings", "toy-8gaussians", "toy-8gaussians-bce", "dcgan-digits"]
+)
 def test_offline_variants_train(tmp_path, variant):
     run = check_run(
         make_run(tmp_path / "r", variant, batch_size=16, **TINY),
