@@ -360,15 +360,21 @@ def _result_file(instance: Any, fmt: str) -> Path | None:
 
 
 def check_kind(cls: type, run: Run, path: Path) -> None:
-    """Refuse before rendering when a scene declares run kinds (``kinds = ("toy2d",)``) the run is not."""
+    """Refuse before rendering when a scene cannot draw ``run``: a RunScene says why (its kind, or something the
+    run did not record); a plain Scene may declare run kinds (``kinds = ("toy2d",)``)."""
+    reason = cannot_draw(cls, run)
+    if reason is not None:
+        raise RenderError(f"{path}: {reason}")
+
+
+def cannot_draw(cls: type, run: Run) -> str | None:
+    """Why scene class ``cls`` cannot draw ``run`` (None: it can)."""
+    if hasattr(cls, "cannot_draw"):
+        return cls.cannot_draw(run)
     kinds = getattr(cls, "kinds", None)
     if kinds and run.kind not in kinds:
-        from scenes.common import require_kind
-
-        try:
-            require_kind(run, kinds, cls.__name__)
-        except GanvizError as e:
-            raise RenderError(f"{path}: {e}") from None
+        return f"scene {cls.__name__} draws only {', '.join(kinds)} runs, and {run.name} is a {run.kind} run"
+    return None
 
 
 def scene_kinds(path: Path) -> set[str]:
@@ -397,25 +403,20 @@ def render_all(
     """Render every built-in scene that applies to ``run``: into ``out``, else ``<outputs>/videos/<run>/`` for the
     run each scene draws (``outputs`` defaults to ./outputs). Options as for ``render_file``.
 
-    Scenes that need a 2-D toy run use ``run`` when it is one, else ``runs_2d``; without either they
-    are skipped with a one-line note (an image run has no decision field to draw).
+    A scene that cannot draw ``run`` (a 2-D scene and an image run, a scene that needs measures the run did not
+    record) draws ``runs_2d`` if it can, else it is skipped with a one-line note saying why.
     """
     check_options(quality, fmt, pixel_width=pixel_width, stills=stills, max_size=max_size)
     written: list[Path] = []
     for name in builtin_scenes():
         path = builtin_scene_path(name)
-        kinds = scene_kinds(path)
-        use = run
-        if kinds and run.kind not in kinds:
-            if runs_2d is not None and runs_2d.kind in kinds:
-                use = runs_2d
-            else:
-                print(
-                    f"note: skipping {name}: it needs a 2-D toy run (pass one, e.g. a toy-rings run)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                continue
+        classes = load_scene_classes(path)
+        candidates = [r for r in (run, runs_2d) if r is not None]
+        use = next((r for r in candidates if all(cannot_draw(c, r) is None for c in classes)), None)
+        if use is None:
+            reason = next(reason for c in classes if (reason := cannot_draw(c, run)) is not None)
+            print(f"note: skipping {name}: {reason}", file=sys.stderr, flush=True)
+            continue
         dest = out if out is not None or outputs is None else outputs / "videos" / use.name
         written += render_file(
             path,

@@ -45,10 +45,12 @@ FONT_SIZE = 26
 
 # -- the run -------------------------------------------------------------------------------------
 def scene_run(kinds: Sequence[str] | None = None, scene: str = "this scene") -> Run:
-    """The run to show ($GANVIZ_RUN or the latest), refused early if the scene cannot draw its kind."""
+    """The run to show ($GANVIZ_RUN or the latest), refused early if it has no snapshots or (``kinds``) is of a
+    kind the scene cannot draw."""
     run = current_run()
-    if kinds is not None:
-        require_kind(run, kinds, scene)
+    if kinds is not None and run.kind not in kinds:
+        wanted = " or ".join(KIND_NAMES.get(k, k) for k in kinds)
+        raise RunError(f"scene {scene} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}")
     run.snapshot_steps()  # refuses a run without snapshots
     return run
 
@@ -63,23 +65,29 @@ class RunScene(Scene):
     other_run: Run | None
 
     def setup(self) -> None:
-        self.run = scene_run(self.kinds, type(self).__name__)
+        self.run = scene_run(None, type(self).__name__)
+        reason = self.cannot_draw(self.run)
+        if reason is not None:
+            raise RunError(reason)
         self.other_run = compare_run()
+
+    @classmethod
+    def cannot_draw(cls, run: Run) -> str | None:
+        """Why this scene cannot draw ``run``, in one line (None: it can). Here: a run of another kind; scenes
+        that need something a run may not have recorded (quality measures, ...) add their own reasons."""
+        if cls.kinds and run.kind not in cls.kinds:
+            wanted = " or ".join(KIND_NAMES.get(k, k) for k in cls.kinds)
+            hint = "e.g. 'ganviz train toy-rings'" if "toy2d" in cls.kinds else "pick a matching run"
+            return (
+                f"scene {cls.__name__} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}; "
+                f"pass --run with a matching run ({hint})"
+            )
+        return None
 
 
 def compare_run() -> Run | None:
     """An optional second run ($GANVIZ_COMPARE_RUN), e.g. the same toy with the other loss."""
     return run_from_env(COMPARE_ENV)
-
-
-def require_kind(run: Run, kinds: Sequence[str], scene: str) -> None:
-    if run.kind not in kinds:
-        wanted = " or ".join(KIND_NAMES.get(k, k) for k in kinds)
-        hint = "e.g. 'ganviz train toy-rings'" if "toy2d" in kinds else "pick a matching run"
-        raise RunError(
-            f"scene {scene} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}; "
-            f"pass --run with a matching run ({hint})"
-        )
 
 
 def loss_name(run: Run) -> str:
@@ -313,7 +321,6 @@ __all__ = [
     "objective",
     "phase_steps",
     "picture",
-    "require_kind",
     "sample_grid",
     "scene_run",
     "smooth",
