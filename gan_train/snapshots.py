@@ -23,7 +23,7 @@ from torch import nn
 
 from gan_train.config import Config
 from gan_train.io import WriteError, atomic_open, atomic_save_npz, atomic_write_json, describe_os_error
-from gan_train.losses import d_scores
+from gan_train.losses import d_scores, g_loss
 from pipeline.run import (
     CHECKPOINT_FILE,
     FIXED_FILE,
@@ -44,12 +44,14 @@ class LayerNorms:
 
     def __init__(self, model: nn.Module):
         self.names: list[str] = []
+        self.modules: list[nn.Module] = []
         self.params: list[nn.Parameter] = []
         index: list[int] = []
         for name, m in model.named_modules():
             own = [p for p in m.parameters(recurse=False) if p.requires_grad]
             if own:
                 self.names.append(name.removeprefix("net.") or name)
+                self.modules.append(m)
                 self.params += own
                 index += [len(self.names) - 1] * len(own)
         self.index = torch.tensor(index)
@@ -61,6 +63,31 @@ class LayerNorms:
         sq = torch.stack(torch._foreach_norm(grads)).float() ** 2
         idx = self.index.to(sq.device, non_blocking=True)
         return torch.zeros(len(self.names), device=sq.device).index_add_(0, idx, sq).sqrt()
+
+
+@torch.no_grad()
+def layer_outputs(model: nn.Module, layers: list[nn.Module], x: torch.Tensor) -> tuple[list[list[int]], torch.Tensor]:
+    """Output shape for one sample of each of ``layers`` (modules of ``model``) on input ``x`` (one sample), and
+    the model's output: run.json's ``layer_shapes_*``, so scenes can draw the layers without training code.
+
+    One pass in eval mode: BatchNorm uses (and keeps) its running statistics, dropout draws no random numbers,
+    so recording the shapes changes neither the model nor the random streams a run depends on.
+    """
+    shapes: list[list[int]] = [[] for _ in layers]
+    hooks = [
+        m.register_forward_hook(lambda _m, _in, out, i=i: shapes.__setitem__(i, list(out.shape[1:])))
+        for i, m in enumerate(layers)
+    ]
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        out = model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        for m, training in modes:
+            m.training = training
+    return shapes, out
 
 
 # -- snapshots -----------------------------------------------------------------------------------
@@ -130,10 +157,25 @@ def capture(
             out[SNAPSHOT.fake] = to_uint8_images(fake)
         else:
             out[SNAPSHOT.fake] = fake.float().cpu().numpy()
+            out[SNAPSHOT.fake_grad] = fake_push(d, cfg, fake).cpu().numpy()
             out[SNAPSHOT.grid_fake] = g(fixed[FIXED.grid_noise]).float().cpu().numpy()
             field = d_scores(cfg.loss, d(fixed[FIXED.field_points])).cpu().numpy()
             out[SNAPSHOT.field] = field.reshape(fixed["field_shape"].tolist())
     return out
+
+
+def fake_push(d: nn.Module, cfg: Config, fake: torch.Tensor) -> torch.Tensor:
+    """-N dL_G/dx_i for each of the N fake points: the gradient G's loss sends back into G for each sample.
+
+    Autograd through D alone, with respect to the points only (``autograd.grad``: D's ``.grad`` stays as it
+    was), and no random numbers drawn, so a snapshot leaves training exactly where it was. Times N because
+    G's loss is a mean over the batch: each point's own push, the same whatever the batch size.
+    """
+    with torch.enable_grad():
+        x = fake.detach().float().requires_grad_(True)
+        loss = g_loss(cfg.loss, d(x)) * len(x)
+        (grad,) = torch.autograd.grad(loss, x)
+    return -grad.float()
 
 
 def field_points(extent: np.ndarray, res: int) -> tuple[np.ndarray, tuple[int, ...]]:
@@ -286,4 +328,4 @@ def cpu_copy(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["RunWriter", "NullWriter", "capture", "LayerNorms", "truncate_metrics", "WriteError"]
+__all__ = ["RunWriter", "NullWriter", "capture", "LayerNorms", "layer_outputs", "truncate_metrics", "WriteError"]

@@ -24,7 +24,7 @@ from gan_train.config import FIXED_ON_RESUME, Config, ConfigError, apply_overrid
 from gan_train.distributed import teardown
 from gan_train.io import RunLock, describe_os_error
 from gan_train.recording import RunRecorder, TrainingDiverged
-from gan_train.snapshots import NullWriter, RunWriter, truncate_metrics
+from gan_train.snapshots import NullWriter, RunWriter, layer_outputs, truncate_metrics
 from gan_train.trainer import Trainer, train_step
 from pipeline.errors import GanvizError, first_line
 from pipeline.run import (
@@ -138,6 +138,7 @@ def start_run(
         "dataset": {"source": t.data.source, "size": len(t.data.array), "skipped": t.data.skipped},
         "layers_g": t.norms_g.names,
         "layers_d": t.norms_d.names,
+        **layer_descriptions(t),
         "last_step": 0,
         "metric_columns": list(METRIC_COLUMNS),
         "resumed": [],
@@ -155,6 +156,20 @@ def start_run(
     writer.write_info(info)
     writer.write_fixed(t.fixed_arrays)
     return RunRecorder(t, run_dir, info, writer, progress=progress)
+
+
+def layer_descriptions(t: Trainer) -> dict[str, list[Any]]:
+    """run.json's ``layer_shapes_*`` and ``layer_types_*``: each recorded layer's output shape for one sample and
+    its module class, from one pass of a zero noise vector through G and of G's output through D."""
+    z = torch.zeros(1, t.cfg.noise_dim, device=t.device)
+    shapes_g, sample = layer_outputs(t.g, t.norms_g.modules, z)
+    shapes_d, _ = layer_outputs(t.d, t.norms_d.modules, sample)
+    return {
+        "layer_shapes_g": shapes_g,
+        "layer_shapes_d": shapes_d,
+        "layer_types_g": [type(m).__name__ for m in t.norms_g.modules],
+        "layer_types_d": [type(m).__name__ for m in t.norms_d.modules],
+    }
 
 
 def resume_run(

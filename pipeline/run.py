@@ -33,6 +33,7 @@ from pipeline.runformat import (  # noqa: F401  (re-exported: the reader's names
     METRIC_COLUMNS,
     METRICS_FILE,
     RUN_FILE,
+    RUN_JSON,
     RUN_JSON_TYPES,
     SNAPSHOT,
     SNAPSHOT_DIR,
@@ -131,6 +132,16 @@ class _SnapshotFile:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """One layer of G or D whose gradient norm snapshots record: its name (run.json ``layers_*``), module class
+    and output shape for one sample (``layer_types_*``, ``layer_shapes_*``; None in runs that lack them)."""
+
+    name: str
+    type: str | None
+    shape: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """What the networks did at one step (pipeline/runformat.py: SNAPSHOT). Typed accessors for each array;
     the ones only toy runs have (``field``, ``grid_fake``) are None for image runs."""
@@ -186,6 +197,12 @@ class Snapshot:
     def grid_fake(self) -> np.ndarray | None:
         """Toys: G's image of the fixed noise grid, (256, D); None for images."""
         return self.get(SNAPSHOT.grid_fake)
+
+    @property
+    def fake_grad(self) -> np.ndarray | None:
+        """Toys: -N dL_G/dx for each fixed fake point, (N, D): where G's loss pushes it; None for images and for
+        runs recorded before the field existed."""
+        return self.get(SNAPSHOT.fake_grad)
 
 
 class Fixed(dict):
@@ -577,6 +594,25 @@ class Run:
                 names = [f"layer {i}" for i in range(mat.shape[0])]
             out[net] = (np.asarray(steps), names, mat)
         return out
+
+    def layers(self, net: str) -> list[Layer]:
+        """G's (``net`` 'g') or D's ('d') recorded layers in forward order. Types and shapes are None where run.json
+        lacks them (runs recorded before they existed) or holds something else than one per layer."""
+        keys = {
+            "g": (RUN_JSON.layers_g, RUN_JSON.layer_types_g, RUN_JSON.layer_shapes_g),
+            "d": (RUN_JSON.layers_d, RUN_JSON.layer_types_d, RUN_JSON.layer_shapes_d),
+        }[net]
+        names, types, shapes = (self.info.get(k) for k in keys)
+        names = names if isinstance(names, list) else []
+        if not (isinstance(types, list) and len(types) == len(names) and all(isinstance(t, str) for t in types)):
+            types = [None] * len(names)
+        ok = isinstance(shapes, list) and len(shapes) == len(names)
+        ok = ok and all(
+            isinstance(s, list) and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in s)
+            for s in shapes
+        )
+        shapes = [tuple(s) for s in shapes] if ok else [None] * len(names)
+        return [Layer(str(n), t, s) for n, t, s in zip(names, types, shapes, strict=True)]
 
     def snapshots(self) -> list[Snapshot]:
         """Every readable snapshot, fully loaded (damaged ones skipped with a warning)."""

@@ -94,6 +94,10 @@ RUN_JSON = Fields(
     Field("dataset", "object", "{source, size, skipped}"),
     Field("layers_g", "list", "G's layers whose gradient norms snapshots record, in forward order"),
     Field("layers_d", "list", "D's layers, likewise"),
+    Field("layer_shapes_g", "list", "output shape of each of layers_g for one sample, e.g. [64, 7, 7]"),
+    Field("layer_shapes_d", "list", "output shape of each of layers_d for one sample"),
+    Field("layer_types_g", "list", "module class of each of layers_g, e.g. 'ConvTranspose2d'"),
+    Field("layer_types_d", "list", "module class of each of layers_d"),
     Field("last_step", "int", "step of the latest checkpoint"),
     Field("resumed", "list", "one {at_step, time, status} per resume that trained"),
     Field("metric_columns", "list", "the columns of metrics.jsonl"),
@@ -169,6 +173,12 @@ SNAPSHOT = Fields(
     Field("grad_norm_d", "(L_D,) float32", "per-layer gradient norms of D (layers_d order; NaN at step 0)"),
     Field("field", "(R, R) or (R,) float32", "D's score on field_points (row 0 = lowest y)", toys=True),
     Field("grid_fake", "(256, D) float32", "G's image of grid_noise", toys=True),
+    Field(
+        "fake_grad",
+        "(N, D) float32",
+        "-dL_G/dx for each fixed fake sample x, through D only: where G's loss pushes each point",
+        toys=True,
+    ),
 )
 #: Arrays every snapshot has and readers rely on; a file without them counts as damaged.
 SNAPSHOT_REQUIRED = (SNAPSHOT.fake, SNAPSHOT.grad_norm_g, SNAPSHOT.grad_norm_d)

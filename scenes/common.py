@@ -7,8 +7,8 @@ scene shows exactly what a run recorded on disk.
 from __future__ import annotations
 
 import bisect
-import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from manim import (
@@ -24,18 +24,20 @@ from manim import (
     Scene,
     Text,
     VGroup,
+    VMobject,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
 
 from pipeline.frames import tile, to_rgb
 from pipeline.run import Run, RunError, Snapshot, current_run, run_from_env
 from pipeline.runformat import KIND_NAMES, SNAPSHOT
+from scenes import style
 
 #: Environment variable naming a second run to compare with (gradient_flow: a minimax vs a bce run).
 COMPARE_ENV = "GANVIZ_COMPARE_RUN"
 
-REAL_COLOR = "#3ccf7a"  # real samples / "real" stamps
-FAKE_COLOR = "#ff5fa2"  # generated samples / "fake" stamps
+REAL_COLOR = "#3ccf7a"  # real samples
+FAKE_COLOR = "#ff5fa2"  # generated samples
 FORWARD_COLOR = BLUE
 BACKWARD_COLOR = ORANGE
 G_COLOR = "#f2b84b"
@@ -251,6 +253,91 @@ def histogram_bars(values: np.ndarray, edges: np.ndarray, box: PlotBox, color: s
     return bars
 
 
+# -- point clouds that move every frame -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Frame:
+    """Data coordinates -> scene units in a rectangle of the scene. The axes share one scale unless the data's
+    shape would leave most of the rectangle empty; then x may be stretched, up to ``MAX_STRETCH`` times."""
+
+    lo: np.ndarray  # data (x, y) at the rectangle's lower left
+    scale: np.ndarray  # scene units per data unit, (x, y)
+    corner: np.ndarray  # scene (x, y) of the lower left
+    size: np.ndarray  # scene (width, height)
+
+    MAX_STRETCH = 1.5
+
+    @classmethod
+    def fit(cls, lo: np.ndarray, hi: np.ndarray, center: np.ndarray, width: float, height: float) -> Frame:
+        span = np.maximum(np.asarray(hi, np.float64) - lo, 1e-6)
+        one = min(width / span[0], height / span[1])
+        scale = np.array([min(width / span[0], one * cls.MAX_STRETCH), min(height / span[1], one * cls.MAX_STRETCH)])
+        corner = np.asarray(center[:2], np.float64) - span * scale / 2
+        return cls(np.asarray(lo, np.float64), scale, corner, span * scale)
+
+    def __call__(self, pts: np.ndarray) -> np.ndarray:
+        """Scene points of data points; strays beyond the rectangle are held on its edge."""
+        xy = (np.asarray(pts, np.float64)[:, :2] - self.lo) * self.scale
+        xy = np.clip(xy, 0.0, self.size) + self.corner
+        return np.column_stack([xy, np.zeros(len(xy))])
+
+    def box(self) -> Rectangle:
+        rect = Rectangle(width=self.size[0], height=self.size[1], stroke_color=style.MUTED, stroke_width=1)
+        return rect.move_to([*(self.corner + self.size / 2), 0])
+
+
+_CIRCLE = np.array([[np.cos(a), np.sin(a), 0.0] for a in np.linspace(0, 2 * np.pi, 9)])
+
+
+def place_dots(cloud: VMobject, points: np.ndarray, radius: float) -> None:
+    """Redraw ``cloud`` as an octagon of ``radius`` around each point (at video sizes, a dot): many dots as one
+    path, cheap to move every frame."""
+    corners = np.asarray(points)[:, None, :] + radius * _CIRCLE[None]  # (n, 9, 3)
+    a, b = corners[:, :-1], corners[:, 1:]
+    quads = np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], axis=2)  # straight cubic Béziers
+    cloud.points = quads.reshape(-1, 3)
+
+
+def point_cloud(points: np.ndarray, color: str, radius: float, opacity: float) -> VMobject:
+    """Dots at ``points`` (scene units) as one mobject (see ``place_dots``)."""
+    cloud = VMobject(fill_color=color, fill_opacity=opacity, stroke_width=0)
+    place_dots(cloud, points, radius)
+    return cloud
+
+
+class Strip:
+    """A 1-D panel: histogram heights over ``edges`` in its upper part, one dot per sample in a band below."""
+
+    def __init__(self, edges: np.ndarray, center: np.ndarray, width: float, height: float):
+        self.edges, self.center, self.width, self.height = edges, np.asarray(center, np.float64), width, height
+        self.left = self.center[0] - width / 2
+        self.base = self.center[1] - height / 2 + height * 0.3  # histogram above, dots below
+        self.tall = height * 0.65
+
+    def x(self, value: float) -> float:
+        frac = (value - self.edges[0]) / (self.edges[-1] - self.edges[0])
+        return float(self.left + np.clip(frac, -0.01, 1.01) * self.width)
+
+    def stairs(self, heights: np.ndarray) -> VMobject:
+        shape = VMobject()
+        self.set_stairs(shape, heights)
+        return shape
+
+    def set_stairs(self, shape: VMobject, heights: np.ndarray) -> None:
+        """``heights`` (1 = the real histogram's peak) as a closed staircase on the base line."""
+        xs = [self.x(e) for e in self.edges]
+        ys = self.base + np.minimum(heights, 1.15) * self.tall * 0.85
+        corners = [[xs[0], self.base, 0]]
+        for i, y in enumerate(ys):
+            corners += [[xs[i], y, 0], [xs[i + 1], y, 0]]
+        corners += [[xs[-1], self.base, 0], [xs[0], self.base, 0]]
+        shape.set_points_as_corners(np.array(corners))
+
+    def dots(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        band = self.base - self.center[1] + self.height / 2  # from the bottom to the base line
+        ys = self.center[1] - self.height / 2 + band * (0.15 + 0.7 * rows)
+        return np.array([[self.x(v), y, 0.0] for v, y in zip(values, ys, strict=True)]).reshape(-1, 3)
+
+
 # -- text ----------------------------------------------------------------------------------------
 def label(text: str, size: float = FONT_SIZE, color: str = WHITE, **kw: object) -> Text:
     return Text(text, font_size=size, color=color, **kw)
@@ -258,37 +345,6 @@ def label(text: str, size: float = FONT_SIZE, color: str = WHITE, **kw: object) 
 
 def fmt_step(step: int) -> str:
     return f"step {step:,}"
-
-
-def objective() -> Mobject:
-    """min_G max_D E[log D(x)] + E[log(1 − D(G(z)))]: LaTeX when installed, else Typst, else plain text."""
-    if shutil.which("latex"):
-        try:
-            from manim import MathTex
-
-            return MathTex(
-                r"\min_G \max_D\; \mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]", font_size=40
-            )
-        except Exception:  # a broken TeX install: fall through to Typst
-            pass
-    try:
-        from manim import MathTypst  # type: ignore[attr-defined]
-
-        return MathTypst("min_G max_D thin EE_x [log D(x)] + EE_z [log(1 - D(G(z)))]", font_size=40)
-    except Exception:
-        return Text("min_G max_D  E[log D(x)] + E[log(1 − D(G(z)))]", font_size=30)
-
-
-def stamp(score: float) -> VGroup:
-    """D's verdict on one sample: its real score and the word it implies (score > 0.5 means 'real')."""
-    real = score > 0.5
-    color = REAL_COLOR if real else FAKE_COLOR
-    word = Text("REAL" if real else "FAKE", font_size=22, color=color, weight="BOLD")
-    num = Text(f"D = {score:.2f}", font_size=18, color=color)
-    box = VGroup(word, num).arrange(direction=np.array([0.0, -1.0, 0.0]), buff=0.06)
-    frame = Rectangle(width=box.width + 0.2, height=box.height + 0.16, stroke_color=color, stroke_width=3)
-    frame.move_to(box)
-    return VGroup(frame, box).rotate(0.2)
 
 
 # names scenes use as ``c.NAME`` (re-exported so that scene files stay short)
@@ -303,7 +359,9 @@ __all__ = [
     "REAL_COLOR",
     "Group",
     "Mobject",
+    "Frame",
     "PlotBox",
+    "Strip",
     "Run",
     "RunScene",
     "Snapshot",
@@ -318,13 +376,13 @@ __all__ = [
     "label",
     "loss_name",
     "move_dots",
-    "objective",
     "phase_steps",
     "picture",
+    "place_dots",
+    "point_cloud",
     "sample_grid",
     "scene_run",
     "smooth",
-    "stamp",
     "tile",
     "to_rgb",
     "value_at",

@@ -1,80 +1,365 @@
-"""Distributions on a 2-D toy: real points, G's points and D's decision field, over training.
+"""D's decision field on a 2-D toy, and where G pushes its samples: GAN Lab's view, as a video of a real run.
 
-What GAN Lab shows in a browser, as a video of a real run: the heatmap is D's recorded score on a
-grid (green: D says real, magenta: D says fake), the dots are the fixed real batch and G's output
-on the fixed noise, which move from snapshot to snapshot.
+The map is D's recorded score on a grid (``field``) in the score map of scenes/style.py, with its colour bar and the
+dashed line where D is guessing (0.5). On it: the fixed real batch, G's samples on the fixed noise (``fake``), each
+with an arrow along ``fake_grad`` (the direction in which G's loss pushes that sample), and G's image of a 16x16 grid
+of noise (``grid_fake``) as a warped mesh. Samples off the map are markers on its edge, pointing out. Beside it, D's
+mean scores over the run (metrics.jsonl) with a cursor at the snapshot shown.
 
     GANVIZ_RUN=outputs/runs/<toy2d run> manim -ql scenes/distribution.py
 """
 
 from __future__ import annotations
 
+import contourpy
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Transform, Write
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Arrow,
+    Circle,
+    Dot,
+    FadeIn,
+    FadeOut,
+    Line,
+    Mobject,
+    Rectangle,
+    Transform,
+    Triangle,
+    VGroup,
+    VMobject,
+)
 
 from scenes import common as c
+from scenes import style
 
-N_STEPS = 12
-N_POINTS = 160
-REAL_DOTS = "#f4f4f4"  # white: green real points would vanish on D's green "real" region
-BOX_CENTER = np.array([-1.6, -0.35, 0.0])
-BOX_SIZE = 6.2
+N_STEPS = 16  # snapshots shown
+N_POINTS = 200  # real and generated points drawn
+N_ARROWS = 48  # generated points whose push is drawn
+ARROW_MAX = 0.32  # scene units: a push at the shown snapshots' 90th percentile or more
+DOT, TIP, MARK = 0.045, 0.045, 0.075  # radii of a sample's dot, an arrow's tip and an off-map marker
+BOX_SIZE = 5.3  # the map's longer side (scene units)
+#: The square the map is fitted into, at the safe area's left edge: the map keeps the toy's aspect and sits at the
+#: square's left, so a tall toy leaves the rest of the width to the side panel.
+BOX_CENTER = np.array([style.safe_box()[0] + BOX_SIZE / 2, -0.3, 0.0])
+CIRCLE = Circle(radius=1.0).points  # unit outlines: a circle of 8 cubic curves, an upward triangle of 3
+TRIANGLE = Triangle().points
+
+
+class FieldMap:
+    """Data coordinates -> scene at equal aspect (the toy's shape is kept): the field's extent with its longer side
+    ``size`` long, in the square of that side centred on ``center``, at the square's left edge."""
+
+    def __init__(self, extent: list[float], center: np.ndarray, size: float):
+        self.lo = np.array([extent[0], extent[2]], np.float64)
+        self.hi = np.array([extent[1], extent[3]], np.float64)
+        self.scale = size / float(np.max(self.hi - self.lo))
+        self.width, self.height = (self.hi - self.lo) * self.scale
+        self.center = np.asarray(center, np.float64) - np.array([(size - self.width) / 2, 0.0, 0.0])
+
+    def to_scene(self, pts: np.ndarray) -> np.ndarray:
+        xy = (np.asarray(pts, np.float64).reshape(-1, 2) - (self.lo + self.hi) / 2) * self.scale + self.center[:2]
+        return np.concatenate([xy, np.zeros((len(xy), 1))], axis=1)
+
+    def inside(self, pts: np.ndarray) -> np.ndarray:
+        pts = np.asarray(pts, np.float64).reshape(-1, 2)
+        return np.all((pts >= self.lo) & (pts <= self.hi), axis=1)
+
+    def clip(self, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The part of segment p-q inside the map (Liang-Barsky), or None."""
+        d, lo, hi = q - p, 0.0, 1.0
+        for axis in (0, 1):
+            if abs(d[axis]) < 1e-12:
+                if not self.lo[axis] <= p[axis] <= self.hi[axis]:
+                    return None
+                continue
+            t0, t1 = sorted(((self.lo[axis] - p[axis]) / d[axis], (self.hi[axis] - p[axis]) / d[axis]))
+            lo, hi = max(lo, t0), min(hi, t1)
+        return (p + lo * d, p + hi * d) if lo < hi else None
+
+    def edge(self, pt: np.ndarray) -> tuple[np.ndarray, float]:
+        """Where a point off the map is marked: on the edge, on the line from the map's centre to the point; and
+        the direction (radians) from the centre to the point, which the marker points along."""
+        mid, half = (self.lo + self.hi) / 2, (self.hi - self.lo) / 2
+        d = np.asarray(pt, np.float64) - mid
+        on_edge = mid + d / max(float(np.max(np.abs(d) / half)), 1e-12)
+        return self.to_scene(on_edge)[0], float(np.arctan2(d[1], d[0]))
+
+
+def shapes(template: np.ndarray, centres: np.ndarray, sizes: np.ndarray, angles: np.ndarray | None = None) -> VMobject:
+    """Copies of one closed outline as one path, so manim draws them at once and moves them in one Transform: copy
+    i is ``template`` turned by ``angles[i]`` (radians), scaled by ``sizes[i]`` (0: hidden) and centred on
+    ``centres[i]``. Every snapshot draws as many copies, so the paths of two snapshots have the same points."""
+    turns = np.zeros(len(centres)) if angles is None else np.asarray(angles, np.float64)
+    cos, sin = np.cos(turns)[:, None], np.sin(turns)[:, None]
+    x, y = template[None, :, 0], template[None, :, 1]
+    pts = np.stack([cos * x - sin * y, sin * x + cos * y, 0 * (x + cos)], axis=2) * np.asarray(sizes)[:, None, None]
+    path = VMobject()
+    path.set_points((pts + np.asarray(centres, np.float64)[:, None, :]).reshape(-1, 3))
+    return path
+
+
+def segments(starts: np.ndarray, ends: np.ndarray) -> VMobject:
+    """Straight segments as one path, one cubic curve each, from ``starts[i]`` to ``ends[i]``."""
+    a, b = np.asarray(starts, np.float64), np.asarray(ends, np.float64)
+    path = VMobject()
+    path.set_points(np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], axis=1).reshape(-1, 3))
+    return path
+
+
+def contour(field: np.ndarray, fmap: FieldMap, level: float = 0.5) -> list[np.ndarray]:
+    """Polylines (scene coordinates) where D's field crosses ``level``."""
+    rows, cols = field.shape
+    xs, ys = np.linspace(fmap.lo[0], fmap.hi[0], cols), np.linspace(fmap.lo[1], fmap.hi[1], rows)
+    lines = contourpy.contour_generator(xs, ys, np.nan_to_num(field, nan=0.5)).lines(level)
+    return [fmap.to_scene(line) for line in lines if len(line) >= 2]
+
+
+def dashed(lines: list[np.ndarray], dash: float = 0.12, gap: float = 0.08) -> VMobject:
+    """Polylines as one dashed path: a dash of ``dash`` scene units every ``dash + gap`` along each line."""
+    starts, ends = [], []
+    for pts in lines:
+        at = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(pts, axis=0), axis=1))])
+        s = np.arange(0.0, at[-1], dash + gap)
+        starts += [np.stack([np.interp(s, at, pts[:, i]) for i in range(3)], axis=1)]
+        ends += [np.stack([np.interp(np.minimum(s + dash, at[-1]), at, pts[:, i]) for i in range(3)], axis=1)]
+    path = segments(np.concatenate(starts), np.concatenate(ends)) if starts else VMobject()
+    path.name = "dashed"
+    return path.set_stroke(style.TEXT, 2.5, 0.9)
 
 
 class DecisionField(c.RunScene):
-    """D's field as a heatmap under the real and generated points, snapshot by snapshot."""
+    """D's field, the real and generated points, G's pushes and its warped noise grid, snapshot by snapshot."""
 
     kinds = ("toy2d",)
 
     def construct(self) -> None:
         run = self.run
-        box = c.PlotBox(c.data_extent(run), BOX_CENTER, BOX_SIZE)
-        steps = run.spread_steps(N_STEPS)
-        title = c.label(f"What D sees: {run.variant}", 32).to_edge(UP, buff=0.25)
-        first = run.snapshot(steps[0])
-        heat = self.heatmap(first, box)
-        real = c.dots(box.to_scene(run.real[:N_POINTS]), REAL_DOTS, radius=0.03, opacity=0.8)
-        fake = c.dots(box.to_scene(first.fake[:N_POINTS]), c.FAKE_COLOR, radius=0.035)
-        legend = (
-            c.Group(
-                c.label("real data", 22, REAL_DOTS),
-                c.label("G(z)", 22, c.FAKE_COLOR),
-                c.label("background: D's score", 20),
-                c.label("green: 'real'  dark: 0.5", 18),
-                c.label("magenta: 'fake'", 18),
-            )
-            .arrange(DOWN, aligned_edge=LEFT, buff=0.18)
-            .move_to([4.6, 1.2, 0])
+        self.fmap = FieldMap(c.data_extent(run), BOX_CENTER, BOX_SIZE)
+        self.steps = run.spread_steps(N_STEPS)
+        self.snaps = {s: run.snapshot(s) for s in self.steps}
+        self.push_ref = self.push_scale()
+        self.footer = style.footer(int(run.info.get("total_steps", self.steps[-1])))
+        first = self.snaps[self.steps[0]]
+        sub = f"{run.variant}, {c.loss_name(run)} loss · {run.name}"
+        self.side = [style.title("Where D says real, and where G pushes", sub)]  # parts that never change
+        self.play(FadeIn(self.side[0]), FadeIn(self.footer.group))
+        self.show_map(first)
+        self.show_samples(first)
+        chart, pointer = self.chart()
+        self.play(FadeIn(chart), FadeIn(pointer), run_time=0.6)
+        # manim redraws every part after the first that changes: the side panel first, the changing parts last
+        self.bring_to_back(*self.side, chart).bring_to_front(pointer, self.footer.group)
+        for step in self.steps[1:]:
+            self.advance(self.snaps[step])
+            self.wait(0.25)
+        self.play(FadeIn(self.verdict()), run_time=0.5)
+        self.wait(2.0)
+
+    # -- acts -----------------------------------------------------------------------------------------------
+    def show_map(self, snap: c.Snapshot) -> None:
+        """D's field with its colour bar and 0.5 line, and the real batch on it."""
+        fm = self.fmap
+        self.heat = self.heatmap(snap)
+        frame = Rectangle(width=fm.width, height=fm.height, stroke_color=style.MUTED, stroke_width=1.5)
+        frame.move_to(fm.center).name = "map"
+        bar = style.colour_bar(height=2.4, width=0.26)
+        bar.next_to(frame, RIGHT, buff=0.35).align_to(frame, DOWN).shift(UP * 0.3)
+        self.right = bar.get_right()[0] + 0.5  # where the side panel starts
+        self.line = dashed(contour(snap.field, fm))
+        real = np.asarray(self.run.real, np.float64)[:N_POINTS, :2]
+        ok = fm.inside(real)
+        self.real = shapes(CIRCLE, fm.to_scene(real[ok]), np.full(ok.sum(), 0.032)).set_fill(style.REAL_COLOR, 0.85)
+        self.real.set_stroke(width=0).name = "real points"
+        self.side.append(bar)
+        self.play(FadeIn(self.heat), FadeIn(frame), FadeIn(bar), FadeIn(self.line), run_time=0.8)
+        self.play(FadeIn(self.real), FadeIn(self.legend_row(0, "real data", style.REAL_COLOR)), run_time=0.6)
+
+    def show_samples(self, snap: c.Snapshot) -> None:
+        """G's samples, their pushes and G's mesh, each with its legend entry; then the 0.5 line's entry."""
+        self.fake, self.off = self.samples_of(snap)
+        self.shafts, self.tips = self.arrows_of(snap)
+        self.mesh = self.mesh_of(snap)
+        fake = self.legend_row(1, "G(z)", style.FAKE_COLOR)
+        self.play(FadeIn(self.fake), FadeIn(self.off), FadeIn(fake), run_time=0.6)
+        words = "where G's loss pushes G(z)" if snap.fake_grad is not None else "no pushes: run lacks fake_grad"
+        push = self.legend_row(2, words, style.GRAD_COLOR)
+        self.play(FadeIn(self.shafts), FadeIn(self.tips), FadeIn(push), run_time=0.6)
+        self.play(FadeIn(self.mesh), FadeIn(self.legend_row(3, "G's warped noise grid", style.G_COLOR)), run_time=0.6)
+        self.play(FadeIn(self.legend_row(4, "D = 0.5: D is guessing", style.TEXT)), run_time=0.4)
+
+    def advance(self, snap: c.Snapshot) -> None:
+        """The next snapshot: field and 0.5 line cross-fade, samples, pushes and mesh move, the cursor follows."""
+        heat, line = self.heatmap(snap), dashed(contour(snap.field, self.fmap))
+        fake, off = self.samples_of(snap)
+        shafts, tips = self.arrows_of(snap)
+        mesh = self.mesh_of(snap)
+        at = self.mobjects.index(self.heat)
+        self.mobjects[at:at] = [heat, line]  # under the old field, above the side panel
+        self.play(
+            FadeIn(heat),
+            FadeOut(self.line),
+            FadeIn(line),
+            *(Transform(a, b) for a, b in zip(self.moving(), (fake, off, shafts, tips, mesh), strict=True)),
+            self.footer.tracker.animate.set_value(snap.step),
+            run_time=0.8,
         )
-        counter, score = self.status(run, first)
-        self.play(Write(title), FadeIn(heat), FadeIn(box.frame()), FadeIn(legend), run_time=0.9)
-        self.play(FadeIn(real), FadeIn(fake), FadeIn(counter), FadeIn(score), run_time=0.7)
-        for step in steps[1:]:
-            snap = run.snapshot(step)
-            new_heat = self.heatmap(snap, box)
-            new_counter, new_score = self.status(run, snap)
-            self.add(new_heat)
-            self.bring_to_back(new_heat)
-            self.play(
-                FadeIn(new_heat),
-                Transform(fake, c.move_dots(fake, box.to_scene(snap.fake[:N_POINTS]))),
-                Transform(counter, new_counter),
-                Transform(score, new_score),
-                run_time=0.8,
+        self.remove(self.heat, self.line)
+        self.heat, self.line = heat, line
+        self.set_readouts(snap)
+
+    def moving(self) -> tuple[VMobject, ...]:
+        return self.fake, self.off, self.shafts, self.tips, self.mesh
+
+    # -- parts ------------------------------------------------------------------------------------------------
+    def heatmap(self, snap: c.Snapshot) -> Mobject:
+        """D's field through the score map: the grid's pixels (row 0 at the top), drawn smooth over the map."""
+        mob = c.picture(style.score_rgb(np.asarray(snap.field)[::-1]), self.fmap.height, smooth=True)
+        mob.stretch_to_fit_width(self.fmap.width).move_to(self.fmap.center).name = "field"
+        return mob
+
+    def mesh_of(self, snap: c.Snapshot) -> VMobject:
+        """G's image of the 16x16 noise grid: its rows' and columns' segments, clipped to the map (a segment wholly
+        off it shrinks to a point on its edge, so every snapshot's mesh has the same segments)."""
+        grid = np.asarray(snap.grid_fake, np.float64)[:, :2].reshape(16, 16, 2)
+        ends = []
+        for line in [*grid, *grid.transpose(1, 0, 2)]:
+            for p, q in zip(line, line[1:], strict=False):
+                part = self.fmap.clip(p, q)
+                ends.append(part if part is not None else (np.clip(p, self.fmap.lo, self.fmap.hi),) * 2)
+        a, b = (self.fmap.to_scene(np.array([e[i] for e in ends])) for i in (0, 1))
+        mesh = segments(a, b).set_stroke(style.G_COLOR, 1.5, 0.75)
+        mesh.name = "noise grid"
+        return mesh
+
+    def samples_of(self, snap: c.Snapshot) -> tuple[VMobject, VMobject]:
+        """G's samples as outlined dots, and a marker on the map's edge pointing out for each one off the map."""
+        pts = np.asarray(snap.fake, np.float64)[:N_POINTS, :2]
+        ok = self.fmap.inside(pts)
+        edges = [
+            self.fmap.edge(p) if not on else (self.fmap.to_scene(p)[0], 0.0) for p, on in zip(pts, ok, strict=True)
+        ]
+        at = np.array([e[0] for e in edges])
+        dots = shapes(CIRCLE, at, np.where(ok, DOT, 0.0)).set_fill(style.FAKE_COLOR, 1.0)
+        dots.set_stroke(width=0).set_background_stroke(color=style.BACKGROUND, width=2.5)  # outlines under fills
+        dots.name = "generated points"
+        angles = np.array([e[1] for e in edges]) - np.pi / 2  # the triangle points up: turn it to point out
+        marks = shapes(TRIANGLE, at, np.where(ok, 0.0, MARK), angles).set_fill(style.FAKE_COLOR, 1.0)
+        marks.set_stroke(width=0).name = "off-map markers"
+        return dots, marks
+
+    def push_scale(self) -> float:
+        """The push drawn at full length: the 90th percentile of |fake_grad| over the snapshots shown."""
+        pushes = [s.fake_grad[:N_ARROWS] for s in self.snaps.values() if s.fake_grad is not None]
+        size = np.linalg.norm(np.concatenate(pushes), axis=1) if pushes else np.zeros(0)
+        size = size[np.isfinite(size) & (size > 0)]
+        return float(np.percentile(size, 90)) if size.size else 1.0
+
+    def arrows_of(self, snap: c.Snapshot) -> tuple[VMobject, VMobject]:
+        """An arrow from each of the first N_ARROWS samples along its push (fake_grad), ARROW_MAX long at the
+        shown snapshots' 90th percentile and in proportion below it; none for a sample off the map."""
+        pts = np.asarray(snap.fake, np.float64)[:N_ARROWS, :2]
+        push = np.zeros_like(pts) if snap.fake_grad is None else np.asarray(snap.fake_grad, np.float64)[:N_ARROWS, :2]
+        size = np.linalg.norm(push, axis=1)
+        length = np.where(np.isfinite(size), ARROW_MAX * np.minimum(1.0, size / self.push_ref), 0.0)
+        length = np.where(self.fmap.inside(pts), length, 0.0)
+        unit = np.where(size[:, None] > 0, push / np.maximum(size, 1e-30)[:, None], 0.0)
+        start = self.fmap.to_scene(pts)
+        end = start + np.concatenate([unit * length[:, None], np.zeros((len(pts), 1))], axis=1)
+        shafts = segments(start, end).set_stroke(style.GRAD_COLOR, 1.4, 0.9)
+        shafts.name = "pushes"
+        tip = np.minimum(TIP, 0.45 * length)  # a short push gets a small tip, a zero push none
+        at = end - np.concatenate([unit * tip[:, None], np.zeros((len(pts), 1))], axis=1)  # its point on the end
+        tips = shapes(TRIANGLE, at, tip, np.arctan2(unit[:, 1], unit[:, 0]) - np.pi / 2)
+        tips.set_fill(style.GRAD_COLOR, 1.0).set_stroke(width=0).name = "push tips"
+        return shafts, tips
+
+    def legend_row(self, i: int, words: str, colour: str) -> VGroup:
+        """Entry ``i`` of the legend beside the map: a sample of the mark, then its words in its colour."""
+        icon = [
+            lambda: Dot(radius=0.05, color=style.REAL_COLOR),
+            lambda: Dot(radius=DOT + 0.01, color=style.FAKE_COLOR).set_stroke(style.BACKGROUND, 1.2),
+            lambda: Arrow(LEFT * 0.2, RIGHT * 0.2, buff=0, color=style.GRAD_COLOR, stroke_width=2.5, tip_length=0.1),
+            lambda: VGroup(*(Line(LEFT * 0.2 + UP * d, RIGHT * 0.2 + UP * d / 2) for d in (-0.08, 0.08))),
+            lambda: dashed([np.array([[-0.2, 0, 0], [0.2, 0, 0]])], 0.09, 0.06),
+        ][i]()
+        if i == 3:
+            icon.set_stroke(style.G_COLOR, 2)
+        label = style.text(words, style.SMALL, colour).next_to(icon, RIGHT, buff=0.2)
+        top = style.safe_box()[3]
+        row = VGroup(icon, label).move_to([self.right, top - 1.25 - 0.36 * i, 0], aligned_edge=LEFT)
+        self.side.append(row)
+        return row
+
+    def chart(self) -> tuple[VGroup, VGroup]:
+        """D(x) and D(G(z)) over the run (metrics.jsonl, smoothed), a dashed 0.5, the curves' values at the footer's
+        step above the chart; and apart, what moves: a cursor at that step with a dot on each curve."""
+        m = self.run.metrics
+        total = float(self.run.info.get("total_steps", self.steps[-1]))
+        x0, x1, y0, y1 = self.right + 0.55, style.safe_box()[1] - 0.1, -2.6, -0.75
+
+        def at(step: np.ndarray, value: np.ndarray) -> np.ndarray:
+            return np.stack([x0 + step / total * (x1 - x0), y0 + np.clip(value, 0, 1) * (y1 - y0), 0 * step], axis=1)
+
+        frame = Rectangle(width=x1 - x0, height=y1 - y0, stroke_color=style.MUTED, stroke_width=1, name="chart")
+        frame.move_to([(x0 + x1) / 2, (y0 + y1) / 2, 0])
+        half = dashed([at(np.array([0.0, total]), np.array([0.5, 0.5]))], 0.1, 0.08).set_stroke(style.MUTED, 1.5)
+        parts = VGroup(frame, half)
+        for v in (0, 0.5, 1):
+            parts.add(style.text(f"{v:g}", style.SMALL, style.MUTED).next_to([x0, y0 + v * (y1 - y0), 0], LEFT, 0.1))
+        for x, words, edge in ((x0, "0", LEFT), (x1, f"{int(total):,}", RIGHT)):  # inside the chart's width
+            parts.add(style.text(words, style.SMALL, style.MUTED).next_to([x, y0, 0], DOWN, 0.08, aligned_edge=edge))
+        tracker = self.footer.tracker
+        cursor = Line([x0, y0, 0], [x0, y1, 0], stroke_color=style.TEXT, stroke_width=1.5, name="cursor")
+        cursor.add_updater(lambda mob: mob.set_x(x0 + tracker.get_value() / total * (x1 - x0)))
+        self.scores = []  # (steps, smoothed values): what the curves draw and the readouts read
+        dots = VGroup()
+        for values, colour in ((m.d_real, style.REAL_COLOR), (m.d_fake, style.FAKE_COLOR)):
+            ok = np.isfinite(values)
+            steps, smooth = m.step[ok].astype(np.float64), c.smooth(values[ok], max(len(values) // 60, 1))
+            self.scores.append((steps, smooth))
+            curve = VMobject(stroke_color=colour, stroke_width=2.5, name="curve")
+            dot = Dot(radius=0.06, color=colour)
+            dot.add_updater(
+                lambda d, s=steps, v=smooth: d.move_to(
+                    at(np.array([tracker.get_value()]), np.array([c.value_at(s, v, tracker.get_value())]))[0]
+                )
             )
-            self.remove(heat)
-            heat = new_heat
-            self.wait(0.2)
-        self.wait(1.0)
+            parts.add(curve.set_points_as_corners(at(steps, smooth)))
+            dots.add(dot)
+        self.readouts = VGroup(
+            style.text("D(x)", style.SMALL, style.REAL_COLOR),
+            style.number(0.0, 2, style.SMALL, style.REAL_COLOR),
+            style.text("D(G(z))", style.SMALL, style.FAKE_COLOR),
+            style.number(0.0, 2, style.SMALL, style.FAKE_COLOR),
+        ).arrange(RIGHT, buff=0.15)
+        self.readouts[2:].shift(RIGHT * 0.3)
+        self.readouts.next_to(frame, UP, buff=0.15, aligned_edge=LEFT)
+        self.set_readouts(self.snaps[self.steps[0]])
+        name = style.text("mean scores", style.SMALL, style.MUTED).next_to(frame, UP, buff=0.15, aligned_edge=RIGHT)
+        if name.get_left()[0] > self.readouts.get_right()[0] + 0.3:
+            parts.add(name)
+        return parts.add(self.readouts), VGroup(cursor, dots)
 
-    def heatmap(self, snap: c.Snapshot, box: c.PlotBox) -> c.Mobject:
-        pix = c.field_pixels(snap.field)
-        mob = c.picture(pix, box.size, smooth=True)
-        mob.stretch_to_fit_width(box.size)
-        return mob.move_to(box.center)
+    def set_readouts(self, snap: c.Snapshot) -> None:
+        """The curves' values at the snapshot's step (changed once per snapshot, in place)."""
+        for number, (steps, values) in zip(self.readouts[1::2], self.scores, strict=True):
+            number.set_value(c.value_at(steps, values, snap.step))
 
-    def status(self, run: c.Run, snap: c.Snapshot) -> tuple[c.Mobject, c.Mobject]:
-        counter = c.label(c.fmt_step(snap.step), 28).move_to([4.6, -1.4, 0])
-        text = f"mean D(real) {np.mean(snap['d_real']):.2f}\nmean D(fake) {np.mean(snap['d_fake']):.2f}"
-        score = c.label(text, 20).next_to(counter, DOWN, buff=0.2).shift(RIGHT * 0.0)
-        return counter, score
+    def verdict(self) -> Mobject:
+        """One line on how the run ends, chosen from D's mean scores at its last snapshot (the readouts)."""
+        real, fake = (c.value_at(steps, values, self.steps[-1]) for steps, values in self.scores)
+        if abs(real - fake) < 0.1:
+            words = "D ends barely telling G(z) from real data"
+        elif real > fake:
+            words = "D ends still telling G(z) from real data"
+        else:
+            words = "D ends scoring G(z) above real data"
+        line = style.text(words, style.LABEL)
+        if line.width > style.safe_box()[1] - self.right:  # a narrow panel: two lines
+            cut = words.rfind(" ", 0, len(words) // 2 + 4)
+            line = VGroup(*(style.text(w, style.LABEL) for w in (words[:cut], words[cut + 1 :])))
+            line.arrange(DOWN, buff=0.08, aligned_edge=LEFT)
+        return line.move_to([self.right, 0.22, 0], aligned_edge=LEFT)

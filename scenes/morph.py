@@ -1,114 +1,536 @@
-"""Noise to image: G's samples on the fixed noise walk through the run's snapshots.
+"""Noise to image: G's samples on the fixed noise, morphing continuously through every snapshot of the run.
 
-Image runs: a 4x4 grid of fixed-noise samples cross-fades from snapshot to snapshot next to a grid
-of real samples, with the step and the learning phase (noise / structure / detail, from the run's
-own samples: see ``common.phase_steps``). Toy runs: the generated point cloud morphs onto the target.
+Each frame blends two consecutive snapshots pixel by pixel (toys: each point moves along its path from snapshot
+to snapshot), and a stretch of the run gets screen time in proportion to how much the samples changed in it
+(with a floor), so the few snapshots where noise turns into structure fill the screen and long stretches of
+small refinements pass quickly. A timeline under the samples shows the phases (noise / structure / detail, from
+the run's own samples: ``common.phase_steps``) and D's mean score on the fakes, with a cursor at the morph's step.
 
     GANVIZ_RUN=outputs/runs/<run> manim -ql scenes/morph.py
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, Transform, Write
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Dot,
+    FadeIn,
+    FadeOut,
+    Line,
+    Rectangle,
+    ValueTracker,
+    VGroup,
+    VMobject,
+)
 
+from pipeline.runformat import SNAPSHOT
 from scenes import common as c
+from scenes import style as s
 
-#: Where the fake-sample grid sits (scene units); tests read the frame at this spot.
-GRID_CENTER = np.array([-3.0, -0.35, 0.0])
-GRID_HEIGHT = 4.6
-REAL_CENTER = np.array([3.6, -0.35, 0.0])
-N_SAMPLES = 16
-N_STEPS = 10  # snapshots shown; the cross-fades between them are the morph
+#: the sample panels: centre height of the row, size of each panel (fake grid, close-up, real grid: all equal)
+PANEL_Y = 0.42
+PANEL = 3.15
+GRID_CENTER = np.array([s.safe_box()[0] + PANEL / 2, PANEL_Y, 0.0])  # G's samples (tests read the frame here)
+GRID_HEIGHT = PANEL
+CLOSE_CENTER = np.array([0.0, PANEL_Y, 0.0])
+REAL_CENTER = np.array([s.safe_box()[1] - PANEL / 2, PANEL_Y, 0.0])
+N_SAMPLES = 16  # samples in each grid (the largest square the run has, up to this)
+N_POINTS = 256  # toy samples drawn (of the fixed batch)
+#: the timeline: D's mean score on the fakes over a strip, the phases on a band below it
+STRIP_TOP, STRIP_BOTTOM = -1.9, -2.6
+BAND_TOP, BAND_BOTTOM = -2.72, -3.02
+
+#: screen time of the morph (seconds) and the least a stretch between two snapshots gets
+MORPH_TIME = 16.0
+MIN_SEGMENT = 0.05
+PHASE_PAUSE = 0.6  # a beat when the samples enter a new phase
 
 
+# -- what the morph walks through: the run's snapshots and the pace ---------------------------------------------
+def pace(changes: np.ndarray, total: float = MORPH_TIME, minimum: float = MIN_SEGMENT) -> np.ndarray:
+    """Seconds for each stretch between consecutive snapshots: a floor ``m`` each, and the rest of ``total`` in
+    proportion to the *square* of how much the samples changed in that stretch. Squared, because a real run's
+    long detail phase is many small changes that add up: in proportion to the change itself it still took two
+    thirds of the morph on a 3,000-step digits run (noise 3.1 s, structure 1.9 s, detail 11 s of 16 s); squared,
+    the big early changes get the screen (6.6 / 1.9 / 7.6 s). ``m`` is ``minimum``, lowered to a quarter of an
+    even share for runs with very many snapshots, so the floor never eats the time the changes should get."""
+    changes = np.asarray(changes, np.float64)
+    n = len(changes)
+    if n == 0:
+        return np.zeros(0)
+    floor = min(minimum, 0.25 * total / n)
+    weight = changes**2
+    spent = weight.sum()
+    share = weight / spent if spent > 0 else np.full(n, 1.0 / n)
+    return floor + (total - n * floor) * share
+
+
+def blend(a: np.ndarray, b: np.ndarray, f: float) -> np.ndarray:
+    """``a`` and ``b`` mixed at fraction ``f`` (0: a, 1: b): images rounded back to uint8, points as floats."""
+    mixed = (1.0 - f) * a.astype(np.float64) + f * b.astype(np.float64)
+    return np.rint(mixed).clip(0, 255).astype(np.uint8) if a.dtype == np.uint8 else mixed
+
+
+@dataclass(frozen=True)
+class Morph:
+    """Every readable snapshot's shown samples, and where the morph is at ``u`` (0 = first snapshot, K - 1 = the
+    last; in between, the blend of the two snapshots around it)."""
+
+    steps: np.ndarray  # (K,) snapshot steps
+    samples: np.ndarray  # (K, n, ...) the samples shown: uint8 images or float points
+    scores: np.ndarray  # (K, n) D's score for each of them
+    phases: list[str]  # per snapshot: noise / structure / detail
+
+    @classmethod
+    def of(cls, run: c.Run, n: int) -> Morph:
+        steps, samples, scores = [], [], []
+        for snap in run.iter_snapshots(keys=(SNAPSHOT.fake, SNAPSHOT.d_fake)):
+            steps.append(snap.step)
+            samples.append(snap.fake[:n])
+            scores.append(snap.d_fake[:n])
+        phases = c.phase_steps(run, steps)
+        return cls(np.array(steps), np.stack(samples), np.stack(scores), [phases[t] for t in steps])
+
+    @cached_property
+    def changes(self) -> np.ndarray:
+        """How much the shown samples changed between consecutive snapshots: mean absolute pixel change
+        (images, 0-255) or mean distance a point moved (toys)."""
+        d = np.diff(self.samples.astype(np.float64), axis=0)
+        if self.samples.dtype == np.uint8:
+            return np.abs(d).reshape(len(d), -1).mean(1)
+        return np.sqrt((d**2).sum(-1)).mean(1)
+
+    @cached_property
+    def durations(self) -> np.ndarray:
+        return pace(self.changes)
+
+    def split(self, u: float) -> tuple[int, float]:
+        k = int(np.clip(np.floor(u), 0, max(len(self.steps) - 2, 0)))
+        return k, float(np.clip(u - k, 0.0, 1.0)) if len(self.steps) > 1 else 0.0
+
+    def at(self, u: float) -> np.ndarray:
+        """The shown samples at ``u``."""
+        k, f = self.split(u)
+        return blend(self.samples[k], self.samples[min(k + 1, len(self.steps) - 1)], f)
+
+    def score_at(self, u: float) -> np.ndarray:
+        k, f = self.split(u)
+        return (1 - f) * self.scores[k] + f * self.scores[min(k + 1, len(self.steps) - 1)]
+
+    def step_at(self, u: float) -> float:
+        return float(np.interp(u, np.arange(len(self.steps)), self.steps))
+
+    def phase_at(self, u: float) -> str:
+        return self.phases[int(np.clip(np.floor(u + 1e-9), 0, len(self.steps) - 1))]
+
+    def legs(self) -> list[tuple[int, int]]:
+        """(first, last) snapshot index of each stretch that ends on entering a new phase (or the last snapshot)."""
+        starts = [k for k in range(1, len(self.phases)) if self.phases[k] != self.phases[k - 1]]
+        ends = [*starts, len(self.steps) - 1]
+        return [(a, b) for a, b in zip([0, *starts], ends, strict=True) if b > a]
+
+    def half_change_step(self) -> int | None:
+        """The first snapshot step by which half of all the change in the samples had happened (None: none)."""
+        total = self.changes.sum()
+        if total <= 0:
+            return None
+        k = int(np.searchsorted(np.cumsum(self.changes), 0.5 * total - 1e-12))
+        return int(self.steps[k + 1])
+
+
+def paced(durations: np.ndarray) -> Callable[[float], float]:
+    """A rate function for moving ``u`` across len(durations) snapshots: the i-th stretch takes ``durations[i]``
+    of the play's time (time fraction -> fraction of the way from the first snapshot to the last)."""
+    knots = np.concatenate([[0.0], np.cumsum(durations)])
+    knots = knots / knots[-1] if knots[-1] > 0 else np.linspace(0, 1, len(knots))
+    frac = np.linspace(0.0, 1.0, len(knots))
+    return lambda t: float(np.interp(t, knots, frac))
+
+
+# -- the views of the samples ----------------------------------------------------------------------------------
+class Samples:
+    """What the morph draws of G's samples for one kind of run: ``intro`` (shown first), ``closeup`` (one sample
+    followed closely, shown with the timeline), and ``follow(u)`` (in each subclass), which installs the updaters
+    that keep them at ``u``'s blend."""
+
+    intro: c.Group
+    closeup: c.Group
+    marks: list[int]  # snapshots shown again in small panels once the morph reaches them (toys)
+
+    def __init__(self, run: c.Run, morph: Morph):
+        self.run, self.morph = run, morph
+        self.marks = []
+
+
+def favourite(morph: Morph) -> int:
+    """The shown sample D scores highest at the end: the one the close-up follows."""
+    return int(np.argmax(morph.scores[-1]))
+
+
+class Images(Samples):
+    """G's sample grid, one sample enlarged with its D score, and the real grid, all the same size."""
+
+    def __init__(self, run: c.Run, morph: Morph):
+        super().__init__(run, morph)
+        n = len(morph.samples[0])
+        self.side = int(np.sqrt(n))
+        self.pick = favourite(morph)
+        self.grid = c.picture(self.pixels(0.0), PANEL).move_to(GRID_CENTER)
+        self.close = c.picture(c.to_rgb(morph.samples[0][self.pick]), PANEL).move_to(CLOSE_CENTER)
+        real = c.picture(c.sample_grid(run.real, self.side**2), PANEL).move_to(REAL_CENTER)
+        size = morph.samples.shape[2]
+        cell = PANEL / (self.side * (size + 1) + 1) * size  # the tile's 1-pixel gaps, in scene units
+        r, q = divmod(self.pick, self.side)
+        corner = self.grid.get_corner(UP + LEFT) + PANEL / (self.side * (size + 1) + 1) * np.array([1, -1, 0])
+        at = corner + (size + 1) * PANEL / (self.side * (size + 1) + 1) * np.array([q, -r, 0])
+        box = Rectangle(width=cell, height=cell, stroke_color=s.TEXT, stroke_width=2.5)
+        box.move_to(at + np.array([cell / 2, -cell / 2, 0]))
+        frame = Rectangle(width=PANEL, height=PANEL, stroke_color=s.TEXT, stroke_width=2.5).move_to(self.close)
+        zoom = VGroup(
+            Line(box.get_corner(UP + RIGHT), frame.get_corner(UP + LEFT), stroke_color=s.MUTED, stroke_width=1.5),
+            Line(box.get_corner(DOWN + RIGHT), frame.get_corner(DOWN + LEFT), stroke_color=s.MUTED, stroke_width=1.5),
+        ).set_z_index(-1)  # behind the grid: the lines leave the picked cell's edge, not cross its neighbours
+        self.score = s.number(float(morph.scores[0][self.pick]), 2, s.LABEL)
+        self.meter = s.score_meter(float(morph.scores[0][self.pick]))
+        self.score_row = c.Group(s.text("D(G(z)) for it:", s.LABEL, s.MUTED), self.score, self.meter.group)
+        self.score_row.arrange(RIGHT, buff=0.2).next_to(self.close, DOWN, buff=0.22)
+        self.labels = VGroup(
+            s.text("G's samples", s.LABEL, s.FAKE_COLOR).next_to(self.grid, UP, buff=0.15),
+            s.text("one of them, enlarged", s.LABEL, s.FAKE_COLOR).next_to(self.close, UP, buff=0.15),
+            s.text("real samples", s.LABEL, s.REAL_COLOR).next_to(real, UP, buff=0.15),
+        )
+        self.intro = c.Group(self.grid, real, self.labels[0], self.labels[2])
+        self.closeup = c.Group(box, zoom, self.close, frame, self.labels[1], self.score_row)
+
+    def pixels(self, u: float) -> np.ndarray:
+        return c.sample_grid(self.morph.at(u), self.side**2)
+
+    def follow(self, u: ValueTracker) -> None:
+        def grid(m: c.Mobject) -> None:
+            m.pixel_array[..., :3] = self.pixels(u.get_value())
+
+        def close(m: c.Mobject) -> None:
+            m.pixel_array[..., :3] = c.to_rgb(self.morph.at(u.get_value())[self.pick])
+
+        def score(m: c.Mobject) -> None:
+            value = float(self.morph.score_at(u.get_value())[self.pick])
+            m.set_value(value)
+            self.meter.tracker.set_value(value)  # before the meter's marker reads it: it comes later in the row
+
+        self.grid.add_updater(grid)
+        self.close.add_updater(close)
+        self.score.add_updater(score)
+
+
+#: toys: the big panel (left) and the milestones beside it (2 x 2 small panels, filled as the morph reaches them)
+TOY_TOP, TOY_BOTTOM = 1.95, -1.55
+TAIL = 0.3  # scene units
+
+
+class Points(Samples):
+    """Toys: G's points moving over the real ones in a big panel, and small copies of the panel at the milestones
+    (the start, each phase's first snapshot, the end), filled in as the morph reaches them."""
+
+    ROWS = 1  # rows of milestone panels
+
+    def __init__(self, run: c.Run, morph: Morph):
+        super().__init__(run, morph)
+        self.marks = sorted({0, *(last for _, last in morph.legs())})
+        left, right, _, _ = s.safe_box()
+        height = TOY_TOP - TOY_BOTTOM
+        width = self.big_width(height)
+        self.big = self.panel(np.array([left + width / 2, (TOY_TOP + TOY_BOTTOM) / 2, 0]), width, height)
+        x0, gap, caption = left + width + 0.7, 0.35, 0.65  # a two-line caption under each milestone panel
+        cols = -(-len(self.marks) // self.ROWS)
+        w = (right - x0 - gap * (cols - 1)) / cols
+        h = (height - (self.ROWS - 1) * 0.2) / self.ROWS - caption
+        centers = [
+            np.array([x0 + (i % cols) * (w + gap) + w / 2, TOY_TOP - (i // cols) * (h + caption + 0.2) - h / 2, 0])
+            for i in range(len(self.marks))
+        ]
+        self.slots = {}  # snapshot -> (its slot's frame, real samples and caption; G's samples, shown on reaching it)
+        for k, center in zip(self.marks, centers, strict=True):
+            frame, fake = self.panel(center, w, h, at=k, small=True)
+            words = VGroup(s.text(f"step {int(morph.steps[k]):,}", s.SMALL), s.text(morph.phases[k], s.SMALL, s.MUTED))
+            self.slots[k] = (c.Group(frame, words.arrange(DOWN, buff=0.08).next_to(frame, DOWN, buff=0.1)), fake)
+
+    def milestone(self, k: int) -> list[c.Mobject]:
+        """G's samples at snapshot ``k`` (one of ``marks``) in its slot."""
+        return [self.slots[k][1]]
+
+
+class Points2D(Points):
+    """G's points over the real ones in the data plane, each with a short tail pointing to where it was one
+    snapshot before (at most TAIL long: a big jump of the whole cloud draws a direction, not a curtain)."""
+
+    def __init__(self, run: c.Run, morph: Morph):
+        every = np.concatenate([run.real[:, :2], morph.samples.reshape(-1, morph.samples.shape[-1])[:, :2]])
+        lo, hi = np.percentile(every, 0.5, axis=0), np.percentile(every, 99.5, axis=0)
+        self.lo, self.hi = lo - (hi - lo) * 0.06, hi + (hi - lo) * 0.06
+        super().__init__(run, morph)
+        self.frame, box, real, self.fake = self.big
+        self.tails = VMobject(stroke_color=s.FAKE_COLOR, stroke_width=1.5, stroke_opacity=0.45)
+        top = box.get_top()[1] + 0.12
+        legend = VGroup(s.text("G's samples", s.LABEL, s.FAKE_COLOR), s.text("real samples", s.LABEL, s.REAL_COLOR))
+        legend.arrange(RIGHT, buff=0.4).move_to([box.get_left()[0], top, 0], aligned_edge=DOWN + LEFT)
+        self.intro = c.Group(box, real, self.tails, self.fake, legend, *(still for still, _ in self.slots.values()))
+        self.closeup = c.Group()
+        self.draw(0.0)
+
+    def big_width(self, height: float) -> float:
+        """As wide as the data's shape asks for at this height (x stretched at most c.Frame.MAX_STRETCH times)."""
+        frame = c.Frame.fit(self.lo, self.hi, np.zeros(3), 7.0, height)
+        return float(frame.scale[0] * (self.hi[0] - self.lo[0]))
+
+    def panel(self, center: np.ndarray, width: float, height: float, at: int = 0, small: bool = False) -> tuple:
+        frame = c.Frame.fit(self.lo, self.hi, center, width, height)
+        real = c.point_cloud(frame(self.run.real[:N_POINTS]), s.REAL_COLOR, 0.02 if small else 0.03, 0.75)
+        fake = c.point_cloud(frame(self.morph.samples[at]), s.FAKE_COLOR, 0.022 if small else 0.035, 0.95)
+        if small:
+            return c.Group(frame.box(), real), fake
+        return frame, frame.box(), real, fake
+
+    def draw(self, u: float) -> None:
+        now = self.frame(self.morph.at(u))
+        c.place_dots(self.fake, now, 0.035)
+        back = self.frame(self.morph.at(max(u - 1.0, 0.0))) - now  # towards where it was a snapshot before
+        length = np.maximum(np.linalg.norm(back, axis=1, keepdims=True), 1e-9)
+        ends = now + back * np.minimum(1.0, TAIL / length)
+        a, b = now[:, None, :], ends[:, None, :]
+        self.tails.points = np.concatenate([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], axis=1).reshape(-1, 3)
+
+    def follow(self, u: ValueTracker) -> None:
+        self.fake.add_updater(lambda _m: self.draw(u.get_value()))
+
+
+class Points1D(Points):
+    """G's samples against the real ones on one axis: a histogram over the real one, and a dot per sample (each
+    keeps its row, so it can be seen travelling)."""
+
+    BINS = 36
+    ROWS = 2
+
+    def big_width(self, height: float) -> float:
+        return 6.4
+
+    def __init__(self, run: c.Run, morph: Morph):
+        values = np.concatenate([run.real.ravel(), morph.samples.ravel()])
+        lo, hi = np.percentile(values, 0.5), np.percentile(values, 99.5)
+        pad = (hi - lo) * 0.06 + 1e-3
+        self.edges = np.linspace(lo - pad, hi + pad, self.BINS + 1)
+        self.peak = max(self.density(run.real.ravel()).max(), 1e-9)
+        self.rows = np.random.default_rng(0).uniform(0.0, 1.0, morph.samples.shape[1])
+        super().__init__(run, morph)
+        self.place, box, real, self.bars, self.dots = self.big
+        ticks = s.nice_ticks(float(self.edges[0]), float(self.edges[-1]), 6)
+        numbers = VGroup(*(s.text(f"{t:g}", s.SMALL, s.MUTED) for t in ticks))
+        for t, word in zip(ticks, numbers, strict=True):
+            word.next_to([self.place.x(t), box.get_bottom()[1], 0], DOWN, buff=0.1)
+        top = box.get_top()[1] + 0.12
+        legend = VGroup(s.text("G's samples", s.LABEL, s.FAKE_COLOR), s.text("real samples", s.LABEL, s.REAL_COLOR))
+        legend.arrange(RIGHT, buff=0.4).move_to([box.get_left()[0], top, 0], aligned_edge=DOWN + LEFT)
+        stills = (still for still, _ in self.slots.values())
+        self.intro = c.Group(box, real, self.bars, self.dots, numbers, legend, *stills)
+        self.closeup = c.Group()
+
+    def density(self, values: np.ndarray) -> np.ndarray:
+        return np.histogram(values, bins=self.edges, density=True)[0]
+
+    def panel(self, center: np.ndarray, width: float, height: float, at: int = 0, small: bool = False) -> tuple:
+        place = c.Strip(self.edges, center, width, height - (0.0 if small else 0.4))
+        box = Rectangle(width=width, height=place.height, stroke_color=s.MUTED, stroke_width=1).move_to(place.center)
+        real = place.stairs(self.density(self.run.real.ravel()) / self.peak).set_stroke(s.REAL_COLOR, 2)
+        real.set_fill(s.REAL_COLOR, 0.12)
+        bars = place.stairs(self.density(self.morph.samples[at].ravel()) / self.peak)
+        bars.set_stroke(width=0).set_fill(s.FAKE_COLOR, 0.7)
+        dots = c.point_cloud(place.dots(self.morph.samples[at].ravel(), self.rows), s.FAKE_COLOR, 0.03, 0.9)
+        if small:
+            return c.Group(box, real), c.Group(bars, dots)
+        return place, box, real, bars, dots
+
+    def draw(self, u: float) -> None:
+        values = self.morph.at(u).ravel()
+        self.place.set_stairs(self.bars, self.density(values) / self.peak)
+        c.place_dots(self.dots, self.place.dots(values, self.rows), 0.03)
+
+    def follow(self, u: ValueTracker) -> None:
+        self.bars.add_updater(lambda _m: self.draw(u.get_value()))
+
+
+VIEWS: dict[str, type[Samples]] = {"image": Images, "toy2d": Points2D, "toy1d": Points1D}
+
+
+def shown(run: c.Run) -> int:
+    """How many of the fixed samples the morph shows: a square grid of up to N_SAMPLES images, or N_POINTS points."""
+    if run.kind != "image":
+        return N_POINTS
+    return int(np.sqrt(min(N_SAMPLES, len(run.fixed.noise)))) ** 2
+
+
+# -- the timeline -------------------------------------------------------------------------------------------
+class Timeline:
+    """Steps from 0 to the run's last along the footer's progress bar: D's mean score on the fakes (metrics), the
+    phase bands (from the snapshots), and a cursor at the morph's step."""
+
+    def __init__(self, run: c.Run, morph: Morph, track: Rectangle):
+        self.x0, self.x1 = track.get_left()[0], track.get_right()[0]
+        self.last = max(int(morph.steps[-1]), 1)
+        m = run.metrics
+        steps = m.step.astype(np.float64)
+        score = c.smooth(m.d_fake, max(1, len(steps) // 60))
+        ok = np.isfinite(score) & (steps <= self.last)
+        self.score_steps, self.scores = steps[ok], score[ok]
+        pts = self.curve_points(self.score_steps, self.scores)
+        self.faint = VMobject(stroke_color=s.FAKE_COLOR, stroke_width=2, stroke_opacity=0.3)
+        self.faint.set_points_as_corners(pts if len(pts) > 1 else np.zeros((2, 3)))
+        self.pts = pts if len(pts) else np.zeros((1, 3))
+        self.bright = VMobject(stroke_color=s.FAKE_COLOR, stroke_width=3)
+        self.bright.set_points_as_corners(np.repeat(self.pts[:1], 2, axis=0))  # has points before its updater runs
+        half = Line([self.x0, self.y(0.5), 0], [self.x1, self.y(0.5), 0], stroke_color=s.MUTED, stroke_width=1.2)
+        half = half.set_stroke(opacity=0.8)
+        frame = Rectangle(width=self.x1 - self.x0, height=STRIP_TOP - STRIP_BOTTOM, stroke_color=s.MUTED)
+        frame.set_stroke(width=1, opacity=0.5).move_to([(self.x0 + self.x1) / 2, (STRIP_TOP + STRIP_BOTTOM) / 2, 0])
+        left = s.safe_box()[0]
+        self.value = s.number(self.score_at(0), 2, s.SMALL, s.FAKE_COLOR)
+        name = VGroup(s.text("mean D(G(z))", s.SMALL, s.FAKE_COLOR), self.value)
+        name.arrange(DOWN, buff=0.1, aligned_edge=LEFT).move_to([left, (STRIP_TOP + STRIP_BOTTOM) / 2, 0], LEFT)
+        half_label = s.text("0.5", s.SMALL, s.MUTED).next_to([self.x0, self.y(0.5), 0], LEFT, buff=0.12)
+        half_label.shift(DOWN * 0.08)
+        self.bands, self.names = self.phase_bands(morph)
+        phase = s.text("phase", s.SMALL, s.MUTED).move_to([left, (BAND_TOP + BAND_BOTTOM) / 2, 0], aligned_edge=LEFT)
+        self.cursor = Line([0, STRIP_TOP + 0.08, 0], [0, BAND_BOTTOM - 0.04, 0], stroke_color=s.TEXT, stroke_width=2)
+        self.tip = Dot(radius=0.06, color=s.FAKE_COLOR)
+        self.group = VGroup(frame, half, half_label, self.faint, self.bright, name, self.bands, self.names, phase)
+        self.group.add(self.cursor, self.tip)
+
+    def x(self, step: float) -> float:
+        return self.x0 + (self.x1 - self.x0) * float(np.clip(step / self.last, 0.0, 1.0))
+
+    def y(self, score: float) -> float:
+        return STRIP_BOTTOM + (STRIP_TOP - STRIP_BOTTOM) * float(np.clip(score, 0.0, 1.0))
+
+    def curve_points(self, steps: np.ndarray, values: np.ndarray) -> np.ndarray:
+        if len(steps) > 400:
+            idx = np.unique(np.linspace(0, len(steps) - 1, 400).round().astype(int))
+            steps, values = steps[idx], values[idx]
+        return np.array([[self.x(a), self.y(b), 0.0] for a, b in zip(steps, values, strict=True)]).reshape(-1, 3)
+
+    def score_at(self, step: float) -> float:
+        if not len(self.scores):
+            return float("nan")
+        return float(np.interp(step, self.score_steps, self.scores))
+
+    def phase_bands(self, morph: Morph) -> tuple[VGroup, VGroup]:
+        """One band per phase the run went through, from the snapshot that entered it to the next phase's."""
+        runs: list[tuple[str, int, int]] = []
+        for k, name in enumerate(morph.phases):
+            if runs and runs[-1][0] == name:
+                runs[-1] = (name, runs[-1][1], k)
+            else:
+                runs.append((name, k, k))
+        shades = {"noise": 0.12, "structure": 0.3, "detail": 0.5}
+        bands, words = VGroup(), VGroup()
+        for i, (name, a, _) in enumerate(runs):
+            end = runs[i + 1][1] if i + 1 < len(runs) else len(morph.steps) - 1
+            x0, x1 = self.x(morph.steps[a]), self.x(morph.steps[end])
+            band = Rectangle(width=max(x1 - x0, 0.01), height=BAND_TOP - BAND_BOTTOM, stroke_color=s.BACKGROUND)
+            band.set_stroke(width=1.5).set_fill(s.FAKE_COLOR, shades[name])
+            bands.add(band.move_to([(x0 + x1) / 2, (BAND_TOP + BAND_BOTTOM) / 2, 0]))
+            words.add(s.text(name, s.SMALL, s.MUTED))
+        # each name starts just inside its band, pushed right where the previous name needs the room and back
+        # left where the last would leave the timeline
+        lefts = [band.get_left()[0] + 0.1 for band in bands]
+        for i in range(1, len(lefts)):
+            lefts[i] = max(lefts[i], lefts[i - 1] + words[i - 1].width + 0.3)
+        for i in reversed(range(len(lefts))):
+            limit = self.x1 - 0.1 if i == len(lefts) - 1 else lefts[i + 1] - 0.3
+            lefts[i] = min(lefts[i], limit - words[i].width)
+        for word, x in zip(words, lefts, strict=True):
+            word.move_to([x, (BAND_TOP + BAND_BOTTOM) / 2, 0], aligned_edge=LEFT)
+        self.band_names = [name for name, _, _ in runs]
+        return bands, words
+
+    def follow(self, step: Callable[[], float], phase: Callable[[], str]) -> None:
+        def cursor(m: Line) -> None:
+            m.move_to([self.x(step()), m.get_center()[1], 0])
+
+        def bright(m: VMobject) -> None:
+            n = int(np.searchsorted(self.pts[:, 0], self.x(step()), side="right"))
+            m.set_points_as_corners(self.pts[:n] if n >= 2 else np.repeat(self.pts[:1], 2, axis=0))
+
+        def names(m: VGroup) -> None:
+            for word, name in zip(m, self.band_names, strict=True):
+                word.set_color(s.TEXT if name == phase() else s.MUTED)
+
+        self.cursor.add_updater(cursor)
+        self.bright.add_updater(bright)
+        self.tip.add_updater(lambda m: m.move_to([self.x(step()), self.y(self.score_at(step())), 0]))
+        self.value.add_updater(lambda m: m.set_value(self.score_at(step())))
+        self.names.add_updater(names)
+
+
+# -- the scene --------------------------------------------------------------------------------------------------
 class NoiseToImage(c.RunScene):
-    """G's fixed-noise samples from step 0 to the end, phase labelled from the run itself."""
+    """G's samples on the fixed noise from step 0 to the end, through every snapshot, paced by their change."""
 
     def construct(self) -> None:
+        self.build()
+        self.play(FadeIn(self.heading), FadeIn(self.foot.group), FadeIn(self.view.intro), run_time=1.0)
+        self.play(FadeIn(self.timeline.group), FadeIn(self.view.closeup), run_time=0.8)
+        self.beat(0)
+        for first, last in self.walk.legs():
+            self.morph(first, last)
+            self.beat(last)
+        self.play(FadeOut(self.heading[1]), FadeIn(self.verdict()), run_time=0.8)
+        self.wait(2.5)
+
+    def build(self) -> None:
+        """Everything drawn from the run, following ``self.u`` (where the morph is: a snapshot index, fractional
+        between two), which also drives the footer's step counter."""
         run = self.run
-        steps = run.spread_steps(N_STEPS)
-        phases = c.phase_steps(run, steps)
-        title = c.label(f"From noise to samples: {run.variant}", 34).to_edge(UP, buff=0.3)
-        self.play(Write(title), run_time=0.8)
+        self.walk = Morph.of(run, shown(run))
+        self.u = ValueTracker(0)
+        self.foot = s.footer(int(self.walk.steps[-1]))
+        self.foot.tracker.add_updater(lambda t: t.set_value(self.walk.step_at(self.u.get_value())))
+        self.view, self.timeline = VIEWS[run.kind](run, self.walk), Timeline(run, self.walk, self.foot.track)
+        self.view.follow(self.u)
+        self.timeline.follow(
+            lambda: self.walk.step_at(self.u.get_value()), lambda: self.walk.phase_at(self.u.get_value())
+        )
+        self.heading = self.title(run)
+        self.add(self.u, self.foot.tracker)
 
-        if run.kind == "image":
-            self.morph_images(run, steps, phases)
+    def title(self, run: c.Run) -> VGroup:
+        what = "images" if run.kind == "image" else "points onto the data"
+        question = f"How does G turn noise into {what}?" if run.kind == "image" else f"How does G move its {what}?"
+        n = "the same noise vectors"
+        return s.title(question, f"{run.name}: {run.variant}, {c.loss_name(run)} loss · G's output on {n}")
+
+    def morph(self, first: int, last: int) -> None:
+        """From snapshot ``first`` to ``last``, each stretch taking its paced share of the time."""
+        durations = self.walk.durations[first:last]
+        self.play(self.u.animate(rate_func=paced(durations)).set_value(last), run_time=float(durations.sum()))
+
+    def beat(self, k: int) -> None:
+        """A pause at snapshot ``k`` (the start, or the first snapshot of a phase): toys copy it into its slot."""
+        if k in self.view.marks:
+            self.play(FadeIn(*self.view.milestone(k), shift=DOWN * 0.1), run_time=PHASE_PAUSE)
         else:
-            self.morph_points(run, steps, phases)
-        self.wait(1.0)
+            self.wait(PHASE_PAUSE)
 
-    # -- image runs ------------------------------------------------------------------------------
-    def morph_images(self, run: c.Run, steps: list[int], phases: dict[int, str]) -> None:
-        real = c.picture(c.sample_grid(run.real, N_SAMPLES), GRID_HEIGHT * 0.62).move_to(REAL_CENTER)
-        real_cap = c.label("real samples", 24, c.REAL_COLOR).next_to(real, DOWN, buff=0.2)
-        grid = c.picture(c.sample_grid(run.snapshot(steps[0]).fake, N_SAMPLES), GRID_HEIGHT).move_to(GRID_CENTER)
-        cap = c.label("G(z), same z every snapshot", 24, c.FAKE_COLOR).next_to(grid, DOWN, buff=0.2)
-        counter, phase = self.status(steps[0], phases[steps[0]])
-        self.play(FadeIn(grid), FadeIn(cap), FadeIn(counter), FadeIn(phase), run_time=0.8)
-        self.play(FadeIn(real), FadeIn(real_cap), run_time=0.6)
-        self.wait(0.4)
-        for step in steps[1:]:
-            nxt = c.picture(c.sample_grid(run.snapshot(step).fake, N_SAMPLES), GRID_HEIGHT).move_to(GRID_CENTER)
-            new_counter, new_phase = self.status(step, phases[step])
-            # cross-fade: the new snapshot fades in over the old one, which then leaves
-            self.play(FadeIn(nxt), Transform(counter, new_counter), Transform(phase, new_phase), run_time=0.9)
-            self.remove(grid)
-            grid = nxt
-            self.wait(0.25)
-
-    # -- toy runs --------------------------------------------------------------------------------
-    def morph_points(self, run: c.Run, steps: list[int], phases: dict[int, str]) -> None:
-        box = c.PlotBox(self.extent(run), GRID_CENTER + RIGHT * 1.5, GRID_HEIGHT)
-        legend = c.label("real", 24, c.REAL_COLOR).move_to(REAL_CENTER + UP * 0.8 + RIGHT * 0.6)
-        legend2 = c.label("G(z)", 24, c.FAKE_COLOR).next_to(legend, DOWN, buff=0.25)
-        counter, phase = self.status(steps[0], phases[steps[0]], at=REAL_CENTER + RIGHT * 0.6 + DOWN * 0.6)
-        if run.kind == "toy2d":
-            real = c.dots(box.to_scene(run.real[:200]), c.REAL_COLOR, opacity=0.45)
-            fake = c.dots(box.to_scene(run.snapshot(steps[0]).fake[:200]), c.FAKE_COLOR)
-            self.play(FadeIn(box.frame()), FadeIn(real), FadeIn(legend), FadeIn(legend2), run_time=0.8)
-            self.play(FadeIn(fake), FadeIn(counter), FadeIn(phase), run_time=0.6)
-            for step in steps[1:]:
-                target = c.move_dots(fake, box.to_scene(run.snapshot(step).fake[:200]))
-                new_counter, new_phase = self.status(step, phases[step], at=counter.get_center())
-                self.play(
-                    Transform(fake, target), Transform(counter, new_counter), Transform(phase, new_phase), run_time=0.9
-                )
-                self.wait(0.2)
-        else:  # toy1d: histograms of G's samples against the real one
-            lo, hi = box.xmin, box.xmax
-            edges = np.linspace(lo, hi, 31)
-            peak = max(np.histogram(run.real.ravel(), bins=edges, density=True)[0].max(), 1e-6)
-            real = c.histogram_bars(run.real, edges, box, c.REAL_COLOR, peak)
-            fake = c.histogram_bars(run.snapshot(steps[0]).fake, edges, box, c.FAKE_COLOR, peak)
-            self.play(FadeIn(box.frame()), FadeIn(real), FadeIn(legend), FadeIn(legend2), run_time=0.8)
-            self.play(FadeIn(fake), FadeIn(counter), FadeIn(phase), run_time=0.6)
-            for step in steps[1:]:
-                target = c.histogram_bars(run.snapshot(step).fake, edges, box, c.FAKE_COLOR, peak)
-                new_counter, new_phase = self.status(step, phases[step], at=counter.get_center())
-                self.play(
-                    Transform(fake, target), Transform(counter, new_counter), Transform(phase, new_phase), run_time=0.9
-                )
-                self.wait(0.2)
-
-    @staticmethod
-    def extent(run: c.Run) -> list[float]:
-        if run.kind == "toy2d":
-            return c.data_extent(run)
-        shown = run.spread_steps(N_STEPS)
-        clouds = [run.real.ravel()] + [run.snapshot(s).fake.ravel() for s in shown]
-        lo = min(float(np.percentile(v, 0.5)) for v in clouds)  # every cloud fits, stray outliers aside
-        hi = max(float(np.percentile(v, 99.5)) for v in clouds)
-        pad = (hi - lo) * 0.1 + 1e-3
-        return [lo - pad, hi + pad, 0.0, 1.0]
-
-    def status(self, step: int, phase: str, at: np.ndarray | None = None) -> tuple[c.Mobject, c.Mobject]:
-        counter = c.label(c.fmt_step(step), 30)
-        ph = c.label(f"phase: {phase}", 26, c.G_COLOR)
-        if at is None:
-            counter.move_to(REAL_CENTER + UP * 2.45)
-            ph.next_to(counter, DOWN, buff=0.15)
+    def verdict(self) -> c.Mobject:
+        """What the pace showed, in the run's numbers: by which step half of the samples' change had happened."""
+        half, last = self.walk.half_change_step(), int(self.walk.steps[-1])
+        if half is None:
+            words = "G's samples did not change in this run."
         else:
-            counter.move_to(at)
-            ph.next_to(counter, DOWN, buff=0.15).align_to(counter, LEFT)
-        return counter, ph
+            words = f"Half of all change in G's samples came by step {half:,} of {last:,} ({half / last:.0%})."
+        return s.text(words, s.BODY).move_to(self.heading[1], aligned_edge=LEFT)

@@ -18,16 +18,22 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    PI,
     RIGHT,
     UP,
+    AnnularSector,
+    Circle,
     DecimalNumber,
     Group,
     ImageMobject,
     Integer,
+    Line,
+    MathTypst,
     Rectangle,
     Text,
     ValueTracker,
     VGroup,
+    VMobject,
     config,
 )
 from manim.constants import RESAMPLING_ALGORITHMS
@@ -125,10 +131,54 @@ def colour_bar(height: float = 3.0, width: float = 0.28, label: str = "D(x)") ->
     return Group(bar, frame, ticks, name)
 
 
+@dataclass
+class Meter:
+    """D's score on one sample as a position on a horizontal bar of the score map (fake 0 left, guessing 0.5 at
+    the middle tick, real 1 right): ``tracker`` holds the score; animate it, or give it an updater, to move the
+    marker."""
+
+    group: Group
+    tracker: ValueTracker
+
+
+def score_meter(score: float = 0.5, width: float = 1.6, height: float = 0.14) -> Meter:
+    pixels = score_rgb(np.linspace(0.0, 1.0, 128))[None, :, :].repeat(4, axis=0)
+    bar = ImageMobject(pixels)
+    bar.set_resampling_algorithm(RESAMPLING_ALGORITHMS["bilinear"])
+    bar.stretch_to_fit_width(width).stretch_to_fit_height(height)
+    frame = Rectangle(width=width, height=height, stroke_color=MUTED, stroke_width=1)
+    middle = Line(frame.get_top(), frame.get_bottom() + DOWN * 0.06, stroke_color=MUTED, stroke_width=1.5)
+    tracker = ValueTracker(score)
+    marker = Line(UP * (height / 2 + 0.08), DOWN * (height / 2 + 0.08), stroke_color=TEXT, stroke_width=4)
+
+    def follow(m: Line) -> None:
+        value = float(np.clip(np.nan_to_num(tracker.get_value(), nan=0.5), 0.0, 1.0))
+        m.move_to(frame.get_left() + RIGHT * width * value)
+
+    marker.add_updater(follow)
+    follow(marker)
+    return Meter(Group(bar, frame, middle, marker), tracker)
+
+
 # -- text and numbers ----------------------------------------------------------------------------------------
 def text(s: str, size: float = BODY, color: str = TEXT, **kw: object) -> Text:
     """Text in the scenes' font and scale."""
     return Text(s, font=FONT, font_size=size, color=color, **kw)
+
+
+def paragraph(s: str, width: float, size: float = BODY, color: str = TEXT, buff: float = 0.1) -> VGroup:
+    """``s`` broken into left-aligned lines no wider than ``width`` scene units (at word boundaries; a word
+    longer than the width gets a line of its own): a sentence chosen from a run's numbers fits its column
+    whatever the numbers are."""
+    lines: list[Text] = []
+    words = s.split()
+    while words:
+        n = len(words)
+        while n > 1 and text(" ".join(words[:n]), size, color).width > width:
+            n -= 1
+        lines.append(text(" ".join(words[:n]), size, color))
+        words = words[n:]
+    return VGroup(*lines).arrange(DOWN, aligned_edge=LEFT, buff=buff)
 
 
 class MonoText(Text):
@@ -142,6 +192,18 @@ class MonoText(Text):
 def number(value: float, decimals: int = 2, size: float = BODY, color: str = TEXT, **kw: object) -> DecimalNumber:
     """A DecimalNumber in the fixed-width font: a value that changes in place, drawn the same width throughout."""
     return DecimalNumber(value, num_decimal_places=decimals, mob_class=MonoText, font_size=size, color=color, **kw)
+
+
+def show_value(m: DecimalNumber, value: float) -> None:
+    """Give a number a new value, rebuilding its digits only when what it shows changes.
+
+    A tracker-driven number's updater runs every frame, and ``set_value`` rebuilds the digits each time: that was the
+    costliest part of a render. The same digits are kept; the number still holds the exact value."""
+    decimals = getattr(m, "num_decimal_places", 0)
+    if f"{m.number:.{decimals}f}" == f"{value:.{decimals}f}":
+        m.number = value
+    else:
+        m.set_value(value)
 
 
 def integer(value: int, size: float = BODY, color: str = TEXT, **kw: object) -> Integer:
@@ -167,6 +229,11 @@ class Footer:
     group: VGroup
     tracker: ValueTracker
 
+    @property
+    def track(self) -> Rectangle:
+        """The progress bar's track: a scene's own timeline can line up with it (same x for the same step)."""
+        return self.group[1]
+
 
 def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     left, right, bottom, _ = safe_box()
@@ -183,7 +250,7 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     fill = Rectangle(width=0.001, height=0.06, stroke_width=0, fill_color=TEXT, fill_opacity=0.9)
 
     def update_count(m: Integer) -> None:
-        m.set_value(int(round(tracker.get_value())))
+        show_value(m, int(round(tracker.get_value())))
         m.next_to(word, RIGHT, buff=0.12, aligned_edge=DOWN)
 
     def update_fill(m: Rectangle) -> None:
@@ -195,3 +262,224 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     fill.add_updater(update_fill)
     update_fill(fill)
     return Footer(VGroup(row, track, fill), tracker)
+
+
+# -- axes and labels -----------------------------------------------------------------------------------------
+def nice_ticks(lo: float, hi: float, most: int = 5) -> list[float]:
+    """At most ``most`` round tick values (1, 2, 2.5 or 5 times a power of ten apart) inside [lo, hi], so axes
+    are labelled with numbers a reader can take in at a glance rather than with the data's min and max."""
+    if not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo:
+        return [float(lo)] if np.isfinite(lo) else []
+    raw = (hi - lo) / max(most - 1, 1)
+    power = 10.0 ** np.floor(np.log10(raw))
+    for mult in (1.0, 2.0, 2.5, 5.0, 10.0):
+        gap = mult * power
+        first = np.ceil(lo / gap - 1e-9) * gap
+        ticks = np.arange(first, hi + gap * 1e-9, gap)
+        if len(ticks) <= most:
+            return [float(round(t, 10)) + 0.0 for t in ticks]
+    return [float(lo), float(hi)]
+
+
+def spread(wanted: list[float], gap: float, sizes: list[float] | None = None) -> list[float]:
+    """Positions as close as possible (least squares) to ``wanted`` that keep the order of ``wanted`` and keep
+    neighbours ``gap`` apart (with ``sizes``, the items' extents: their edges ``gap`` apart): end labels of curves
+    that run close together sit next to each other instead of on top of each other, and a label whose curve is
+    clear of the others stays exactly at its curve."""
+    order = sorted(range(len(wanted)), key=lambda i: wanted[i])
+    size = [0.0] * len(wanted) if sizes is None else list(sizes)
+    offsets = [0.0]  # how far the k-th smallest must sit above the smallest
+    for a, b in zip(order, order[1:], strict=False):
+        offsets.append(offsets[-1] + (size[a] + size[b]) / 2 + gap)
+    # less the offsets, keeping the distances is a non-decreasing fit (pool adjacent violators): least squares
+    blocks: list[list[float]] = []  # [mean, count]
+    for rank, i in enumerate(order):
+        blocks.append([wanted[i] - offsets[rank], 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m2, n2), (m1, n1) = blocks.pop(), blocks.pop()
+            blocks.append([(m1 * n1 + m2 * n2) / (n1 + n2), n1 + n2])
+    fitted = [m for m, n in blocks for _ in range(int(n))]
+    out = [0.0] * len(wanted)
+    for rank, i in enumerate(order):
+        out[i] = fitted[rank] + offsets[rank]
+    return out
+
+
+# -- magnitudes on a log colour scale (gradient norms) ---------------------------------------------------------
+#: Gradient magnitudes, dark to bright in the gradients' yellow: one hue whose lightness grows with the value, so a
+#: vanishing gradient reads as dark on any screen and no value reads as G's blue or D's vermillion.
+GRAD_STOPS = (("#33311F", 0.0), ("#736C24", 0.45), (GRAD_COLOR, 0.85), ("#FFFBE0", 1.0))
+#: What a layer shows before it has any gradient (step 0): nothing, the background (the ramp's darkest value is an
+#: olive clearly lighter than it, so a vanishing gradient never looks like a missing one).
+NO_GRAD_COLOR = BACKGROUND
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def ramp_rgb(stops: tuple[tuple[str, float], ...], t: np.ndarray) -> np.ndarray:
+    """Positions ``t`` in [0, 1] on a piecewise-linear colour ramp ``((hex, position), ...)`` as uint8 RGB (..., 3)."""
+    t = np.clip(np.asarray(t, np.float64), 0.0, 1.0)
+    where = [p for _, p in stops]
+    channels = [np.interp(t, where, [_rgb(c)[i] for c, _ in stops]) for i in range(3)]
+    return np.stack(channels, axis=-1).round().astype(np.uint8)
+
+
+def grad_hex(t: float) -> str:
+    """The gradient ramp's colour at position ``t`` in [0, 1] (NaN: no gradient yet)."""
+    if not np.isfinite(t):
+        return NO_GRAD_COLOR
+    r, g, b = ramp_rgb(GRAD_STOPS, np.array(t))
+    return f"#{r:02X}{g:02X}{b:02X}"
+
+
+def power_of_ten(k: int) -> str:
+    """10 to the integer ``k`` as it is printed on a log axis: '10⁻³'."""
+    return "10" + str(int(k)).translate(_SUPERSCRIPT)
+
+
+@dataclass(frozen=True)
+class LogScale:
+    """A log10 scale from 10**lo to 10**hi: where a positive value sits on it (0 at the bottom, 1 at the top), and
+    its ticks at the powers of ten. One scale serves every snapshot (and a compared run), so colours compare."""
+
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(cls, values: np.ndarray, min_decades: float = 1.0) -> LogScale:
+        """The range of the finite positive ``values`` (at least ``min_decades`` wide, widened about its middle)."""
+        v = np.asarray(values, np.float64)
+        v = np.log10(v[np.isfinite(v) & (v > 0)])
+        lo, hi = (float(v.min()), float(v.max())) if v.size else (-3.0, 0.0)
+        if hi - lo < min_decades:
+            mid = (lo + hi) / 2
+            lo, hi = mid - min_decades / 2, mid + min_decades / 2
+        return cls(lo, hi)
+
+    def position(self, value: float) -> float:
+        """Where ``value`` sits, clipped to [0, 1]; NaN for a missing, zero or negative value."""
+        if not (np.isfinite(value) and value > 0):
+            return float("nan")
+        return float(np.clip((np.log10(value) - self.lo) / (self.hi - self.lo), 0.0, 1.0))
+
+    def ticks(self) -> list[int]:
+        """The powers of ten inside the range."""
+        return list(range(int(np.ceil(self.lo - 1e-9)), int(np.floor(self.hi + 1e-9)) + 1))
+
+
+def log_bar(scale: LogScale, width: float = 4.0, height: float = 0.2, label: str = "gradient norm") -> Group:
+    """A horizontal bar of the gradient ramp over ``scale``, its powers of ten ticked below and ``label`` (if any)
+    above."""
+    pixels = ramp_rgb(GRAD_STOPS, np.linspace(0.0, 1.0, 256))[None, :, :].repeat(4, axis=0)
+    bar = ImageMobject(pixels)
+    bar.set_resampling_algorithm(RESAMPLING_ALGORITHMS["bilinear"])
+    bar.stretch_to_fit_width(width).stretch_to_fit_height(height)
+    frame = Rectangle(width=width, height=height, stroke_color=MUTED, stroke_width=1)
+    left = frame.get_left()[0]
+    powers = scale.ticks()
+    spacing = width / max(scale.hi - scale.lo, 1e-9)  # scene units per decade
+    every = int(np.ceil((text(power_of_ten(-8), SMALL).width + 0.2) / spacing))  # label every n-th decade
+    ticks = VGroup()
+    for k in [k for k in powers if k % max(every, 1) == 0]:
+        x = left + width * (k - scale.lo) / (scale.hi - scale.lo)
+        mark = Rectangle(width=0.02, height=height * 0.6, stroke_width=0, fill_color=MUTED, fill_opacity=1)
+        mark.move_to([x, frame.get_bottom()[1] - height * 0.3, 0])
+        ticks.add(VGroup(mark, text(power_of_ten(k), SMALL, MUTED).next_to(mark, DOWN, buff=0.06)))
+    if not label:
+        return Group(bar, frame, ticks)
+    return Group(bar, frame, ticks, text(label, SMALL, MUTED).next_to(frame, UP, buff=0.1, aligned_edge=LEFT))
+
+
+# -- formulas --------------------------------------------------------------------------------------------------
+def tint(expr: str, colour: str) -> str:
+    """Typst math markup that draws ``expr`` in ``colour``: a formula's terms take the colours of the objects they
+    name on screen (D vermillion, G blue, x real, G(z) generated), so the formula and the picture read as one."""
+    return f'text(fill: #rgb("{colour}"), {expr})'
+
+
+#: Typst's math font draws a capital at 0.70 of the height DejaVu Sans gives it at the same font size (measured: 'D'
+#: at size 32 is 0.228 units tall in MathTypst, 0.324 in Text); formulas are scaled up by this to match the text.
+TYPST_SCALE = 1.42
+
+
+def formula(code: str, size: float = BODY) -> MathTypst:
+    """Typst math (no TeX install needed) in the scenes' text colour, its capitals as tall as those of text at
+    ``size`` of the type scale."""
+    return MathTypst(code, font_size=size * TYPST_SCALE, color=TEXT)
+
+
+# -- verdicts: right or wrong, and D's score as a dial ------------------------------------------------------------
+class Tick(VMobject):
+    """A check mark in the 'right verdict' colour."""
+
+    def __init__(self, size: float = 0.4, **kw: object):
+        super().__init__(stroke_color=GOOD_COLOR, stroke_width=9, **kw)
+        self.set_points_as_corners([[-0.5, 0.0, 0.0], [-0.15, -0.35, 0.0], [0.5, 0.4, 0.0]]).scale(size)
+
+
+class Cross(VGroup):
+    """A cross in the 'wrong verdict' colour."""
+
+    def __init__(self, size: float = 0.4, **kw: object):
+        h = size * 0.4
+        super().__init__(
+            Line([-h, -h, 0], [h, h, 0], stroke_color=BAD_COLOR, stroke_width=9),
+            Line([-h, h, 0], [h, -h, 0], stroke_color=BAD_COLOR, stroke_width=9),
+            **kw,
+        )
+
+
+def verdict_mark(right: bool, size: float = 0.4) -> VMobject:
+    """A tick for a right verdict, a cross for a wrong one."""
+    return Tick(size) if right else Cross(size)
+
+
+class Gauge(VGroup):
+    """D's score for one sample as a dial: a half ring in the score map from 'fake' (0, left) through 'guess' (0.5,
+    top) to 'real' (1, right), a needle, and the value below it as a fixed-width number. ``tracker`` drives the needle
+    and the number together: animate it to let D make up its mind (they never jump between two texts)."""
+
+    def __init__(self, value: float = 0.5, radius: float = 0.6, decimals: int = 2):
+        super().__init__()
+        self.tracker = ValueTracker(value)
+        segments = 24
+        ring = VGroup(
+            *(
+                AnnularSector(
+                    inner_radius=radius * 0.78,
+                    outer_radius=radius,
+                    angle=PI / segments,
+                    start_angle=PI - PI * (k + 1) / segments,
+                    fill_color=score_hex((k + 0.5) / segments),
+                    fill_opacity=1.0,
+                )
+                for k in range(segments)
+            )
+        )
+        hub = Circle(radius=radius * 0.09, fill_color=TEXT, fill_opacity=1.0, stroke_width=0)
+        hub.move_to(ring.get_bottom())
+        needle = Line(LEFT, RIGHT, stroke_color=TEXT, stroke_width=5)
+        self.value = number(value, decimals, LABEL).next_to(ring, UP, buff=0.1)
+        end = radius * 0.89  # the middle of the ring's ends, where 0 and 1 are
+        ends = VGroup(
+            text("fake", SMALL, MUTED).next_to(ring, DOWN, buff=0.1).set_x(hub.get_x() - end),
+            text("real", SMALL, MUTED).next_to(ring, DOWN, buff=0.1).set_x(hub.get_x() + end),
+        )
+
+        def swing(m: Line) -> None:  # from wherever the gauge is now, at whatever size
+            s = float(np.clip(self.tracker.get_value(), 0.0, 1.0))
+            angle, length = PI * (1.0 - s), ring.width / 2 * 0.92
+            centre = hub.get_center()
+            m.put_start_and_end_on(centre, centre + length * np.array([np.cos(angle), np.sin(angle), 0.0]))
+
+        needle.add_updater(swing)
+        self.value.add_updater(lambda m: show_value(m, self.tracker.get_value()))
+        swing(needle)
+        self.add(ring, ends, needle, hub, self.value)
+        self.needle = needle
+
+    def hold(self) -> Gauge:
+        """Stop following the tracker, keeping needle and number where they are. Manim redraws every mobject with an
+        updater on every frame; a gauge whose verdict is out is then drawn once per animation instead."""
+        self.needle.clear_updaters()
+        self.value.clear_updaters()
+        return self

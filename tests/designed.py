@@ -15,10 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from gan_train.config import get_variant
 from gan_train.models import build_models
-from gan_train.snapshots import LayerNorms, RunWriter, field_extent, field_points, noise_grid
+from gan_train.snapshots import LayerNorms, RunWriter, field_extent, field_points, layer_outputs, noise_grid
 from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_JSON, SNAPSHOT
 
 #: variant each kind of designed run describes itself as (the layer names are that variant's real ones)
@@ -61,15 +62,18 @@ def arcs(n: int, seed: int = 1) -> np.ndarray:
     return np.stack([10 * np.cos(theta), 10 * np.sin(theta) + np.where(left, 10, -10)], 1).astype(np.float32)
 
 
-def field_at(points: np.ndarray, t: float) -> np.ndarray:
-    """D's designed score in 2-D: 'real' (1) left of a boundary that sweeps from x=-15 to x=+15 over the run."""
-    edge = -15 + 30 * t
+def field_at(points: np.ndarray, t: float, tilt: float = 0.0) -> np.ndarray:
+    """D's designed score in 2-D: 'real' (1) left of a boundary x = -15 + 30 t + tilt y that sweeps from left to
+    right over the run (a ``tilt`` makes the field differ from its upside-down picture)."""
+    edge = -15 + 30 * t + tilt * points[:, 1]
     return (1 / (1 + np.exp((points[:, 0] - edge) / 2.0))).astype(np.float32)
 
 
-def score_curves(t: np.ndarray, loss: str = "bce") -> dict[str, np.ndarray]:
+def score_curves(t: np.ndarray, loss: str = "bce", d_fall: float = 1.0) -> dict[str, np.ndarray]:
     """Per-step metrics as closed forms of the run fraction ``t`` in [0, 1]. G's loss is the one ``loss`` names:
-    -log D(G(z)) (positive), or for ``minimax`` log(1 - D(G(z))) (negative, as training records it)."""
+    -log D(G(z)) (positive), or for ``minimax`` log(1 - D(G(z))) (negative, as training records it). D's accuracy
+    (acc_real + acc_fake) / 2 = 1 - 0.45 d_fall t: by default it ends at 55 %; d_fall = 1 / 0.9 ends at 50 % (the
+    equilibrium), 0.03 / 0.45 at 97 %."""
     d_real = 0.95 - 0.45 * t
     d_fake = 0.05 + 0.40 * t
     return {
@@ -78,8 +82,8 @@ def score_curves(t: np.ndarray, loss: str = "bce") -> dict[str, np.ndarray]:
         METRICS.d_real: d_real,
         METRICS.d_fake: d_fake,
         METRICS.d_fake_after: d_fake + 0.02,
-        METRICS.acc_real: np.clip(1.0 - 0.5 * t, 0, 1),
-        METRICS.acc_fake: np.clip(1.0 - 0.4 * t, 0, 1),
+        METRICS.acc_real: np.clip(1.0 - 0.5 * d_fall * t, 0, 1),
+        METRICS.acc_fake: np.clip(1.0 - 0.4 * d_fall * t, 0, 1),
         METRICS.grad_norm_g: 0.5 + 2.0 * t,
         METRICS.grad_norm_d: 3.0 - 1.5 * t,
     }
@@ -106,13 +110,19 @@ def make_designed_run(
     seed: int = 0,
     status: str = "finished",
     field_resolution: int = 32,
+    drop: tuple[str, ...] = (),
+    tilt: float = 0.0,
+    d_fall: float = 1.0,
 ) -> Path:
     """Write a designed run of ``kind`` ('image', 'toy2d' or 'toy1d') to ``path`` and return it.
 
     Snapshots at 0, ``snapshot_every``, ... and ``total_steps``; snapshot k of K holds samples at learning
     fraction ``learn(k / (K - 1))`` of the way from the noise to the targets. ``grad_scale`` multiplies G's
     gradient norms, per layer in the snapshots and the total in metrics.jsonl (e.g. 1e-3 for a run whose G
-    gradients vanish).
+    gradients vanish). ``drop`` names run.json fields and snapshot arrays to leave out, as runs recorded before
+    those fields existed lack them (e.g. ``("fake_grad", "layer_shapes_g", "layer_shapes_d")``). ``tilt``
+    slants a 2-D run's decision boundary (``field_at``). ``d_fall`` sets how far D's accuracy falls over the run
+    (``score_curves``).
     """
     cfg = get_variant(variant or VARIANTS[kind])
     cfg = replace(
@@ -128,7 +138,10 @@ def make_designed_run(
         **({"ngf": 8, "ndf": 8} if kind == "image" else {}),
     )
     g, d = build_models(cfg)
-    layers_g, layers_d = LayerNorms(g).names, LayerNorms(d).names
+    norms_g, norms_d = LayerNorms(g), LayerNorms(d)
+    layers_g, layers_d = norms_g.names, norms_d.names
+    shapes_g, sample = layer_outputs(g, norms_g.modules, torch.zeros(1, cfg.noise_dim))
+    shapes_d, _ = layer_outputs(d, norms_d.modules, sample)
     steps = sorted({*range(0, total_steps, snapshot_every), total_steps})
     rng = np.random.default_rng(seed)
 
@@ -176,12 +189,17 @@ def make_designed_run(
         j.dataset: {"source": "designed", "size": n, "skipped": 0},
         j.layers_g: layers_g,
         j.layers_d: layers_d,
+        j.layer_shapes_g: shapes_g,
+        j.layer_shapes_d: shapes_d,
+        j.layer_types_g: [type(m).__name__ for m in norms_g.modules],
+        j.layer_types_d: [type(m).__name__ for m in norms_d.modules],
         j.last_step: total_steps,
         j.metric_columns: list(METRIC_COLUMNS),
         j.resumed: [],
     }
+    info = {k: v for k, v in info.items() if k not in drop}
     t = np.arange(1, total_steps + 1) / total_steps
-    curves = score_curves(t, loss)
+    curves = score_curves(t, loss, d_fall)
     curves[METRICS.grad_norm_g] = curves[METRICS.grad_norm_g] * grad_scale
     rows = []
     for i, s in enumerate(range(1, total_steps + 1)):
@@ -202,8 +220,8 @@ def make_designed_run(
     writer.append_metrics(rows)
     for k, s in enumerate(steps):
         a = float(learn(k / max(1, len(steps) - 1)))
-        snap = designed_snapshot(kind, s, a, start, target, fixed, len(layers_g), len(layers_d), grad_scale)
-        writer.write_snapshot(s, snap)
+        snap = designed_snapshot(kind, s, a, start, target, fixed, len(layers_g), len(layers_d), grad_scale, tilt)
+        writer.write_snapshot(s, {k: v for k, v in snap.items() if k not in drop})
     writer.close()
     return path
 
@@ -213,6 +231,12 @@ def blend(start: np.ndarray, target: np.ndarray, a: float) -> np.ndarray:
     if start.dtype == np.uint8:
         return np.round((1 - a) * start.astype(np.float64) + a * target.astype(np.float64)).astype(np.uint8)
     return ((1 - a) * start + a * target).astype(np.float32)
+
+
+def fake_push(start: np.ndarray, target: np.ndarray, a: float) -> np.ndarray:
+    """A toy's designed ``fake_grad`` at learning fraction ``a``: each fake point is pushed along its path toward
+    its target (the arcs), less strongly as the run goes on: (target - start) (1 - 0.8 a)."""
+    return ((target - start) * (1 - 0.8 * a)).astype(np.float32)
 
 
 def designed_snapshot(
@@ -225,6 +249,7 @@ def designed_snapshot(
     n_g: int,
     n_d: int,
     grad_scale: float,
+    tilt: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """Snapshot of a designed run at learning fraction ``a`` (gradient norms NaN at step 0, as in training)."""
     n = len(start)
@@ -242,10 +267,11 @@ def designed_snapshot(
         "grad_norm_d": norms_d,
     }
     if kind != "image":
+        out[SNAPSHOT.fake_grad] = fake_push(start, target, a)
         pts = fixed[FIXED.field_points]
         if kind == "toy2d":
             res = int(round(np.sqrt(len(pts))))
-            out[SNAPSHOT.field] = field_at(pts, a).reshape(res, res)
+            out[SNAPSHOT.field] = field_at(pts, a, tilt).reshape(res, res)
             grid = fixed[FIXED.grid_noise][:, :2]
             out[SNAPSHOT.grid_fake] = (1 - a) * grid + a * 10 * grid / (np.linalg.norm(grid, axis=1, keepdims=True) + 1)
             out[SNAPSHOT.grid_fake] = out[SNAPSHOT.grid_fake].astype(np.float32)

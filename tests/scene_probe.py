@@ -59,6 +59,9 @@ class Mob:
     visible: bool  # has points or pixels, and some opacity
     pixels: np.ndarray | None = field(default=None, repr=False, compare=False)  # ImageMobject: RGB copy
     value: float | None = None  # DecimalNumber/Integer/ValueTracker
+    name: str = ""  # the mobject's ``name`` (manim sets the class name; a scene may name what it draws)
+    points: np.ndarray | None = field(default=None, repr=False, compare=False)  # a path's own points (x, y)
+    anchors: np.ndarray | None = field(default=None, repr=False, compare=False)  # a path's corners (x, y), in order
 
     @property
     def center(self) -> tuple[float, float]:
@@ -180,15 +183,40 @@ def describe(mob: Any, path: tuple[int, ...]) -> Mob:
         fo = so = sw = 0.0
         visible = False
 
-    start = end = None
+    start = end = anchors = None
     if isinstance(mob, VMobject) and len(mob.points) and kind not in LEAF_KINDS:
         s, e = mob.get_start(), mob.get_end()
         start, end = (float(s[0]), float(s[1])), (float(e[0]), float(e[1]))
+        anchors = np.vstack([mob.get_start_anchors(), mob.points[-1:]])[:, :2].copy()
+
+    points = None
+    if isinstance(mob, VMobject) and len(mob.points) and kind not in LEAF_KINDS:
+        points = np.array(mob.points[:, :2], copy=True)
 
     font_size = getattr(mob, "_probe_font_size", None)
     if font_size is None and kind in ("Text", "MarkupText", "Paragraph"):
         font_size = float(mob.font_size)
-    return Mob(kind, path, text, box, fill, stroke, fo, so, sw, font_size, start, end, visible, pixels, value)
+    name = str(getattr(mob, "name", ""))
+    return Mob(
+        kind,
+        path,
+        text,
+        box,
+        fill,
+        stroke,
+        fo,
+        so,
+        sw,
+        font_size,
+        start,
+        end,
+        visible,
+        pixels,
+        value,
+        name,
+        points,
+        anchors,
+    )
 
 
 def note_shown(node_root: Any, goal_root: Any) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from designed import make_designed_run
 
 from pipeline.run import Fixed, Metrics, Run, Snapshot
 from pipeline.runformat import EVALS, FIXED, METRICS, RUN_JSON, SNAPSHOT, Fields
@@ -85,3 +86,22 @@ def test_image_runs_have_no_toy_arrays(designed_image: Path) -> None:
     snap = run.snapshot("end")
     assert snap.field is None and snap.grid_fake is None
     assert run.fixed.field_extent is None and run.fixed.grid_noise is None
+
+
+def test_older_runs_without_layer_shapes_or_fake_grad_read_as_unknown(tmp_path: Path) -> None:
+    """A run recorded before layer shapes, types and fake_grad existed reads, with None in their place; so does
+    a run.json whose shapes do not fit its layers."""
+    old = Run.load(
+        make_designed_run(
+            tmp_path / "old",
+            "toy2d",
+            drop=(SNAPSHOT.fake_grad, RUN_JSON.layer_shapes_g, RUN_JSON.layer_types_d),
+        )
+    )
+    assert old.snapshot("end").fake_grad is None and old.snapshot("end").grid_fake is not None
+    assert [(x.type, x.shape) for x in old.layers("g")] == [("Linear", None)] * 4
+    assert [(x.type, x.shape) for x in old.layers("d")] == [(None, (n,)) for n in (128, 256, 128, 1)]
+    old.info[RUN_JSON.layer_shapes_d] = [[128], [256]]  # two shapes for four layers
+    assert [x.shape for x in old.layers("d")] == [None] * 4
+    old.info[RUN_JSON.layer_shapes_d] = [[128], [256], [128], ["1"]]
+    assert [x.shape for x in old.layers("d")] == [None] * 4

@@ -44,7 +44,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 #: Scenes redesigned on scenes/style.py so far; the rest follow (issue 13), then this becomes builtin_scenes().
-LAID_OUT: tuple[str, ...] = ()
+LAID_OUT: tuple[str, ...] = ("adversarial", "distribution", "gradient_flow", "morph", "training_curves")
 
 
 def cases() -> list[tuple[str, str]]:

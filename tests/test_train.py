@@ -37,13 +37,67 @@ def check_run(path, steps: int, kind: str):
     assert snap["grad_norm_g"].shape == (len(info["layers_g"]),) and np.isfinite(snap["grad_norm_g"]).all()
     assert snap["grad_norm_d"].shape == (len(info["layers_d"]),)
     assert np.isnan(run.snapshot(0)["grad_norm_g"]).all()  # no gradient before the first step
+    g_layers, d_layers = run.layers("g"), run.layers("d")
+    assert [layer.name for layer in g_layers] == info["layers_g"] and len(d_layers) == len(info["layers_d"])
+    assert all(layer.type and layer.shape for layer in g_layers + d_layers)
+    assert np.prod(d_layers[-1].shape) == 1  # D's last layer: one score per sample
     if kind == "image":
         assert snap.fake.dtype == np.uint8 and snap.fake.shape[1:] == run.real.shape[1:]
+        h, w, c = snap.fake.shape[1:]
+        assert np.prod(g_layers[-1].shape) == h * w * c  # G's last layer makes the picture
     else:
         assert snap.fake.dtype == np.float32
         assert snap["field"].shape == ((info["config"]["field_resolution"],) * (2 if kind == "toy2d" else 1))
         assert snap["grid_fake"].shape == (256, 2 if kind == "toy2d" else 1)
+        assert g_layers[-1].shape == snap.fake.shape[1:]
+        assert snap.fake_grad.shape == snap.fake.shape and snap.fake_grad.dtype == np.float32
+        assert np.isfinite(snap.fake_grad).all()
     return run
+
+
+def test_layer_shapes_and_types_are_the_networks_outputs(tmp_path):
+    """dcgan-digits with ngf = ndf = 8: G z -> 16x7x7 (+BN) -> 8x14x14 (+BN) -> 1x28x28, D the mirror to 1x1x1;
+    toy-rings' MLPs G 100 -> 128 -> 256 -> 256 -> 2 and D 2 -> 128 -> 256 -> 128 -> 1."""
+    digits = Run.load(make_run(tmp_path / "d", "dcgan-digits", batch_size=8, ngf=8, ndf=8, n_fixed=8, **TINY))
+    conv_t, bn, conv = "ConvTranspose2d", "BatchNorm2d", "Conv2d"
+    assert [(x.type, x.shape) for x in digits.layers("g")] == [
+        (conv_t, (16, 7, 7)), (bn, (16, 7, 7)), (conv_t, (8, 14, 14)), (bn, (8, 14, 14)), (conv_t, (1, 28, 28))
+    ]  # fmt: skip
+    assert [(x.type, x.shape) for x in digits.layers("d")] == [
+        (conv, (8, 14, 14)), (conv, (16, 7, 7)), (bn, (16, 7, 7)), (conv, (1, 1, 1))
+    ]  # fmt: skip
+    rings = Run.load(make_run(tmp_path / "r", "toy-rings", batch_size=16, **TINY))
+    assert [(x.type, x.shape) for x in rings.layers("g")] == [("Linear", (n,)) for n in (128, 256, 256, 2)]
+    assert [x.shape for x in rings.layers("d")] == [(128,), (256,), (128,), (1,)]
+
+
+@pytest.mark.parametrize("loss", ["bce", "minimax"])
+def test_fake_grad_is_where_gs_loss_pushes_each_point(tmp_path, loss):
+    """fake_grad = -N dL_G/dx_i. G's loss per point is softplus(-l) for bce and -softplus(l) for minimax (l: D's
+    logit), so -dL/dx = sigmoid(-l) grad l and sigmoid(l) grad l: checked against central differences of the
+    logit of D as checkpointed at the last step (the step the last snapshot was taken at), dropout off."""
+    import torch
+
+    from gan_train.config import apply_overrides, get_variant
+    from gan_train.models import build_models
+
+    path = make_run(tmp_path / "r", "toy-rings", loss=loss, batch_size=16, toy_fixed=32, **TINY)
+    run = Run.load(path)
+    _, d = build_models(apply_overrides(get_variant("toy-rings"), {"loss": loss}))
+    d.load_state_dict(torch.load(path / "checkpoint.pt", weights_only=True)["d"])
+    d.eval().double()
+    snap = run.snapshot("end")
+    x = torch.from_numpy(snap.fake).double()
+    with torch.no_grad():
+        logit = d(x)
+        eps = 1e-7  # small: a step across a LeakyReLU kink would bend the difference
+        grad = torch.stack(
+            [(d(x + eps * e) - d(x - eps * e)) / (2 * eps) for e in torch.eye(2, dtype=torch.float64)], dim=1
+        )
+    weight = torch.sigmoid(-logit) if loss == "bce" else torch.sigmoid(logit)
+    want = (weight[:, None] * grad).numpy()
+    np.testing.assert_allclose(snap.fake_grad, want, rtol=1e-3, atol=1e-6 * np.abs(want).max())
+    assert np.abs(want).max() > 0
 
 
 @pytest.mark.parametrize("variant", ["toy-gaussian", "toy-quadratic", "toy-rings", "dcgan-digits"])
