@@ -1,300 +1,521 @@
 """Mode collapse, shown from real runs: does G cover every mode of the data, or does it settle on a few?
 
-8-Gaussians runs: G's points move over the eight modes through the run, on D's score field, with the modes
-captured as the run's own measures count them (evals.jsonl: a mode counts when a high-quality sample sits nearest
-to it) and each mode's share of G's samples. Digit runs: which digits G draws (the digits classifier's verdicts),
-bar by bar, beside G's samples. `--compare`: a collapsing run and a covering one side by side.
+8-Gaussians runs: G's samples move over the eight modes through the run, on D's score field, while the run's own
+measures (evals.jsonl, ``modes_captured``: a mode counts when a high-quality sample, within 3 std of it, is
+nearest to it) light up the modes G has captured, count them and give each mode's share of G's samples. Digit
+runs: which digits G draws (the digits classifier's verdicts on G's samples, ``classes``), bar by bar, beside G's
+samples, the digits it never draws called out. ``--compare``: two runs side by side on the same scales, closing on
+how they differ. The measures are read, never computed here: the scene shows what the run recorded.
 
-    GANVIZ_RUN=outputs/runs/<8-Gaussians run> manim -ql scenes/mode_collapse.py
+    GANVIZ_RUN=outputs/runs/<8-Gaussians or digits run> manim -ql scenes/mode_collapse.py
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, Circle, Dot, FadeIn, Group, Rectangle, ValueTracker, VGroup, linear
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Circle,
+    FadeIn,
+    Group,
+    Line,
+    Rectangle,
+    ValueTracker,
+    VGroup,
+    VMobject,
+    linear,
+)
 
 from pipeline.run import EvalSeries, Run
 from scenes import common as c
 from scenes import style as s
 
-MODES = 8
-SECONDS = 11.0  # the run, from the first snapshot to the last
-MAX_POINTS = 300  # of G's fixed-noise points drawn (enough to see where the mass is)
-MAX_FRAMES = 40  # snapshots the morph passes through (spread over the run)
-DIGIT_BAR_HEIGHT = 1.6  # a digit's bar at 100 % of G's samples
+MODES, DIGITS = 8, 10
+SECONDS = 11.0  # the run, from the first shown snapshot to the last
+MAX_FRAMES = 41  # snapshots G's samples pass through (spread over the run)
+DOT = 0.035  # radius of one of G's samples on the map
+#: a mode's ring on the map (colour, width, opacity): bold where G's samples capture it, faint where they miss it
+CAPTURED, MISSED = (s.REAL_COLOR, 5, 1.0), (s.MUTED, 1.5, 0.7)
+HOP_LOSSES = 2  # measurements at which G lost a mode it held before: this many or more and G "hops"
+ROWS_HEIGHT = 2.5  # the rows of the modes (digits), alone on screen: each row 70 % of its share, the rest a gap
+HISTORY_WIDTH = 1.9  # the strip of the run beside each row
 
 
-def modes_series(run: Run) -> EvalSeries | None:
-    return run.evals.get("modes_captured")
-
-
-def classes_series(run: Run) -> EvalSeries | None:
-    return run.evals.get("classes")
+def measure(run: Run) -> EvalSeries | None:
+    """The series this scene draws: modes captured (8-Gaussians runs) or the digits G draws (digit runs)."""
+    if run.kind == "toy2d":
+        return run.evals.get("modes_captured")
+    return run.evals.get("classes", "digits")
 
 
 def mode_centres(run: Run) -> np.ndarray:
-    """The eight modes' centres from the run's own real batch: the mean of the real points at each of the eight
-    angles (k x 45 degrees, counter-clockwise from the x axis: the order of evals.jsonl's ``counts``)."""
-    real = np.asarray(run.real, np.float64)
+    """The eight modes' centres, where the data is: the mean of the run's real batch at each of the eight angles
+    (k x 45 degrees counter-clockwise from the x axis, the order of evals.jsonl's ``counts``)."""
+    real = np.asarray(run.real, np.float64)[:, :2]
     k = np.round(np.arctan2(real[:, 1], real[:, 0]) / (2 * np.pi / MODES)).astype(int) % MODES
     return np.stack([real[k == i].mean(0) if (k == i).any() else np.full(2, np.nan) for i in range(MODES)])
 
 
-def verdict(series: EvalSeries, total: int) -> str:
-    """What the run did, from its own measures: covered, collapsed, or hopped between modes."""
-    counts = [np.asarray(r["counts"]) > 0 for r in series.rows]
-    end = int(series.values[-1])
+def held(series: EvalSeries) -> list[frozenset[int]]:
+    """The modes (digits) present at each measurement: those with a count."""
+    return [frozenset(int(i) for i in np.flatnonzero(np.asarray(r["counts"]) > 0)) for r in series.rows]
+
+
+def listed(items: list[int]) -> str:
+    """1, 4 and 7."""
+    words = [str(i) for i in items]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def verdict(run: Run, series: EvalSeries) -> str:
+    """What the run did, from its own measures: at its last measurement, and (8 Gaussians) whether G kept losing
+    modes it held while never holding more than half of them, i.e. hopped (docs/scenes.md)."""
+    sets, total = held(series), MODES if run.kind == "toy2d" else DIGITS
+    end, missing = len(sets[-1]), sorted(set(range(total)) - sets[-1])
+    if run.kind == "image":
+        precision = run.evals.get("precision", series.space)
+        if precision is not None and precision.values[-1] < 0.1:
+            return f"G's samples are not digits yet (precision {precision.values[-1]:.2f})"
+        if end == total:
+            return "G ends drawing all ten digits"
+        return f"G ends drawing {end} of 10 digits: no {listed(missing)}"
+    lost = sum(1 for a, b in zip(sets, sets[1:], strict=False) if a - b)
     if end == total:
-        return f"G ends covering all {total}"
+        return "G covers all 8 modes"
     if end == 0:
-        return f"G has not reached the modes yet: 0 of {total} captured"
-    few = [tuple(np.flatnonzero(k)) for k in counts if 0 < k.sum() <= total // 2]
-    if len(set(few)) >= 3:
-        return f"G hops between modes and ends on {end} of {total}: mode collapse"
-    return f"G ends on {end} of {total}: mode collapse"
+        return "G has not captured any mode yet"
+    if lost >= HOP_LOSSES and max(map(len, sets)) <= total // 2:
+        return f"G hops between modes, ending on {end} of 8"
+    if end == 1:
+        return "G has collapsed onto 1 mode"
+    if end <= total // 2:
+        return f"G has collapsed onto {end} of 8 modes"
+    return (
+        f"G covers {end} of 8 modes, missing mode{'s' if len(missing) > 1 else ''} {listed([k + 1 for k in missing])}"
+    )
+
+
+def contrast(runs: list[Run], series: list[EvalSeries], names: list[str]) -> str:
+    """The closing line of a comparison, from the two runs' last measurements."""
+    what = "modes" if runs[0].kind == "toy2d" else "digits"
+    total = MODES if runs[0].kind == "toy2d" else DIGITS
+    (a, b) = (len(held(x)[-1]) for x in series)
+    if a == b:
+        return f"Both runs end with {a} of {total} {what}"
+    return f"The {names[0]} run ends with {a} of {total} {what}, the {names[1]} run with {b}"
+
+
+class Timeline:
+    """One tracker from 0 to 1 over a run's shown snapshots: the step it stands for, where between two snapshots
+    it is, and which measurement is in force (the last one at or before the step)."""
+
+    def __init__(self, steps: list[int]):
+        self.steps, self.tracker = np.asarray(steps, np.float64), ValueTracker(0.0)
+
+    def position(self) -> tuple[int, float]:
+        """(snapshot index k, fraction f in [0, 1] of the way to snapshot k + 1)."""
+        if len(self.steps) == 1:
+            return 0, 0.0
+        x = float(np.clip(self.tracker.get_value(), 0.0, 1.0)) * (len(self.steps) - 1)
+        k = min(int(x), len(self.steps) - 2)
+        return k, x - k
+
+    def step(self) -> int:
+        k, f = self.position()
+        return int(round(self.steps[k] + f * (self.steps[min(k + 1, len(self.steps) - 1)] - self.steps[k])))
+
+    def snapshot(self) -> int:
+        """The step of the snapshot nearest the current position: what the footer counts (its number then changes
+        a few dozen times, not every frame: a new number is the costliest thing to draw)."""
+        k, f = self.position()
+        return int(self.steps[min(k + int(round(f)), len(self.steps) - 1)])
+
+    def blend(self, frames: list[np.ndarray]) -> np.ndarray:
+        k, f = self.position()
+        return frames[k] if f == 0 else (1 - f) * frames[k] + f * frames[k + 1]
+
+    def row(self, series: EvalSeries) -> int:
+        """The measurement in force at the footer's step: the last one at or before it."""
+        return max(int(np.searchsorted(series.steps, self.snapshot(), side="right")) - 1, 0)
+
+    def counts(self, series: EvalSeries) -> np.ndarray:
+        return np.asarray(series.rows[self.row(series)]["counts"], np.float64)
+
+    def shares(self, series: EvalSeries) -> np.ndarray:
+        """How the counted samples (8 Gaussians: G's samples within 3 std of a mode; digits: all of them) split
+        over the modes (digits) at the current step; all 0 while none counts."""
+        return share_of(series.rows[self.row(series)]["counts"])
+
+
+def share_of(counts: list[int]) -> np.ndarray:
+    c = np.asarray(counts, np.float64)
+    return c / max(c.sum(), 1.0)
+
+
+@dataclass
+class Panel:
+    """One run's part of the screen: what fades in, what is said at the end, and the tracker that drives it."""
+
+    group: Group
+    closing: VGroup
+    timeline: Timeline
 
 
 class ModeCollapse(c.RunScene):
-    """Where G puts its samples over training, against how many modes (or digits) the data has."""
+    """Where G puts its samples over training, against the modes (or digits) the data has."""
 
     kinds = ("toy2d", "image")
 
     @classmethod
     def cannot_draw(cls, run: Run) -> str | None:
         reason = super().cannot_draw(run)
-        if reason is not None:
+        if reason is not None or measure(run) is not None:
             return reason
-        wanted = modes_series(run) if run.kind == "toy2d" else classes_series(run)
-        if wanted is None:
+        name = cls.__name__
+        if run.kind == "toy2d" and run.config.get("dataset") != "8gaussians":
             return (
-                f"scene {cls.__name__} needs the modes G covers, which {run.name} did not record: an 8-Gaussians "
-                "run ('ganviz train toy-8gaussians') or a digits run with its quality measures"
+                f"scene {name} needs an 8-Gaussians run, but {run.name} is trained on {run.config.get('dataset')}; "
+                "train one with 'ganviz train toy-rings --set dataset=8gaussians'"
             )
-        return None
+        if run.kind == "image" and run.config.get("dataset") not in ("digits", "mnist"):
+            return f"scene {name} needs a digits run (a classifier says which digit G draws); {run.name} is not one"
+        return (
+            f"scene {name} needs the run's quality measures, which {run.name} did not record: run "
+            f"'ganviz eval {run.path}'{' --space digits' if run.kind == 'image' else ''}, or train with "
+            "'--set eval_every=N'"
+        )
 
     def construct(self) -> None:
         runs = [self.run, *([self.other_run] if self.other_run is not None else [])]
+        self.check_compare(runs)
+        series = [measure(r) for r in runs]
+        names = run_names(runs)
+        what = "all eight modes" if self.run.kind == "toy2d" else "all ten digits"
+        sub = (
+            "  vs  ".join(names)
+            if len(runs) > 1
+            else f"{self.run.variant}, {c.loss_name(self.run)} loss · {self.run.name}"
+        )
+        head = s.title(f"Does G cover {what}?", sub)
+        scale = share_scale(series)
+        panels = [
+            self.panel(r, x, i, len(runs), scale, names[i]) for i, (r, x) in enumerate(zip(runs, series, strict=True))
+        ]
+        foot = self.footer(runs, panels[0].timeline)
+        self.play(FadeIn(head), FadeIn(foot.group), run_time=0.6)
+        self.play(*(FadeIn(p.group) for p in panels), run_time=0.8)
+        self.static_first(head, *(p.group for p in panels), foot.group)
+        self.wait(0.4)
+        self.sweep(panels)
+        closing = [p.closing for p in panels]
+        if len(runs) > 1:
+            closing.append(self.contrast_line(contrast(runs, series, names)))
+        self.play(*(FadeIn(m) for m in closing), run_time=0.6)
+        self.wait(2.4)
+
+    def sweep(self, panels: list[Panel]) -> None:
+        """The run, first shown snapshot to last, at an even pace (every part follows its panel's timeline)."""
+        self.play(*(p.timeline.tracker.animate.set_value(1.0) for p in panels), run_time=SECONDS, rate_func=linear)
+
+    def static_first(self, *groups: Group) -> None:
+        """Put the parts that never change under those that do: manim redraws, every frame, each mobject from
+        the first that changes onwards (the texts and frames then cost nothing per frame)."""
+        still: list[Group] = []
+        moving: list[Group] = []
+
+        def sort(m: Group) -> None:
+            if not any(x.updaters for x in m.get_family()):
+                still.append(m)
+            elif m.updaters or not m.submobjects or getattr(m, "whole", False):
+                moving.append(m)
+            else:
+                for sub in m.submobjects:
+                    sort(sub)
+
+        for g in groups:
+            sort(g)
+        trackers = [m for m in self.mobjects if isinstance(m, ValueTracker)]  # first: what follows reads them
+        self.remove(*groups, *trackers)
+        self.add(*still, *trackers, *moving)
+
+    def check_compare(self, runs: list[Run]) -> None:
+        """A run to compare with must be one this scene can draw, of the same kind as the first."""
         for other in runs[1:]:
             reason = self.cannot_draw(other)
-            if reason is not None or other.kind != self.run.kind:
-                raise c.RunError(f"--compare {other.name}: {reason or 'a run of another kind'}")
-        what = "all eight modes" if self.run.kind == "toy2d" else "all ten digits"
-        sub = "  vs  ".join(f"{r.variant}, {c.loss_name(r)} loss" for r in runs)
-        head = s.title(f"Does G cover {what}?", sub)
-        panels = [self.panel(r, i, len(runs)) for i, r in enumerate(runs)]
-        foot = self.footer(runs, panels[0]["timeline"])
-        self.add(foot.tracker, foot.group)  # the tracker too: its updater follows the shown step
-        self.play(FadeIn(head), run_time=0.6)
-        self.play(*(FadeIn(p["group"]) for p in panels), run_time=0.8)
-        self.play(*(p["tracker"].animate.set_value(1.0) for p in panels), run_time=SECONDS, rate_func=linear)
-        self.play(*(FadeIn(p["verdict"]) for p in panels), run_time=0.6)
-        self.wait(1.6)
+            if reason is None and other.kind != runs[0].kind:
+                reason = f"{other.name} is a {other.kind} run and {runs[0].name} a {runs[0].kind} run"
+            if reason is not None:
+                raise c.RunError(f"--compare: {reason}")
 
-    # -- one run's panel ------------------------------------------------------------------------------------
-    def panel(self, run: Run, index: int, count: int) -> dict[str, object]:
-        """A run's picture (points on D's field, or samples), its counter and its bars, all driven by one tracker
-        from 0 (first snapshot) to 1 (last)."""
-        left, right, bottom, top = s.safe_box()
-        width = (right - left) / count
-        x0 = left + index * width
-        tracker = ValueTracker(0.0)
-        steps = run.spread_steps(MAX_FRAMES)
-        at = Timeline(steps, tracker)
-        if run.kind == "toy2d":
-            group, bars, counter, series, total = self.modes_view(run, at, x0, width, top - 1.25, count)
-        else:
-            group, bars, counter, series, total = self.digits_view(run, at, x0, width, top - 1.25, count)
-        said = verdict(series, total) if run.kind == "toy2d" else digits_verdict(run, series)
-        lines = said.split(": ") if count > 1 else [said]  # side by side: the reason on a line of its own
-        line = VGroup(*(s.text(part, s.LABEL, s.TEXT) for part in lines)).arrange(DOWN, buff=0.1)
-        line.next_to(Group(group, counter), DOWN, buff=0.25).set_x(x0 + width / 2)
-        return {"group": Group(group, bars, counter), "tracker": tracker, "timeline": at, "verdict": line}
-
-    @staticmethod
-    def footer(runs: list[Run], at: Timeline) -> s.Footer:
-        """The step of the run shown, or for a comparison of runs of any length, the share of training done."""
+    def footer(self, runs: list[Run], at: Timeline) -> s.Footer:
+        """The step shown, or for two runs (of any lengths, shown at the same fraction) the share of training."""
         if len(runs) == 1:
-            foot = s.footer(int(runs[0].info.get("total_steps") or runs[0].steps[-1]))
-            foot.tracker.add_updater(lambda m: m.set_value(at.step()))
+            foot = s.footer(int(runs[0].info.get("total_steps") or at.steps[-1]))
+            foot.tracker.add_updater(lambda m: m.set_value(at.snapshot()))
         else:
             foot = s.footer(100, label="% of training")
-            foot.tracker.add_updater(lambda m: m.set_value(100 * at.tracker.get_value()))
+            foot.tracker.add_updater(lambda m: m.set_value(round(100 * at.tracker.get_value())))
+        self.add(foot.tracker)  # its updater follows the shown step
         return foot
 
-    def modes_view(self, run: Run, at: Timeline, x0: float, width: float, top: float, count: int) -> tuple:
-        series = modes_series(run)
-        assert series is not None
-        size = min(width * (0.55 if count == 1 else 0.8), 4.9 if count == 1 else 4.0)
-        centre = np.array([x0 + (size / 2 + 0.1 if count == 1 else width / 2), top - size / 2, 0.0])
-        box = c.PlotBox(c.data_extent(run), centre, size)
-        field = at.field_image(run, box)
-        centres = box.to_scene(mode_centres(run))
-        rings = VGroup(*(Circle(radius=0.16, stroke_width=2, color=s.MUTED).move_to(p) for p in centres))
-        rings.add_updater(
-            lambda m: [
-                ring.set_stroke(s.GOOD_COLOR if hit else s.MUTED, 3 if hit else 2)
-                for ring, hit in zip(m, at.counts_now(series) > 0, strict=True)
-            ]
-        )
-        points = at.points(run, box)
-        counter = self.counter(series, at, MODES, "modes captured")
+    def contrast_line(self, words: str) -> VGroup:
+        line = s.paragraph(words, s.safe_box()[1] - s.safe_box()[0], s.BODY)
+        return line.move_to([0, s.safe_box()[2] + 0.75, 0])
+
+    # -- one run's panel --------------------------------------------------------------------------------------
+    def panel(self, run: Run, series: EvalSeries, index: int, count: int, scale: float, name: str) -> Panel:
+        """A run's picture (G's samples on D's field over the modes, or G's digits), its counter, its bars, and
+        (alone on screen) its measures over the run, all driven by one timeline."""
+        left, right, bottom, top = s.safe_box()
+        width = (right - left) / count
+        x0, y_top = left + index * width, top - 1.05
+        at = Timeline(run.spread_steps(MAX_FRAMES))
+        view = ModesView(run, series, at) if run.kind == "toy2d" else DigitsView(run, series, at)
         if count == 1:
-            counter.next_to(box.frame(), RIGHT, buff=0.6).align_to(box.frame(), UP)
-            bars = self.mode_bars(run, series, at).next_to(counter, DOWN, buff=0.5, aligned_edge=LEFT)
+            picture = view.picture(4.9, np.array([x0, y_top, 0.0]))
+            key = view.legend().next_to(picture, DOWN, buff=0.22, aligned_edge=LEFT)
+            x1 = picture.get_right()[0] + 0.6
+            extra = view.colour_key()
+            if extra is not None:
+                extra.next_to(picture, RIGHT, buff=0.25).align_to(picture, DOWN)
+                x1 = extra.get_right()[0] + 0.45
+            counter = view.counter(s.TITLE).move_to([x1, y_top, 0], aligned_edge=UP + LEFT)
+            bars = view.bars(right - x1, scale, history=True).next_to(counter, DOWN, buff=0.3, aligned_edge=LEFT)
+            parts = Group(picture, key, counter, bars, *([extra] if extra is not None else []))
+            closing = s.paragraph(verdict(run, series), right - x1, s.BODY)
+            closing.next_to(bars, DOWN, buff=0.35, aligned_edge=LEFT)
         else:
-            counter.next_to(box.frame(), DOWN, buff=0.2)
-            bars = VGroup()
-        return Group(field, box.frame(), rings, points), bars, counter, series, MODES
+            label = s.text(name, s.LABEL, s.MUTED).move_to([x0, y_top, 0], aligned_edge=UP + LEFT)
+            picture = view.picture(3.3, np.array([x0, label.get_bottom()[1] - 0.15, 0.0]))
+            bars = view.bars(width - picture.width - 0.55, scale, history=False).next_to(picture, RIGHT, buff=0.3)
+            counter = view.counter(s.BODY).next_to(picture, DOWN, buff=0.2, aligned_edge=LEFT)
+            parts = Group(label, picture, bars, counter)
+            closing = s.paragraph(verdict(run, series), width - 0.3, s.LABEL)
+            closing.next_to(counter, DOWN, buff=0.2, aligned_edge=LEFT)
+        parts.update(0)  # everything at the first snapshot before it fades in (numbers take their digits)
+        return Panel(parts, closing, at)
 
-    def digits_view(self, run: Run, at: Timeline, x0: float, width: float, top: float, count: int) -> tuple:
-        series = classes_series(run)
-        assert series is not None
-        size = min(width * (0.45 if count == 1 else 0.7), 3.9 if count == 1 else 3.2)
-        grid = at.samples(run, size).move_to([x0 + size / 2 + 0.1 if count == 1 else x0 + width / 2, top - size / 2, 0])
-        counter = self.counter(series, at, 10, "digits G draws")
-        bars = self.digit_bars(series, at, 0.28 if count == 1 else 0.22)
-        room = DIGIT_BAR_HEIGHT + 0.3  # the bars grow upwards from their base line
-        if count == 1:
-            counter.next_to(grid, RIGHT, buff=0.6).align_to(grid, UP)
-            bars.next_to(counter, DOWN, buff=room, aligned_edge=LEFT)
-        else:
-            counter.next_to(grid, DOWN, buff=0.2)
-            bars.next_to(counter, DOWN, buff=room)
-        return grid, bars, counter, series, 10
 
-    def counter(self, series: EvalSeries, at: Timeline, total: int, what: str) -> VGroup:
-        """'5 of 8 modes captured': the count of the last measurement at or before the current step."""
-        value = s.integer(int(series.values[0]), s.HEADING, s.TEXT)
-        rest = s.text(f"of {total} {what}", s.LABEL, s.MUTED)
-        group = VGroup(value, rest).arrange(RIGHT, buff=0.15, aligned_edge=DOWN)
-        value.add_updater(lambda m: m.set_value(int(c.value_at(series.steps, series.values, at.step()))))
-        return group
+def run_names(runs: list[Run]) -> list[str]:
+    """What to call each run: its loss when the losses differ, else its name."""
+    losses = [c.loss_name(r) for r in runs]
+    return losses if len(set(losses)) == len(runs) else [r.name for r in runs]
 
-    def mode_bars(self, run: Run, series: EvalSeries, at: Timeline) -> VGroup:
-        """Each mode's share of G's points (the snapshot's, each point counted at its nearest mode), green where
-        the run's measures count the mode captured."""
-        shares = at.nearest_shares(run, mode_centres(run))
-        bars = VGroup()
-        for k in range(MODES):
-            track = Rectangle(width=2.4, height=0.22, stroke_width=1, stroke_color=s.MUTED)
-            fill = Rectangle(width=0.001, height=0.22, stroke_width=0, fill_color=s.FAKE_COLOR, fill_opacity=0.9)
-            name = s.text(f"mode {k + 1}", s.SMALL, s.MUTED)
-            row = VGroup(name, track).arrange(RIGHT, buff=0.2)
+
+def share_scale(series: list[EvalSeries | None]) -> float:
+    """The share a full bar stands for, the same for every run shown: the largest share measured, rounded up to
+    25 %, 50 % or 100 %."""
+    top = max(float(share_of(r["counts"]).max(initial=0.0)) for x in series if x is not None for r in x.rows)
+    return next(v for v in (0.25, 0.5, 1.0) if top <= v + 1e-9)
+
+
+class View:
+    """What a panel draws of one run: built once, every part then follows the timeline by itself."""
+
+    total = MODES
+    noun = "modes captured"
+    counted = "samples on a mode"  # what the share bars split
+
+    def __init__(self, run: Run, series: EvalSeries, at: Timeline):
+        self.run, self.series, self.at = run, series, at
+
+    def picture(self, size: float, corner: np.ndarray) -> Group:
+        """The run's picture, ``size`` scene units square, its upper left corner at ``corner``."""
+        raise NotImplementedError
+
+    def legend(self) -> VGroup:
+        raise NotImplementedError
+
+    def colour_key(self) -> Group | None:
+        return None
+
+    def bar_names(self) -> list[str]:
+        return [str(k + 1) for k in range(self.total)]
+
+    def counter(self, size: float) -> VGroup:
+        """'5 of 8 modes captured': the count at the last measurement at or before the shown step."""
+        value = s.integer(self.total, size, s.TEXT)  # laid out at its widest
+        rest = s.text(f"of {self.total} {self.noun}", s.BODY if size > s.BODY else s.LABEL, s.MUTED)
+        group = VGroup(value, rest).arrange(RIGHT, buff=0.18, aligned_edge=DOWN)
+        value.name = "counter"
+        value.add_updater(lambda m: s.show_value(m, int(self.series.values[self.at.row(self.series)])))
+        quality = self.run.evals.get("high_quality")
+        if quality is None or self.run.kind != "toy2d":
+            return group
+        share = s.integer(100, s.SMALL, s.TEXT)
+        share.name = "high quality %"
+        words = s.text("% of G's samples within 3 std of a mode", s.SMALL, s.MUTED)
+        line = VGroup(share, words).arrange(RIGHT, buff=0.06, aligned_edge=DOWN)
+        line.next_to(group, DOWN, buff=0.15, aligned_edge=LEFT)
+        share.add_updater(lambda m: s.show_value(m, int(round(100 * quality.values[self.at.row(quality)]))))
+        return group.add(line)
+
+    def bars(self, width: float, scale: float, history: bool) -> VGroup:
+        """A row per mode (digit): its name (in the 'wrong' colour while G misses it); with ``history``, a strip of
+        the run so far, lit where the measures counted it captured; a bar of its share of G's measured samples
+        (full: ``scale``, the even share 1/total marked) and the share in %."""
+        names = [s.text(n, s.SMALL, s.TEXT) for n in self.bar_names()]
+        pitch = ROWS_HEIGHT / self.total if history else min(ROWS_HEIGHT / self.total, 0.28)
+        row_h = 0.7 * pitch
+        name_w, value_w = max(n.width for n in names), s.text("100 %", s.SMALL).width
+        strip = HISTORY_WIDTH if history else 0.0
+        length = max(width - name_w - value_w - strip - (0.3 if history else 0.0) - 0.3, 0.8)
+        rows = VGroup()
+        for k, name in enumerate(names):
+            track = Rectangle(width=length, height=row_h, stroke_width=1, stroke_color=s.MUTED, fill_opacity=0)
+            track.name = "track"
+            fill = Rectangle(width=0.001, height=row_h, stroke_width=0, fill_color=s.FAKE_COLOR, fill_opacity=0.9)
+            fill.name = f"share {k}"
+            pct = s.integer(100, s.SMALL, s.TEXT).next_to(track, RIGHT, buff=0.12)
+            unit = s.text("%", s.SMALL, s.MUTED).next_to(pct, RIGHT, buff=0.06)
+            pct.name = f"share {k} %"
+            row = VGroup(track, fill, pct, unit)
+            if history:
+                lane = Rectangle(width=strip, height=row_h, stroke_width=1, stroke_color=s.MUTED, fill_opacity=0)
+                lane.next_to(track, LEFT, buff=0.3).name = "lane"
+                row.add(lane, self.lit(k, lane))
+            name.next_to(row, LEFT, buff=0.15)
+            name.shift(RIGHT * (name_w - name.width) / 2)  # names centred in one column
 
             def grow(m: Rectangle, k: int = k, t: Rectangle = track) -> None:
-                share = float(np.clip(shares()[k] * MODES / 2, 0.0, 1.0))
-                m.stretch_to_fit_width(max(2.4 * share, 0.001)).align_to(t, LEFT).set_y(t.get_y())
-                m.set_fill(s.GOOD_COLOR if at.counts_now(series)[k] > 0 else s.FAKE_COLOR)
+                share = float(self.at.shares(self.series)[k])
+                m.stretch_to_fit_width(max(t.width * min(share / scale, 1.0), 0.001)).align_to(t, LEFT)
+
+            def show(m: VMobject, k: int = k, t: Rectangle = track) -> None:
+                s.show_value(m, int(round(100 * self.at.shares(self.series)[k])))
+                m.next_to(t, RIGHT, buff=0.12)
+
+            def mark(m: VMobject, k: int = k) -> None:
+                m.set_fill(s.BAD_COLOR if self.at.counts(self.series)[k] == 0 else s.TEXT)
 
             fill.add_updater(grow)
-            bars.add(VGroup(row, fill))
-        bars.arrange(DOWN, buff=0.1, aligned_edge=LEFT)
-        note = s.text("G's points nearest each mode (full: twice 1/8)", s.SMALL, s.MUTED)
-        return VGroup(bars, note.next_to(bars, DOWN, buff=0.15, aligned_edge=LEFT))
+            pct.add_updater(show)
+            name.add_updater(mark)
+            unit.add_updater(lambda m, p=pct: m.next_to(p, RIGHT, buff=0.06))
+            rows.add(row.add(name))
+        rows.arrange(DOWN, buff=pitch - row_h, aligned_edge=RIGHT)
+        tracks = [row[0] for row in rows]
+        x = tracks[0].get_left()[0] + length * min(1.0 / self.total / scale, 1.0)
+        even = Line([x, tracks[-1].get_bottom()[1] - 0.06, 0], [x, tracks[0].get_top()[1] + 0.06, 0])
+        even.set_stroke(s.REAL_COLOR, 1.5, 0.8).name = "even share"
+        fair = s.text(f"even share 1/{self.total}", s.SMALL, s.MUTED).next_to(even, DOWN, buff=0.08)
+        fair.align_to(tracks[0], LEFT)
+        heads = VGroup(s.text(f"share of the {self.counted}", s.SMALL, s.MUTED).next_to(rows, UP, 0.15, RIGHT))
+        if history:
+            heads.add(s.text("when captured", s.SMALL, s.MUTED).next_to(rows[0][4], UP, 0.15, LEFT))
+        return VGroup(heads, rows, even, fair)
 
-    def digit_bars(self, series: EvalSeries, at: Timeline, width: float) -> VGroup:
-        """The share of G's samples the classifier calls each digit, as ten upright bars."""
-        height = DIGIT_BAR_HEIGHT
-        bars = VGroup()
-        for k in range(10):
-            base = Rectangle(width=width, height=0.02, stroke_width=0, fill_color=s.MUTED, fill_opacity=0.6)
-            fill = Rectangle(width=width, height=0.001, stroke_width=0, fill_color=s.FAKE_COLOR, fill_opacity=0.9)
-            name = s.text(str(k), s.SMALL, s.MUTED).next_to(base, DOWN, buff=0.08)
-            fill.add_updater(
-                lambda m, k=k, b=base: m.stretch_to_fit_height(max(height * at.shares_now(series)[k], 0.001)).next_to(
-                    b, UP, buff=0
+    def lit(self, k: int, lane: Rectangle) -> VMobject:
+        """The stretches of the run so far in which mode (digit) ``k`` counted as captured, as blocks in ``lane``
+        (a measurement holds until the next one)."""
+        series, end = self.series, float(self.run.info.get("total_steps") or self.at.steps[-1] or 1)
+        held_k = np.array([r["counts"][k] > 0 for r in series.rows])
+        blocks = VMobject(fill_color=s.TEXT, fill_opacity=0.85, stroke_width=0)
+        blocks.name = f"captured {k}"
+
+        def draw(m: VMobject) -> None:
+            now, last = self.at.step(), self.at.row(series)
+            x0, y0 = lane.get_left()[0], lane.get_bottom()[1]
+            corners = []
+            for j in np.flatnonzero(held_k[: last + 1]):
+                a = series.steps[j]
+                b = now if j == last else min(series.steps[j + 1], now)
+                if b > a:
+                    left, right = x0 + lane.width * a / end, x0 + lane.width * b / end
+                    top = y0 + lane.height
+                    corners.append([[left, y0], [right, y0], [right, top], [left, top], [left, y0]])
+            m.set_points(boxes(np.array(corners).reshape(-1, 5, 2)) if corners else np.zeros((0, 3)))
+
+        blocks.add_updater(draw)
+        return blocks
+
+
+def boxes(corners: np.ndarray) -> np.ndarray:
+    """Closed polygons (n, 5, 2: the last corner repeats the first) as the points of one path of straight cubic
+    curves, one closed part per polygon."""
+    a, b = corners[:, :-1], corners[:, 1:]
+    quads = np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], axis=2).reshape(-1, 2)
+    return np.column_stack([quads, np.zeros(len(quads))])
+
+
+class ModesView(View):
+    """An 8-Gaussians run: G's samples moving over the modes on D's field."""
+
+    def picture(self, size: float, corner: np.ndarray) -> Group:
+        run, at = self.run, self.at
+        box = c.PlotBox(c.data_extent(run), corner + np.array([size / 2, -size / 2, 0.0]), size)
+        snaps = [run.read_snapshot(int(st), ("fake", "field")) for st in at.steps]
+        fields = [np.asarray(sn.field, np.float64)[::-1] for sn in snaps]
+        field = c.picture(s.score_rgb(fields[0]), size, smooth=True).stretch_to_fit_width(size).move_to(box.center)
+        field.name = "field"
+        field.add_updater(lambda m: m.pixel_array.__setitem__((..., slice(0, 3)), s.score_rgb(at.blend(fields))))
+        frame = box.frame().set_stroke(s.MUTED, 1.5)
+        centres = box.to_scene(mode_centres(run))
+        real = c.point_cloud(box.to_scene(run.real[:, :2]), s.REAL_COLOR, 0.025, 0.9)
+        real.name = "real points"
+        rings = VGroup(*(Circle(radius=0.2).move_to(p) for p in centres))
+        for ring in rings:
+            ring.name = "mode"
+        rings.add_updater(
+            lambda m: [
+                ring.set_stroke(*(CAPTURED if n > 0 else MISSED))
+                for ring, n in zip(m, at.counts(self.series), strict=True)
+            ]
+        )
+        numbers = VGroup(
+            *(
+                s.text(str(k + 1), s.SMALL, s.TEXT).move_to(
+                    p + 0.42 * (p - box.center) / max(np.linalg.norm(p - box.center), 1e-9)
                 )
+                for k, p in enumerate(centres)
             )
-            bars.add(VGroup(base, name, fill))
-        return bars.arrange(RIGHT, buff=0.08, aligned_edge=DOWN)
+        )
+        pos = [box.to_scene(sn.fake[:, :2]) for sn in snaps]
+        fake = c.point_cloud(pos[0], s.FAKE_COLOR, DOT, 1.0)
+        fake.set_background_stroke(color=s.BACKGROUND, width=2).name = "generated points"
+        fake.add_updater(lambda m: c.place_dots(m, at.blend(pos), DOT))
+        picture = Group(field, frame, real, rings, numbers, fake)
+        picture.whole = True  # drawn in this order, one over the other: never split by ``static_first``
+        return picture
+
+    def legend(self) -> VGroup:
+        ring = Circle(radius=0.12).set_stroke(*MISSED)
+        on = Circle(radius=0.12).set_stroke(*CAPTURED)
+        dot = c.point_cloud(np.zeros((1, 3)), s.FAKE_COLOR, DOT + 0.01, 1.0)
+        items = [(ring, "a mode of the data", s.TEXT), (on, "captured by G", s.TEXT), (dot, "G(z)", s.FAKE_COLOR)]
+        return VGroup(
+            *(VGroup(icon, s.text(words, s.SMALL, colour)).arrange(RIGHT, buff=0.12) for icon, words, colour in items)
+        ).arrange(RIGHT, buff=0.4)
+
+    def colour_key(self) -> Group:
+        return s.colour_bar(height=2.2, width=0.24)
 
 
-def digits_verdict(run: Run, series: EvalSeries) -> str:
-    """What the run did, from its measures: all digits, a few (collapse), or samples that are no digits yet (then
-    what the classifier calls them means little: precision says how many sit among real digits)."""
-    end = int(series.values[-1])
-    precision = run.evals.get("precision", series.space)
-    if precision is not None and precision.values[-1] < 0.1:
-        return f"G's samples are not digits yet: precision {precision.values[-1]:.2f}"
-    return "G ends drawing all ten digits" if end == 10 else f"G ends drawing {end} of the ten digits: mode collapse"
+class DigitsView(View):
+    """A digits run: G's samples, and the digits the classifier says they are."""
 
+    total = DIGITS
+    noun = "digits G draws"
+    counted = "samples"
 
-class Timeline:
-    """One tracker from 0 to 1 over a run's shown snapshots, and what it means: the step, G's points (interpolated
-    between snapshots), D's field, G's samples, and the measures in force (the last taken at or before the step)."""
+    def bar_names(self) -> list[str]:
+        return [str(k) for k in range(DIGITS)]
 
-    def __init__(self, steps: list[int], tracker: ValueTracker):
-        self.steps, self.tracker = np.asarray(steps, np.float64), tracker
+    def picture(self, size: float, corner: np.ndarray) -> Group:
+        at = self.at
+        shown = min(int(np.sqrt(len(self.run.fixed.noise))), 8) ** 2  # the largest square up to 8 x 8
+        grids = [
+            c.sample_grid(self.run.read_snapshot(int(st), ("fake",)).fake, shown).astype(np.float64) for st in at.steps
+        ]
+        img = c.picture(grids[0].astype(np.uint8), size).move_to(corner, aligned_edge=UP + LEFT)
+        img.name = "samples"
+        img.add_updater(lambda m: m.pixel_array.__setitem__((..., slice(0, 3)), at.blend(grids).round()))
+        return Group(img)
 
-    def position(self) -> tuple[int, float]:
-        """(snapshot index k, fraction f in [0, 1) of the way to snapshot k + 1)."""
-        x = float(np.clip(self.tracker.get_value(), 0.0, 1.0)) * (len(self.steps) - 1)
-        k = min(int(x), len(self.steps) - 2) if len(self.steps) > 1 else 0
-        return k, x - k
-
-    def step(self) -> int:
-        k, f = self.position()
-        if len(self.steps) == 1:
-            return int(self.steps[0])
-        return int(round(self.steps[k] + f * (self.steps[k + 1] - self.steps[k])))
-
-    def counts_now(self, series: EvalSeries) -> np.ndarray:
-        i = max(int(np.searchsorted(series.steps, self.step(), side="right")) - 1, 0)
-        return np.asarray(series.rows[i]["counts"], np.float64)
-
-    def shares_now(self, series: EvalSeries) -> np.ndarray:
-        counts = self.counts_now(series)
-        return counts / max(counts.sum(), 1.0)
-
-    def nearest_shares(self, run: Run, centres: np.ndarray) -> Callable[[], np.ndarray]:
-        """A function giving, at the current position, the share of G's points nearest each centre."""
-        per_snapshot = []
-        for st in self.steps:
-            pts = run.read_snapshot(int(st), ("fake",)).fake.astype(np.float64)
-            nearest = np.argmin(((pts[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
-            per_snapshot.append(np.bincount(nearest, minlength=len(centres)) / len(pts))
-
-        def now() -> np.ndarray:
-            k, f = self.position()
-            return per_snapshot[k] if len(per_snapshot) == 1 else (1 - f) * per_snapshot[k] + f * per_snapshot[k + 1]
-
-        return now
-
-    def points(self, run: Run, box: c.PlotBox) -> VGroup:
-        pos = [box.to_scene(run.read_snapshot(int(st), ("fake",)).fake[:MAX_POINTS]) for st in self.steps]
-        dots = VGroup(*(Dot(p, radius=0.03, color=s.FAKE_COLOR).set_stroke(s.BACKGROUND, 1) for p in pos[0]))
-
-        def move(group: VGroup) -> None:
-            k, f = self.position()
-            now = pos[k] if len(pos) == 1 else (1 - f) * pos[k] + f * pos[k + 1]
-            for dot, p in zip(group, now, strict=True):
-                dot.move_to(p)
-
-        dots.add_updater(move)
-        return dots
-
-    def field_image(self, run: Run, box: c.PlotBox) -> c.Mobject:
-        fields = [run.read_snapshot(int(st), ("field",)).field[::-1].astype(np.float64) for st in self.steps]
-        img = c.picture(s.score_rgb(fields[0]), box.size, smooth=True)
-        img.stretch_to_fit_width(box.size).move_to(box.center)
-
-        def blend(m: c.Mobject) -> None:
-            k, f = self.position()
-            now = fields[k] if len(fields) == 1 else (1 - f) * fields[k] + f * fields[k + 1]
-            m.pixel_array[..., :3] = s.score_rgb(now)
-
-        img.add_updater(blend)
-        return img
-
-    def samples(self, run: Run, size: float) -> c.Mobject:
-        grids = [c.sample_grid(run.read_snapshot(int(st), ("fake",)).fake, 16) for st in self.steps]
-        img = c.picture(grids[0], size)
-
-        def show(m: c.Mobject) -> None:
-            k, f = self.position()
-            m.pixel_array[..., :3] = grids[k + (1 if f > 0.5 and len(grids) > 1 else 0)]
-
-        img.add_updater(show)
-        return img
+    def legend(self) -> VGroup:
+        return VGroup(s.text("G's samples on the fixed noise", s.SMALL, s.MUTED))
