@@ -38,6 +38,7 @@ from scenes import style as s
 MODES, DIGITS = 8, 10
 SECONDS = 11.0  # the run, from the first shown snapshot to the last
 MAX_FRAMES = 41  # snapshots G's samples pass through (spread over the run)
+MAP_SIZE, COMPARED_SIZE = 4.5, 3.1  # the picture's side, alone on screen and side by side
 DOT = 0.035  # radius of one of G's samples on the map
 #: a mode's ring on the map (colour, width, opacity): bold where G's samples capture it, faint where they miss it
 CAPTURED, MISSED = (s.REAL_COLOR, 5, 1.0), (s.MUTED, 1.5, 0.7)
@@ -196,16 +197,9 @@ class ModeCollapse(c.RunScene):
         series = [measure(r) for r in runs]
         names = run_names(runs)
         what = "all eight modes" if self.run.kind == "toy2d" else "all ten digits"
-        sub = (
-            "  vs  ".join(names)
-            if len(runs) > 1
-            else f"{self.run.variant}, {c.loss_name(self.run)} loss · {self.run.name}"
-        )
-        head = s.title(f"Does G cover {what}?", sub)
+        head = s.title(f"Does G cover {what}?", None if len(runs) > 1 else label(self.run))
         scale = share_scale(series)
-        panels = [
-            self.panel(r, x, i, len(runs), scale, names[i]) for i, (r, x) in enumerate(zip(runs, series, strict=True))
-        ]
+        panels = [self.panel(r, x, i, len(runs), scale) for i, (r, x) in enumerate(zip(runs, series, strict=True))]
         foot = self.footer(runs, panels[0].timeline)
         self.play(FadeIn(head), FadeIn(foot.group), run_time=0.6)
         self.play(*(FadeIn(p.group) for p in panels), run_time=0.8)
@@ -214,7 +208,8 @@ class ModeCollapse(c.RunScene):
         self.sweep(panels)
         closing = [p.closing for p in panels]
         if len(runs) > 1:
-            closing.append(self.contrast_line(contrast(runs, series, names)))
+            low = min(m.get_bottom()[1] for m in closing)
+            closing.append(self.contrast_line(contrast(runs, series, names), low))
         self.play(*(FadeIn(m) for m in closing), run_time=0.6)
         self.wait(2.4)
 
@@ -263,12 +258,13 @@ class ModeCollapse(c.RunScene):
         self.add(foot.tracker)  # its updater follows the shown step
         return foot
 
-    def contrast_line(self, words: str) -> VGroup:
+    def contrast_line(self, words: str, below: float) -> VGroup:
+        """The closing line of a comparison, across the screen under the runs' own captions."""
         line = s.paragraph(words, s.safe_box()[1] - s.safe_box()[0], s.BODY)
-        return line.move_to([0, s.safe_box()[2] + 0.75, 0])
+        return line.move_to([0, below - 0.25, 0], aligned_edge=UP)
 
     # -- one run's panel --------------------------------------------------------------------------------------
-    def panel(self, run: Run, series: EvalSeries, index: int, count: int, scale: float, name: str) -> Panel:
+    def panel(self, run: Run, series: EvalSeries, index: int, count: int, scale: float) -> Panel:
         """A run's picture (G's samples on D's field over the modes, or G's digits), its counter, its bars, and
         (alone on screen) its measures over the run, all driven by one timeline."""
         left, right, bottom, top = s.safe_box()
@@ -277,28 +273,34 @@ class ModeCollapse(c.RunScene):
         at = Timeline(run.spread_steps(MAX_FRAMES))
         view = ModesView(run, series, at) if run.kind == "toy2d" else DigitsView(run, series, at)
         if count == 1:
-            picture = view.picture(4.9, np.array([x0, y_top, 0.0]))
+            picture = view.picture(MAP_SIZE, np.array([x0, y_top, 0.0]))
             key = view.legend().next_to(picture, DOWN, buff=0.22, aligned_edge=LEFT)
             x1 = picture.get_right()[0] + 0.6
             extra = view.colour_key()
             if extra is not None:
                 extra.next_to(picture, RIGHT, buff=0.25).align_to(picture, DOWN)
                 x1 = extra.get_right()[0] + 0.45
-            counter = view.counter(s.TITLE).move_to([x1, y_top, 0], aligned_edge=UP + LEFT)
+            counter = view.counter(s.TITLE, detail=True).move_to([x1, y_top, 0], aligned_edge=UP + LEFT)
             bars = view.bars(right - x1, scale, history=True).next_to(counter, DOWN, buff=0.3, aligned_edge=LEFT)
             parts = Group(picture, key, counter, bars, *([extra] if extra is not None else []))
             closing = s.paragraph(verdict(run, series), right - x1, s.BODY)
             closing.next_to(bars, DOWN, buff=0.35, aligned_edge=LEFT)
         else:
-            label = s.text(name, s.LABEL, s.MUTED).move_to([x0, y_top, 0], aligned_edge=UP + LEFT)
-            picture = view.picture(3.3, np.array([x0, label.get_bottom()[1] - 0.15, 0.0]))
-            bars = view.bars(width - picture.width - 0.55, scale, history=False).next_to(picture, RIGHT, buff=0.3)
-            counter = view.counter(s.BODY).next_to(picture, DOWN, buff=0.2, aligned_edge=LEFT)
-            parts = Group(label, picture, bars, counter)
+            name = s.text(label(run), s.LABEL, s.MUTED).move_to([x0, top - 0.75, 0], aligned_edge=UP + LEFT)
+            picture = view.picture(COMPARED_SIZE, np.array([x0, name.get_bottom()[1] - 0.2, 0.0]))
+            bars = view.bars(width - picture.width - 0.55, scale, history=False)
+            bars.next_to(picture, RIGHT, buff=0.3).align_to(picture, UP)
+            counter = view.counter(s.BODY, detail=False)
+            counter.move_to([x0, min(picture.get_bottom()[1], bars.get_bottom()[1]) - 0.2, 0], aligned_edge=UP + LEFT)
+            parts = Group(name, picture, bars, counter)
             closing = s.paragraph(verdict(run, series), width - 0.3, s.LABEL)
             closing.next_to(counter, DOWN, buff=0.2, aligned_edge=LEFT)
         parts.update(0)  # everything at the first snapshot before it fades in (numbers take their digits)
         return Panel(parts, closing, at)
+
+
+def label(run: Run) -> str:
+    return f"{run.variant}, {c.loss_name(run)} loss · {run.name}"
 
 
 def run_names(runs: list[Run]) -> list[str]:
@@ -319,7 +321,7 @@ class View:
 
     total = MODES
     noun = "modes captured"
-    counted = "samples on a mode"  # what the share bars split
+    share_head = "share on each mode"  # of G's samples counted on a mode: how they split
 
     def __init__(self, run: Run, series: EvalSeries, at: Timeline):
         self.run, self.series, self.at = run, series, at
@@ -337,19 +339,20 @@ class View:
     def bar_names(self) -> list[str]:
         return [str(k + 1) for k in range(self.total)]
 
-    def counter(self, size: float) -> VGroup:
+    def counter(self, size: float, detail: bool) -> VGroup:
         """'5 of 8 modes captured': the count at the last measurement at or before the shown step."""
         value = s.integer(self.total, size, s.TEXT)  # laid out at its widest
         rest = s.text(f"of {self.total} {self.noun}", s.BODY if size > s.BODY else s.LABEL, s.MUTED)
         group = VGroup(value, rest).arrange(RIGHT, buff=0.18, aligned_edge=DOWN)
         value.name = "counter"
         value.add_updater(lambda m: s.show_value(m, int(self.series.values[self.at.row(self.series)])))
+        value.add_updater(lambda m: m.next_to(rest, LEFT, buff=0.18, aligned_edge=DOWN))  # the count ends at 'of'
         quality = self.run.evals.get("high_quality")
-        if quality is None or self.run.kind != "toy2d":
+        if quality is None or self.run.kind != "toy2d" or not detail:
             return group
         share = s.integer(100, s.SMALL, s.TEXT)
         share.name = "high quality %"
-        words = s.text("% of G's samples within 3 std of a mode", s.SMALL, s.MUTED)
+        words = s.text("% of G(z) within 3 std of a mode", s.SMALL, s.MUTED)
         line = VGroup(share, words).arrange(RIGHT, buff=0.06, aligned_edge=DOWN)
         line.next_to(group, DOWN, buff=0.15, aligned_edge=LEFT)
         share.add_updater(lambda m: s.show_value(m, int(round(100 * quality.values[self.at.row(quality)]))))
@@ -360,11 +363,12 @@ class View:
         the run so far, lit where the measures counted it captured; a bar of its share of G's measured samples
         (full: ``scale``, the even share 1/total marked) and the share in %."""
         names = [s.text(n, s.SMALL, s.TEXT) for n in self.bar_names()]
-        pitch = ROWS_HEIGHT / self.total if history else min(ROWS_HEIGHT / self.total, 0.28)
+        pitch = ROWS_HEIGHT / self.total if history else min(ROWS_HEIGHT / self.total, 0.24)
         row_h = 0.7 * pitch
-        name_w, value_w = max(n.width for n in names), s.text("100 %", s.SMALL).width
+        name_w = max(n.width for n in names)
+        value_w = s.integer(100, s.SMALL).width + 0.12 + 0.06 + s.text("%", s.SMALL).width
         strip = HISTORY_WIDTH if history else 0.0
-        length = max(width - name_w - value_w - strip - (0.3 if history else 0.0) - 0.3, 0.8)
+        length = max(width - name_w - 0.15 - strip - (0.3 if history else 0.0) - value_w, 0.8)
         rows = VGroup()
         for k, name in enumerate(names):
             track = Rectangle(width=length, height=row_h, stroke_width=1, stroke_color=s.MUTED, fill_opacity=0)
@@ -405,7 +409,8 @@ class View:
         even.set_stroke(s.REAL_COLOR, 1.5, 0.8).name = "even share"
         fair = s.text(f"even share 1/{self.total}", s.SMALL, s.MUTED).next_to(even, DOWN, buff=0.08)
         fair.align_to(tracks[0], LEFT)
-        heads = VGroup(s.text(f"share of the {self.counted}", s.SMALL, s.MUTED).next_to(rows, UP, 0.15, RIGHT))
+        heads = VGroup(s.paragraph(self.share_head, length + value_w if history else rows.width, s.SMALL, s.MUTED))
+        heads[0].next_to(rows, UP, 0.15, RIGHT)
         if history:
             heads.add(s.text("when captured", s.SMALL, s.MUTED).next_to(rows[0][4], UP, 0.15, LEFT))
         return VGroup(heads, rows, even, fair)
@@ -493,7 +498,7 @@ class ModesView(View):
         ).arrange(RIGHT, buff=0.4)
 
     def colour_key(self) -> Group:
-        return s.colour_bar(height=2.2, width=0.24)
+        return s.colour_bar(height=1.8, width=0.22)
 
 
 class DigitsView(View):
@@ -501,7 +506,7 @@ class DigitsView(View):
 
     total = DIGITS
     noun = "digits G draws"
-    counted = "samples"
+    share_head = "share of G's samples"
 
     def bar_names(self) -> list[str]:
         return [str(k) for k in range(DIGITS)]
