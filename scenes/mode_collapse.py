@@ -356,6 +356,7 @@ class View:
         line = VGroup(share, words).arrange(RIGHT, buff=0.06, aligned_edge=DOWN)
         line.next_to(group, DOWN, buff=0.15, aligned_edge=LEFT)
         share.add_updater(lambda m: s.show_value(m, int(round(100 * quality.values[self.at.row(quality)]))))
+        share.add_updater(lambda m: m.next_to(words, LEFT, buff=0.06, aligned_edge=DOWN))
         return group.add(line)
 
     def bars(self, width: float, scale: float, history: bool) -> VGroup:

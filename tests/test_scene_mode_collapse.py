@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from designed import EVAL_SAMPLES, collapse, cover, hop, make_designed_run, mode_counts, on_modes
+from designed import EVAL_SAMPLES, collapse, cover, hop, make_designed_run, mode_centres, mode_counts, on_modes
 from scene_probe import Mob, Shot, probe
 
 from pipeline import render
@@ -139,6 +139,9 @@ def test_points_are_the_designed_samples(runs: dict[str, Path], stepped: dict[st
         scene = np.array(field.box[:2]) + (want - lo) / (hi - lo) * np.array([field.width, field.height])
         dots = shot.one(name="generated points").points.reshape(N, -1, 2).mean(axis=1)
         assert np.abs(dots - scene).max() < 1e-3, step
+        rings = np.array([m.center for m in shot.visible() if m.name == "mode"])  # mode k at k x 45 degrees
+        where = np.array(field.box[:2]) + (mode_centres() - lo) / (hi - lo) * np.array([field.width, field.height])
+        assert np.abs(rings - where).max() < 0.02, step
 
 
 def test_field_is_the_designed_field(runs: dict[str, Path], stepped: dict[str, list[Shot]]) -> None:
