@@ -12,6 +12,7 @@ how they differ. The measures are read, never computed here: the scene shows wha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,7 @@ from manim import (
     FadeIn,
     Group,
     Line,
+    Mobject,
     Rectangle,
     ValueTracker,
     VGroup,
@@ -131,10 +133,10 @@ class Timeline:
         return int(round(self.steps[k] + f * (self.steps[min(k + 1, len(self.steps) - 1)] - self.steps[k])))
 
     def snapshot(self) -> int:
-        """The step of the snapshot nearest the current position: what the footer counts (its number then changes
-        a few dozen times, not every frame: a new number is the costliest thing to draw)."""
+        """The step of the last shown snapshot reached: what the footer counts and the measures in force follow
+        (they change once per snapshot, not every frame: the sweep redraws them between snapshots only)."""
         k, f = self.position()
-        return int(self.steps[min(k + int(round(f)), len(self.steps) - 1)])
+        return int(self.steps[min(k + (1 if f > 1 - 1e-9 else 0), len(self.steps) - 1)])
 
     def blend(self, frames: list[np.ndarray]) -> np.ndarray:
         k, f = self.position()
@@ -165,6 +167,7 @@ class Panel:
     group: Group
     closing: VGroup
     timeline: Timeline
+    view: View
 
 
 class ModeCollapse(c.RunScene):
@@ -214,8 +217,18 @@ class ModeCollapse(c.RunScene):
         self.wait(2.4)
 
     def sweep(self, panels: list[Panel]) -> None:
-        """The run, first shown snapshot to last, at an even pace (every part follows its panel's timeline)."""
-        self.play(*(p.timeline.tracker.animate.set_value(1.0) for p in panels), run_time=SECONDS, rate_func=linear)
+        """The run, first shown snapshot to last, at an even pace: one stretch between snapshots at a time (of
+        either run), the measures in force set between stretches, G's samples, D's field and the strips of when each
+        mode was held moving every frame."""
+        marks = sorted({float(v) for p in panels for v in np.linspace(0, 1, len(p.timeline.steps))} | {1.0})
+        for a, b in zip(marks, marks[1:], strict=False):
+            self.advance(panels, b, SECONDS * (b - a))
+
+    def advance(self, panels: list[Panel], value: float, seconds: float) -> None:
+        """Move every panel's timeline to ``value`` (0: first shown snapshot, 1: last), then set the measures."""
+        self.play(*(p.timeline.tracker.animate.set_value(value) for p in panels), run_time=seconds, rate_func=linear)
+        for p in panels:
+            p.view.refresh()
 
     def static_first(self, *groups: Group) -> None:
         """Put the parts that never change under those that do: manim redraws, every frame, each mobject from
@@ -295,8 +308,9 @@ class ModeCollapse(c.RunScene):
             parts = Group(name, picture, bars, counter)
             closing = s.paragraph(verdict(run, series), width - 0.3, s.LABEL)
             closing.next_to(counter, DOWN, buff=0.2, aligned_edge=LEFT)
-        parts.update(0)  # everything at the first snapshot before it fades in (numbers take their digits)
-        return Panel(parts, closing, at)
+        parts.update(0)
+        view.refresh()  # everything at the first snapshot before it fades in (numbers take their digits)
+        return Panel(parts, closing, at, view)
 
 
 def label(run: Run) -> str:
@@ -325,6 +339,16 @@ class View:
 
     def __init__(self, run: Run, series: EvalSeries, at: Timeline):
         self.run, self.series, self.at = run, series, at
+        self.refreshers: list[Callable[[], None]] = []
+
+    def follow(self, mob: Mobject, change: Callable[[Mobject], object]) -> None:
+        """Let ``change`` set ``mob`` from the measures in force at every ``refresh`` (not every frame: parts that
+        change only between snapshots are drawn once per stretch between snapshots, see ``ModeCollapse.sweep``)."""
+        self.refreshers.append(lambda: change(mob))
+
+    def refresh(self) -> None:
+        for change in self.refreshers:
+            change()
 
     def picture(self, size: float, corner: np.ndarray) -> Group:
         """The run's picture, ``size`` scene units square, its upper left corner at ``corner``."""
@@ -345,8 +369,8 @@ class View:
         rest = s.text(f"of {self.total} {self.noun}", s.BODY if size > s.BODY else s.LABEL, s.MUTED)
         group = VGroup(value, rest).arrange(RIGHT, buff=0.18, aligned_edge=DOWN)
         value.name = "counter"
-        value.add_updater(lambda m: s.show_value(m, int(self.series.values[self.at.row(self.series)])))
-        value.add_updater(lambda m: m.next_to(rest, LEFT, buff=0.18, aligned_edge=DOWN))  # the count ends at 'of'
+        self.follow(value, lambda m: s.show_value(m, int(self.series.values[self.at.row(self.series)])))
+        self.follow(value, lambda m: m.next_to(rest, LEFT, buff=0.18, aligned_edge=DOWN))  # the count ends at 'of'
         quality = self.run.evals.get("high_quality")
         if quality is None or self.run.kind != "toy2d" or not detail:
             return group
@@ -355,8 +379,8 @@ class View:
         words = s.text("% of G(z) within 3 std of a mode", s.SMALL, s.MUTED)
         line = VGroup(share, words).arrange(RIGHT, buff=0.06, aligned_edge=DOWN)
         line.next_to(group, DOWN, buff=0.15, aligned_edge=LEFT)
-        share.add_updater(lambda m: s.show_value(m, int(round(100 * quality.values[self.at.row(quality)]))))
-        share.add_updater(lambda m: m.next_to(words, LEFT, buff=0.06, aligned_edge=DOWN))
+        self.follow(share, lambda m: s.show_value(m, int(round(100 * quality.values[self.at.row(quality)]))))
+        self.follow(share, lambda m: m.next_to(words, LEFT, buff=0.06, aligned_edge=DOWN))
         return group.add(line)
 
     def bars(self, width: float, scale: float, history: bool) -> VGroup:
@@ -398,10 +422,10 @@ class View:
             def mark(m: VMobject, k: int = k) -> None:
                 m.set_fill(s.BAD_COLOR if self.at.counts(self.series)[k] == 0 else s.TEXT)
 
-            fill.add_updater(grow)
-            pct.add_updater(show)
-            name.add_updater(mark)
-            unit.add_updater(lambda m, p=pct: m.next_to(p, RIGHT, buff=0.06))
+            self.follow(fill, grow)
+            self.follow(pct, show)
+            self.follow(name, mark)
+            self.follow(unit, lambda m, p=pct: m.next_to(p, RIGHT, buff=0.06))
             rows.add(row.add(name))
         rows.arrange(DOWN, buff=pitch - row_h, aligned_edge=RIGHT)
         tracks = [row[0] for row in rows]
@@ -467,11 +491,12 @@ class ModesView(View):
         rings = VGroup(*(Circle(radius=0.2).move_to(p) for p in centres))
         for ring in rings:
             ring.name = "mode"
-        rings.add_updater(
+        self.follow(
+            rings,
             lambda m: [
                 ring.set_stroke(*(CAPTURED if n > 0 else MISSED))
                 for ring, n in zip(m, at.counts(self.series), strict=True)
-            ]
+            ],
         )
         numbers = VGroup(
             *(

@@ -27,10 +27,10 @@ pytestmark = pytest.mark.xdist_group("scene-content")
 
 TOTAL, N, EVERY = 200, 64, 40
 #: where the stepped scene stops: tracker values, the steps they stand for (11 snapshots, all shown: 0.37 is 70 %
-#: of the way from step 60 to 80) and the nearest snapshot's step, which the footer counts
+#: of the way from step 60 to 80) and the step of the last snapshot reached, which the footer counts
 STOPS = (0.1, 0.37, 0.5, 1.0)
 STEPS = (20, 74, 100, 200)
-SHOWN = (20, 80, 100, 200)
+SHOWN = (20, 60, 100, 200)
 
 
 def three(t: float) -> Sequence[int]:
@@ -48,7 +48,8 @@ class Stepped(mode_collapse.ModeCollapse):
 
     def sweep(self, panels: list[mode_collapse.Panel]) -> None:
         for value in STOPS:
-            self.play(*(p.timeline.tracker.animate.set_value(value) for p in panels), run_time=0.5)
+            self.advance(panels, value, 0.5)
+            self.wait(0.1)  # a frame drawn after the measures in force were set
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +67,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def stepped(runs: dict[str, Path]) -> dict[str, list[Shot]]:
-    """Shots of the stepped scene: title, panels, wait, then one per stop, then the closing line and the wait."""
+    """Shots of the stepped scene: title, panels, wait, then two per stop, then the closing line and the wait."""
     return {name: probe(Stepped, run=runs[name]) for name in ("cover", "hop", "digits")}
 
 
 def stops(shots: list[Shot]) -> list[Shot]:
-    return shots[3 : 3 + len(STOPS)]
+    """The shots at the stops: title, panels, a wait, then a play and a wait for each stop."""
+    return shots[4 : 4 + 2 * len(STOPS) : 2]
 
 
 def in_force(step: int) -> int:
@@ -110,14 +112,14 @@ def footer_step(shot: Shot) -> int:
 
 
 # -- the 8-Gaussians run ---------------------------------------------------------------------------------------
-def test_footer_counts_the_nearest_snapshot(stepped: dict[str, list[Shot]]) -> None:
+def test_footer_counts_the_snapshot_reached(stepped: dict[str, list[Shot]]) -> None:
     assert [footer_step(s) for s in stops(stepped["cover"])] == list(SHOWN)
 
 
 @pytest.mark.parametrize("name", ["cover", "hop"])
 def test_counter_is_the_measure_in_force(name: str, stepped: dict[str, list[Shot]]) -> None:
     """The counter reads evals.jsonl: the modes with a count at the last measurement at or before the footer's step
-    (at 100 the one of step 80)."""
+    (at 60 the one of step 40, at 100 the one of step 80)."""
     modes = {"cover": cover, "hop": hop}[name]
     for shot, step in zip(stops(stepped[name]), SHOWN, strict=True):
         assert counter(shot).value == int((counts_at(step, modes) > 0).sum()), (name, step)
