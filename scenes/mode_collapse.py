@@ -40,7 +40,8 @@ from scenes import style as s
 MODES, DIGITS = 8, 10
 SECONDS = 11.0  # the run, from the first shown snapshot to the last
 MAX_FRAMES = 41  # snapshots G's samples pass through (spread over the run)
-MAP_SIZE, COMPARED_SIZE = 4.5, 3.1  # the picture's side, alone on screen and side by side
+MAX_POINTS = 300  # of G's samples on the fixed noise: enough to see where the mass is, cheap to redraw every frame
+MAP_SIZE, COMPARED_SIZE = 4.5, 3.5  # the picture's side, alone on screen and side by side
 DOT = 0.035  # radius of one of G's samples on the map
 #: a mode's ring on the map (colour, width, opacity): bold where G's samples capture it, faint where they miss it
 CAPTURED, MISSED = (s.REAL_COLOR, 5, 1.0), (s.MUTED, 1.5, 0.7)
@@ -506,9 +507,9 @@ class ModesView(View):
                 for k, p in enumerate(centres)
             )
         )
-        pos = [box.to_scene(sn.fake[:, :2]) for sn in snaps]
+        pos = [box.to_scene(sn.fake[:MAX_POINTS, :2]) for sn in snaps]
         fake = c.point_cloud(pos[0], s.FAKE_COLOR, DOT, 1.0)
-        fake.set_background_stroke(color=s.BACKGROUND, width=2).name = "generated points"
+        fake.name = "generated points"
         fake.add_updater(lambda m: c.place_dots(m, at.blend(pos), DOT))
         picture = Group(field, frame, real, rings, numbers, fake)
         picture.whole = True  # drawn in this order, one over the other: never split by ``static_first``
