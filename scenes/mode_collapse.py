@@ -91,10 +91,10 @@ def verdict(run: Run, series: EvalSeries) -> str:
     lost = sum(1 for a, b in zip(sets, sets[1:], strict=False) if a - b)
     if end == total:
         return "G covers all 8 modes"
-    if end == 0:
-        return "G has not captured any mode yet"
     if lost >= HOP_LOSSES and max(map(len, sets)) <= total // 2:
         return f"G hops between modes, ending on {end} of 8"
+    if end == 0:
+        return "G has lost every mode it held" if any(sets) else "G has not captured any mode yet"
     if end == 1:
         return "G has collapsed onto 1 mode"
     if end <= total // 2:
@@ -435,10 +435,13 @@ class View:
         even.set_stroke(s.REAL_COLOR, 1.5, 0.8).name = "even share"
         fair = s.text(f"even share 1/{self.total}", s.SMALL, s.MUTED).next_to(even, DOWN, buff=0.08)
         fair.align_to(tracks[0], LEFT)
+        if fair.get_right()[0] > rows.get_right()[0]:  # a narrow panel: under the bars' right end
+            fair.align_to(rows, RIGHT)
         heads = VGroup(s.paragraph(self.share_head, length + value_w if history else rows.width, s.SMALL, s.MUTED))
         heads[0].next_to(rows, UP, 0.15, RIGHT)
         if history:
             heads.add(s.text("when captured", s.SMALL, s.MUTED).next_to(rows[0][4], UP, 0.15, LEFT))
+            heads[1].align_to(heads[0], UP)  # the two column heads on one line
         return VGroup(heads, rows, even, fair)
 
     def lit(self, k: int, lane: Rectangle) -> VMobject:

@@ -38,6 +38,17 @@ def three(t: float) -> Sequence[int]:
     return (2, 5, 6)
 
 
+def seven(t: float) -> Sequence[int]:
+    """G on every mode but mode 3 (the fourth), throughout."""
+    return (0, 1, 2, 4, 5, 6, 7)
+
+
+def flicker(t: float) -> float:
+    """A learner on mode 2 (``collapse`` shifted) that holds it in the second and fourth quarter of the run only:
+    measured at steps 80 and 160, lost at 120 and 200."""
+    return 1.0 if int(4 * t) % 2 == 1 and t < 1 else 0.0
+
+
 def digits(t: float) -> Sequence[int]:
     """All ten digits in the first half, then only 1, 4 and 7."""
     return range(10) if t <= 0.5 else (1, 4, 7)
@@ -57,8 +68,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("modes")
     out = {
         name: make_designed_run(root / name, "toy2d", n=N, modes=m)
-        for name, m in (("cover", cover), ("collapse", collapse), ("hop", hop), ("three", three))
+        for name, m in (("cover", cover), ("collapse", collapse), ("hop", hop), ("three", three), ("seven", seven))
     }
+    out["flicker"] = make_designed_run(root / "flicker", "toy2d", n=N, modes=lambda t: (2,), learn=flicker)
     out["digits"] = make_designed_run(root / "digits", "image", modes=digits)
     out["rings"] = make_designed_run(root / "rings", "toy2d", n=N)
     out["image"] = make_designed_run(root / "image", "image")
@@ -218,6 +230,8 @@ def test_history_lights_the_stretches_captured(stepped: dict[str, list[Shot]]) -
         ("collapse", "G has collapsed onto 1 mode"),
         ("hop", "G hops between modes, ending on 1 of 8"),
         ("three", "G has collapsed onto 3 of 8 modes"),
+        ("seven", "G covers 7 of 8 modes, missing mode 4"),
+        ("flicker", "G hops between modes, ending on 0 of 8"),
     ],
 )
 def test_caption_follows_the_numbers(name: str, words: str, runs: dict[str, Path]) -> None:
