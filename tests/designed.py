@@ -10,7 +10,7 @@ function of position. A run takes milliseconds to write.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import torch
 from gan_train.config import get_variant
 from gan_train.models import build_models
 from gan_train.snapshots import LayerNorms, RunWriter, field_extent, field_points, layer_outputs, noise_grid
-from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_JSON, SNAPSHOT
+from pipeline.runformat import EVALS, EVALS_FILE, FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_JSON, SNAPSHOT
 
 #: variant each kind of designed run describes itself as (the layer names are that variant's real ones)
 VARIANTS = {"image": "dcgan-digits", "toy2d": "toy-rings", "toy1d": "toy-gaussian"}
@@ -69,6 +69,91 @@ def field_at(points: np.ndarray, t: float, tilt: float = 0.0) -> np.ndarray:
     return (1 / (1 + np.exp((points[:, 0] - edge) / 2.0))).astype(np.float32)
 
 
+# -- 8-Gaussians runs and digit histograms: which modes (digits) G is on, and what the measures record ---------------
+#: A function of the run fraction t giving the modes of the 8-Gaussians toy (or the digits) G's samples sit on.
+Modes = Callable[[float], Sequence[int]]
+MODE_RADIUS, MODE_SPREAD = 2.0, 0.02  # the 8-Gaussians toy's circle and each mode's std (gan_train/datasets.py)
+EVAL_SAMPLES = 1000  # n_fake of a designed run's measures
+
+
+def cover(t: float) -> Sequence[int]:
+    """G on all eight modes throughout."""
+    return range(8)
+
+
+def collapse(t: float) -> Sequence[int]:
+    """G on mode 0 only, throughout."""
+    return (0,)
+
+
+def hop(t: float) -> Sequence[int]:
+    """G on one mode at a time, moving on by one mode each quarter of the run (modes 0, 1, 2, 3, then 4)."""
+    return (int(4 * t),)
+
+
+def mode_centres() -> np.ndarray:
+    """The eight modes' centres (8, 2): mode k at angle k x 45 degrees, counter-clockwise from the x axis."""
+    a = np.arange(8) * np.pi / 4
+    return MODE_RADIUS * np.stack([np.cos(a), np.sin(a)], axis=1)
+
+
+def on_modes(n: int, modes: Sequence[int], seed: int = 3) -> np.ndarray:
+    """``n`` points on ``modes``: point i at mode ``modes[i % len(modes)]``, a seeded 1-std offset from its centre."""
+    jitter = MODE_SPREAD * np.random.default_rng(seed).standard_normal((n, 2))
+    return (mode_centres()[[modes[i % len(modes)] for i in range(n)]] + jitter).astype(np.float32)
+
+
+def modes_field(points: np.ndarray, a: float, modes: Sequence[int]) -> np.ndarray:
+    """D's designed score in 2-D on an 8-Gaussians run: 0.5 (guessing) far from the modes, up to 0.95 ('real') at
+    a mode G is not on, down to 0.5 - 0.45 a ('fake') at one it is on: D learns to tell where G's samples are."""
+    bump = np.exp(-((points[:, None, :] - mode_centres()[None]) ** 2).sum(-1) / (2 * 0.35**2))  # (P, 8)
+    sign = np.where(np.isin(np.arange(8), list(modes)), -a, 1.0)
+    return np.clip(0.5 + 0.45 * (bump * sign).sum(1), 0.0, 1.0).astype(np.float32)
+
+
+def mode_counts(a: float, modes: Sequence[int], total: int = 8) -> list[int]:
+    """What a designed run's measures record at learning fraction ``a``: of EVAL_SAMPLES samples, the share ``a``
+    counts (high-quality near a mode, or classified as a digit), split evenly over ``modes`` (the first ones get
+    the remainder); the others count none."""
+    n = int(round(EVAL_SAMPLES * a))
+    counts = [0] * total
+    for i, k in enumerate(modes):
+        counts[k] = n // len(modes) + (1 if i < n % len(modes) else 0)
+    return counts
+
+
+def designed_evals(kind: str, step: int, a: float, modes: Sequence[int]) -> list[dict[str, object]]:
+    """The rows of evals.jsonl at ``step``: 8-Gaussians runs ``modes_captured`` (modes with a count) and
+    ``high_quality`` (the counted share); image runs ``classes`` (the digits drawn, all EVAL_SAMPLES split over
+    ``modes`` whatever ``a``) and ``precision`` = 0.05 + 0.9 a."""
+    common = {EVALS.step: step, EVALS.n_fake: EVAL_SAMPLES}
+    if kind == "toy2d":
+        counts = mode_counts(a, modes)
+        return [
+            {
+                **common,
+                EVALS.measure: "modes_captured",
+                EVALS.value: sum(c > 0 for c in counts),
+                EVALS.space: None,
+                EVALS.n_real: None,
+                EVALS.counts: counts,
+            },
+            {
+                **common,
+                EVALS.measure: "high_quality",
+                EVALS.value: sum(counts) / EVAL_SAMPLES,
+                EVALS.space: None,
+                EVALS.n_real: None,
+            },
+        ]
+    counts = mode_counts(1.0, modes, 10)
+    space = {EVALS.space: "digits", EVALS.n_real: EVAL_SAMPLES}
+    return [
+        {**common, **space, EVALS.measure: "precision", EVALS.value: 0.05 + 0.9 * a, EVALS.k: 5},
+        {**common, **space, EVALS.measure: "classes", EVALS.value: sum(c > 0 for c in counts), EVALS.counts: counts},
+    ]
+
+
 def score_curves(t: np.ndarray, loss: str = "bce", d_fall: float = 1.0) -> dict[str, np.ndarray]:
     """Per-step metrics as closed forms of the run fraction ``t`` in [0, 1]. G's loss is the one ``loss`` names:
     -log D(G(z)) (positive), or for ``minimax`` log(1 - D(G(z))) (negative, as training records it). D's accuracy
@@ -113,6 +198,8 @@ def make_designed_run(
     drop: tuple[str, ...] = (),
     tilt: float = 0.0,
     d_fall: float = 1.0,
+    modes: Modes | None = None,
+    eval_every: int = 40,
 ) -> Path:
     """Write a designed run of ``kind`` ('image', 'toy2d' or 'toy1d') to ``path`` and return it.
 
@@ -123,10 +210,15 @@ def make_designed_run(
     those fields existed lack them (e.g. ``("fake_grad", "layer_shapes_g", "layer_shapes_d")``). ``tilt``
     slants a 2-D run's decision boundary (``field_at``). ``d_fall`` sets how far D's accuracy falls over the run
     (``score_curves``).
+
+    ``modes`` (e.g. ``cover``, ``collapse``, ``hop``) makes a 2-D run an 8-Gaussians run whose samples move from a
+    blob at the origin onto the modes ``modes(t)`` (``on_modes``; D's field ``modes_field``), and gives a 2-D or
+    image run quality measures (evals.jsonl: ``designed_evals``) at step 0, every ``eval_every`` steps and the last.
     """
     cfg = get_variant(variant or VARIANTS[kind])
     cfg = replace(
         cfg,
+        **({"dataset": "8gaussians"} if modes is not None and kind == "toy2d" else {}),
         loss=loss,
         steps=total_steps,
         snapshot_every=snapshot_every,
@@ -151,7 +243,7 @@ def make_designed_run(
         fixed[FIXED.real] = image_targets(n)[::-1].copy()  # the same kind of pictures, in another order
     elif kind == "toy2d":
         target, start = arcs(n, seed + 1), (rng.standard_normal((n, 2)) * 0.5).astype(np.float32)
-        fixed[FIXED.real] = arcs(n, seed + 2)
+        fixed[FIXED.real] = arcs(n, seed + 2) if modes is None else on_modes(n, range(8), seed + 2)
         extent = field_extent(fixed[FIXED.real])
         pts, _ = field_points(extent, field_resolution)
         fixed.update(
@@ -197,6 +289,17 @@ def make_designed_run(
         j.metric_columns: list(METRIC_COLUMNS),
         j.resumed: [],
     }
+    eval_steps = sorted({*range(0, total_steps, eval_every), total_steps}) if modes is not None else []
+    if eval_steps:
+        names = ["modes_captured", "high_quality"] if kind == "toy2d" else ["precision", "classes"]
+        space = "digits" if kind == "image" else None
+        info[j.evals] = {
+            "file": EVALS_FILE,
+            "every": eval_every,
+            "samples": EVAL_SAMPLES,
+            "space": space,
+            "measures": names,
+        }
     info = {k: v for k, v in info.items() if k not in drop}
     t = np.arange(1, total_steps + 1) / total_steps
     curves = score_curves(t, loss, d_fall)
@@ -219,9 +322,15 @@ def make_designed_run(
     writer.write_fixed(fixed)
     writer.append_metrics(rows)
     for k, s in enumerate(steps):
-        a = float(learn(k / max(1, len(steps) - 1)))
-        snap = designed_snapshot(kind, s, a, start, target, fixed, len(layers_g), len(layers_d), grad_scale, tilt)
+        t = k / max(1, len(steps) - 1)
+        a = float(learn(t))
+        on = None if modes is None or kind != "toy2d" else modes(t)
+        aim = target if on is None else on_modes(n, on, seed + 1)
+        snap = designed_snapshot(kind, s, a, start, aim, fixed, len(layers_g), len(layers_d), grad_scale, tilt, on)
         writer.write_snapshot(s, {k: v for k, v in snap.items() if k not in drop})
+    for s in eval_steps:
+        assert modes is not None
+        writer.append_evals(designed_evals(kind, s, float(learn(s / total_steps)), modes(s / total_steps)))
     writer.close()
     return path
 
@@ -250,8 +359,10 @@ def designed_snapshot(
     n_d: int,
     grad_scale: float,
     tilt: float = 0.0,
+    modes: Sequence[int] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Snapshot of a designed run at learning fraction ``a`` (gradient norms NaN at step 0, as in training)."""
+    """Snapshot of a designed run at learning fraction ``a`` (gradient norms NaN at step 0, as in training); a 2-D
+    run with ``modes`` is an 8-Gaussians run (D's field ``modes_field``, G's mesh on the modes' circle)."""
     n = len(start)
     norms_g = layer_norm_values(n_g, a, grad_scale)
     norms_d = layer_norm_values(n_d, a)[::-1].copy()  # D's last layer gets the largest norm
@@ -271,9 +382,12 @@ def designed_snapshot(
         pts = fixed[FIXED.field_points]
         if kind == "toy2d":
             res = int(round(np.sqrt(len(pts))))
-            out[SNAPSHOT.field] = field_at(pts, a, tilt).reshape(res, res)
-            grid = fixed[FIXED.grid_noise][:, :2]
-            out[SNAPSHOT.grid_fake] = (1 - a) * grid + a * 10 * grid / (np.linalg.norm(grid, axis=1, keepdims=True) + 1)
+            field = field_at(pts, a, tilt) if modes is None else modes_field(pts, a, modes)
+            out[SNAPSHOT.field] = field.reshape(res, res)
+            grid, size = fixed[FIXED.grid_noise][:, :2], 10 if modes is None else MODE_RADIUS
+            out[SNAPSHOT.grid_fake] = (1 - a) * grid + a * size * grid / (
+                np.linalg.norm(grid, axis=1, keepdims=True) + 1
+            )
             out[SNAPSHOT.grid_fake] = out[SNAPSHOT.grid_fake].astype(np.float32)
         else:
             out[SNAPSHOT.field] = (1 / (1 + np.exp(-(pts[:, 0] - (4 - 4 * a))))).astype(np.float32)

@@ -72,13 +72,14 @@ def test_demo_outputs_land_under_outputs(demo):
             assert f.is_file() and f.stat().st_size > 0
             assert (work / "outputs") in f.resolve().parents
     names = {p.name for p in res.files["videos"]}
-    # every built-in scene, the 2-D one from the toy run
+    # every built-in scene, the 2-D one from the toy run; mode_collapse from the digits run's class histograms
     assert names == {
         "NoiseToImage.mp4",
         "CounterfeiterAndPolice.mp4",
         "GradientFlow.mp4",
         "DecisionField.mp4",
         "TrainingCurves.mp4",
+        "ModeCollapse.mp4",
     }
     field = next(p for p in res.files["videos"] if p.name == "DecisionField.mp4")
     assert res.toy.name in str(field)

@@ -1,0 +1,334 @@
+"""ModeCollapse on designed runs: what each part shows, read from the scene graph (tests/scene_probe.py).
+
+The designed 8-Gaussians runs (tests/designed.py, 64 fixed samples, snapshots every 20 of 200 steps, measures every
+40 and at the last step): G's samples move on straight lines from a blob at the origin (step 0, read from the run)
+to ``on_modes(64, modes(t))`` at learning fraction a = t = step / 200; the measures at step e count
+``mode_counts(e / 200, modes(e / 200))`` of 1000 samples. The digits run records ``classes`` the same way (all 1000
+samples split over the digits drawn) and precision 0.05 + 0.9 a. Every expected value is computed here from those
+closed forms; the scene is stopped at chosen points of its timeline by a subclass that sweeps in steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from designed import EVAL_SAMPLES, collapse, cover, hop, make_designed_run, mode_centres, mode_counts, on_modes
+from scene_probe import Mob, Shot, probe
+
+from pipeline import render
+from pipeline.frames import tile, to_rgb
+from pipeline.run import Run
+from scenes import mode_collapse, style
+
+pytestmark = pytest.mark.xdist_group("scene-content")
+
+TOTAL, N, EVERY = 200, 64, 40
+#: where the stepped scene stops: tracker values, the steps they stand for (11 snapshots, all shown: 0.37 is 70 %
+#: of the way from step 60 to 80) and the step of the last snapshot reached, which the footer counts
+STOPS = (0.1, 0.37, 0.5, 1.0)
+STEPS = (20, 74, 100, 200)
+SHOWN = (20, 60, 100, 200)
+
+
+def three(t: float) -> Sequence[int]:
+    """G on modes 2, 5 and 6 throughout: a partial collapse."""
+    return (2, 5, 6)
+
+
+def seven(t: float) -> Sequence[int]:
+    """G on every mode but mode 3 (the fourth), throughout."""
+    return (0, 1, 2, 4, 5, 6, 7)
+
+
+def flicker(t: float) -> float:
+    """A learner on mode 2 (``collapse`` shifted) that holds it in the second and fourth quarter of the run only:
+    measured at steps 80 and 160, lost at 120 and 200."""
+    return 1.0 if int(4 * t) % 2 == 1 and t < 1 else 0.0
+
+
+def digits(t: float) -> Sequence[int]:
+    """All ten digits in the first half, then only 1, 4 and 7."""
+    return range(10) if t <= 0.5 else (1, 4, 7)
+
+
+class Stepped(mode_collapse.ModeCollapse):
+    """The scene, its sweep stopped at each of STOPS (one play call each, so the probe records every stop)."""
+
+    def sweep(self, panels: list[mode_collapse.Panel]) -> None:
+        for value in STOPS:
+            self.advance(panels, value, 0.5)
+            self.wait(0.1)  # a frame drawn after the measures in force were set
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("modes")
+    out = {
+        name: make_designed_run(root / name, "toy2d", n=N, modes=m)
+        for name, m in (("cover", cover), ("collapse", collapse), ("hop", hop), ("three", three), ("seven", seven))
+    }
+    out["flicker"] = make_designed_run(root / "flicker", "toy2d", n=N, modes=lambda t: (2,), learn=flicker)
+    out["digits"] = make_designed_run(root / "digits", "image", modes=digits)
+    out["rings"] = make_designed_run(root / "rings", "toy2d", n=N)
+    out["image"] = make_designed_run(root / "image", "image")
+    return out
+
+
+@pytest.fixture(scope="module")
+def stepped(runs: dict[str, Path]) -> dict[str, list[Shot]]:
+    """Shots of the stepped scene: title, panels, wait, then two per stop, then the closing line and the wait."""
+    return {name: probe(Stepped, run=runs[name]) for name in ("cover", "hop", "digits")}
+
+
+def stops(shots: list[Shot]) -> list[Shot]:
+    """The shots at the stops: title, panels, a wait, then a play and a wait for each stop."""
+    return shots[4 : 4 + 2 * len(STOPS) : 2]
+
+
+def in_force(step: int) -> int:
+    """The step of the last measurement at or before ``step``."""
+    return min(step // EVERY * EVERY, TOTAL)
+
+
+def counts_at(step: int, modes: mode_collapse.Callable | None = None, *, kind: str = "toy2d") -> np.ndarray:
+    e = in_force(step)
+    return np.array(
+        mode_counts(e / TOTAL, modes(e / TOTAL)) if kind == "toy2d" else mode_counts(1.0, modes(e / TOTAL), 10)
+    )
+
+
+def counter(shot: Shot) -> Mob:
+    found = [m for m in shot.visible() if m.name == "counter"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def shares(shot: Shot, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bar fill / track width, the % numbers) of the share bars, in mode (digit) order."""
+    tracks = [m for m in shot.visible() if m.name == "track"]
+    fills = [next(m for m in shot.mobs if m.name == f"share {k}") for k in range(total)]
+    pcts = [next(m for m in shot.mobs if m.name == f"share {k} %") for k in range(total)]
+    assert len(tracks) == total
+    widths = np.array([f.width if f.width > 0.002 else 0.0 for f in fills]) / tracks[0].width
+    return widths, np.array([p.value for p in pcts])
+
+
+def footer_step(shot: Shot) -> int:
+    """The footer's count: the Integer right of the word 'step' on the footer's row."""
+    word = shot.one("Text", "step")
+    row = [m for m in shot.find("Integer") if abs(m.center[1] - word.center[1]) < 0.1 and m.box[0] > word.box[2]]
+    return int(min(row, key=lambda m: m.box[0]).value)
+
+
+# -- the 8-Gaussians run ---------------------------------------------------------------------------------------
+def test_footer_counts_the_snapshot_reached(stepped: dict[str, list[Shot]]) -> None:
+    assert [footer_step(s) for s in stops(stepped["cover"])] == list(SHOWN)
+
+
+@pytest.mark.parametrize("name", ["cover", "hop"])
+def test_counter_is_the_measure_in_force(name: str, stepped: dict[str, list[Shot]]) -> None:
+    """The counter reads evals.jsonl: the modes with a count at the last measurement at or before the footer's step
+    (at 60 the one of step 40, at 100 the one of step 80)."""
+    modes = {"cover": cover, "hop": hop}[name]
+    for shot, step in zip(stops(stepped[name]), SHOWN, strict=True):
+        assert counter(shot).value == int((counts_at(step, modes) > 0).sum()), (name, step)
+    assert counter(stepped[name][1]).value == 0  # step 0: nothing measured near a mode
+
+
+def test_points_are_the_designed_samples(runs: dict[str, Path], stepped: dict[str, list[Shot]]) -> None:
+    """G's dots sit where the snapshots put the samples, blended between snapshots (step 74: 70 % of the way from
+    60 to 80), mapped through D's field's extent onto the map."""
+    with np.load(runs["cover"] / "fixed.npz") as f:
+        lo, hi = f["field_extent"][[0, 2]].astype(np.float64), f["field_extent"][[1, 3]].astype(np.float64)
+    with np.load(runs["cover"] / "snapshots" / "step_00000000.npz") as f:
+        start = f["fake"].astype(np.float64)
+    target = on_modes(N, range(8), 1).astype(np.float64)
+    for shot, step in zip(stops(stepped["cover"]), STEPS, strict=True):
+        a = step / TOTAL
+        want = (1 - a) * start + a * target
+        field = shot.one("ImageMobject", name="field")
+        scene = np.array(field.box[:2]) + (want - lo) / (hi - lo) * np.array([field.width, field.height])
+        dots = shot.one(name="generated points").points.reshape(N, -1, 2).mean(axis=1)
+        assert np.abs(dots - scene).max() < 1e-3, step
+        rings = np.array([m.center for m in shot.visible() if m.name == "mode"])  # mode k at k x 45 degrees
+        where = np.array(field.box[:2]) + (mode_centres() - lo) / (hi - lo) * np.array([field.width, field.height])
+        assert np.abs(rings - where).max() < 0.02, step
+
+
+def test_field_is_the_designed_field(runs: dict[str, Path], stepped: dict[str, list[Shot]]) -> None:
+    """D's field in the score map at snapshot steps (row 0 of the recorded field is the lowest y: drawn last)."""
+    run = Run.load(runs["hop"])
+    for shot, step in zip(stops(stepped["hop"]), STEPS, strict=True):
+        if step % 20:
+            continue
+        field = np.asarray(run.read_snapshot(step, ("field",)).field, np.float64)
+        assert np.array_equal(shot.one("ImageMobject", name="field").pixels, style.score_rgb(field[::-1])), step
+
+
+def test_shares_and_rings_follow_the_measures(stepped: dict[str, list[Shot]]) -> None:
+    """Each mode's bar is its share of the samples counted on a mode (its count over their sum), full at the scale
+    (cover: shares of 12.5 % round up to 25 %), its % number the same share; the share of all measured samples
+    counted is read out (high_quality); the ring of a captured mode is bold, the name of a missed one in the
+    'wrong' colour."""
+    for name, modes, scale in (("cover", cover, 0.25), ("hop", hop, 1.0)):
+        for shot, step in zip(stops(stepped[name]), SHOWN, strict=True):
+            counts = counts_at(step, modes)
+            share = counts / max(counts.sum(), 1)
+            widths, pcts = shares(shot, 8)
+            assert np.allclose(widths, np.minimum(share / scale, 1.0), atol=2e-3), (name, step, widths)
+            assert list(pcts) == [round(100 * v) for v in share], (name, step)
+            quality = next(m for m in shot.visible() if m.name == "high quality %")
+            assert quality.value == round(100 * counts.sum() / EVAL_SAMPLES), (name, step)
+            rings = [m for m in shot.visible() if m.name == "mode"]
+            bold = [m.stroke_width == mode_collapse.CAPTURED[1] for m in rings]
+            assert bold == list(share > 0), (name, step)
+            bar_names = shot.find("Text", r"[1-8]")
+            missed = {int(m.text) - 1 for m in bar_names if m.fill == style.BAD_COLOR.lower()}
+            assert missed == set(np.flatnonzero(share == 0)), (name, step)
+
+
+def test_even_share_mark(stepped: dict[str, list[Shot]]) -> None:
+    """The even share 1/8 is marked on the bars' scale: at 1/8 / 25 % = half the track for the covering run."""
+    shot = stepped["cover"][-1]
+    line = shot.one(name="even share")
+    track = next(m for m in shot.visible() if m.name == "track")
+    assert line.center[0] == pytest.approx(track.box[0] + 0.5 * track.width, abs=1e-3)
+    assert shot.find("Text", "even share 1/8")
+
+
+def test_history_lights_the_stretches_captured(stepped: dict[str, list[Shot]]) -> None:
+    """Beside each mode, the run so far: lit from each measurement that counted it captured to the next one (or to
+    the shown step), on a strip that spans the whole run; the hopping run's modes light up one after another."""
+    for shot, step, shown in zip(stops(stepped["hop"]), STEPS, SHOWN, strict=True):
+        lanes = sorted((m for m in shot.visible() if m.name == "lane"), key=lambda m: -m.center[1])
+        assert len(lanes) == 8
+        evals = list(range(0, TOTAL + 1, EVERY))
+        last = max(i for i, e in enumerate(evals) if e <= shown)
+        for k, lane in enumerate(lanes):
+            want = []
+            for j in range(last + 1):
+                if mode_counts(evals[j] / TOTAL, hop(evals[j] / TOTAL))[k] > 0:
+                    end = step if j == last else min(evals[j + 1], step)
+                    if end > evals[j]:
+                        want.append((evals[j], end))
+            blocks = [m for m in shot.mobs if m.name == f"captured {k}"]
+            got = []
+            if blocks and blocks[0].points is not None:
+                xy = blocks[0].points.reshape(-1, 16, 2)
+                got = [tuple((xy[i, :, 0].min(), xy[i, :, 0].max())) for i in range(len(xy))]
+            got = [tuple(round((x - lane.box[0]) / lane.width * TOTAL, 6) for x in g) for g in got]
+            assert got == [tuple(map(float, w)) for w in want], (step, k, got, want)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("cover", "G covers all 8 modes"),
+        ("collapse", "G has collapsed onto 1 mode"),
+        ("hop", "G hops between modes, ending on 1 of 8"),
+        ("three", "G has collapsed onto 3 of 8 modes"),
+        ("seven", "G covers 7 of 8 modes, missing mode 4"),
+        ("flicker", "G hops between modes, ending on 0 of 8"),
+    ],
+)
+def test_caption_follows_the_numbers(name: str, words: str, runs: dict[str, Path]) -> None:
+    run = Run.load(runs[name])
+    said = mode_collapse.verdict(run, mode_collapse.measure(run))
+    assert said == words
+    if name != "cover":
+        assert "all 8" not in said  # a collapsing run never gets the covering caption
+
+
+def test_caption_on_screen(stepped: dict[str, list[Shot]]) -> None:
+    """The closing line appears last, once the sweep is over (a paragraph: its lines joined)."""
+    before, after = set(stepped["hop"][-3].texts()), stepped["hop"][-1].texts()
+    said = " ".join(t for t in after if t not in before)
+    assert said == "G hops between modes, ending on 1 of 8"
+
+
+# -- digit runs ---------------------------------------------------------------------------------------------------
+def test_digits_histogram(runs: dict[str, Path], stepped: dict[str, list[Shot]]) -> None:
+    """The bars are the classifier's counts over the 1000 measured samples; the counter the digits with a count; the
+    missing digits' names in the 'wrong' colour; G's samples the snapshot's, 4 x 4 (16 fixed samples)."""
+    run = Run.load(runs["digits"])
+    for shot, at, step in zip(stops(stepped["digits"]), STEPS, SHOWN, strict=True):
+        share = counts_at(step, digits, kind="image") / EVAL_SAMPLES  # all 1000 counted
+        widths, pcts = shares(shot, 10)
+        assert np.allclose(widths, np.minimum(share / 0.5, 1.0), atol=2e-3), (step, widths)  # 33 % -> scale 50 %
+        assert counter(shot).value == int((share > 0).sum())
+        names = shot.find("Text", r"\d")
+        missed = {int(m.text) for m in names if m.fill == style.BAD_COLOR.lower()}
+        assert missed == set(np.flatnonzero(share == 0)), step
+        if at % 20 == 0:
+            want = to_rgb(tile(run.read_snapshot(at, ("fake",)).fake[:16], 4, pad=1, pad_value=24))
+            assert np.array_equal(shot.one("ImageMobject", name="samples").pixels, want), step
+    said = " ".join(stepped["digits"][-1].texts()[-2:])
+    assert said == "G ends drawing 3 of 10 digits: no 0, 2, 3, 5, 6, 8 and 9", said
+
+
+def test_digits_not_yet_digits(tmp_path: Path) -> None:
+    """A run whose samples are no digits (precision under 0.1) is not said to draw or miss digits."""
+    path = make_designed_run(tmp_path / "early", "image", modes=digits, learn=lambda t: 0.0)
+    run = Run.load(path)
+    assert mode_collapse.verdict(run, mode_collapse.measure(run)) == "G's samples are not digits yet (precision 0.05)"
+
+
+# -- --compare ---------------------------------------------------------------------------------------------------
+def test_compare_side_by_side(runs: dict[str, Path]) -> None:
+    """Two panels side by side on one share scale (the collapsing run's 100 % fills its bar, the covering run's
+    12.5 % an eighth of its own), each with its counter and caption, and a closing line from both runs' numbers."""
+    shots = probe(mode_collapse.ModeCollapse, run=runs["cover"], compare=runs["collapse"])
+    end = shots[-1]
+    fields = sorted(end.find("ImageMobject", name="field"), key=lambda m: m.box[0])
+    assert len(fields) == 2 and fields[0].box[2] < fields[1].box[0]
+    assert fields[0].width == pytest.approx(fields[1].width)
+    counters = sorted((m for m in end.visible() if m.name == "counter"), key=lambda m: m.box[0])
+    assert [m.value for m in counters] == [8, 1]
+    tracks = sorted((m for m in end.visible() if m.name == "track"), key=lambda m: (m.box[0], -m.box[1]))
+    fills = {m.name: m for m in end.visible() if m.name.startswith("share ") and not m.name.endswith("%")}
+    assert len(tracks) == 16 and len(fills) == 8  # names repeat across the panels: one kept per name here
+    left_fills = [m for m in end.visible() if m.name == "share 0"]
+    widths = sorted(left_fills, key=lambda m: m.box[0])
+    assert widths[0].width / tracks[0].width == pytest.approx(0.125, abs=2e-3)
+    assert widths[1].width / tracks[0].width == pytest.approx(1.0, abs=2e-3)
+    texts = " | ".join(end.texts())
+    assert "G covers all 8 modes" in texts and "G has collapsed onto 1 mode" in texts
+    names = ["cover", "collapse"]  # both runs use bce: they are called by their names
+    assert f"The {names[0]} run ends with 8 of 8 modes, the {names[1]} run with 1" in texts
+
+
+def test_compare_needs_the_same_kind(runs: dict[str, Path]) -> None:
+    with pytest.raises(Exception, match="--compare: .*digits.*image run"):
+        probe(mode_collapse.ModeCollapse, run=runs["cover"], compare=runs["digits"])
+
+
+# -- runs the scene cannot draw ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        (
+            "rings",
+            "needs an 8-Gaussians run, but rings is trained on rings; train one with 'ganviz train toy-rings "
+            "--set dataset=8gaussians'",
+        ),
+        ("image", "did not record: run 'ganviz eval "),
+    ],
+)
+def test_cannot_draw_says_why(name: str, needle: str, runs: dict[str, Path]) -> None:
+    reason = mode_collapse.ModeCollapse.cannot_draw(Run.load(runs[name]))
+    assert reason is not None and needle in reason and "\n" not in reason
+    if name == "image":
+        assert "--space digits" in reason and "--set eval_every=N" in reason
+
+
+def test_render_all_skips_with_the_note(
+    runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ganviz render all` on runs without the measures skips the scene with its one-line reason."""
+    monkeypatch.setattr(render, "builtin_scenes", lambda: ["mode_collapse"])
+    assert render.render_all(Run.load(runs["image"]), runs_2d=Run.load(runs["rings"]), out=tmp_path) == []
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("note: skipping mode_collapse: scene ModeCollapse needs"), err
