@@ -185,10 +185,13 @@ class ModeCollapse(c.RunScene):
         if run.kind == "toy2d" and run.config.get("dataset") != "8gaussians":
             return (
                 f"scene {name} needs an 8-Gaussians run, but {run.name} is trained on {run.config.get('dataset')}; "
-                "train one with 'ganviz train toy-rings --set dataset=8gaussians'"
+                "train one with 'ganviz train toy-8gaussians'"
             )
         if run.kind == "image" and run.config.get("dataset") not in ("digits", "mnist"):
-            return f"scene {name} needs a digits run (a classifier says which digit G draws); {run.name} is not one"
+            return (
+                f"scene {name} draws 8-Gaussians runs and digit runs (a classifier says which digit G draws); "
+                f"{run.name} is neither (e.g. 'ganviz train dcgan-digits')"
+            )
         return (
             f"scene {name} needs the run's quality measures, which {run.name} did not record: run "
             f"'ganviz eval {run.path}'{' --space digits' if run.kind == 'image' else ''}, or train with "

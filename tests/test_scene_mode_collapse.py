@@ -311,8 +311,7 @@ def test_compare_needs_the_same_kind(runs: dict[str, Path]) -> None:
     [
         (
             "rings",
-            "needs an 8-Gaussians run, but rings is trained on rings; train one with 'ganviz train toy-rings "
-            "--set dataset=8gaussians'",
+            "needs an 8-Gaussians run, but rings is trained on rings; train one with 'ganviz train toy-8gaussians'",
         ),
         ("image", "did not record: run 'ganviz eval "),
     ],
