@@ -303,7 +303,7 @@ class ModeCollapse(c.RunScene):
             closing = s.paragraph(verdict(run, series), right - x1, s.BODY)
             closing.next_to(bars, DOWN, buff=0.35, aligned_edge=LEFT)
         else:
-            name = s.text(label(run), s.LABEL, s.MUTED).move_to([x0, top - 0.75, 0], aligned_edge=UP + LEFT)
+            name = fitted_label(run, width - 0.3).move_to([x0, top - 0.75, 0], aligned_edge=UP + LEFT)
             picture = view.picture(COMPARED_SIZE, np.array([x0, name.get_bottom()[1] - 0.2, 0.0]))
             bars = view.bars(width - picture.width - 0.55, scale, history=False)
             bars.next_to(picture, RIGHT, buff=0.3).align_to(picture, UP)
@@ -319,6 +319,24 @@ class ModeCollapse(c.RunScene):
 
 def label(run: Run) -> str:
     return f"{run.variant}, {c.loss_name(run)} loss · {run.name}"
+
+
+def fitted_label(run: Run, width: float) -> Mobject:
+    """The run's label on one line of at most ``width`` (a compared panel's): without the variant if the whole
+    label is too wide, then with the run's name shortened by an ellipsis in its middle (its start and its end,
+    e.g. a seed, are what tell runs apart)."""
+    loss, name = c.loss_name(run), run.name
+    for candidate in (label(run), f"{loss} loss · {name}"):
+        line = s.text(candidate, s.SMALL, s.MUTED)
+        if line.width <= width:
+            return line
+    for cut in range(1, len(name)):
+        keep = len(name) - cut
+        short = name[: (keep + 1) // 2] + "…" + name[len(name) - keep // 2 :]
+        line = s.text(f"{loss} loss · {short}", s.SMALL, s.MUTED)
+        if line.width <= width:
+            return line
+    return line
 
 
 def run_names(runs: list[Run]) -> list[str]:

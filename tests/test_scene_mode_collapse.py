@@ -331,3 +331,17 @@ def test_render_all_skips_with_the_note(
     assert render.render_all(Run.load(runs["image"]), runs_2d=Run.load(runs["rings"]), out=tmp_path) == []
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("note: skipping mode_collapse: scene ModeCollapse needs"), err
+
+
+def test_a_compared_runs_long_name_fits_its_panel(tmp_path: Path) -> None:
+    """A compared panel's label stays on one line inside its width: the variant goes first, then the middle of the
+    run's name (its start and its seed stay readable)."""
+    name = "toy-8gaussians-bce-with-a-name-nobody-would-shorten-seed7"
+    run = Run.load(make_designed_run(tmp_path / name, "toy2d", n=N, modes=cover))
+    whole = mode_collapse.fitted_label(run, 100.0)
+    assert whole.original_text == mode_collapse.label(run)
+    short = mode_collapse.fitted_label(run, 4.0)
+    assert short.width <= 4.0 and "\n" not in short.original_text
+    text = short.original_text
+    assert text.startswith("bce loss · toy-8") and text.endswith("seed7") and "…" in text
+    assert len(text) > 20  # shortened only as far as needed
