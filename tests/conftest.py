@@ -1,7 +1,7 @@
 """Shared fixtures: small *real* runs (for what training writes) and *designed* runs (for what is drawn).
 
 Also two guards for the whole session: the dataset cache goes to a temporary folder, and the session fails
-when a test left anything under the checkout's ``outputs/`` (tests write into their tmp_path only).
+when a test left anything under the checkout's ``outputs/`` or ``media/`` (tests write into their tmp_path only).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUTS = ROOT / "outputs"
+MEDIA = ROOT / "media"  # manim's default media folder (its Text cache) when a test builds mobjects outside a render
 
 
 def make_run(out: Path, variant: str, **overrides: object) -> Path:
@@ -102,7 +103,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 # -- the checkout stays clean --------------------------------------------------------------------------------
 def _listing() -> set[str]:
-    return {str(p.relative_to(OUTPUTS)) for p in OUTPUTS.rglob("*")} if OUTPUTS.is_dir() else set()
+    return {str(p.relative_to(ROOT)) for d in (OUTPUTS, MEDIA) if d.is_dir() for p in d.rglob("*")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _manim_media_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Mobjects built outside a render (scene helpers under test) cache their text in manim's media folder:
+    a temporary one, not ./media of the checkout."""
+    from manim import config
+
+    config.media_dir = str(tmp_path_factory.mktemp("manim-media"))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -115,5 +125,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     new = sorted(_listing() - session.config._outputs_before)  # type: ignore[attr-defined]
     if new:
         shown = ", ".join(new[:8]) + (f" and {len(new) - 8} more" if len(new) > 8 else "")
-        print(f"\nerror: tests wrote into the checkout's outputs/: {shown}; write into tmp_path instead")
+        print(f"\nerror: tests wrote into the checkout's outputs/ or media/: {shown}; write into tmp_path instead")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
