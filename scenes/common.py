@@ -50,11 +50,23 @@ def scene_run(kinds: Sequence[str] | None = None, scene: str = "this scene") -> 
     """The run to show ($GANVIZ_RUN or the latest), refused early if it has no snapshots or (``kinds``) is of a
     kind the scene cannot draw."""
     run = current_run()
-    if kinds is not None and run.kind not in kinds:
-        wanted = " or ".join(KIND_NAMES.get(k, k) for k in kinds)
-        raise RunError(f"scene {scene} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}")
+    reason = wrong_kind(scene, kinds, run)
+    if reason is not None:
+        raise RunError(reason)
     run.snapshot_steps()  # refuses a run without snapshots
     return run
+
+
+def wrong_kind(scene: str, kinds: Sequence[str] | None, run: Run) -> str | None:
+    """Why ``scene``, which draws runs of ``kinds`` (None: any), cannot draw ``run``'s kind (None: it can)."""
+    if not kinds or run.kind in kinds:
+        return None
+    wanted = " or ".join(KIND_NAMES.get(k, k) for k in kinds)
+    hint = "e.g. 'ganviz train toy-rings'" if "toy2d" in kinds else "pick a matching run"
+    return (
+        f"scene {scene} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}; "
+        f"pass --run with a matching run ({hint})"
+    )
 
 
 class RunScene(Scene):
@@ -82,13 +94,9 @@ class RunScene(Scene):
         """Why this scene cannot draw ``run``, in one line (None: it can): a run of another kind, D's scores that
         are a critic's raw values (for a scene that shows them as probabilities), or a metric it draws that the
         run did not record (a recorded loop that did not hand it to ``Recorder.step``)."""
-        if cls.kinds and run.kind not in cls.kinds:
-            wanted = " or ".join(KIND_NAMES.get(k, k) for k in cls.kinds)
-            hint = "e.g. 'ganviz train toy-rings'" if "toy2d" in cls.kinds else "pick a matching run"
-            return (
-                f"scene {cls.__name__} needs {wanted}, but {run.name} is {KIND_NAMES.get(run.kind, run.kind)}; "
-                f"pass --run with a matching run ({hint})"
-            )
+        reason = wrong_kind(cls.__name__, cls.kinds, run)
+        if reason is not None:
+            return reason
         if run.critic and cls.probabilities:
             return (
                 f"scene {cls.__name__} draws D's scores as probabilities of real, but {run.name} recorded a critic's "
@@ -403,4 +411,5 @@ __all__ = [
     "tile",
     "to_rgb",
     "value_at",
+    "wrong_kind",
 ]
