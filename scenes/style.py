@@ -38,6 +38,8 @@ from manim import (
 )
 from manim.constants import RESAMPLING_ALGORITHMS
 
+from scenes.readouts import constant, reads
+
 # -- fonts -----------------------------------------------------------------------------------------------
 FONT = "DejaVu Sans"
 MONO = "DejaVu Sans Mono"
@@ -181,17 +183,18 @@ def paragraph(s: str, width: float, size: float = BODY, color: str = TEXT, buff:
     return VGroup(*lines).arrange(DOWN, aligned_edge=LEFT, buff=buff)
 
 
-class MonoText(Text):
-    """The fixed-width font, for the digits of changing numbers (DecimalNumber's ``mob_class``)."""
+class Figures(Text):
+    """The digits of changing numbers (DecimalNumber's ``mob_class``), in the body font: DejaVu Sans draws its figures
+    at one width, so a counter keeps its width as it changes and still reads as one face with the words beside it."""
 
     def __init__(self, s: str, **kw: object):
-        kw.setdefault("font", MONO)
+        kw.setdefault("font", FONT)
         super().__init__(s, **kw)
 
 
 def number(value: float, decimals: int = 2, size: float = BODY, color: str = TEXT, **kw: object) -> DecimalNumber:
-    """A DecimalNumber in the fixed-width font: a value that changes in place, drawn the same width throughout."""
-    return DecimalNumber(value, num_decimal_places=decimals, mob_class=MonoText, font_size=size, color=color, **kw)
+    """A DecimalNumber in the body font: a value that changes in place, drawn the same width throughout."""
+    return DecimalNumber(value, num_decimal_places=decimals, mob_class=Figures, font_size=size, color=color, **kw)
 
 
 def show_value(m: DecimalNumber, value: float) -> None:
@@ -207,7 +210,7 @@ def show_value(m: DecimalNumber, value: float) -> None:
 
 
 def integer(value: int, size: float = BODY, color: str = TEXT, **kw: object) -> Integer:
-    return Integer(value, mob_class=MonoText, font_size=size, color=color, group_with_commas=True, **kw)
+    return Integer(value, mob_class=Figures, font_size=size, color=color, group_with_commas=True, **kw)
 
 
 def title(s: str, sub: str | None = None) -> VGroup:
@@ -239,8 +242,8 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     left, right, bottom, _ = safe_box()
     tracker = ValueTracker(start)
     word = text(label, SMALL, MUTED)
-    count = integer(total, SMALL)  # laid out at its widest, so the row never grows into the bar
-    of = text(f"of {total:,}", SMALL, MUTED)
+    count = reads(integer(total, SMALL), "step")  # laid out at its widest, so the row never grows into the bar
+    of = constant(text(f"of {total:,}", SMALL, MUTED))
     row = VGroup(word, count, of).arrange(RIGHT, buff=0.12, aligned_edge=DOWN)
     row.move_to([left, bottom, 0], aligned_edge=DOWN + LEFT)
     bar_left, bar_right = row.get_right()[0] + 0.35, right

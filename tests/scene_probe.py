@@ -62,6 +62,8 @@ class Mob:
     name: str = ""  # the mobject's ``name`` (manim sets the class name; a scene may name what it draws)
     points: np.ndarray | None = field(default=None, repr=False, compare=False)  # a path's own points (x, y)
     anchors: np.ndarray | None = field(default=None, repr=False, compare=False)  # a path's corners (x, y), in order
+    readings: tuple[Any, ...] = ()  # what its numbers stand for (scenes/readouts.py: reads, claims)
+    constant: bool = False  # its digits are layout (axis ticks), not the run's (scenes/readouts.py: constant)
 
     @property
     def center(self) -> tuple[float, float]:
@@ -216,6 +218,8 @@ def describe(mob: Any, path: tuple[int, ...]) -> Mob:
         name,
         points,
         anchors,
+        tuple(getattr(mob, "readings", ())),
+        bool(getattr(mob, "constant", False)),
     )
 
 

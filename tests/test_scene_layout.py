@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from designed import hop, make_designed_run
 from scene_probe import Mob, Shot, probe
+from truth import problems as untrue
 
 from pipeline.render import builtin_scene_path, builtin_scenes, load_scene_classes
 from scenes import style
@@ -131,12 +132,12 @@ def test_scene_layout(scene: str, kind: str, runs: dict[str, Path]) -> None:
         if cls.kinds and kind not in cls.kinds:
             continue
         run = runs[f"{kind}-measured" if scene in MEASURED else kind]
-        shots = [] if scene in COMPARED_ONLY else probe(cls, run=run)
-        if scene in COMPARED_ONLY + COMPARED_TOO:
-            shots += probe(cls, run=run, compare=run)
-        assert shots, f"{cls.__name__} played nothing"
-        found = problems(shots)
-        assert not found, f"{cls.__name__} on a {kind} run:\n" + "\n".join(found[:15])
+        alone = [] if scene in COMPARED_ONLY else probe(cls, run=run)
+        compared = probe(cls, run=run, compare=run) if scene in COMPARED_ONLY + COMPARED_TOO else []
+        assert alone or compared, f"{cls.__name__} played nothing"
+        found = problems(alone + compared)
+        found += untrue(alone, {"run": str(run)}) + untrue(compared, {"run": str(run), "other": str(run)})
+        assert not found, f"{cls.__name__} on a {kind} run:\n" + "\n".join(found[:25])
 
 
 def test_the_checks_can_fail(runs: dict[str, Path]) -> None:

@@ -1,0 +1,169 @@
+"""One source for every number a scene shows: a named quantity of a run, at a step, averaged by one rule.
+
+A number on screen is the value of one *quantity* (a column of metrics.jsonl, a statistic of a snapshot's arrays, a
+quality measure of evals.jsonl, or the step itself) at the step the frame shows. Where it is averaged, it is
+averaged here, the same way in every scene (a trailing mean over the last ``window(run)`` logged steps), and the
+scene says so on screen with ``average_words``. Scenes compute what they show through these functions, and *register*
+what each number stands for (``reads`` for a changing number, ``claims`` for a caption's numbers, ``constant`` for a
+label whose digits are layout: axis ticks, 'of 8'), so the truth test (tests/test_scene_truth.py) can check, at every
+beat, that every number on screen is the run's value of its quantity at the step the footer shows.
+
+Quantity names (``Reading.quantity``):
+
+- ``step``: the step the frame shows (the footer's counter);
+- ``metric:<column>``: a metrics.jsonl column (``accuracy`` is the mean of acc_real and acc_fake; ``gap`` is
+  d_real - d_fake), at the last logged step up to the step shown, or averaged over the logged steps up to it;
+- ``snapshot:<array>:<statistic>``: a statistic of one array of the snapshot shown (``mean``, ``median``, ``max``,
+  ``item<i>``: the i-th entry);
+- ``eval:<measure>[:<part>]``: a quality measure at the last measurement up to the step shown (``part``: a key of
+  its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples);
+- anything else a scene derives must be named in its own module and taught to the truth test's oracle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from pipeline.run import Run
+
+#: the run a reading is of: the scene's run, or the run it is compared with (--compare)
+RUN, OTHER = "run", "other"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one number on screen stands for.
+
+    ``step`` None: the step the frame's footer shows (a counter that moves with it); otherwise the step named on
+    screen beside the number ("by step 1,530: 98 %"). ``average`` 1: the value at that step; W > 1: the trailing
+    mean over the last W logged steps up to it. ``scale`` 100 shows a fraction as a percent. ``shown`` is the text
+    of the number as printed (captions: it must appear in the caption's text); for a DecimalNumber or Integer the
+    probe reads it from the mobject."""
+
+    quantity: str
+    step: int | None = None
+    average: int = 1
+    run: str = RUN
+    scale: float = 1.0
+    shown: str | None = None
+
+
+def reads(mob: Any, quantity: str, *, step: int | None = None, average: int = 1, run: str = RUN, scale: float = 1.0) -> Any:
+    """Register the changing number ``mob`` (a DecimalNumber/Integer) as showing ``quantity``; returns ``mob``."""
+    mob.readings = (Reading(quantity, step, average, run, scale),)
+    return mob
+
+
+def claims(mob: Any, *readings: Reading) -> Any:
+    """Register the numbers a caption (a Text, or a group of them) states: each reading's ``shown`` is how the value
+    is printed in it. Returns ``mob``."""
+    mob.readings = tuple(readings)
+    return mob
+
+
+def constant(mob: Any) -> Any:
+    """Mark a label whose digits are part of the layout, not of the run at a step (axis ticks, '1/8', 'of 10')."""
+    mob.readings = ()
+    mob.constant = True
+    return mob
+
+
+def claim(quantity: str, value: float, fmt: str = "{:.0f}", **kw: Any) -> tuple[str, Reading]:
+    """The text of ``value`` as ``fmt`` prints it (after ``scale``) and the reading that says what it is: a caption
+    writes the text and registers the reading, so words and registration never drift apart."""
+    reading = Reading(quantity, **kw)
+    shown = fmt.format(value * reading.scale)
+    return shown, replace(reading, shown=shown)
+
+
+# -- the values --------------------------------------------------------------------------------------------------
+def window(run: Run) -> int:
+    """The steps every averaged number and bold curve of every scene is averaged over: 2 % of the logged steps
+    (at least 1), so a run of 3,000 steps is averaged over 60."""
+    return max(1, len(run.metrics.step) // 50)
+
+
+def average_words(width: int) -> str:
+    """How the screen names the average: '60-step average' (or 'each step' when nothing is averaged)."""
+    return "each step" if width <= 1 else f"{width:,}-step average"
+
+
+def metric(run: Run, column: str) -> np.ndarray:
+    """A metrics.jsonl column, or one derived from columns: ``accuracy`` (D right on real and fake alike, 0.5 when
+    it cannot tell) and ``gap`` (D(x) - D(G(z)))."""
+    m = run.metrics
+    if column == "accuracy":
+        return (m["acc_real"] + m["acc_fake"]) / 2.0
+    if column == "gap":
+        return m["d_real"] - m["d_fake"]
+    return np.asarray(m[column], np.float64)
+
+
+def trailing_mean(values: np.ndarray, width: int) -> np.ndarray:
+    """The mean of the last ``width`` values at each index, NaN ignored (D's metrics on steps it skipped).
+
+    Trailing, not centred: a value drawn at a step never depends on steps after it."""
+    v = np.asarray(values, np.float64)
+    ok = np.isfinite(v)
+    num = np.cumsum(np.where(ok, v, 0.0))
+    den = np.cumsum(ok.astype(np.float64))
+    if width > 1:
+        num[width:] = num[width:] - num[:-width]
+        den[width:] = den[width:] - den[:-width]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
+
+
+def series(run: Run, column: str, average: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(logged steps, values) of a metric, averaged over ``average`` logged steps (1: as logged)."""
+    values = metric(run, column)
+    return run.metrics.step, (trailing_mean(values, average) if average > 1 else values)
+
+
+def at(steps: np.ndarray, values: np.ndarray, step: float) -> float:
+    """The value at the last logged step up to ``step``; NaN before the first one (nothing is known yet)."""
+    i = int(np.searchsorted(steps, step + 1e-9, side="right")) - 1
+    return float(values[i]) if i >= 0 else float("nan")
+
+
+def metric_at(run: Run, column: str, step: float, average: int = 1) -> float:
+    """A metric at ``step`` (averaged over ``average`` logged steps up to it)."""
+    return at(*series(run, column, average), step)
+
+
+def snapshot_stat(values: np.ndarray, statistic: str) -> float:
+    """A statistic of one snapshot array: mean, median, max (of the finite values) or item<i>."""
+    v = np.asarray(values, np.float64).ravel()
+    if statistic.startswith("item"):
+        return float(v[int(statistic[4:])])
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return float("nan")
+    return float({"mean": np.mean, "median": np.median, "max": np.max}[statistic](v))
+
+
+def eval_at(run: Run, measure: str, step: float, space: str | None = None) -> dict[str, Any] | None:
+    """The row of ``measure`` at the last measurement up to ``step`` (None before the first)."""
+    found = run.evals.get(measure, space)
+    if found is None:
+        return None
+    i = int(np.searchsorted(found.steps, step + 1e-9, side="right")) - 1
+    return found.rows[i] if i >= 0 else None
+
+
+def percent(fraction: float) -> str:
+    """A fraction as the whole percent the screen prints ('98'), '–' when unknown."""
+    return "–" if not np.isfinite(fraction) else f"{100 * fraction:.0f}"
+
+
+def registered(mobs: Sequence[Any]) -> list[Reading]:
+    """Every reading registered on ``mobs`` and their parts (for a scene's own checks)."""
+    out: list[Reading] = []
+    for mob in mobs:
+        for part in mob.get_family():
+            out.extend(getattr(part, "readings", ()))
+    return out
