@@ -52,7 +52,9 @@ class Reading:
     shown: str | None = None
 
 
-def reads(mob: Any, quantity: str, *, step: int | None = None, average: int = 1, run: str = RUN, scale: float = 1.0) -> Any:
+def reads(
+    mob: Any, quantity: str, *, step: int | None = None, average: int = 1, run: str = RUN, scale: float = 1.0
+) -> Any:
     """Register the changing number ``mob`` (a DecimalNumber/Integer) as showing ``quantity``; returns ``mob``."""
     mob.readings = (Reading(quantity, step, average, run, scale),)
     return mob

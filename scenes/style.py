@@ -223,6 +223,47 @@ def title(s: str, sub: str | None = None) -> VGroup:
     return group.move_to([left, top, 0], aligned_edge=UP + LEFT)
 
 
+def shortened(words: str, size: float, width: float, color: str = TEXT) -> Text:
+    """``words`` on one line of at most ``width``, shortened by an ellipsis in the middle where too wide (the start and
+    the end of a run's name, e.g. its variant and seed, are what tell runs apart)."""
+    line = text(words, size, color)
+    keep = len(words)
+    while line.width > width and keep > 2:
+        keep -= 1
+        line = text(words[: (keep + 1) // 2] + "…" + words[len(words) - keep // 2 :], size, color)
+    return line
+
+
+#: What the screen calls a run's data and loss (run.json config 'dataset', 'loss'): words a student knows, not names
+#: of config values.
+DATA_WORDS = {
+    "gaussian": "a 1-D Gaussian",
+    "quadratic": "points on a parabola",
+    "rings": "two half rings",
+    "8gaussians": "eight Gaussians on a circle",
+    "digits": "handwritten digits",
+    "mnist": "MNIST digits",
+    "cifar10": "CIFAR-10 photos",
+    "celeba": "CelebA faces",
+    "folder": "the user's images",
+}
+LOSS_WORDS = {
+    "bce": "non-saturating loss",
+    "minimax": "minimax loss",
+    "lsgan": "least-squares loss",
+    "hinge": "hinge loss",
+    "wgan-gp": "Wasserstein loss",
+}
+
+
+def about(config: dict) -> str:
+    """The subtitle that says what a run learned, in words: 'handwritten digits · non-saturating loss'."""
+    data = str(config.get("dataset") or "")
+    loss = str(config.get("loss") or "bce")
+    parts = [DATA_WORDS.get(data, data), LOSS_WORDS.get(loss, f"{loss} loss")]
+    return " · ".join(p for p in parts if p)
+
+
 # -- the footer: step counter and progress -------------------------------------------------------------------
 @dataclass
 class Footer:
@@ -238,7 +279,8 @@ class Footer:
         return self.group[1]
 
 
-def footer(total: int, start: int = 0, label: str = "step") -> Footer:
+def footer(total: int, start: int = 0, label: str = "step", name: str = "") -> Footer:
+    """``name``: the run's name (or names), at the footer's right end: where the run is named, not in the title."""
     left, right, bottom, _ = safe_box()
     tracker = ValueTracker(start)
     word = text(label, SMALL, MUTED)
@@ -247,6 +289,11 @@ def footer(total: int, start: int = 0, label: str = "step") -> Footer:
     row = VGroup(word, count, of).arrange(RIGHT, buff=0.12, aligned_edge=DOWN)
     row.move_to([left, bottom, 0], aligned_edge=DOWN + LEFT)
     bar_left, bar_right = row.get_right()[0] + 0.35, right
+    if name:
+        tag = constant(shortened(name, SMALL, (right - bar_left) * 0.45, MUTED))
+        tag.move_to([right, row.get_center()[1], 0], aligned_edge=RIGHT).align_to(row, DOWN)
+        row.add(tag)
+        bar_right = tag.get_left()[0] - 0.3
     count.set_value(start)
     track = Rectangle(width=bar_right - bar_left, height=0.06, stroke_width=0, fill_color=MUTED, fill_opacity=0.35)
     track.move_to([(bar_left + bar_right) / 2, row.get_center()[1], 0])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from designed import hop, make_designed_run
 from scene_probe import Mob, Shot, probe
@@ -88,11 +89,47 @@ def overlap(a: Mob, b: Mob) -> float:
     return min(w, h)
 
 
+def crosses(points: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """Whether the polyline through ``points`` (a path's Bézier points in order: close enough to the curve at the
+    sizes scenes draw) passes through the inside of ``box``, shrunk by TOLERANCE (a line that touches a text's edge
+    is not a crossing). Segments are clipped to the box (Liang-Barsky), all at once."""
+    x0, y0, x1, y1 = box[0] + TOLERANCE, box[1] + TOLERANCE, box[2] - TOLERANCE, box[3] - TOLERANCE
+    if x1 <= x0 or y1 <= y0 or len(points) < 2:
+        return False
+    a, b = points[:-1], points[1:]
+    d = b - a
+    lo, hi = np.zeros(len(a)), np.ones(len(a))
+    ok = np.ones(len(a), bool)
+    for p, q in ((-d[:, 0], a[:, 0] - x0), (d[:, 0], x1 - a[:, 0]), (-d[:, 1], a[:, 1] - y0), (d[:, 1], y1 - a[:, 1])):
+        parallel = np.abs(p) < 1e-12
+        ok &= ~(parallel & (q < 0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(parallel, 0.0, q / np.where(parallel, 1.0, p))
+        lo = np.where(~parallel & (p < 0), np.maximum(lo, t), lo)
+        hi = np.where(~parallel & (p > 0), np.minimum(hi, t), hi)
+    return bool((ok & (lo < hi)).any())
+
+
+def lines(shot: Shot) -> list[Mob]:
+    """The strokes a scene draws (lines, arrows, curves, outlines): visible paths with a visible stroke."""
+    return [
+        m
+        for m in shot.visible()
+        if m.points is not None and len(m.points) > 1 and m.stroke_opacity > 0.05 and m.stroke_width > 0.5
+    ]
+
+
 def problems(shots: list[Shot]) -> list[str]:
     left, right, bottom, top = style.safe_box()
     found: list[str] = []
     for shot in shots:
         items = texts(shot)
+        strokes = lines(shot)
+        for a in items:
+            for line in strokes:
+                if crosses(line.points, a.box):
+                    found.append(f"t={shot.time:.1f}s: {a.text!r} is crossed by a {line.kind} ({line.name})")
+                    break
         for i, a in enumerate(items):
             if (
                 a.box[0] < left - TOLERANCE
@@ -142,7 +179,7 @@ def test_scene_layout(scene: str, kind: str, runs: dict[str, Path]) -> None:
 
 def test_the_checks_can_fail(runs: dict[str, Path]) -> None:
     """A scene that breaks each rule once is caught by each rule."""
-    from manim import FadeIn, Text
+    from manim import FadeIn, Line, Text
 
     from scenes import common as c
 
@@ -155,7 +192,9 @@ def test_the_checks_can_fail(runs: dict[str, Path]) -> None:
                 FadeIn(style.text("overlap A").move_to([0, 1, 0])), FadeIn(style.text("overlap B").move_to([0.3, 1, 0]))
             )
             self.play(FadeIn(style.text("off the edge").move_to([7.0, -3.9, 0])))
+            self.play(FadeIn(style.text("struck through").move_to([0, -1, 0])), FadeIn(Line([-2, -1, 0], [2, -1, 0])))
 
     found = "\n".join(problems(probe(Broken, run=runs["image"])))
-    for needle in ("only the title", "'tiny' at font size 12", "overlaps", "'off the edge' leaves the title-safe"):
+    needles = ("only the title", "'tiny' at font size 12", "overlaps", "'off the edge' leaves the title-safe")
+    for needle in (*needles, "'struck through' is crossed by a Line"):
         assert needle in found, (needle, found)

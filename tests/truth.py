@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scene_probe import Mob, Shot
+from scene_probe import Shot
 
 NUMBER_KINDS = {"DecimalNumber", "Integer"}
 TEXT_KINDS = {"Text", "MarkupText", "Paragraph"}
@@ -168,7 +168,7 @@ def problems(shots: list[Shot], runs: dict[str, str]) -> list[str]:
                     found.append(f"t={shot.time:.1f}s: caption {words!r} registers {r.quantity} without its text")
                     continue
                 if owner.kind not in NUMBER_KINDS and shown not in words:
-                    found.append(f"t={shot.time:.1f}s: {words!r} registers {shown!r} ({r.quantity}) but does not say it")
+                    found.append(f"t={shot.time:.1f}s: {words!r} registers {shown!r} ({r.quantity}), not in it")
                 if not agrees(shown, truth):
                     avg = f", {r.average}-step average" if r.average > 1 else ""
                     found.append(
@@ -176,4 +176,3 @@ def problems(shots: list[Shot], runs: dict[str, str]) -> list[str]:
                         f"{avg}, but the run says {truth:.4g}"
                     )
     return sorted(set(found))
-
