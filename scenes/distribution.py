@@ -151,8 +151,9 @@ def push_length(size: np.ndarray, ref: float) -> np.ndarray:
     return np.where(ok, ARROW_MIN + (ARROW_MAX - ARROW_MIN) * frac, 0.0)
 
 
-#: What the legend says of the arrows' lengths (``push_length``): the rule, in words.
-PUSH_RULE = "longer = stronger push (full length from the 90th percentile)"
+#: What the legend says of the arrows' lengths (``push_length``): the rule, in words (the strongest 10 %: those at
+#: or above the 90th percentile).
+PUSH_RULE = "longer = stronger push; the strongest 10 % at full length"
 
 
 def noise_dim(run: c.Run) -> int:
@@ -416,9 +417,11 @@ class DecisionField(c.RunScene):
         for v in (0, 0.5, 1):
             tick = style.text(f"{v:g}", style.SMALL, style.MUTED).next_to([x0, y0 + v * (y1 - y0), 0], LEFT, 0.1)
             parts.add(constant(tick))
+        ends = []
         for x, words, edge in ((x0, "0", LEFT), (x1, f"{int(total):,}", RIGHT)):  # inside the chart's width
             tick = style.text(words, style.SMALL, style.MUTED).next_to([x, y0, 0], DOWN, 0.08, aligned_edge=edge)
             parts.add(constant(tick))
+            ends.append(tick)
         cursor = Line([x0, y0, 0], [x0, y1, 0], stroke_color=style.TEXT, stroke_width=1.5, name="cursor")
         cursor.add_updater(lambda mob: mob.set_x(x0 + tracker.get_value() / total * (x1 - x0)))
         dots = VGroup()
@@ -432,7 +435,8 @@ class DecisionField(c.RunScene):
         self.readouts.next_to(frame, UP, buff=0.15, aligned_edge=LEFT)
         for number in self.readouts[1::2]:
             number.update()
-        note.next_to(frame, DOWN, buff=0.08)  # between the step axis's ends
+        # the average's words under the chart, centred between the step axis's end labels
+        note.next_to(frame, DOWN, buff=0.08).set_x((ends[0].get_right()[0] + ends[1].get_left()[0]) / 2)
         parts.add(note)
         for dot in dots:
             dot.update()

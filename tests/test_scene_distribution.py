@@ -219,7 +219,7 @@ def test_the_legend_states_the_arrows_rule(shots: list[Shot]) -> None:
     """The rule is said on screen, under the pushes' entry, in words that match push_length."""
     said = " ".join(t for t in shots[-1].texts() if t)
     assert " ".join(distribution.PUSH_RULE.split()) in said
-    assert "90th percentile" in distribution.PUSH_RULE
+    assert "strongest 10 %" in distribution.PUSH_RULE
     assert np.allclose(distribution.push_length(np.array([0.0, 0.5, 1.0, 3.0]), 1.0), [0, 0.45, 0.65, 0.65])
 
 
