@@ -401,10 +401,13 @@ class DecisionField(c.RunScene):
             self.readouts.add(style.text(name, style.SMALL, colour), number)
         self.readouts.arrange(RIGHT, buff=0.15)
         self.readouts[2:].shift(RIGHT * 0.3)
-        note = constant(style.text(r.average_words(self.width), style.SMALL, style.MUTED))
+        words = f"D's mean scores, {r.average_words(self.width)}"  # the chart's heading, above the readouts
+        note = constant(style.text(words, style.SMALL, style.MUTED))
+        if note.width > style.safe_box()[1] - self.right:  # a narrow panel: the shorter words
+            note = constant(style.text(f"mean scores, {r.average_words(self.width)}", style.SMALL, style.MUTED))
         x0, x1 = self.right + 0.55, style.safe_box()[1] - 0.1
         y0 = -2.6
-        y1 = min(-0.75, self.legend_top - self.closing_room() - self.readouts.height - 0.25)
+        y1 = min(-0.75, self.legend_top - self.closing_room() - note.height - self.readouts.height - 0.33)
         y1 = max(y1, y0 + 1.2)
 
         def at(step: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -432,11 +435,10 @@ class DecisionField(c.RunScene):
             dot = Dot(radius=0.06, color=colour, name="score dot")
             dot.add_updater(lambda d, s=steps, v=values: self.place_dot(d, at, s, v, tracker.get_value()))
             dots.add(dot)
-        self.readouts.next_to(frame, UP, buff=0.15, aligned_edge=LEFT)
+        self.readouts.next_to(frame, UP, buff=0.15).set_x(self.right, LEFT)  # on the legend's left edge
         for number in self.readouts[1::2]:
             number.update()
-        # the average's words under the chart, centred between the step axis's end labels
-        note.next_to(frame, DOWN, buff=0.08).set_x((ends[0].get_right()[0] + ends[1].get_left()[0]) / 2)
+        note.next_to(self.readouts, UP, buff=0.08).set_x(self.right, LEFT)
         parts.add(note)
         for dot in dots:
             dot.update()

@@ -325,7 +325,7 @@ def test_chart_readouts_and_verdict_follow_the_designed_scores(shots: list[Shot]
         want = [averaged(f, s, width) for s in steps]
         np.testing.assert_allclose((pts[:, 1] - chart.box[1]) / chart.height, want, atol=1e-9)
         np.testing.assert_allclose((pts[:, 0] - chart.box[0]) / chart.width, steps / TOTAL, atol=1e-9)
-    assert f"{width}-step average" in end.texts()
+    assert f"D's mean scores, {width}-step average" in end.texts()
     for step, shot in settled(shots):
         real, fake = sorted(shot.find("DecimalNumber"), key=lambda m: m.center[0])
         assert real.value == pytest.approx(averaged(d_real, step, width), abs=1e-9), step
