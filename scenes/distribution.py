@@ -51,10 +51,11 @@ N_ARROWS = 48  # generated points whose push is drawn
 ARROW_MIN, ARROW_MAX = 0.25, 0.65
 PUSH_WIDTH = 2.6  # an arrow's stroke width
 DOT, TIP, MARK = 0.045, 0.09, 0.085  # radii of a sample's dot, an arrow's tip and an off-map marker
-BOX_SIZE = 5.3  # the map's longer side (scene units)
-#: The square the map is fitted into, at the safe area's left edge: the map keeps the toy's aspect and sits at the
-#: square's left, so a tall toy leaves the rest of the width to the side panel.
-BOX_CENTER = np.array([style.safe_box()[0] + BOX_SIZE / 2, -0.3, 0.0])
+BOX_SIZE = 5.3  # the map's longer side at most (scene units): less where the title takes a third line
+#: Roughly where the map's square sits (its centre, at the safe area's left edge; the scene fits the square between
+#: the title and the footer, DecisionField.construct): the map keeps the toy's aspect and sits at the square's left,
+#: so a tall toy leaves the rest of the width to the side panel. Tests take it as the scene's data area.
+BOX_CENTER = np.array([style.safe_box()[0] + BOX_SIZE / 2, -0.35, 0.0])
 CIRCLE = Circle(radius=1.0).points  # unit outlines: a circle of 8 cubic curves, an upward triangle of 3
 TRIANGLE = Triangle().points
 
