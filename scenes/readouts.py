@@ -17,6 +17,8 @@ Quantity names (``Reading.quantity``):
   ``item<i>``: the i-th entry);
 - ``eval:<measure>[:<part>]``: a quality measure at the last measurement up to the step shown (``part``: a key of
   its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples);
+- ``config:<key>``: a setting of the run (run.json ``config``), the same at every step (e.g. ``config:noise_dim``,
+  the length of G's noise vector, which DecisionField names when it says why it draws no noise grid);
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.
 """
 
