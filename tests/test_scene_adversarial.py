@@ -244,7 +244,8 @@ def test_accuracy_trace_grows_with_the_run_through_the_designed_accuracies(image
         drawn.append(step)
     # the footer stops at every snapshot whose bills pass D's desk while the run skips ahead
     assert drawn[-1] == TOTAL and sorted(set(drawn)) == list(range(20, TOTAL + 1, EVERY))
-    dashes = image[-1].find("DashedLine")
+    last = [shot for shot in image if shot.find("Text", r"How often is D right\?")][-1]
+    dashes = last.find("DashedLine")
     assert len(dashes) > 10 and all(d.box[1::2] == pytest.approx([(y0 + y1) / 2] * 2) for d in dashes)
     assert (min(d.box[0] for d in dashes), max(d.box[2] for d in dashes)) == pytest.approx((x0, x1))
 
@@ -280,8 +281,11 @@ def test_a_caption_agrees_with_the_counter_at_the_step_it_names(image: list[Shot
     """An act's caption appears when the footer reaches the step it speaks of, and the percent it quotes for that step
     is the one the counter beside it shows (the same average of the same quantity); every number in it is
     registered with its step."""
-    checked = 0
+    checked, before = 0, None
     for shot, caption in captions(image):
+        if caption.text == before:
+            continue  # the caption stays while the run moves on: it names its steps
+        before = caption.text
         step = footer_step(shot)
         readings = caption.readings
         assert readings, caption.text
@@ -330,9 +334,9 @@ def test_skipping_ahead_shows_each_snapshots_bills_at_full_size_while_the_footer
     n = 16
     passed = []
     for shot in image:
-        bills = [m for m in shot.mobs if m.kind == "Bill" and m.visible]
-        if not bills or shot.find("Gauge") or shot.find("MathTypst"):
-            continue
+        bills = [m for m in shot.mobs if m.kind == "Bill"]
+        if not bills or shot.find("Text", r"G\(z\) · .*"):
+            continue  # no bills, or the bills of a judged round (tagged)
         step = footer_step(shot)
         assert len(bills) == 2
         for bill in bills:
@@ -365,7 +369,7 @@ def test_the_formula_is_the_runs_own_loss_each_term_in_the_colour_of_its_object(
     assert len(formulas) == 2
     d_line, g_line = sorted(formulas, key=lambda m: -m.center[1])
     want = [code for _, code in adversarial.objective("bce")[0]]
-    assert [d_line.text, g_line.text] == want
+    assert want[0] in d_line.text and want[1] in g_line.text
     assert tinted(d_line.text + " " + g_line.text) == {
         hexc(s.D_COLOR): ["D", "D", "D", "D"],
         hexc(s.REAL_COLOR): ["x", "x"],
