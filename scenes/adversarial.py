@@ -61,7 +61,7 @@ from scenes import style as s
 # -- layout (scene units; the title-safe area is x in [-6.26, 6.26], y in [-3.52, 3.52]) ---------------------------
 FAKE_ROW, REAL_ROW = 0.7, -1.3  # the two lanes: G's fakes above, the bank's real bills below
 SOURCE_X = -5.15  # G and the bank
-BILL_X, TICK_X, GAUGE_X = -3.35, -2.3, -1.15  # where a bill is judged, its verdict mark, its gauge
+BILL_X, TICK_X, GAUGE_X = -3.22, -2.18, -1.04  # where a bill is judged, its verdict mark, its gauge
 D_POS = np.array([1.3, -0.3, 0.0])
 BILL_SIZE = 1.5
 GAUGE_RADIUS = 0.66
@@ -189,7 +189,7 @@ OBJECTIVES: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
             ("D", "max_({d}) thin EE_({x}) [log {d}({x})] + EE_({z}) [log(1 - {d}({gz}))]"),
             ("G", "max_({g}) thin EE_({z}) [log {d}({gz})]"),
         ),
-        "non-saturating loss: G raises D's score on its fakes, strong even while D wins",
+        "non-saturating loss: G maximises log D(G(z)), whose gradient stays strong while D wins",
     ),
     "lsgan": (
         (
@@ -670,7 +670,8 @@ class CounterfeiterAndPolice(c.RunScene):
         )
         start = fake.gauge.get_bottom() + DOWN * 0.08
         end = self.g.figure.get_right() + RIGHT * 0.12
-        arrow = ArcBetweenPoints(start, end, angle=-PI * 0.5, stroke_color=s.GRAD_COLOR, stroke_width=6)
+        # deep enough to pass under the bill, and into G's side above its name
+        arrow = ArcBetweenPoints(start, end, angle=-PI * 0.7, stroke_color=s.GRAD_COLOR, stroke_width=6)
         arrow.add_tip(tip_length=0.22)
         note = VGroup(s.text("gradient:", s.SMALL, s.GRAD_COLOR), s.text("look more real", s.SMALL, s.GRAD_COLOR))
         note.arrange(DOWN, buff=0.08, aligned_edge=LEFT)
@@ -699,8 +700,6 @@ class CounterfeiterAndPolice(c.RunScene):
         rows.arrange(DOWN, buff=0.45, aligned_edge=LEFT)
         for row in rows[1:]:
             row[1].align_to(rows[0][1], LEFT)
-        rows.scale_to_fit_width(min(rows.width * 1.25, 7.4))  # the beat's one idea: large
-        rows.move_to([-0.6, (FAKE_ROW + REAL_ROW) / 2, 0])
         self.play(
             *self.g.rest(),
             *self.d.rest(),
@@ -711,6 +710,10 @@ class CounterfeiterAndPolice(c.RunScene):
             run_time=0.8,
         )
         self.play(self.d.animate.shift(RIGHT * (4.9 - self.d.figure.get_center()[0])), run_time=0.6)
+        # the beat's one idea, large, in the middle of the stage between G and D with room on both sides
+        left, right = self.g.figure.get_right()[0] + 0.5, self.d.figure.get_left()[0] - 0.5
+        rows.scale_to_fit_width(min(rows.width * 1.25, right - left))
+        rows.move_to([(left + right) / 2, (FAKE_ROW + REAL_ROW) / 2, 0])
         self.play(FadeIn(rows, shift=UP * 0.2), run_time=1.0)
         self.wait(2.5)
 
