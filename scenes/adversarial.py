@@ -4,13 +4,17 @@ G prints bills (its samples at a snapshot), the bank holds real ones (the run's 
 cycle G is frozen: a bill from each pile travels to D, and D's verdict comes out as a gauge showing the score D
 recorded for that very bill, with a tick beside the bill when the verdict is right (a real bill scored above 0.5, a
 fake below) and a cross when it is wrong. In G's half D is frozen and its verdict on the fake flows back to G as a
-gradient. Beside the stage D's accuracy over the run grows as a line, against the 0.5 of a coin toss. Three acts
-(start, middle, end) carry captions chosen from the run's numbers, and the minimax game closes the scene with each
-term in the colour of what it names on screen.
+gradient. Between the acts the run skips ahead: the bills of the snapshots in between pass D's desk, each while the
+footer shows its step. Beside the stage D's accuracy over the run grows as a line, against the 0.5 of a coin toss.
+Three acts (start, middle, end) carry captions chosen from the run's numbers, each caption shown when the footer
+reaches the step it names; the scene closes on this run's own objective (its loss), each term in the colour of what
+it names on screen.
 
-A bill is one sample on image runs (the typical one: D's median score among the fixed batch). On 2-D runs it is a
-small scatter plot of fixed samples coloured by D's score, on 1-D runs a strip of them; there the gauge shows D's
-mean score on the samples of the bill.
+Every number on screen is one quantity of scenes/readouts.py at the footer's step: the counter and the bold line are
+``metric:accuracy`` averaged over ``readouts.window(run)`` steps (a trailing mean), and the captions quote the same
+values at the steps they name. A gauge shows ``snapshot:d_real|d_fake:item<i>`` (image runs: the bill is sample i,
+the one with D's median score) or ``snapshot:d_real|d_fake:spread<k>`` (toy runs: the mean over the k samples on the
+bill, spread evenly through the batch).
 
     GANVIZ_RUN=outputs/runs/<run> manim -ql scenes/adversarial.py
 """
@@ -37,14 +41,13 @@ from manim import (
     FadeIn,
     FadeOut,
     GrowFromCenter,
-    LaggedStart,
     Line,
     Polygon,
     Rectangle,
     RoundedRectangle,
     ShowPassingFlash,
     Star,
-    Succession,
+    ValueTracker,
     VGroup,
     VMobject,
 )
@@ -52,92 +55,78 @@ from manim import (
 from pipeline.run import RunError
 from pipeline.runformat import METRICS, SNAPSHOT
 from scenes import common as c
+from scenes import readouts as r
 from scenes import style as s
 
 # -- layout (scene units; the title-safe area is x in [-6.26, 6.26], y in [-3.52, 3.52]) ---------------------------
-FAKE_ROW, REAL_ROW = 0.9, -1.1  # the two lanes: G's fakes above, the bank's real bills below
+FAKE_ROW, REAL_ROW = 0.7, -1.3  # the two lanes: G's fakes above, the bank's real bills below
 SOURCE_X = -5.15  # G and the bank
-BILL_X, TICK_X, GAUGE_X = -3.2, -2.1, -0.9  # where a bill is judged, its verdict mark, its gauge
-D_POS = np.array([1.05, -0.1, 0.0])
+BILL_X, TICK_X, GAUGE_X = -3.22, -2.18, -1.04  # where a bill is judged, its verdict mark, its gauge
+D_POS = np.array([1.3, -0.3, 0.0])
 BILL_SIZE = 1.5
-GAUGE_RADIUS = 0.72
-CAST_SCALE = 1.2  # G and D
-TURN_Y = -2.45  # the line that says whose turn it is
+GAUGE_RADIUS = 0.66
+CAST_SCALE = 1.15  # G and D
+TURN_Y = -2.6  # the line that says whose turn it is
 #: D's accuracy over the run: the plot area (left, right, bottom, top) of the trace
-TRACE_BOX = (3.05, 6.2, -2.0, 1.0)
+TRACE_BOX = (3.45, 6.2, -1.9, 0.7)
 MAX_TRACE_POINTS = 400  # longer runs are averaged in bins of consecutive steps
 POINTS_2D, POINTS_1D = 96, 48  # samples on a bill of a toy run
-STREAM, STREAM_POINTS = 4, 24  # snapshots whose bills stream to D while the run skips ahead; samples on each
+STREAM = 5  # snapshots whose bills pass D's desk while the run skips ahead
 DOT = 0.05  # radius of a sample on a toy run's bill
+DIM = 0.3  # the opacity of what the current beat does not need (the trace during the turns)
 
 
 # -- the story, from the run's numbers -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Act:
-    """One act of the story: the snapshots whose bills D judges, and what the run's numbers say about them."""
+    """One act of the story: the snapshots whose bills D judges, and what the run's numbers say about them. The
+    caption is shown when the footer reaches the act's last snapshot; each of its numbers names its step."""
 
     number: int
     steps: tuple[int, ...]
     caption: str
+    readings: tuple[r.Reading, ...] = ()
 
 
-def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
-    """The mean of the last ``window`` values at each index (NaN ignored: D's metrics on steps it skipped).
-
-    Trailing, not centred: the trace grows step by step, and a point never depends on steps not drawn yet."""
-    v = np.asarray(values, np.float64)
-    ok = np.isfinite(v)
-    num = np.cumsum(np.where(ok, v, 0.0))
-    den = np.cumsum(ok.astype(np.float64))
-    num[window:] = num[window:] - num[:-window]
-    den[window:] = den[window:] - den[:-window]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
-
-
-def mean_of(values: np.ndarray) -> float:
-    """The mean of the finite values, NaN when there are none."""
-    ok = np.isfinite(values)
-    return float(values[ok].mean()) if ok.any() else float("nan")
-
-
-def window(run: c.Run) -> int:
-    """Steps the bold trace and the captions average over: 2 % of the run (at least 1)."""
-    return max(1, len(run.metrics.step) // 50)
-
-
-def percent(value: float) -> int:
-    return int(round(100 * value))
-
-
-class Numbers:
-    """D's accuracy per logged step, and its trailing mean (what the captions quote and the bold trace draws)."""
+class Accuracy:
+    """D's accuracy as the screen shows it: ``metric:accuracy`` averaged over ``readouts.window`` logged steps
+    (a trailing mean), at a step; and the caption text of it, registered."""
 
     def __init__(self, run: c.Run):
-        m = run.metrics
-        if len(m.step) == 0:
+        if len(run.metrics.step) == 0:
             raise RunError(f"{run.path}: no training step is logged yet; the scene shows D's accuracy over the run")
-        self.steps = m.step
-        self.window = window(run)
-        self.accuracy = c.accuracy(run)
-        self.mean_accuracy = trailing_mean(self.accuracy, self.window)
+        self.window = r.window(run)
+        self.steps, self.values = r.series(run, "accuracy")
+        self.mean = r.series(run, "accuracy", self.window)[1]
 
-    def at(self, step: int) -> float:
-        """The trailing mean accuracy at the last logged step up to ``step`` (the first one before any was logged)."""
-        i = int(np.searchsorted(self.steps, step, side="right")) - 1
-        return float(self.mean_accuracy[max(i, 0)])
+    def at(self, step: float) -> float:
+        """The averaged accuracy at the last logged step up to ``step`` (NaN before the first)."""
+        return r.at(self.steps, self.mean, step)
+
+    def percent(self, step: float) -> int:
+        """The whole percent the counter prints at ``step``."""
+        return int(r.percent(self.at(step)))
+
+    def claim(self, step: int) -> tuple[str, r.Reading]:
+        return r.claim("metric:accuracy", self.at(step), step=step, average=self.window, scale=100)
 
 
-def story(run: c.Run, numbers: Numbers) -> list[Act]:
+def step_claim(step: int) -> tuple[str, r.Reading]:
+    return r.claim("step", step, "{:,.0f}", step=step)
+
+
+def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
     """Three acts: D learns (the start and D's best moment in the first half), G catches up (the middle), the end.
 
-    Each caption says what the run's numbers say, rounded as shown: an act never claims what the run contradicts."""
+    Each caption says what the run's numbers say at the steps it names, rounded as the counter shows them: an act
+    never claims what the run or the counter beside it contradicts."""
+    acc = acc or Accuracy(run)
     steps = run.snapshot_steps()
     first, last = steps[0], steps[-1]
-    early = [t for t in steps if first < t <= (first + last) / 2 and t != last]
+    early = [t for t in steps if first < t <= (first + last) / 2 and t != last and np.isfinite(acc.at(t))]
     if early:  # D's best moment: the first snapshot within 2 points of its best accuracy in the first half
-        top = max(numbers.at(t) for t in early)
-        best = next(t for t in early if numbers.at(t) >= top - 0.02)
+        top = max(acc.at(t) for t in early)
+        best = next(t for t in early if acc.at(t) >= top - 0.02)
     else:
         best = first
     middle = [t for t in steps if best < t < last]
@@ -145,36 +134,104 @@ def story(run: c.Run, numbers: Numbers) -> list[Act]:
 
     acts = []
     one = tuple(dict.fromkeys(t for t in (first, best) if t != last))
-    if one:
-        start = percent(numbers.mean_accuracy[min(numbers.window, len(numbers.steps)) - 1])
-        top = percent(numbers.at(best))
+    if one and np.isfinite(acc.at(best)):
+        opening = int(acc.steps[min(acc.window, len(acc.steps)) - 1])  # the first full average
+        start, top = acc.percent(opening), acc.percent(best)
+        (p_top, r_top), (s_best, r_best) = acc.claim(best), step_claim(best)
         if top < 60:
-            line = f"D barely learns: right {top} % of the time at best"
-        elif top - start >= 10:
-            line = f"D learns fast: right {start} % at first, {top} % by step {best:,}"
+            line, said = f"D barely learns: right {p_top} % at best, by step {s_best}", (r_top, r_best)
+        elif top - start >= 10 and opening < best:
+            (p_start, r_start), (s_open, r_open) = acc.claim(opening), step_claim(opening)
+            line = f"D learns fast: right {p_start} % at step {s_open}, {p_top} % by step {s_best}"
+            said = (r_start, r_open, r_top, r_best)
         else:
-            line = f"D tells them apart at once: right {top} % by step {best:,}"
-        acts.append(Act(1, one, line))
-    if mid is not None:
-        was, now = percent(numbers.at(best)), percent(numbers.at(mid))
+            line, said = f"D tells them apart at once: right {p_top} % by step {s_best}", (r_top, r_best)
+        acts.append(Act(1, one, line, said))
+    elif one:
+        acts.append(Act(1, one, "D sees its first bills"))
+    if mid is not None and np.isfinite(acc.at(best)):
+        was, now = acc.percent(best), acc.percent(mid)
+        (p_now, r_now), (s_mid, r_mid) = acc.claim(mid), step_claim(mid)
+        (p_was, r_was), (s_best, r_best) = acc.claim(best), step_claim(best)
+        said = (r_now, r_mid)
         if now <= was - 10:
-            line = f"G catches up: D is right {now} % of the time, down from {was} %"
+            line = f"G catches up: by step {s_mid} D is right {p_now} %, down from {p_was} % at step {s_best}"
+            said += (r_was, r_best)
         elif now >= was + 10:
-            line = f"G falls behind: D is right {now} % of the time, up from {was} %"
+            line = f"G falls behind: by step {s_mid} D is right {p_now} %, up from {p_was} % at step {s_best}"
+            said += (r_was, r_best)
         elif now >= 60:
-            line = f"G does not catch up: D is still right {now} % of the time"
+            line = f"G does not catch up: by step {s_mid} D is still right {p_now} % of the time"
         else:
-            line = f"G keeps up: D is right only {now} % of the time"
-        acts.append(Act(2, (mid,), line))
-    end = percent(numbers.at(last))
+            line = f"G keeps up: by step {s_mid} D is right only {p_now} % of the time"
+        acts.append(Act(2, (mid,), line, said))
+    end = acc.percent(last)
+    (p_end, r_end), (s_last, r_last) = acc.claim(last), step_claim(last)
     if abs(end - 50) <= 3:
-        line = f"D can only guess: right {end} % of the time, the equilibrium"
+        line = f"By step {s_last} D can only guess: right {p_end} % of the time, the equilibrium"
     elif end > 50:
-        line = f"D still wins {end} % of the time: the run is not at the equilibrium"
+        line = f"By step {s_last} D still wins: right {p_end} % of the time, not the equilibrium"
     else:
-        line = f"D is fooled more often than not: right only {end} %"
-    acts.append(Act(3, (last,), line))
+        line = f"By step {s_last} D is fooled more often than not: right only {p_end} %"
+    acts.append(Act(3, (last,), line, (r_end, r_last)))
     return acts
+
+
+#: each loss's own objective in Typst math (D's and G's lines; ``{d}``, ``{g}``, ``{x}``, ``{z}``, ``{gz}``: the
+#: terms in the colours of their objects) and what the screen says about it. gan_train/losses.py computes them.
+OBJECTIVES: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "minimax": (
+        (("G and D", "min_({g}) max_({d}) thin EE_({x}) [log {d}({x})] + EE_({z}) [log(1 - {d}({gz}))]"),),
+        "the minimax game: D pushes this value up, G pushes the same value down",
+    ),
+    "bce": (
+        (
+            ("D", "max_({d}) thin EE_({x}) [log {d}({x})] + EE_({z}) [log(1 - {d}({gz}))]"),
+            ("G", "max_({g}) thin EE_({z}) [log {d}({gz})]"),
+        ),
+        "non-saturating loss: G maximises log D(G(z)), whose gradient stays strong while D wins",
+    ),
+    "lsgan": (
+        (
+            ("D", "min_({d}) thin 1/2 EE_({x}) [({d}({x}) - {a})^2] + 1/2 EE_({z}) [{d}({gz})^2]"),
+            ("G", "min_({g}) thin 1/2 EE_({z}) [({d}({gz}) - 1)^2]"),
+        ),
+        "least-squares loss: D aims its score at its target for real bills and at zero for fakes",
+    ),
+    "hinge": (
+        (
+            ("D", "min_({d}) thin EE_({x}) [max(0, 1 - {d}({x}))] + EE_({z}) [max(0, 1 + {d}({gz}))]"),
+            ("G", "min_({g}) thin -EE_({z}) [{d}({gz})]"),
+        ),
+        "hinge loss on D's raw output: D stops pushing a bill once it is past the margin",
+    ),
+    "wgan-gp": (
+        (
+            (
+                "D",
+                "min_({d}) thin EE_({z}) [{d}({gz})] - EE_({x}) [{d}({x})]"
+                " + lambda EE [(norm(nabla {d}(hat(x))) - 1)^2]",
+            ),
+            ("G", "min_({g}) thin -EE_({z}) [{d}({gz})]"),
+        ),
+        "Wasserstein loss: D is a critic whose score gap estimates a distance",
+    ),
+}
+
+
+def objective(loss: str, real_label: float = 1.0) -> tuple[list[tuple[str, str]], str]:
+    """(who, Typst math) per line of ``loss``'s objective (one of OBJECTIVES), each term tinted, and the words for it;
+    ``real_label`` is D's target for real samples where the formula shows it (least squares)."""
+    lines, words = OBJECTIVES[loss]
+    terms = {
+        "a": f"{real_label:g}",
+        "d": s.tint("D", s.D_COLOR),
+        "g": s.tint("G", s.G_COLOR),
+        "x": s.tint("x", s.REAL_COLOR),
+        "z": s.tint("z", s.FAKE_COLOR),
+        "gz": s.tint("G(z)", s.FAKE_COLOR),
+    }
+    return [(who, code.format(**terms)) for who, code in lines], words
 
 
 # -- the cast ----------------------------------------------------------------------------------------------------------
@@ -193,15 +250,16 @@ class Character(VGroup):
         badge = VGroup(self.links, nodes).move_to(body).shift(DOWN * 0.04)
         self.figure = VGroup(body, head, gear, badge).scale(CAST_SCALE)
         reach = max(self.figure.width, self.figure.height) / 2
-        self.halo = Circle(radius=reach + 0.12, stroke_color=colour, stroke_width=3, stroke_opacity=0.0)
+        self.halo = Circle(radius=reach + 0.08, stroke_color=colour, stroke_width=3, stroke_opacity=0.0)
         self.halo.set_fill(colour, 0.0).move_to(self.figure)
         self.veil = RoundedRectangle(
             width=self.figure.width + 0.2, height=self.figure.height + 0.2, corner_radius=0.2, stroke_width=0
         )
         self.veil.set_fill(s.BACKGROUND, 0.0).move_to(self.figure)
         self.name = VGroup(s.text(letter, s.LABEL, colour, weight="BOLD"), s.text(role, s.SMALL, s.MUTED))
-        self.name.arrange(RIGHT, buff=0.12, aligned_edge=DOWN).next_to(self.figure, DOWN, buff=0.15)
-        self.learning = s.text("learning", s.SMALL, s.GRAD_COLOR).next_to(self.figure, UP, buff=0.1)
+        # the name below the halo and the state above it: the halo's ring never runs through a word
+        self.name.arrange(RIGHT, buff=0.12, aligned_edge=DOWN).next_to(self.halo, DOWN, buff=0.08)
+        self.learning = s.text("learning", s.SMALL, s.GRAD_COLOR).next_to(self.halo, UP, buff=0.08)
         self.frozen = s.text("frozen", s.SMALL, s.MUTED).move_to(self.learning)
         self.learning.set_opacity(0.0)
         self.frozen.set_opacity(0.0)
@@ -330,85 +388,124 @@ def strip_face(values: np.ndarray, scores: np.ndarray, extent: list[float]) -> V
 
 
 # -- D's accuracy over the run ---------------------------------------------------------------------------------------
-class Trace:
-    """D's accuracy over the run, drawn up to ``tracker``'s step: every step faint (averaged in bins of consecutive
-    steps on long runs), the trailing mean bold with a dot at its head, and the head's value as a number. ``still``
-    holds what never changes (axes, the coin-toss line, labels), ``live`` what follows the tracker."""
+def mean_of(values: np.ndarray) -> float:
+    """The mean of the finite values, NaN when there are none."""
+    ok = np.isfinite(values)
+    return float(values[ok].mean()) if ok.any() else float("nan")
 
-    def __init__(self, numbers: Numbers, total: int, tracker: c.Mobject, about_run: str):
+
+class Trace:
+    """D's accuracy over the run, drawn up to the footer's step: every step faint (averaged in bins of consecutive
+    steps on long runs), the trailing mean bold with a dot at its head, and the head's value as the counter (the
+    same ``metric:accuracy`` average the captions quote). ``still`` holds what never changes (axes, the coin-toss
+    line, labels), ``live`` what follows the footer; ``level`` is the opacity of all of it (the turns dim it)."""
+
+    def __init__(self, acc: Accuracy, total: int, tracker: ValueTracker):
         x0, x1, y0, y1 = TRACE_BOX
-        self.total, self.tracker = max(total, 1), tracker
-        n = len(numbers.steps)
+        self.acc, self.total, self.tracker = acc, max(total, 1), tracker
+        self.level = ValueTracker(1.0)
+        n = len(acc.steps)
         size = -(-n // MAX_TRACE_POINTS)  # steps per point: 1 up to MAX_TRACE_POINTS steps
         bins = [slice(i, min(i + size, n)) for i in range(0, n, size)]
-        ends = np.array([numbers.steps[b][-1] for b in bins], np.float64)
-        self.faint = self._place(ends, np.array([mean_of(numbers.accuracy[b]) for b in bins]))
-        self.mean = self._place(ends, np.array([numbers.mean_accuracy[b][-1] for b in bins]))
+        ends = np.array([acc.steps[b][-1] for b in bins], np.float64)
+        self.faint = self._place(ends, np.array([mean_of(acc.values[b]) for b in bins]))
+        self.mean = self._place(ends, np.array([acc.mean[b][-1] for b in bins]))
 
         half = (y0 + y1) / 2
         axes = VGroup(
             Line([x0, y0, 0], [x1, y0, 0], stroke_color=s.MUTED, stroke_width=2),
             Line([x0, y0, 0], [x0, y1, 0], stroke_color=s.MUTED, stroke_width=2),
-            Line([x0, y1, 0], [x1, y1, 0], stroke_color=s.MUTED, stroke_width=1, stroke_opacity=0.4),
+            Line([x0, y1, 0], [x1, y1, 0], stroke_color="#4A4A54", stroke_width=1),
             DashedLine([x0, half, 0], [x1, half, 0], dash_length=0.1, stroke_color=s.TEXT, stroke_width=2),
         )
         ticks = VGroup(
             *(
-                s.text(f"{v} %", s.SMALL, s.MUTED).next_to([x0, y, 0], LEFT, buff=0.12)
+                r.constant(s.text(f"{v} %", s.SMALL, s.MUTED)).next_to([x0, y, 0], LEFT, buff=0.12)
                 for v, y in ((100, y1), (50, half), (0, y0))
             )
         )
         coin = s.text("guess", s.SMALL, s.MUTED).next_to(ticks[1], DOWN, buff=0.06, aligned_edge=RIGHT)
         steps = VGroup(
-            s.text("0", s.SMALL, s.MUTED).next_to([x0, y0, 0], DOWN, buff=0.12),
+            r.constant(s.text("0", s.SMALL, s.MUTED)).next_to([x0, y0, 0], DOWN, buff=0.12),
             s.text("step", s.SMALL, s.MUTED).next_to([(x0 + x1) / 2, y0, 0], DOWN, buff=0.12),
-            s.text(f"{total:,}", s.SMALL, s.MUTED).next_to([x1, y0, 0], DOWN, buff=0.12, aligned_edge=RIGHT),
+            r.constant(s.text(f"{total:,}", s.SMALL, s.MUTED)).next_to(
+                [x1, y0, 0], DOWN, buff=0.12, aligned_edge=RIGHT
+            ),
         )
-        head = s.text("How often is D right?", s.LABEL).move_to([x0 - 0.95, y1 + 0.95, 0], aligned_edge=LEFT)
-        self.value = s.number(100.0, 0, s.HEADING, s.D_COLOR)
+        left = x0 - 0.95
+        head = s.text("How often is D right?", s.LABEL).move_to([left, y1 + 1.05, 0], aligned_edge=LEFT)
+        self.value = r.reads(s.number(100.0, 0, s.HEADING, s.D_COLOR), "metric:accuracy", average=acc.window, scale=100)
         unit = s.text("%", s.LABEL, s.D_COLOR)
         self.readout = VGroup(self.value, unit).arrange(RIGHT, buff=0.08, aligned_edge=DOWN)
-        self.readout.move_to([x0 - 0.95, y1 + 0.42, 0], aligned_edge=LEFT)
-        note = s.text(f"bold: last {numbers.window:,} steps", s.SMALL, s.MUTED)
+        self.readout.move_to([left, y1 + 0.5, 0], aligned_edge=LEFT)
+        note = r.constant(s.text(r.average_words(acc.window), s.SMALL, s.MUTED))
         note.next_to(self.readout, RIGHT, buff=0.2).align_to(unit, DOWN)
-        about = s.text(about_run, s.SMALL, s.MUTED).next_to(steps, DOWN, buff=0.15).align_to([x0 - 0.95, 0, 0], LEFT)
-        self.still = VGroup(axes, ticks, coin, steps, head, note, about)
+        # the legend in words, each beside a stroke of its line
+        thin = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=1.5)
+        thick = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=4.5)
+        legend = VGroup(
+            VGroup(thin, s.text("each step", s.SMALL, s.MUTED)).arrange(RIGHT, buff=0.12),
+            VGroup(thick, r.constant(s.text(r.average_words(acc.window), s.SMALL, s.MUTED))).arrange(RIGHT, buff=0.12),
+        ).arrange(DOWN, buff=0.1, aligned_edge=LEFT)
+        legend.next_to(steps, DOWN, buff=0.18).align_to([left, 0, 0], LEFT)
+        self.still = VGroup(axes, ticks, coin, steps, head, note, legend)
 
         self.faint_line = VMobject(stroke_color=s.D_COLOR, stroke_width=1.5)
         self.mean_line = VMobject(stroke_color=s.D_COLOR, stroke_width=4.5)
         self.dot = Dot(radius=0.07, color=s.D_COLOR)
-        self.faint_line.add_updater(lambda m: self._draw(m, self.faint, 0.45))
-        self.mean_line.add_updater(lambda m: self._draw(m, self.mean, 1.0))
+        self.faint_line.add_updater(lambda m: self._draw(m, self.faint, 0.45, head=False))
+        self.mean_line.add_updater(lambda m: self._draw(m, self.mean, 1.0, head=True))
         self.dot.add_updater(self._move_dot)
         self.value.add_updater(self._show_value)
         unit.add_updater(lambda m: m.next_to(self.value, RIGHT, buff=0.08, aligned_edge=DOWN))
         self.live = VGroup(self.faint_line, self.mean_line, self.dot, self.readout)
         self.live.update()
 
-    def _place(self, steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(steps, scene points, values) of the finite values: a bin without any is left out, never drawn as 0.5."""
+    def step(self) -> int:
+        """The footer's step (the footer shows the tracker rounded)."""
+        return int(round(self.tracker.get_value()))
+
+    def point(self, step: float, value: float) -> np.ndarray:
         x0, x1, y0, y1 = TRACE_BOX
+        return np.array([x0 + (x1 - x0) * step / self.total, y0 + (y1 - y0) * float(np.clip(value, 0, 1)), 0.0])
+
+    def _place(self, steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, scene points) of the finite values: a bin without any is left out, never drawn as 0.5."""
         ok = np.isfinite(values)
         steps, values = steps[ok], values[ok]
-        points = np.stack([x0 + (x1 - x0) * steps / self.total, y0 + (y1 - y0) * np.clip(values, 0, 1), 0 * steps], 1)
-        return steps, points, values
+        return steps, np.array([self.point(t, v) for t, v in zip(steps, values, strict=True)]).reshape(-1, 3)
 
-    def _shown(self, series: tuple[np.ndarray, np.ndarray, np.ndarray]) -> int:
-        return int(np.searchsorted(series[0], self.tracker.get_value() + 1e-6, side="right"))
+    def head(self) -> tuple[float, float] | None:
+        """(step, value) of the bold line's head: the last logged step up to the footer's, and the average there."""
+        step = self.step()
+        i = int(np.searchsorted(self.acc.steps, step + 1e-9, side="right")) - 1
+        if i < 0 or not np.isfinite(self.acc.mean[i]):
+            return None
+        return float(self.acc.steps[i]), float(self.acc.mean[i])
 
-    def _draw(self, m: VMobject, series: tuple[np.ndarray, np.ndarray, np.ndarray], opacity: float) -> None:
-        k = self._shown(series)
-        points = series[1][:k] if k >= 2 else np.zeros((2, 3))
-        m.set_points_as_corners(points).set_stroke(opacity=opacity if k >= 2 else 0.0)
+    def _draw(self, m: VMobject, series: tuple[np.ndarray, np.ndarray], opacity: float, head: bool) -> None:
+        k = int(np.searchsorted(series[0], self.step() + 1e-9, side="right"))
+        points = list(series[1][:k])
+        top = self.head() if head else None
+        if top is not None and (not k or series[0][k - 1] < top[0]):
+            points.append(self.point(*top))  # the bold line ends where the counter's value is
+        if len(points) >= 2:
+            m.set_points_as_corners(np.array(points)).set_stroke(opacity=opacity * self.level.get_value())
+        else:
+            m.set_points_as_corners(np.zeros((2, 3))).set_stroke(opacity=0.0)
 
     def _move_dot(self, m: Dot) -> None:
-        k = self._shown(self.mean)
-        m.move_to(self.mean[1][k - 1] if k else ORIGIN).set_opacity(1.0 if k else 0.0)
+        top = self.head()
+        m.move_to(self.point(*top) if top else ORIGIN).set_opacity(self.level.get_value() if top else 0.0)
 
     def _show_value(self, m: c.Mobject) -> None:
-        k = self._shown(self.mean)
-        s.show_value(m, 100 * self.mean[2][k - 1] if k else 0.0)
-        self.readout.set_opacity(1.0 if k else 0.0)
+        top = self.head()
+        s.show_value(m, 100 * top[1] if top else 0.0)
+        self.readout.set_opacity(self.level.get_value() if top else 0.0)
+
+    def fade(self, level: float) -> list[Animation]:
+        """Dim the trace to ``level`` (1: back in full) while the stage carries the beat."""
+        return [self.level.animate.set_value(level), self.still.animate.set_opacity(level)]
 
 
 # -- the scene --------------------------------------------------------------------------------------------------------
@@ -419,31 +516,33 @@ class CounterfeiterAndPolice(c.RunScene):
 
     def construct(self) -> None:
         run = self.run
-        numbers = Numbers(run)
+        acc = Accuracy(run)
         self.box = bill_box(run) if run.kind != "image" else []
         self.total = int(run.info.get("total_steps") or run.snapshot_steps()[-1])
         self.cast()
-        self.trace_panel(numbers)
-        for act in story(run, numbers):
-            self.open_act(act)
-            for step in act.steps:
+        self.trace_panel(acc)
+        for act in story(run, acc):
+            for k, step in enumerate(act.steps):
                 self.advance(step)
+                if k == len(act.steps) - 1:
+                    self.open_act(act)
                 self.d_turn(step)
                 self.g_turn()
         self.rules()
 
     # -- the stage -------------------------------------------------------------------------------------------------
     def cast(self) -> None:
-        """The title, G and the bank on the left, D on the right, the caption lines, the footer."""
+        """The title, G and the bank on the left, D on the right, the caption lines."""
         left = s.safe_box()[0]
-        self.title_block = s.title("Can D tell G's fakes from real bills?")
+        self.title_block = s.title("Can D tell G's fakes from real bills?", s.about(self.run.config))
+        r.constant(self.title_block[1])  # 'a 1-D Gaussian': words, not a number of the run
         self.g = counterfeiter()
         self.g.shift([SOURCE_X, FAKE_ROW, 0] - self.g.figure.get_center())
         self.d = police_officer()
         self.d.shift(D_POS - self.d.figure.get_center())
         self.bank = bank()
         self.bank.shift([SOURCE_X, REAL_ROW, 0] - self.bank[0].get_center())
-        self.caption_at = np.array([left, self.title_block.get_bottom()[1] - 0.3, 0.0])
+        self.caption_at = np.array([left, self.title_block.get_bottom()[1] - 0.32, 0.0])
         self.turn_at = np.array([left, TURN_Y, 0.0])
         self.caption = self.line(
             "G prints fake bills; D, the police, judges every bill: real or fake?", self.caption_at
@@ -453,14 +552,19 @@ class CounterfeiterAndPolice(c.RunScene):
         self.play(FadeIn(self.caption), FadeIn(self.turn), run_time=0.6)
         self.wait(1.2)
 
-    def line(self, words: str, at: np.ndarray, size: float = s.BODY, colour: str = s.TEXT) -> c.Mobject:
-        """A caption line whose left edge starts at ``at``."""
-        return s.text(words, size, colour).move_to(at, aligned_edge=LEFT)
+    def line(self, words: str, at: np.ndarray, size: float = s.BODY, readings: tuple[r.Reading, ...] = ()) -> c.Mobject:
+        """A caption line whose left edge starts at ``at``, its numbers registered; shrunk to the safe width."""
+        mob = s.text(words, size)
+        width = s.safe_box()[1] - at[0]
+        if mob.width > width:
+            mob.scale_to_fit_width(width)
+        if readings:
+            r.claims(mob, *readings)
+        return mob.move_to(at, aligned_edge=LEFT)
 
-    def trace_panel(self, numbers: Numbers) -> None:
-        self.footer = s.footer(self.total)
-        about = f"run {self.run.name} · {c.loss_name(self.run)} loss"
-        self.trace = Trace(numbers, self.total, self.footer.tracker, about)
+    def trace_panel(self, acc: Accuracy) -> None:
+        self.footer = s.footer(self.total, name=self.run.name)
+        self.trace = Trace(acc, self.total, self.footer.tracker)
         self.play(FadeIn(self.trace.still), FadeIn(self.footer.group), run_time=0.6)
         self.add(self.trace.live)
 
@@ -469,9 +573,9 @@ class CounterfeiterAndPolice(c.RunScene):
         mobject from the first one with an updater on, and draws those before it once per animation."""
         self.bring_to_front(self.footer.group, self.trace.live)
 
-    def say(self, mob: c.Mobject, words: str, at: np.ndarray, size: float = s.BODY, colour: str = s.TEXT) -> list:
+    def say(self, mob: c.Mobject, words: str, at: np.ndarray, size: float = s.BODY, readings: tuple = ()) -> list:
         """Animations that replace the caption ``mob`` with ``words`` (a fade, never a morph between texts)."""
-        new = self.line(words, at, size, colour)
+        new = self.line(words, at, size, readings)
         if mob is self.caption:
             self.caption = new
         else:
@@ -479,28 +583,46 @@ class CounterfeiterAndPolice(c.RunScene):
         return [FadeOut(mob), FadeIn(new)]
 
     def open_act(self, act: Act) -> None:
+        """The act's caption, when the footer shows the step it speaks of (the counter beside it agrees)."""
         words = f"{act.number} · {act.caption}"
-        self.play(*self.say(self.caption, words, self.caption_at), run_time=0.6)
-        self.wait(0.6)
+        self.play(*self.say(self.caption, words, self.caption_at, readings=act.readings), run_time=0.6)
+        self.wait(0.8)
 
     def advance(self, step: int) -> None:
-        """Both turns, over and over, from the footer's step to ``step``: bills of the snapshots in between stream to
-        D while the footer counts and the accuracy trace grows."""
+        """Both turns, over and over, from the footer's step to ``step``: the bills of snapshots in between pass D's
+        desk at full size, each while the footer shows its step, and the accuracy trace grows with the footer."""
         now = int(round(self.footer.tracker.get_value()))
         if step <= now:
             return
-        words = f"Both turns again and again, to step {step:,}"
-        self.play(*self.g.rest(), *self.d.rest(), *self.say(self.turn, words, self.turn_at, s.LABEL), run_time=0.5)
+        s_step, reading = step_claim(step)
+        words = f"Both turns again and again, to step {s_step}"
+        self.play(
+            *self.g.rest(),
+            *self.d.rest(),
+            *self.say(self.turn, words, self.turn_at, s.LABEL, (reading,)),
+            run_time=0.5,
+        )
         between = [t for t in self.run.snapshot_steps() if now < t <= step]
-        shown = [between[i] for i in np.unique(np.linspace(0, len(between) - 1, min(STREAM, len(between))).astype(int))]
+        picks = np.unique(np.linspace(0, len(between) - 1, min(STREAM, len(between))).round().astype(int))
         lens = self.lens()
-        flow = []
-        for t in shown:
+        shown: list[c.Mobject] = []
+        for t in (between[i] for i in picks):
             snap = self.run.snapshot(t)
+            bills = []
             for real in (False, True):
-                little = self.bill(snap, real, STREAM_POINTS)[0].scale(0.5).next_to(self.source(real), RIGHT, buff=0.1)
-                flow.append(Succession(FadeIn(little, run_time=0.15), FadeOut(little, target_position=lens, scale=0.4)))
-        self.play(self.footer.tracker.animate.set_value(step), LaggedStart(*flow, lag_ratio=0.35), run_time=2.0)
+                bill = self.bill(snap, real)[0]
+                end = bill.get_center()
+                bill.scale(0.3).move_to(self.source(real))
+                bills.append((bill, end))
+            leave = [FadeOut(b, target_position=lens, scale=0.3) for b in shown]
+            self.play(
+                self.footer.tracker.animate.set_value(t),
+                *(b.animate.scale(1 / 0.3).move_to(end) for b, end in bills),
+                *leave,
+                run_time=0.7,
+            )
+            shown = [b for b, _ in bills]
+        self.play(*(FadeOut(b, target_position=lens, scale=0.3) for b in shown), run_time=0.4)
 
     def lens(self) -> np.ndarray:
         """Where D looks at bills: its magnifying glass."""
@@ -510,7 +632,13 @@ class CounterfeiterAndPolice(c.RunScene):
     def d_turn(self, step: int) -> None:
         """G frozen, D learns: a fake from G and a real bill from the bank reach D, who gives its recorded scores."""
         words = "D's turn: G is frozen, D learns to tell them apart"
-        self.play(*self.g.freeze(), *self.d.learn(), *self.say(self.turn, words, self.turn_at, s.LABEL), run_time=0.6)
+        self.play(
+            *self.g.freeze(),
+            *self.d.learn(),
+            *self.trace.fade(DIM),
+            *self.say(self.turn, words, self.turn_at, s.LABEL),
+            run_time=0.6,
+        )
         snap = self.run.snapshot(step)
         self.lanes = [self.lane(snap, real=False), self.lane(snap, real=True)]
         self.play(*(lane.arrive() for lane in self.lanes), run_time=1.0)
@@ -522,7 +650,11 @@ class CounterfeiterAndPolice(c.RunScene):
         self.play(*(lane.gauge.tracker.animate.set_value(lane.score) for lane in self.lanes), run_time=1.0)
         for lane in self.lanes:
             lane.gauge.hold()
-        self.play(*(GrowFromCenter(lane.mark) for lane in self.lanes), run_time=0.3)
+        self.play(
+            *(GrowFromCenter(lane.mark) for lane in self.lanes),
+            *(lane.gauge.value.animate.set_opacity(1.0) for lane in self.lanes),
+            run_time=0.3,
+        )
         self.wait(0.9)
 
     def g_turn(self) -> None:
@@ -536,55 +668,74 @@ class CounterfeiterAndPolice(c.RunScene):
             FadeOut(real.group),
             run_time=0.6,
         )
-        start = fake.gauge.get_bottom() + DOWN * 0.05
-        end = self.g.figure.get_corner(DOWN + RIGHT) + LEFT * 0.2
-        arrow = ArcBetweenPoints(start, end, angle=-PI * 0.55, stroke_color=s.GRAD_COLOR, stroke_width=6)
+        start = fake.gauge.get_bottom() + DOWN * 0.08
+        end = self.g.figure.get_right() + RIGHT * 0.12
+        # deep enough to pass under the bill, and into G's side above its name
+        arrow = ArcBetweenPoints(start, end, angle=-PI * 0.7, stroke_color=s.GRAD_COLOR, stroke_width=6)
         arrow.add_tip(tip_length=0.22)
-        note = s.text("gradient: look more real", s.SMALL, s.GRAD_COLOR)
-        note.move_to([(start[0] + end[0]) / 2, arrow.get_bottom()[1] - 0.22, 0])
+        note = VGroup(s.text("gradient:", s.SMALL, s.GRAD_COLOR), s.text("look more real", s.SMALL, s.GRAD_COLOR))
+        note.arrange(DOWN, buff=0.08, aligned_edge=LEFT)
+        note.next_to(arrow, DOWN, buff=0.12)  # under the arc's lowest point, clear of G's name
         self.play(Create(arrow), FadeIn(note), run_time=0.8)
         self.play(ShowPassingFlash(arrow.copy().set_stroke(width=12), time_width=0.5), run_time=0.8)
         self.wait(0.4)
-        self.play(FadeOut(fake.group), FadeOut(arrow), FadeOut(note), run_time=0.4)
+        self.play(FadeOut(fake.group), FadeOut(arrow), FadeOut(note), *self.trace.fade(1.0), run_time=0.4)
 
     def rules(self) -> None:
-        """The game in one formula, each term in the colour of what it names on screen, and how this run plays it."""
-        d, g, x, z = (
-            s.tint(a, col) for a, col in (("D", s.D_COLOR), ("G", s.G_COLOR), ("x", s.REAL_COLOR), ("z", s.FAKE_COLOR))
-        )
-        gz = s.tint("G(z)", s.FAKE_COLOR)
-        top = s.formula(f"min_({g}) max_({d}) thin EE_({x}) [log {d}({x})]")
-        bottom = s.formula(f"+ thin EE_({z}) [log(1 - {d}({gz}))]")
-        game = VGroup(top, bottom).arrange(DOWN, buff=0.3, aligned_edge=LEFT)
-        sides = VGroup(s.text("D pushes it up", s.SMALL, s.D_COLOR), s.text("G pushes it down", s.SMALL, s.G_COLOR))
-        sides.arrange(RIGHT, buff=0.35).next_to(game, DOWN, buff=0.4)
-        game = VGroup(game, sides).move_to([(BILL_X + GAUGE_X) / 2 + 0.15, (FAKE_ROW + REAL_ROW) / 2, 0])
+        """This run's own objective (its loss), each term in the colour of what it names on screen: the trace and the
+        bank make room, D steps aside, and the formula takes the stage."""
         loss = c.loss_name(self.run)
-        words = {
-            "minimax": "minimax loss: this run's G minimises exactly this",
-            "bce": "bce loss: this run's G maximises log D(G(z)) instead",
-        }.get(loss, f"{loss} loss: this run plays a variant of this game")
-        self.play(*self.g.rest(), *self.d.rest(), *self.say(self.turn, words, self.turn_at, s.LABEL), run_time=0.5)
-        self.play(FadeIn(game, shift=UP * 0.2), run_time=1.0)
+        if loss not in OBJECTIVES:
+            words = f"this run's loss, {loss}, is not drawn here"
+            self.play(*self.g.rest(), *self.d.rest(), *self.say(self.turn, words, self.turn_at, s.LABEL), run_time=0.5)
+            self.wait(1.5)
+            return
+        lines, words = objective(loss, float(self.run.config.get("real_label", 1.0)))
+        rows = VGroup()
+        for who, code in lines:
+            colour = {"D": s.D_COLOR, "G": s.G_COLOR}.get(who, s.TEXT)
+            rows.add(VGroup(s.text(who, s.LABEL, colour, weight="BOLD"), s.formula(code)))
+        for row in rows:
+            row.arrange(RIGHT, buff=0.35)
+        rows.arrange(DOWN, buff=0.45, aligned_edge=LEFT)
+        for row in rows[1:]:
+            row[1].align_to(rows[0][1], LEFT)
+        self.play(
+            *self.g.rest(),
+            *self.d.rest(),
+            FadeOut(self.bank),
+            FadeOut(self.trace.still),
+            FadeOut(self.trace.live),
+            *self.say(self.turn, words, self.turn_at, s.LABEL),
+            run_time=0.8,
+        )
+        self.play(self.d.animate.shift(RIGHT * (4.9 - self.d.figure.get_center()[0])), run_time=0.6)
+        # the beat's one idea, large, in the middle of the stage between G and D with room on both sides
+        left, right = self.g.figure.get_right()[0] + 0.5, self.d.figure.get_left()[0] - 0.5
+        rows.scale_to_fit_width(min(rows.width * 1.25, right - left))
+        rows.move_to([(left + right) / 2, (FAKE_ROW + REAL_ROW) / 2, 0])
+        self.play(FadeIn(rows, shift=UP * 0.2), run_time=1.0)
         self.wait(2.5)
 
-    def bill(self, snap: c.Snapshot, real: bool, points: int = 0) -> tuple[Bill, float, str]:
-        """The bill of one lane at ``snap`` (at the desk), D's recorded score for it, and what the bill is; ``points``
-        caps the samples on a toy run's bill (0: the usual number)."""
+    def bill(self, snap: c.Snapshot, real: bool) -> tuple[Bill, float, str, str]:
+        """The bill of one lane at ``snap`` (at the desk), D's recorded score for it, the quantity that score is
+        (scenes/readouts.py), and the bill's tag."""
         run = self.run
         samples, scores = (run.real, snap.d_real) if real else (snap.fake, snap.d_fake)
+        array = SNAPSHOT.d_real if real else SNAPSHOT.d_fake
         colour, row = (s.REAL_COLOR, REAL_ROW) if real else (s.FAKE_COLOR, FAKE_ROW)
         if run.kind == "image":
             i = int(np.argsort(scores, kind="stable")[len(scores) // 2])  # the typical bill: D's median score
-            face, score = image_face(samples[i]), float(scores[i])
+            face, score, quantity = image_face(samples[i]), float(scores[i]), f"snapshot:{array}:item{i}"
             label = "x · real" if real else "G(z) · fake"
         else:
-            k = points or (POINTS_2D if run.kind == "toy2d" else POINTS_1D)
-            pick = np.unique(np.linspace(0, len(scores) - 1, min(k, len(scores))).round().astype(int))
+            k = POINTS_2D if run.kind == "toy2d" else POINTS_1D
+            pick = spread(len(scores), k)
             draw = scatter_face if run.kind == "toy2d" else strip_face
             face, score = draw(samples[pick], scores[pick], self.box), float(np.mean(scores[pick]))
+            quantity = f"snapshot:{array}:spread{k}"
             label = f"x · {len(pick)} real" if real else f"G(z) · {len(pick)} fakes"
-        return Bill(face, colour).move_to([BILL_X, row, 0]), score, label
+        return Bill(face, colour).move_to([BILL_X, row, 0]), score, quantity, label
 
     def source(self, real: bool) -> np.ndarray:
         """Where a bill comes from: the bank's door or G's hands."""
@@ -592,12 +743,22 @@ class CounterfeiterAndPolice(c.RunScene):
 
     def lane(self, snap: c.Snapshot, real: bool) -> Lane:
         """One lane of D's desk at ``snap``: the bill, its tag, a gauge for D's score and the verdict mark."""
-        bill, score, label = self.bill(snap, real)
+        bill, score, quantity, label = self.bill(snap, real)
         colour, row = (s.REAL_COLOR, REAL_ROW) if real else (s.FAKE_COLOR, FAKE_ROW)
-        tag = s.text(label, s.SMALL, colour).next_to(bill, UP, buff=0.1)
+        tag = r.constant(s.text(label, s.SMALL, colour)).next_to(bill, UP, buff=0.1)
         gauge = s.Gauge(0.5, radius=GAUGE_RADIUS).move_to([GAUGE_X, row, 0])
+        # the number shows D's recorded score once the needle has swung to it, never a value on the way
+        gauge.value.clear_updaters()
+        s.show_value(gauge.value, score)
+        r.reads(gauge.value, quantity).set_opacity(0.0)
         mark = s.verdict_mark((score > 0.5) == real, 0.45).move_to([TICK_X, row, 0])
         return Lane(bill, tag, gauge, mark, score, self.source(real))
+
+
+def spread(n: int, k: int) -> np.ndarray:
+    """The indices of ``k`` of ``n`` samples spread evenly through the batch (all of them when ``n <= k``): the
+    samples on a toy bill, whose mean score its gauge shows (``snapshot:<array>:spread<k>``, scenes/readouts.py)."""
+    return np.unique(np.linspace(0, n - 1, min(k, n)).round().astype(int))
 
 
 @dataclass

@@ -14,7 +14,9 @@ Quantity names (``Reading.quantity``):
 - ``metric:<column>``: a metrics.jsonl column (``accuracy`` is the mean of acc_real and acc_fake; ``gap`` is
   d_real - d_fake), at the last logged step up to the step shown, or averaged over the logged steps up to it;
 - ``snapshot:<array>:<statistic>``: a statistic of one array of the snapshot shown (``mean``, ``median``, ``max``,
-  ``item<i>``: the i-th entry);
+  ``item<i>``: the i-th entry; ``spread<k>``: the mean of k entries spread evenly through the array, indices
+  round(linspace(0, n - 1, k)) without repeats, all n when n <= k: the samples on a toy run's bill in
+  scenes/adversarial.py);
 - ``eval:<measure>[:<part>]``: a quality measure at the last measurement up to the step shown (``part``: a key of
   its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples);
 - ``config:<key>``: a setting of the run (run.json ``config``), the same at every step (e.g. ``config:noise_dim``,
@@ -140,10 +142,14 @@ def metric_at(run: Run, column: str, step: float, average: int = 1) -> float:
 
 
 def snapshot_stat(values: np.ndarray, statistic: str) -> float:
-    """A statistic of one snapshot array: mean, median, max (of the finite values) or item<i>."""
+    """A statistic of one snapshot array: mean, median, max (of the finite values), item<i> or spread<k> (the mean
+    of k entries spread evenly through it)."""
     v = np.asarray(values, np.float64).ravel()
     if statistic.startswith("item"):
         return float(v[int(statistic[4:])])
+    if statistic.startswith("spread"):
+        k = int(statistic[6:])
+        v = v[np.unique(np.linspace(0, len(v) - 1, min(k, len(v))).round().astype(int))]
     v = v[np.isfinite(v)]
     if not v.size:
         return float("nan")

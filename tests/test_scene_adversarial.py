@@ -86,7 +86,8 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> list[Shot]:
 @pytest.fixture(scope="module", params=["toy2d", "toy1d"])
 def toy(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, list[Shot]]:
     """A 160-sample toy run (more than a bill shows), its scores dealt out in the SHUFFLE order."""
-    path = make_designed_run(tmp_path_factory.mktemp("designed") / request.param, request.param, n=160)
+    loss = "lsgan" if request.param == "toy1d" else "bce"  # the formula shown must be the run's own loss
+    path = make_designed_run(tmp_path_factory.mktemp("designed") / request.param, request.param, n=160, loss=loss)
     steps = list(range(0, TOTAL + 1, EVERY))
     rewrite_scores(path, steps, lambda a: {k: a[k][SHUFFLE] for k in ("d_real", "d_fake")})
     return Run.load(path), probe(adversarial.CounterfeiterAndPolice, path)
@@ -223,8 +224,8 @@ def test_accuracy_trace_grows_with_the_run_through_the_designed_accuracies(image
     drawn = []
     for shot in image:
         step = footer_step(shot)
-        if step is None:
-            continue
+        if step is None or not shot.find("Text", r"How often is D right\?"):
+            continue  # before the trace, or after it has made room for the formula
         faint = [m for m in shot.find("VMobject", stroke=hexc(s.D_COLOR)) if m.stroke_width < 2]
         bold = [m for m in shot.find("VMobject", stroke=hexc(s.D_COLOR)) if m.stroke_width > 4]
         if step < 2:
@@ -241,17 +242,24 @@ def test_accuracy_trace_grows_with_the_run_through_the_designed_accuracies(image
         (head,) = [m for m in shot.find("DecimalNumber") if m.fill == hexc(s.D_COLOR)]
         assert head.value == pytest.approx(100 * want[-1], abs=1e-6)
         drawn.append(step)
-    assert drawn[-1] == TOTAL and sorted(set(drawn)) == [20, 100, 200]
-    dashes = image[-1].find("DashedLine")
+    # the footer stops at every snapshot whose bills pass D's desk while the run skips ahead
+    assert drawn[-1] == TOTAL and sorted(set(drawn)) == list(range(20, TOTAL + 1, EVERY))
+    last = [shot for shot in image if shot.find("Text", r"How often is D right\?")][-1]
+    dashes = last.find("DashedLine")
     assert len(dashes) > 10 and all(d.box[1::2] == pytest.approx([(y0 + y1) / 2] * 2) for d in dashes)
     assert (min(d.box[0] for d in dashes), max(d.box[2] for d in dashes)) == pytest.approx((x0, x1))
 
 
 # -- the acts ----------------------------------------------------------------------------------------------------------
+def captions(shots: list[Shot]) -> list[tuple[Shot, Mob]]:
+    """(shot, caption) for every shot showing an act's caption ('1 · ...')."""
+    return [(shot, m) for shot in shots for m in shot.find("Text", r"\d · .*") if m.fill_opacity > 0.5]
+
+
 def test_act_captions_say_what_the_designed_numbers_say(image: list[Shot]) -> None:
     """Act 1: D right 99 % over the first 4 steps and 96 % by step 20 (its best in the first half) is no rise of 10
     points; act 2: 96 % at step 20 and 78 % at step 100 is a fall of 10 points or more; act 3: 55 % at the end is
-    not the coin toss of the equilibrium (50 +- 3 %)."""
+    not the coin toss of the equilibrium (50 +- 3 %). Every number names its step."""
 
     def pct(step: int) -> int:
         return round(100 * trailing(accuracy, step))
@@ -259,29 +267,53 @@ def test_act_captions_say_what_the_designed_numbers_say(image: list[Shot]) -> No
     assert (pct(WINDOW), pct(20), pct(100), pct(TOTAL)) == (99, 96, 78, 55)
     want = [
         "1 · D tells them apart at once: right 96 % by step 20",
-        "2 · G catches up: D is right 78 % of the time, down from 96 %",
-        "3 · D still wins 55 % of the time: the run is not at the equilibrium",
+        "2 · G catches up: by step 100 D is right 78 %, down from 96 % at step 20",
+        "3 · By step 200 D still wins: right 55 % of the time, not the equilibrium",
     ]
-    captions = []
-    for shot in image:
-        for m in shot.find("Text", r"\d · .*"):
-            if not captions or captions[-1] != m.text:
-                captions.append(m.text)
-    assert captions == want
+    seen = []
+    for _, m in captions(image):
+        if not seen or seen[-1] != m.text:
+            seen.append(m.text)
+    assert seen == want
+
+
+def test_a_caption_agrees_with_the_counter_at_the_step_it_names(image: list[Shot]) -> None:
+    """An act's caption appears when the footer reaches the step it speaks of, and the percent it quotes for that step
+    is the one the counter beside it shows (the same average of the same quantity); every number in it is
+    registered with its step."""
+    checked, before = 0, None
+    for shot, caption in captions(image):
+        if caption.text == before:
+            continue  # the caption stays while the run moves on: it names its steps
+        before = caption.text
+        step = footer_step(shot)
+        readings = caption.readings
+        assert readings, caption.text
+        assert all(rd.step is not None for rd in readings), caption.text  # every number names its step
+        numbers = re.findall(r"\d[\d,]*", caption.text.split(" · ", 1)[1])
+        assert sorted(numbers) == sorted(rd.shown for rd in readings), caption.text
+        (counter,) = [m for m in shot.find("DecimalNumber") if m.fill == hexc(s.D_COLOR)]
+        now = [rd for rd in readings if rd.quantity == "metric:accuracy" and rd.step == step]
+        assert now, (caption.text, step)  # the caption speaks of the footer's step
+        for rd in now:
+            assert rd.average == WINDOW and rd.shown == counter.text, (caption.text, counter.text)
+            assert rd.shown == f"{100 * trailing(accuracy, step):.0f}"
+            checked += 1
+    assert checked >= 3
 
 
 @pytest.mark.parametrize(
     ("d_fall", "caption"),
     [
-        (1 / 0.9, "D can only guess: right 50 % of the time, the equilibrium"),  # ends at 1 - 0.5 * 0.9925 = 50.4 %
-        (0.03 / 0.45, "D still wins 97 % of the time: the run is not at the equilibrium"),  # 1 - 0.03 * 0.9925
-        (1.0, "D still wins 55 % of the time: the run is not at the equilibrium"),
-        (1.2 / 0.9, "D is fooled more often than not: right only 40 %"),  # 1 - 0.6 * 0.9925 = 40.5 %
+        (1 / 0.9, "By step 200 D can only guess: right 50 % of the time, the equilibrium"),  # 1 - 0.5 * 0.9925
+        (0.03 / 0.45, "By step 200 D still wins: right 97 % of the time, not the equilibrium"),  # 1 - 0.03 * 0.9925
+        (1.0, "By step 200 D still wins: right 55 % of the time, not the equilibrium"),
+        (1.2 / 0.9, "By step 200 D is fooled more often than not: right only 40 %"),  # 1 - 0.6 * 0.9925 = 40.5 %
     ],
 )
 def test_the_end_is_the_equilibrium_only_near_50_percent(d_fall: float, caption: str, tmp_path: Path) -> None:
     run = Run.load(make_designed_run(tmp_path / "run", "image", d_fall=d_fall))
-    acts = adversarial.story(run, adversarial.Numbers(run))
+    acts = adversarial.story(run)
     assert [a.number for a in acts] == [1, 2, 3]
     assert acts[-1].caption == caption and acts[-1].steps == (TOTAL,)
 
@@ -290,30 +322,100 @@ def test_a_run_without_logged_steps_is_refused_in_one_line(tmp_path: Path) -> No
     path = make_designed_run(tmp_path / "run", "image")
     (path / "metrics.jsonl").write_text("")
     with pytest.raises(adversarial.RunError, match=r"no training step is logged yet"):
-        adversarial.Numbers(Run.load(path))
+        adversarial.Accuracy(Run.load(path))
+
+
+# -- skipping ahead ----------------------------------------------------------------------------------------------------
+def test_skipping_ahead_shows_each_snapshots_bills_at_full_size_while_the_footer_shows_its_step(
+    image: list[Shot],
+) -> None:
+    """While the run skips ahead, the bills on D's desk are those of the snapshot the footer shows (the typical fake:
+    D's median score), as large as the judged ones."""
+    n = 16
+    passed = []
+    for shot in image:
+        bills = [m for m in shot.mobs if m.kind == "Bill"]
+        if not bills or shot.find("Text", r"G\(z\) · .*"):
+            continue  # no bills, or the bills of a judged round (tagged)
+        step = footer_step(shot)
+        assert len(bills) == 2
+        for bill in bills:
+            assert bill.width == pytest.approx(adversarial.BILL_SIZE, abs=0.05)  # full size, not a thumbnail
+        fake = next(b for b in bills if b.center[1] > 0)
+        (pic,) = parts(shot, fake, "ImageMobject")
+        samples = blend(image_noise(n), image_targets(n), frac(step))
+        scores = [d_fake(k, step, n, fooled=True) for k in range(n)]
+        i = int(np.argsort(scores, kind="stable")[n // 2])
+        assert np.array_equal(pic.pixels[..., 0], samples[i][..., 0]), step
+        passed.append(step)
+    assert passed == list(range(20, TOTAL + 1, EVERY)), passed
 
 
 # -- the game ----------------------------------------------------------------------------------------------------------
-def test_minimax_formula_colours_each_term_as_its_object(image: list[Shot]) -> None:
-    """D in D's colour, G in G's, x as real bills, z and G(z) as generated ones; nothing of them left uncoloured."""
+TINT = re.compile(r'text\(fill: #rgb\("(#[0-9A-Fa-f]{6})"\), (G\(z\)|[^()]+)\)')
+
+
+def tinted(code: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for col, what in TINT.findall(code):
+        found.setdefault(hexc(col), []).append(what)
+    return found
+
+
+def test_the_formula_is_the_runs_own_loss_each_term_in_the_colour_of_its_object(image: list[Shot]) -> None:
+    """A bce run shows the non-saturating game: D's line (log D(x) + log(1 - D(G(z)))) and G's own (log D(G(z)),
+    maximised), not the minimax formula; D in D's colour, G in G's, x as real bills, z and G(z) as generated ones."""
     formulas = image[-1].find("MathTypst")
     assert len(formulas) == 2
-    code = " ".join(m.text for m in formulas)
-    tint = re.compile(r'text\(fill: #rgb\("(#[0-9A-Fa-f]{6})"\), (G\(z\)|[^()]+)\)')
-    found = tint.findall(code)
-    colours = {hexc(col): [] for col, _ in found}
-    for col, what in found:
-        colours[hexc(col)].append(what)
-    assert colours == {
-        hexc(s.G_COLOR): ["G"],
-        hexc(s.D_COLOR): ["D", "D", "D"],
+    d_line, g_line = sorted(formulas, key=lambda m: -m.center[1])
+    want = [code for _, code in adversarial.objective("bce")[0]]
+    assert want[0] in d_line.text and want[1] in g_line.text
+    assert tinted(d_line.text + " " + g_line.text) == {
+        hexc(s.D_COLOR): ["D", "D", "D", "D"],
         hexc(s.REAL_COLOR): ["x", "x"],
-        hexc(s.FAKE_COLOR): ["z", "G(z)"],
+        hexc(s.FAKE_COLOR): ["z", "G(z)", "z", "G(z)"],
+        hexc(s.G_COLOR): ["G"],
     }
-    rest = tint.sub("", code)
+    rest = TINT.sub("", d_line.text + " " + g_line.text)
     assert not re.search(r"\b[DGxz]\b", rest), rest  # every D, G, x and z is coloured
-    assert "min_" in code and "max_" in code and "log" in code
-    assert image[-1].find("Text", "bce loss: this run's G maximises log D\\(G\\(z\\)\\) instead")
+    assert "max_" in g_line.text and "log" in g_line.text and "1 -" not in g_line.text  # G maximises log D(G(z))
+    assert "min_" not in d_line.text + g_line.text  # not the minimax game
+    for line, who in ((d_line, "D"), (g_line, "G")):  # each line says whose objective it is, in front of it
+        assert [
+            m
+            for m in image[-1].find("Text", who)
+            if abs(m.center[1] - line.center[1]) < 0.2 and line.box[0] - 0.6 < m.box[2] < line.box[0]
+        ], who
+
+
+def test_an_lsgan_run_shows_the_least_squares_objective(toy: tuple[Run, list[Shot]]) -> None:
+    """The 1-D toy here is an LSGAN run: its closing formula is least squares, never the log-loss game."""
+    run, shots = toy
+    code = " ".join(m.text for m in shots[-1].find("MathTypst"))
+    if run.config.get("loss") == "lsgan":
+        assert "^2" in code and "log" not in code and "1/2" in code
+    else:
+        assert "log" in code and "^2" not in code
+
+
+@pytest.mark.parametrize("loss", sorted(adversarial.OBJECTIVES))
+def test_each_loss_has_its_own_objective(loss: str) -> None:
+    """minimax: one game, min over G of max over D; the others: D's and G's own lines, as gan_train/losses.py computes
+    them (least squares: squares against the targets; hinge: max(0, 1 -+ D); Wasserstein: the critic's difference and
+    the gradient penalty)."""
+    lines, words = adversarial.objective(loss, 0.9)
+    code = " ".join(c for _, c in lines)
+    who = [w for w, _ in lines]
+    marks = {
+        "minimax": ("min_", "max_", "log(1 - "),
+        "bce": ("log", "log(1 - "),
+        "lsgan": ("^2", "- 0.9)^2", "1/2"),
+        "hinge": ("max(0, 1 - ", "max(0, 1 + "),
+        "wgan-gp": ("nabla", "lambda", "norm("),
+    }[loss]
+    assert all(m in code for m in marks), (loss, code)
+    assert who == (["G and D"] if loss == "minimax" else ["D", "G"])
+    assert words
 
 
 def test_numbers_show_the_digits_of_their_value() -> None:

@@ -88,6 +88,11 @@ def expected(run: str, quantity: str, step: int, average: int = 1) -> float:
         v = np.asarray(_snapshot(run, shown[-1])[array], np.float64).ravel()
         if statistic.startswith("item"):
             return float(v[int(statistic[4:])])
+        if statistic.startswith("spread"):  # k entries evenly spaced from the first to the last, each once
+            k, n = int(statistic[6:]), len(v)
+            chosen = sorted({round(j * (n - 1) / max(k - 1, 1)) for j in range(k)}) if k < n else range(n)
+            v = v[list(chosen)]
+            statistic = "mean"
         v = v[np.isfinite(v)]
         return float({"mean": np.mean, "median": np.median, "max": np.max}[statistic](v)) if v.size else float("nan")
     if source == "eval":
