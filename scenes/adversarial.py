@@ -580,7 +580,7 @@ class CounterfeiterAndPolice(c.RunScene):
             self.caption = new
         else:
             self.turn = new
-        return [FadeOut(mob), FadeIn(new)]
+        return s.swap(mob, new)
 
     def open_act(self, act: Act) -> None:
         """The act's caption, when the footer shows the step it speaks of (the counter beside it agrees)."""

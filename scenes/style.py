@@ -21,9 +21,12 @@ from manim import (
     PI,
     RIGHT,
     UP,
+    Animation,
     AnnularSector,
     Circle,
     DecimalNumber,
+    FadeIn,
+    FadeOut,
     Group,
     ImageMobject,
     Integer,
@@ -264,6 +267,15 @@ def about(config: dict) -> str:
     loss = str(config.get("loss") or "bce")
     parts = [DATA_WORDS.get(data, data), LOSS_WORDS.get(loss, f"{loss} loss")]
     return " · ".join(p for p in parts if p)
+
+
+def swap(old: VMobject, new: VMobject) -> list[Animation]:
+    """Replace the text ``old`` with ``new`` in one ``play``: ``old`` fades out in its first half and ``new`` fades in
+    during the second, so no frame shows the two over each other (and a text never morphs into another)."""
+    return [
+        FadeOut(old, rate_func=lambda t: min(1.0, 2.0 * t)),
+        FadeIn(new, rate_func=lambda t: max(0.0, 2.0 * t - 1.0)),
+    ]
 
 
 # -- the footer: step counter and progress -------------------------------------------------------------------
