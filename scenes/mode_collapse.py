@@ -228,7 +228,8 @@ def digits_verdict(run: Run, series: EvalSeries, rows: list[dict[str, Any]], whe
     said = (count,) if missing else ()
     if np.isfinite(none_value) and none_value > ROUGH:
         return Said(
-            f"{words}, {'but' if not missing else 'and'} {none} % of its samples are no digit", (*said, none_reading)
+            f"{words}, {'but' if not missing else 'and'} {none} % of its samples are recognised as no digit",
+            (*said, none_reading),
         )
     return Said(words, said)
 
@@ -303,6 +304,7 @@ class ModeCollapse(c.RunScene):
     """Where G puts its samples over training, against the modes (or digits) the data has."""
 
     kinds = ("toy2d", "image")
+    foot: s.Footer | None = None
 
     @classmethod
     def cannot_draw(cls, run: Run) -> str | None:
@@ -368,6 +370,10 @@ class ModeCollapse(c.RunScene):
         self.play(*(p.timeline.tracker.animate.set_value(value) for p in panels), run_time=seconds, rate_func=linear)
         for p in panels:
             p.view.refresh()
+            p.group.update(0)  # what follows the frame (the strips) at the measures now in force
+        if self.foot is not None:
+            self.foot.tracker.set_value(panels[0].timeline.shown)
+            self.foot.group.update(0)
 
     def static_first(self, *groups: Group) -> None:
         """Put the parts that never change under those that do: manim redraws, every frame, each mobject from
@@ -405,8 +411,9 @@ class ModeCollapse(c.RunScene):
         if len(runs) > 1:
             return None
         foot = s.footer(total_steps(runs[0], at), name=runs[0].name)
-        foot.tracker.add_updater(lambda m: m.set_value(at.shown))
-        self.add(foot.tracker)  # its updater follows the shown step
+        foot.tracker.set_value(at.shown)
+        self.add(foot.tracker)  # set with the measures, between animations (``advance``)
+        self.foot = foot
         return foot
 
     def contrast_line(self, said: Said, head: Mobject) -> VGroup:
@@ -439,8 +446,7 @@ class ModeCollapse(c.RunScene):
             closing = claims(s.paragraph(said.words, x1 - 0.45 - left, s.BODY), *said.readings)
             closing.next_to(key, DOWN, buff=0.3, aligned_edge=LEFT)  # under the picture: the bars fill their column
         else:
-            name = s.shortened(f"{s.LOSS_WORDS.get(c.loss_name(run), c.loss_name(run))} · {run.name}", s.SMALL,
-                               width - 0.3, s.MUTED)  # fmt: skip
+            name = compared_label(run, width - 0.3)
             name = constant(name.move_to([x0, top - 0.8, 0], aligned_edge=UP + LEFT))
             steps = view.steps_line().next_to(name, DOWN, buff=0.15, aligned_edge=LEFT)
             counter = view.counter(s.BODY, short=True).next_to(steps, RIGHT, buff=0.5).align_to(steps, DOWN)
@@ -455,6 +461,14 @@ class ModeCollapse(c.RunScene):
         parts.update(0)
         view.refresh()  # everything at the first snapshot before it fades in (numbers take their digits)
         return Panel(parts, closing, at, view)
+
+
+def compared_label(run: Run, width: float) -> Mobject:
+    """A compared run's label on one line of at most ``width``: its loss in words and its name, the middle of the
+    name giving way to an ellipsis where too long (its start and its end, e.g. a seed, tell runs apart)."""
+    loss = s.LOSS_WORDS.get(c.loss_name(run), f"{c.loss_name(run)} loss") + " · "
+    name = s.shortened(run.name, s.SMALL, max(width - s.text(loss, s.SMALL).width, 1.0))
+    return s.text(loss + name.original_text, s.SMALL, s.MUTED)
 
 
 def total_steps(run: Run, at: Timeline) -> int:
