@@ -247,7 +247,7 @@ def contrast(runs: list[Run], series: list[EvalSeries], names: list[str], steps:
     b, rb = claim(quantity[1], ends[1], run=OTHER, step=steps[1])
     if ends[0] == ends[1]:
         return Said(f"Both runs end with {a} of {kind.total} {what}", (ra, rb))
-    return Said(f"The {names[0]} run ends with {a} of {kind.total} {what}, the {names[1]} run with {b}", (ra, rb))
+    return Said(f"At the end: {names[0]} {a} of {kind.total} {what}, {names[1]} {b}", (ra, rb))
 
 
 class Timeline:
@@ -349,11 +349,12 @@ class ModeCollapse(c.RunScene):
         self.wait(0.4)
         self.sweep(panels)
         closing: list[Mobject] = [p.closing for p in panels]
-        if len(runs) > 1:  # the finding takes the title's place
+        if len(runs) > 1:  # the contrast of the two takes the title's place, each run's line under its panel
             steps = [p.timeline.shown for p in panels]
-            line = self.contrast_line(contrast(runs, series, names, steps), head)
-            self.play(FadeOut(head), run_time=0.4)
-            closing.append(line)
+            closing.append(self.contrast_line(contrast(runs, series, names, steps), head))
+        else:  # the finding takes the title's place: the question, answered
+            closing[0].move_to(head.get_corner(UP + LEFT), aligned_edge=UP + LEFT)
+        self.play(FadeOut(head), run_time=0.4)
         self.play(*(FadeIn(m) for m in closing), run_time=0.6)
         self.wait(2.4)
 
@@ -418,7 +419,10 @@ class ModeCollapse(c.RunScene):
 
     def contrast_line(self, said: Said, head: Mobject) -> VGroup:
         """The closing line of a comparison, in the title's place (the question it answers)."""
-        line = s.paragraph(said.words, s.safe_box()[1] - s.safe_box()[0], s.BODY)
+        width = s.safe_box()[1] - s.safe_box()[0]
+        line = s.paragraph(said.words, width, s.BODY)
+        if len(line) > 1:  # one line: the panels' labels are right under it
+            line = s.paragraph(said.words, width, s.SMALL)
         return claims(line.move_to(head.get_corner(UP + LEFT), aligned_edge=UP + LEFT), *said.readings)
 
     # -- one run's panel --------------------------------------------------------------------------------------
@@ -443,8 +447,7 @@ class ModeCollapse(c.RunScene):
             bars = view.bars(right - x1, floor, history=True).next_to(counter, DOWN, buff=0.3, aligned_edge=LEFT)
             parts = Group(picture, key, counter, bars, *([extra] if extra is not None else []))
             said = verdict(run, series, int(at.steps[-1]))
-            closing = claims(s.paragraph(said.words, x1 - 0.45 - left, s.BODY), *said.readings)
-            closing.next_to(key, DOWN, buff=0.3, aligned_edge=LEFT)  # under the picture: the bars fill their column
+            closing = claims(s.paragraph(said.words, right - left, s.BODY), *said.readings)  # in the title's place
         else:
             name = compared_label(run, width - 0.3)
             name = constant(name.move_to([x0, top - 0.8, 0], aligned_edge=UP + LEFT))
@@ -788,7 +791,13 @@ class ModesView(View):
         pos = [box.to_scene(sn.fake[:MAX_POINTS, :2]) for sn in snaps]
         fake = c.point_cloud(pos[0], s.FAKE_COLOR, DOT, 1.0)
         fake.name = "generated points"
-        fake.add_updater(lambda m: c.place_dots(m, at.blend(pos), DOT))
+        lo, hi = field.get_corner(DOWN + LEFT)[:2] + DOT, field.get_corner(UP + RIGHT)[:2] - DOT
+
+        def move(m: VMobject) -> None:  # samples off the map are not drawn (the bars count them, as off every mode)
+            now = at.blend(pos)
+            c.place_dots(m, now[np.all((now[:, :2] >= lo) & (now[:, :2] <= hi), axis=1)], DOT)
+
+        fake.add_updater(move)
         picture = Group(field, frame, real, rings, numbers, fake)
         picture.whole = True  # drawn in this order, one over the other: never split by ``static_first``
         return picture

@@ -365,7 +365,7 @@ def test_compare_side_by_side(runs: dict[str, Path]) -> None:
     texts = " | ".join(end.texts())
     assert "G covers all 8 modes" in texts and "G has collapsed onto 1 mode" in texts
     names = ["cover", "collapse"]  # both runs use bce: they are called by their names
-    assert f"The {names[0]} run ends with 8 of 8 modes, the {names[1]} run with 1" in texts
+    assert f"At the end: {names[0]} 8 of 8 modes, {names[1]} 1" in texts
     assert "Does G cover all eight modes?" not in texts  # the finding replaced the question
     assert not untrue(shots, {"run": str(runs["cover"]), "other": str(runs["collapse"])})
 
