@@ -791,7 +791,7 @@ class ModesView(View):
         pos = [box.to_scene(sn.fake[:MAX_POINTS, :2]) for sn in snaps]
         fake = c.point_cloud(pos[0], s.FAKE_COLOR, DOT, 1.0)
         fake.name = "generated points"
-        lo, hi = field.get_corner(DOWN + LEFT)[:2] + DOT, field.get_corner(UP + RIGHT)[:2] - DOT
+        lo, hi = frame.get_corner(DOWN + LEFT)[:2] + DOT, frame.get_corner(UP + RIGHT)[:2] - DOT
 
         def move(m: VMobject) -> None:  # samples off the map are not drawn (the bars count them, as off every mode)
             now = at.blend(pos)
