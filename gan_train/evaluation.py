@@ -5,7 +5,8 @@
 - 2-D toys: sliced Wasserstein distance to held-out real samples, with the real-vs-real floor at the same size;
   rings: share of arc bins hit and of samples near an arc; 8 Gaussians: modes captured and high-quality share.
 - images: Fréchet distance, KID, precision and recall in a feature space (gan_train/features.py), and for the
-  digits space the histogram of the digits G draws.
+  digits space the histogram of the digits G draws, with the samples recognisable as a digit apart
+  (``measures.recognised_classes``: on the real digits' manifold and classified with confidence 0.9 or more).
 
 G is evaluated on its own fixed noise batch (``samples`` draws from a generator of its own, the same at every
 evaluation, so the values differ only by what G learned) and draws no random numbers from training's streams:
@@ -141,7 +142,7 @@ class Evaluator:
         elif self.cfg.dataset == "8gaussians":
             cov = measures.gaussians8_coverage(fake)
             rows += [
-                row(step, "modes_captured", cov.modes_captured, n_fake=n, counts=list(cov.counts)),
+                row(step, "modes_captured", cov.modes_captured, n_fake=n, counts=list(cov.counts), off=cov.off),
                 row(step, "high_quality", cov.high_quality, n_fake=n),
             ]
         return rows
@@ -162,8 +163,13 @@ class Evaluator:
         ]
         if self.real_classes is not None:
             ref = torch.bincount(self.real_classes, minlength=10)
-            hist = measures.class_histogram(self.space.classes(fake), 10, ref)
-            rows.append(row(step, "classes", hist.classes_present, counts=list(hist.counts), kl=hist.kl, **common))
+            probs = self.space.class_probabilities(feats)
+            hist = measures.class_histogram(probs.argmax(1), 10, ref)
+            sure = measures.recognised_classes(probs, measures.on_manifold(self.real_features, feats, k=pr.k))
+            extra = {"recognised": list(sure.counts), "unrecognised": sure.unrecognised, "confidence": sure.confidence}
+            rows.append(
+                row(step, "classes", hist.classes_present, counts=list(hist.counts), kl=hist.kl, **extra, **common)
+            )
         return rows
 
 
@@ -180,11 +186,19 @@ def _key(r: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(r.get(f) for f in (EVALS.step, EVALS.measure, EVALS.space, EVALS.n_fake, EVALS.n_real))
 
 
+def _measured(new: dict[str, Any], have: dict[tuple[Any, ...], set[str]]) -> bool:
+    """Whether ``new`` was measured before: a row with its key and every field it has (a row recorded before a
+    field existed, e.g. ``classes`` without ``recognised``, is measured again; readers take the later row)."""
+    fields = have.get(_key(new))
+    return fields is not None and set(new) <= fields
+
+
 def evaluate_run(
     run_dir: Path, space: str | None = None, samples: int | None = None, device: str = "auto"
 ) -> list[dict[str, Any]]:
     """Measure a run's final checkpoint (``ganviz eval RUN``) and append the new rows to its evals.jsonl (rows
-    measured before with the same step, space and sample counts are not repeated; they return empty).
+    measured before with the same step, space and sample counts are not repeated, unless the earlier row lacks a
+    field measured now; when nothing is new they return empty).
 
         ``space`` picks the image feature space (default: the run's own, else 'auto'); a run trained without
         measures, or in another space, gets them now. The run is locked while its files change (a run still training
@@ -212,8 +226,10 @@ def evaluate_run(
         raise GanvizError(f"{run_dir}: no feature space for this image run; pass --space digits or --space inception")
     g.to(dev).train()  # as training measures it: BatchNorm on batch statistics
     with RunLock(run_dir):
-        have = {_key(r) for r in read_eval_rows(run_dir / EVALS_FILE)}
-        rows = [r for r in ev(g, step) if _key(r) not in have]  # measured before: the same value again
+        have: dict[tuple[Any, ...], set[str]] = {}
+        for r in read_eval_rows(run_dir / EVALS_FILE):
+            have.setdefault(_key(r), set()).update(r)
+        rows = [r for r in ev(g, step) if not _measured(r, have)]  # measured before: the same value again
         if not rows:
             return []
         info = read_run_json(run_dir)

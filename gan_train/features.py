@@ -89,6 +89,14 @@ class FeatureSpace:
             raise FeatureError(f"feature space '{self.name}' has no classes")
         return torch.cat([self.head(self.net(self._prepare(b))).argmax(1) for b in self._batches(images)])
 
+    @torch.no_grad()
+    def class_probabilities(self, features: Tensor) -> Tensor:
+        """float64 (N, classes) softmax probabilities from ``features`` this space computed (classifier head only):
+        their argmax is ``classes`` of the same images."""
+        if self.head is None:
+            raise FeatureError(f"feature space '{self.name}' has no classes")
+        return torch.softmax(self.head(features.to(self.device).float()).double(), 1)
+
 
 # -- digits: a classifier trained on the embedded MNIST digits ---------------------------------------------------
 HELD_OUT_PER_DIGIT = 100  # the last 100 of each digit in the file (it is sorted by label) are never trained on

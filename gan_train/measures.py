@@ -231,7 +231,8 @@ class ModeCoverage:
     """Modes of a Gaussian mixture that G's n samples capture.
 
     ``counts[k]``: high-quality samples whose nearest mode is k; ``modes_captured``: modes with at least
-    ``min_count`` of them; ``high_quality``: the share of samples within ``threshold`` std of their nearest mode.
+    ``min_count`` of them; ``high_quality``: the share of samples within ``threshold`` std of their nearest mode;
+    ``off``: the samples within ``threshold`` std of no mode (n - sum(counts)): with ``counts`` they split all n.
     """
 
     modes_captured: int
@@ -240,6 +241,7 @@ class ModeCoverage:
     n: int
     min_count: int
     threshold: float
+    off: int
 
 
 def mode_coverage(
@@ -265,6 +267,7 @@ def mode_coverage(
         n=len(x),
         min_count=min_count,
         threshold=threshold,
+        off=int((~good).sum()),
     )
 
 
@@ -405,12 +408,26 @@ def _kth_neighbour_radius(x: Tensor, k: int) -> Tensor:
     return radius
 
 
-def _share_inside(points: Tensor, centres: Tensor, radius: Tensor) -> float:
-    """Share of points within the ball of some centre: ‖p - c‖ <= radius(c)."""
+def _inside(points: Tensor, centres: Tensor, radius: Tensor) -> Tensor:
+    """Whether each point lies within the ball of some centre: ‖p - c‖ <= radius(c); bool (N,)."""
     inside = torch.zeros(len(points), dtype=torch.bool, device=points.device)
     for rows in _row_chunks(len(points)):
         inside[rows] = (torch.cdist(points[rows], centres) <= radius[None, :]).any(1)
-    return float(inside.double().mean())
+    return inside
+
+
+def _share_inside(points: Tensor, centres: Tensor, radius: Tensor) -> float:
+    """Share of points within the ball of some centre."""
+    return float(_inside(points, centres, radius).double().mean())
+
+
+def on_manifold(real: Tensor, fake: Tensor, *, k: int = 3) -> Tensor:
+    """Per fake sample, whether it lies on the real manifold of ``precision_recall`` (inside the ball of some real
+    sample reaching that sample's k-th nearest real neighbour): bool (n_fake,), whose mean is the precision."""
+    r, f = _points(real, "on_manifold real"), _points(fake, "on_manifold fake").to(real.device)
+    if len(r) <= k:
+        raise ValueError(f"on_manifold: k={k} needs more than k real samples ({len(r)})")
+    return _inside(f, r, _kth_neighbour_radius(r, k))
 
 
 def precision_recall(real: Tensor, fake: Tensor, *, k: int = 3) -> PrecisionRecall:
@@ -435,6 +452,42 @@ class ClassHistogram:
     n: int
     classes_present: int
     kl: float
+
+
+#: The classifier's confidence (largest softmax probability) from which a sample counts as the digit it names;
+#: with ``on_manifold`` it makes ``recognised_classes`` (calibration on the embedded digits: docs/mode-collapse.md).
+RECOGNISED_CONFIDENCE = 0.9
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """Which classes n samples are recognisably: ``counts[c]`` samples recognised as class c, ``unrecognised`` the
+    rest (sum(counts) + unrecognised = n), under the ``confidence`` threshold."""
+
+    counts: tuple[int, ...]
+    unrecognised: int
+    n: int
+    confidence: float
+
+
+def recognised_classes(
+    probabilities: Tensor, on_real_manifold: Tensor, *, confidence: float = RECOGNISED_CONFIDENCE
+) -> Recognised:
+    """A sample is recognised as the class a classifier names when it lies on the real data's manifold in the
+    classifier's feature space (``on_manifold``: a classifier's softmax is confidently wrong on noise, which lies
+    far from every real sample) *and* the classifier gives that class a probability of at least ``confidence`` (a
+    shape between two digits is neither); every other sample is unrecognised. ``probabilities``: (n, C) softmax
+    outputs; ``on_real_manifold``: bool (n,)."""
+    p = _f64(probabilities)
+    if p.ndim != 2 or len(p) == 0 or on_real_manifold.shape != (len(p),):
+        raise ValueError(
+            f"recognised_classes: need (n, C) probabilities and (n,) flags, got {tuple(p.shape)} and "
+            f"{tuple(on_real_manifold.shape)}"
+        )
+    best, label = p.max(1)
+    sure = on_real_manifold.to(p.device).bool() & (best >= confidence)
+    counts = torch.bincount(label[sure], minlength=p.shape[1])
+    return Recognised(tuple(int(c) for c in counts.tolist()), int((~sure).sum()), len(p), confidence)
 
 
 def class_histogram(labels: Tensor, num_classes: int, reference: Tensor | None = None) -> ClassHistogram:

@@ -18,7 +18,11 @@ Quantity names (``Reading.quantity``):
   round(linspace(0, n - 1, k)) without repeats, all n when n <= k: the samples on a toy run's bill in
   scenes/adversarial.py);
 - ``eval:<measure>[:<part>]``: a quality measure at the last measurement up to the step shown (``part``: a key of
-  its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples);
+  its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples;
+  ``share_<key>`` a count of the row over all samples (``share_off``, ``share_unrecognised``; a ``modes_captured``
+  row recorded before ``off`` existed: ``n_fake`` minus its counts), ``share_<key><i>`` entry i of a list of the row
+  over all samples (``share_recognised3``), ``present_<key>`` how many entries of a list are above 0
+  (``present_recognised``: the digits G draws); NaN where the row lacks the key: ``eval_part``);
 - ``config:<key>``: a setting of the run (run.json ``config``), the same at every step (e.g. ``config:noise_dim``,
   the length of G's noise vector, which DecisionField names when it says why it draws no noise grid);
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.
@@ -163,6 +167,32 @@ def eval_at(run: Run, measure: str, step: float, space: str | None = None) -> di
         return None
     i = int(np.searchsorted(found.steps, step + 1e-9, side="right")) - 1
     return found.rows[i] if i >= 0 else None
+
+
+def eval_part(row: dict[str, Any] | None, part: str = "") -> float:
+    """The value of ``eval:<measure>:<part>`` (module docstring) in one row of evals.jsonl; NaN without a row or
+    where the row lacks what the part needs (a row recorded before the field existed)."""
+    if row is None:
+        return float("nan")
+    n = float(row.get("n_fake") or 0) or float("nan")
+    if not part:
+        return float("nan") if row.get("value") is None else float(row["value"])
+    if part.startswith("present_"):
+        items = row.get(part[8:])
+        return float("nan") if items is None else float(sum(1 for c in items if c > 0))
+    if part.startswith("share_"):
+        key = part[6:].rstrip("0123456789")
+        index = part[6 + len(key) :]
+        if key == "off" and "off" not in row and row.get("measure") == "modes_captured":
+            return (n - float(sum(row["counts"]))) / n
+        if key not in row:
+            return float("nan")
+        return float(row[key][int(index)] if index else row[key]) / n
+    for key in ("counts", "share"):
+        if part.startswith(key) and part[len(key) :].isdigit():
+            count = float(row["counts"][int(part[len(key) :])])
+            return count if key == "counts" else count / n
+    return float("nan") if row.get(part) is None else float(row[part])
 
 
 def percent(fraction: float) -> str:

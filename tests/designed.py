@@ -123,9 +123,11 @@ def mode_counts(a: float, modes: Sequence[int], total: int = 8) -> list[int]:
 
 
 def designed_evals(kind: str, step: int, a: float, modes: Sequence[int]) -> list[dict[str, object]]:
-    """The rows of evals.jsonl at ``step``: 8-Gaussians runs ``modes_captured`` (modes with a count) and
-    ``high_quality`` (the counted share); image runs ``classes`` (the digits drawn, all EVAL_SAMPLES split over
-    ``modes`` whatever ``a``) and ``precision`` = 0.05 + 0.9 a."""
+    """The rows of evals.jsonl at ``step``: 8-Gaussians runs ``modes_captured`` (modes with a count; the rest of
+    EVAL_SAMPLES ``off``) and ``high_quality`` (the counted share); image runs ``classes`` (the classifier's verdicts,
+    ``counts``: all EVAL_SAMPLES split over ``modes`` whatever ``a``; ``recognised``: the share 0.9 a of them split
+    over ``modes``, the rest ``unrecognised``) and ``precision`` = 0.05 + 0.9 a (at least the recognised share, as in
+    real runs: a recognised sample lies on the real manifold)."""
     common = {EVALS.step: step, EVALS.n_fake: EVAL_SAMPLES}
     if kind == "toy2d":
         counts = mode_counts(a, modes)
@@ -137,6 +139,7 @@ def designed_evals(kind: str, step: int, a: float, modes: Sequence[int]) -> list
                 EVALS.space: None,
                 EVALS.n_real: None,
                 EVALS.counts: counts,
+                EVALS.off: EVAL_SAMPLES - sum(counts),
             },
             {
                 **common,
@@ -146,11 +149,19 @@ def designed_evals(kind: str, step: int, a: float, modes: Sequence[int]) -> list
                 EVALS.n_real: None,
             },
         ]
-    counts = mode_counts(1.0, modes, 10)
+    counts, sure = mode_counts(1.0, modes, 10), mode_counts(0.9 * a, modes, 10)
     space = {EVALS.space: "digits", EVALS.n_real: EVAL_SAMPLES}
+    recognised = {EVALS.recognised: sure, EVALS.unrecognised: EVAL_SAMPLES - sum(sure), EVALS.confidence: 0.9}
     return [
         {**common, **space, EVALS.measure: "precision", EVALS.value: 0.05 + 0.9 * a, EVALS.k: 5},
-        {**common, **space, EVALS.measure: "classes", EVALS.value: sum(c > 0 for c in counts), EVALS.counts: counts},
+        {
+            **common,
+            **space,
+            EVALS.measure: "classes",
+            EVALS.value: sum(c > 0 for c in counts),
+            EVALS.counts: counts,
+            **recognised,
+        },
     ]
 
 
@@ -207,7 +218,8 @@ def make_designed_run(
     fraction ``learn(k / (K - 1))`` of the way from the noise to the targets. ``grad_scale`` multiplies G's
     gradient norms, per layer in the snapshots and the total in metrics.jsonl (e.g. 1e-3 for a run whose G
     gradients vanish). ``drop`` names run.json fields and snapshot arrays to leave out, as runs recorded before
-    those fields existed lack them (e.g. ``("fake_grad", "layer_shapes_g", "layer_shapes_d")``). ``tilt``
+    those fields existed lack them (e.g. ``("fake_grad", "layer_shapes_g", "layer_shapes_d")``; evals.jsonl's
+    ``off``, ``recognised``, ``unrecognised`` and ``confidence`` the same way). ``tilt``
     slants a 2-D run's decision boundary (``field_at``). ``d_fall`` sets how far D's accuracy falls over the run
     (``score_curves``).
 
@@ -330,7 +342,8 @@ def make_designed_run(
         writer.write_snapshot(s, {k: v for k, v in snap.items() if k not in drop})
     for s in eval_steps:
         assert modes is not None
-        writer.append_evals(designed_evals(kind, s, float(learn(s / total_steps)), modes(s / total_steps)))
+        measured = designed_evals(kind, s, float(learn(s / total_steps)), modes(s / total_steps))
+        writer.append_evals([{k: v for k, v in r.items() if k not in drop} for r in measured])
     writer.close()
     return path
 

@@ -74,6 +74,7 @@ def test_each_toy_gets_its_measures(tmp_path: Path, variant: str, overrides: dic
     for r in got:
         if r["measure"] == "modes_captured":
             assert len(r["counts"]) == 8 and r["value"] == sum(c > 0 for c in r["counts"])
+            assert sum(r["counts"]) + r["off"] == r["n_fake"] == 100  # every sample: on a mode or off them
         if r["measure"] in ("w1", "ks"):
             assert r["reference"] == "N(4, 0.5^2)" and r["value"] >= 0
 
@@ -87,6 +88,27 @@ def test_an_image_run_is_measured_in_its_feature_space(tmp_path: Path, monkeypat
     assert all(r["space"] == "digits" and r["n_fake"] == r["n_real"] == 40 for r in got)
     classes = [r for r in got if r["measure"] == "classes"]
     assert all(sum(r["counts"]) == 40 and r["value"] == sum(c > 0 for c in r["counts"]) for r in classes)
+    for r in classes:  # the recognised samples and the rest split all 40; none is recognised off the real manifold
+        assert sum(r["recognised"]) + r["unrecognised"] == 40 and r["confidence"] == 0.9
+        precision = next(p for p in got if p["measure"] == "precision" and p["step"] == r["step"])
+        assert sum(r["recognised"]) <= round(precision["value"] * 40)
+
+
+def test_ganviz_eval_measures_again_what_an_older_row_lacks(tmp_path: Path) -> None:
+    """A row recorded before a field existed (modes_captured without ``off``) is measured again at the checkpoint's
+    step; the new row comes after it, and readers take it."""
+    run = make_run(tmp_path / "r", "toy-8gaussians", eval_samples=100, batch_size=64, **TOY)
+    f = run / "evals.jsonl"
+    old = [json.loads(line) for line in f.read_text().splitlines()]
+    for r in old:
+        r.pop("off", None)
+    f.write_text("".join(json.dumps(r) + "\n" for r in old))
+    res = CliRunner().invoke(main, ["eval", str(run), "--samples", "100", "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    new = rows(run)[len(old) :]
+    assert [r["measure"] for r in new] == ["modes_captured"] and "off" in new[0]
+    last = Run.load(run).evals.get("modes_captured")
+    assert last.rows[-1]["off"] == new[0]["off"] and last.steps[-1] == last.steps[-2]
 
 
 def test_no_measures_when_asked(tmp_path: Path) -> None:

@@ -24,7 +24,9 @@ from gan_train.measures import (
     kid,
     mode_coverage,
     normal_fit,
+    on_manifold,
     precision_recall,
+    recognised_classes,
     rings_coverage,
     sliced_wasserstein,
     sliced_wasserstein_floor,
@@ -226,6 +228,19 @@ def test_one_mode_and_off_mode_samples() -> None:
     m0 = gaussians8_modes()[0]  # (2, 0); radial offsets 2.9σ (high quality) and 3.1σ (not)
     near_far = gaussians8_coverage(t64([m0 * (1 + 2.9 * 0.01), m0 * (1 + 3.1 * 0.01), m0 * (1 + 10 * 0.01)]))
     assert near_far.high_quality == pytest.approx(1 / 3) and near_far.counts[0] == 1
+    assert (one.off, centre.off, near_far.off) == (0, 20, 2)  # within 3σ of no mode: 3.1σ and 10σ
+
+
+def test_counts_and_off_split_every_sample() -> None:
+    """Hand-worked: 3 samples on mode 1, 2 on mode 6, 4 halfway between modes 0 and 1 (0.77 from each: 38σ), 1 at
+    the origin: counts (0, 3, 0, 0, 0, 0, 2, 0), off 5; shares over all 10 samples 30 %, 20 % and 50 % off."""
+    modes = gaussians8_modes()
+    between = (modes[0] + modes[1]) / 2
+    parts = [np.repeat(modes[1:2], 3, 0), np.repeat(modes[6:7], 2, 0), np.repeat([between], 4, 0), [[0.0, 0.0]]]
+    pts = np.concatenate(parts)
+    cov = gaussians8_coverage(t64(pts))
+    assert cov.counts == (0, 3, 0, 0, 0, 0, 2, 0) and cov.off == 5 and cov.n == 10
+    assert sum(cov.counts) + cov.off == cov.n and cov.high_quality == pytest.approx(0.5)
 
 
 def test_min_count_asks_for_enough_samples_per_mode() -> None:
@@ -360,7 +375,34 @@ def test_precision_recall_of_a_subset() -> None:
         precision_recall(real, real[:3])
 
 
+def test_on_manifold_is_precision_per_sample() -> None:
+    """Real points 0, 1, ..., 99 on a line (k = 3: every ball reaches 3); fakes at 50.5 (inside), 102 (inside: 3 from
+    99, whose radius is 3), 103.5 and -10 (outside): the flags' mean is the precision."""
+    real = t64(np.arange(100.0)[:, None] * [1.0, 0.0])
+    fake = t64([[50.5, 0.0], [102.0, 0.0], [103.5, 0.0], [-10.0, 0.0]])
+    flags = on_manifold(real, fake)
+    assert flags.tolist() == [True, True, False, False]
+    assert precision_recall(real, fake).precision == pytest.approx(float(flags.double().mean()))
+
+
 # -- classes ---------------------------------------------------------------------------------------------------
+def test_recognised_classes() -> None:
+    """Hand-worked: five samples over three classes. Sample 0: class 2 at 0.95 on the manifold: recognised as 2;
+    1: class 0 at 0.9 (the threshold counts): 0; 2: class 1 at 0.6: ambiguous; 3: class 1 at 0.99 but off the
+    manifold (noise the classifier is sure about): unrecognised; 4: class 2 at 0.97: 2."""
+    probs = torch.tensor(
+        [[0.03, 0.02, 0.95], [0.9, 0.05, 0.05], [0.3, 0.6, 0.1], [0.005, 0.99, 0.005], [0.01, 0.02, 0.97]],
+        dtype=torch.float64,
+    )
+    flags = torch.tensor([True, True, True, False, True])
+    got = recognised_classes(probs, flags)
+    assert (got.counts, got.unrecognised, got.n, got.confidence) == ((1, 0, 2), 2, 5, 0.9)
+    assert recognised_classes(probs, flags, confidence=0.5).counts == (1, 1, 2)
+    assert recognised_classes(probs, torch.zeros(5, dtype=torch.bool)).unrecognised == 5
+    with pytest.raises(ValueError, match="probabilities"):
+        recognised_classes(probs, flags[:4])
+
+
 def test_class_histogram() -> None:
     h = class_histogram(torch.tensor([0, 0, 1, 1]), 10)
     assert h.counts == (2, 2) + (0,) * 8 and (h.n, h.classes_present) == (4, 2)

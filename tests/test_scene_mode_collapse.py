@@ -4,8 +4,10 @@ The designed 8-Gaussians runs (tests/designed.py, 64 fixed samples, snapshots ev
 40 and at the last step): G's samples move on straight lines from a blob at the origin (step 0, read from the run)
 to ``on_modes(64, modes(t))`` at learning fraction a = t = step / 200; the measures at step e count
 ``mode_counts(e / 200, modes(e / 200))`` of 1000 samples. The digits run records ``classes`` the same way (all 1000
-samples split over the digits drawn) and precision 0.05 + 0.9 a. Every expected value is computed here from those
-closed forms; the scene is stopped at chosen points of its timeline by a subclass that sweeps in steps.
+samples split over the digits drawn, ``recognised`` the share 0.9 a of them, the rest ``unrecognised``) and precision
+0.05 + 0.9 a. Every expected value is computed here from those closed forms; the scene is stopped at chosen points of
+its timeline by a subclass that sweeps in steps. Shares are drawn on a log axis from FLOOR (a tenth of one sample of
+the 1000) to 100 %: a bar's length over its track is log10(share / FLOOR) / 4.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pytest
 from designed import EVAL_SAMPLES, collapse, cover, hop, make_designed_run, mode_centres, mode_counts, on_modes
 from scene_probe import Mob, Shot, probe
+from truth import problems as untrue
 
 from pipeline import render
 from pipeline.frames import tile, to_rgb
@@ -26,6 +29,7 @@ from scenes import mode_collapse, style
 pytestmark = pytest.mark.xdist_group("scene-content")
 
 TOTAL, N, EVERY = 200, 64, 40
+FLOOR = 0.1 / EVAL_SAMPLES  # the share axis's left end
 #: where the stepped scene stops: tracker values, the steps they stand for (11 snapshots, all shown: 0.37 is 70 %
 #: of the way from step 60 to 80) and the step of the last snapshot reached, which the footer counts
 STOPS = (0.1, 0.37, 0.5, 1.0)
@@ -70,6 +74,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         name: make_designed_run(root / name, "toy2d", n=N, modes=m)
         for name, m in (("cover", cover), ("collapse", collapse), ("hop", hop), ("three", three), ("seven", seven))
     }
+    out["reach"] = make_designed_run(root / "reach", "toy2d", n=N, modes=cover, learn=lambda t: 0.5 * t)
     out["flicker"] = make_designed_run(root / "flicker", "toy2d", n=N, modes=lambda t: (2,), learn=flicker)
     out["digits"] = make_designed_run(root / "digits", "image", modes=digits)
     out["rings"] = make_designed_run(root / "rings", "toy2d", n=N)
@@ -94,10 +99,19 @@ def in_force(step: int) -> int:
 
 
 def counts_at(step: int, modes: mode_collapse.Callable | None = None, *, kind: str = "toy2d") -> np.ndarray:
+    """The counts of the measurement in force: 8 Gaussians the samples on each mode, digits those recognised."""
     e = in_force(step)
     return np.array(
-        mode_counts(e / TOTAL, modes(e / TOTAL)) if kind == "toy2d" else mode_counts(1.0, modes(e / TOTAL), 10)
+        mode_counts(e / TOTAL, modes(e / TOTAL))
+        if kind == "toy2d"
+        else mode_counts(0.9 * e / TOTAL, modes(e / TOTAL), 10)
     )
+
+
+def on_axis(share: np.ndarray) -> np.ndarray:
+    """Where shares end on the log axis, over the track's width (0 for no sample)."""
+    share = np.asarray(share, np.float64)
+    return np.where(share > 0, np.clip(np.log10(np.maximum(share, 1e-12) / FLOOR) / 4, 0, 1), 0.0)
 
 
 def counter(shot: Shot) -> Mob:
@@ -107,20 +121,21 @@ def counter(shot: Shot) -> Mob:
 
 
 def shares(shot: Shot, total: int) -> tuple[np.ndarray, np.ndarray]:
-    """(bar fill / track width, the % numbers) of the share bars, in mode (digit) order."""
+    """(bar fill / track width, the % numbers) of the share bars, in mode (digit) order, the rest's row last."""
     tracks = [m for m in shot.visible() if m.name == "track"]
-    fills = [next(m for m in shot.mobs if m.name == f"share {k}") for k in range(total)]
-    pcts = [next(m for m in shot.mobs if m.name == f"share {k} %") for k in range(total)]
-    assert len(tracks) == total
+    names = [*(f"share {k}" for k in range(total)), "share rest"]
+    fills = [next(m for m in shot.mobs if m.name == n) for n in names]
+    pcts = [next(m for m in shot.mobs if m.name == f"{n} %") for n in names]
+    assert len(tracks) == total + 1
     widths = np.array([f.width if f.width > 0.002 else 0.0 for f in fills]) / tracks[0].width
     return widths, np.array([p.value for p in pcts])
 
 
 def footer_step(shot: Shot) -> int:
-    """The footer's count: the Integer right of the word 'step' on the footer's row."""
-    word = shot.one("Text", "step")
-    row = [m for m in shot.find("Integer") if abs(m.center[1] - word.center[1]) < 0.1 and m.box[0] > word.box[2]]
-    return int(min(row, key=lambda m: m.box[0]).value)
+    """The footer's count: the visible Integer registered as the step."""
+    found = [m for m in shot.visible() if m.kind == "Integer" and any(r.quantity == "step" for r in m.readings)]
+    assert len(found) == 1, found
+    return int(found[0].value)
 
 
 # -- the 8-Gaussians run ---------------------------------------------------------------------------------------
@@ -169,34 +184,47 @@ def test_field_is_the_designed_field(runs: dict[str, Path], stepped: dict[str, l
 
 
 def test_shares_and_rings_follow_the_measures(stepped: dict[str, list[Shot]]) -> None:
-    """Each mode's bar is its share of the samples counted on a mode (its count over their sum), full at the scale
-    (cover: shares of 12.5 % round up to 25 %), its % number the same share; the share of all measured samples
-    counted is read out (high_quality); the ring of a captured mode is bold, the name of a missed one in the
-    'wrong' colour."""
-    for name, modes, scale in (("cover", cover, 0.25), ("hop", hop, 1.0)):
+    """Each mode's bar is its share of *all* measured samples (its count over 1000) on the log axis, its % number the
+    same share to a tenth of a percent; the last row holds the samples off every mode (the rest of the 1000); the
+    ring of a captured mode is bold, the name of a missed one in the 'wrong' colour."""
+    for name, modes in (("cover", cover), ("hop", hop)):
         for shot, step in zip(stops(stepped[name]), SHOWN, strict=True):
             counts = counts_at(step, modes)
-            share = counts / max(counts.sum(), 1)
+            share = np.append(counts, EVAL_SAMPLES - counts.sum()) / EVAL_SAMPLES
             widths, pcts = shares(shot, 8)
-            assert np.allclose(widths, np.minimum(share / scale, 1.0), atol=2e-3), (name, step, widths)
-            assert list(pcts) == [round(100 * v) for v in share], (name, step)
-            quality = next(m for m in shot.visible() if m.name == "high quality %")
-            assert quality.value == round(100 * counts.sum() / EVAL_SAMPLES), (name, step)
+            assert np.allclose(widths, on_axis(share), atol=2e-3), (name, step, widths)
+            assert list(pcts) == pytest.approx([round(100 * v, 1) for v in share], abs=1e-9), (name, step)
+            assert sum(pcts) == pytest.approx(100.0, abs=0.5)  # every sample in one bucket
             rings = [m for m in shot.visible() if m.name == "mode"]
             bold = [m.stroke_width == mode_collapse.CAPTURED[1] for m in rings]
-            assert bold == list(share > 0), (name, step)
-            bar_names = shot.find("Text", r"[1-8]")
+            assert bold == list(counts > 0), (name, step)
+            bar_names = shot.find("Text", r"^[1-8]$")
             missed = {int(m.text) - 1 for m in bar_names if m.fill == style.BAD_COLOR.lower()}
-            assert missed == set(np.flatnonzero(share == 0)), (name, step)
+            assert missed == set(np.flatnonzero(counts == 0)), (name, step)
 
 
-def test_even_share_mark(stepped: dict[str, list[Shot]]) -> None:
-    """The even share 1/8 is marked on the bars' scale: at 1/8 / 25 % = half the track for the covering run."""
+def test_step_zero_is_all_off(stepped: dict[str, list[Shot]]) -> None:
+    """Before training (the blob at the origin) no sample is near a mode: 0 of 8, every bar empty, 100 % off."""
+    shot = stepped["hop"][1]
+    widths, pcts = shares(shot, 8)
+    assert counter(shot).value == 0 and list(pcts) == [0.0] * 8 + [100.0] and widths[-1] == pytest.approx(1.0)
+
+
+def test_capture_rule_and_even_share_on_the_axis(stepped: dict[str, list[Shot]]) -> None:
+    """The capture rule (one sample of the 1000: 0.1 %) and the even share 1/8 are marked on the log axis, whose
+    powers of ten are labelled; the key says what each mark and the last row mean."""
     shot = stepped["cover"][-1]
-    line = shot.one(name="even share")
     track = next(m for m in shot.visible() if m.name == "track")
-    assert line.center[0] == pytest.approx(track.box[0] + 0.5 * track.width, abs=1e-3)
-    assert shot.find("Text", "even share 1/8")
+    for mark, share in (("capture rule", 1 / EVAL_SAMPLES), ("even share", 1 / 8)):
+        line = shot.one(name=mark)
+        assert line.center[0] == pytest.approx(track.box[0] + on_axis(share) * track.width, abs=1e-3), mark
+    ticks = {m.text for m in shot.visible() if m.kind == "Text" and m.constant} & {"0.1", "1", "10", "100"}
+    assert ticks == {"0.1", "1", "10", "100"}
+    texts = shot.texts()
+    for words in ("captured: ≥ 1 sample within 3 std", "even share 1/8", "off: within 3 std of no mode", "off"):
+        assert words in texts, words
+    assert "% of G's samples" in texts and "captured" in texts  # the two columns' heads
+    assert {"0", "200", "step"} <= set(texts)  # the strips' step axis: the run's first and last step
 
 
 def test_history_lights_the_stretches_captured(stepped: dict[str, list[Shot]]) -> None:
@@ -227,6 +255,7 @@ def test_history_lights_the_stretches_captured(stepped: dict[str, list[Shot]]) -
     ("name", "words"),
     [
         ("cover", "G covers all 8 modes"),
+        ("reach", "G reaches all 8 modes, but 50.0 % of its samples lie off them"),
         ("collapse", "G has collapsed onto 1 mode"),
         ("hop", "G hops between modes, ending on 1 of 8"),
         ("three", "G has collapsed onto 3 of 8 modes"),
@@ -236,10 +265,10 @@ def test_history_lights_the_stretches_captured(stepped: dict[str, list[Shot]]) -
 )
 def test_caption_follows_the_numbers(name: str, words: str, runs: dict[str, Path]) -> None:
     run = Run.load(runs[name])
-    said = mode_collapse.verdict(run, mode_collapse.measure(run))
+    said = mode_collapse.verdict(run, mode_collapse.measure(run)).words
     assert said == words
     if name != "cover":
-        assert "all 8" not in said  # a collapsing run never gets the covering caption
+        assert "covers all 8" not in said  # a collapsing run, or one with half its samples off, is not 'covering'
 
 
 def test_caption_on_screen(stepped: dict[str, list[Shot]]) -> None:
@@ -251,35 +280,75 @@ def test_caption_on_screen(stepped: dict[str, list[Shot]]) -> None:
 
 # -- digit runs ---------------------------------------------------------------------------------------------------
 def test_digits_histogram(runs: dict[str, Path], stepped: dict[str, list[Shot]]) -> None:
-    """The bars are the classifier's counts over the 1000 measured samples; the counter the digits with a count; the
-    missing digits' names in the 'wrong' colour; G's samples the snapshot's, 4 x 4 (16 fixed samples)."""
+    """The bars are the samples the classifier recognises as each digit, over all 1000 measured, and the last row
+    those it recognises as no digit; the counter the digits with a recognised sample; the missing digits' names in
+    the 'wrong' colour; G's samples the snapshot's, 4 x 4 (16 fixed samples)."""
     run = Run.load(runs["digits"])
     for shot, at, step in zip(stops(stepped["digits"]), STEPS, SHOWN, strict=True):
-        share = counts_at(step, digits, kind="image") / EVAL_SAMPLES  # all 1000 counted
+        counts = counts_at(step, digits, kind="image")
+        share = np.append(counts, EVAL_SAMPLES - counts.sum()) / EVAL_SAMPLES
         widths, pcts = shares(shot, 10)
-        assert np.allclose(widths, np.minimum(share / 0.5, 1.0), atol=2e-3), (step, widths)  # 33 % -> scale 50 %
-        assert counter(shot).value == int((share > 0).sum())
-        names = shot.find("Text", r"\d")
+        assert np.allclose(widths, on_axis(share), atol=2e-3), (step, widths)
+        assert list(pcts) == pytest.approx([round(100 * v, 1) for v in share], abs=1e-9), step
+        assert counter(shot).value == int((counts > 0).sum())
+        names = shot.find("Text", r"^\d$")
         missed = {int(m.text) for m in names if m.fill == style.BAD_COLOR.lower()}
-        assert missed == set(np.flatnonzero(share == 0)), step
+        assert missed == set(np.flatnonzero(counts == 0)), step
         if at % 20 == 0:
             want = to_rgb(tile(run.read_snapshot(at, ("fake",)).fake[:16], 4, pad=1, pad_value=24))
             assert np.array_equal(shot.one("ImageMobject", name="samples").pixels, want), step
-    said = " ".join(stepped["digits"][-1].texts()[-2:])
-    assert said == "G ends drawing 3 of 10 digits: no 0, 2, 3, 5, 6, 8 and 9", said
+    first = stepped["digits"][1]  # step 0: noise, which the classifier would call digits, is recognised as none
+    assert counter(first).value == 0 and list(shares(first, 10)[1]) == [0.0] * 10 + [100.0]
+    texts = " ".join(stepped["digits"][-1].texts())
+    assert "G ends drawing 3 of 10 digits: only 1, 4 and 7" in texts, texts
+    assert "none: recognised as no digit" in texts and "drawn: ≥ 1 sample recognised as it" in texts
 
 
 def test_digits_not_yet_digits(tmp_path: Path) -> None:
-    """A run whose samples are no digits (precision under 0.1) is not said to draw or miss digits."""
+    """A run whose samples are no digits is not said to draw or miss digits: from the unrecognised share, or for a
+    run recorded before it (no ``recognised``), from precision under 0.1."""
     path = make_designed_run(tmp_path / "early", "image", modes=digits, learn=lambda t: 0.0)
     run = Run.load(path)
-    assert mode_collapse.verdict(run, mode_collapse.measure(run)) == "G's samples are not digits yet (precision 0.05)"
+    said = mode_collapse.verdict(run, mode_collapse.measure(run)).words
+    assert said == "G's samples are not digits yet: 100.0 % are recognised as no digit"
+    old = make_designed_run(tmp_path / "old", "image", modes=digits, learn=lambda t: 0.0, drop=OLD_DIGITS)
+    run = Run.load(old)
+    assert mode_collapse.verdict(run, mode_collapse.measure(run)).words == (
+        "G's samples are not digits yet (precision 0.05)"
+    )
+
+
+OLD_DIGITS = ("recognised", "unrecognised", "confidence")
+
+
+def test_a_digits_run_recorded_before_recognised_still_draws(tmp_path: Path) -> None:
+    """evals.jsonl rows without ``recognised``: the counter and every share read '–' (not known), nothing untrue is
+    on screen, and the scene still plays to its closing line."""
+    path = make_designed_run(tmp_path / "old", "image", modes=digits, drop=OLD_DIGITS)
+    shots = probe(mode_collapse.ModeCollapse, run=path)
+    end = shots[-2]
+    hidden = [m for m in end.mobs if m.name == "counter" or m.name.startswith("share ") and m.name.endswith("%")]
+    assert len(hidden) == 12 and all(m.fill_opacity == 0 for m in hidden)
+    assert end.texts().count("–") == 12
+    assert not untrue(shots, {"run": str(path)})
+    said = " ".join(shots[-1].texts())
+    assert "G ends drawing 3 of 10 digits" in said
+
+
+def test_a_toy_run_recorded_before_off_reads_the_same(runs: dict[str, Path], tmp_path: Path) -> None:
+    """An 8-Gaussians run recorded before ``off``: the samples off every mode are what the counts leave."""
+    old = Run.load(make_designed_run(tmp_path / "old", "toy2d", n=N, modes=hop, drop=("off",)))
+    new = Run.load(runs["hop"])
+    for a, b in zip(mode_collapse.measure(old).rows, mode_collapse.measure(new).rows, strict=True):
+        assert "off" not in a
+        assert mode_collapse.eval_part(a, "share_off") == mode_collapse.eval_part(b, "share_off")
 
 
 # -- --compare ---------------------------------------------------------------------------------------------------
 def test_compare_side_by_side(runs: dict[str, Path]) -> None:
-    """Two panels side by side on one share scale (the collapsing run's 100 % fills its bar, the covering run's
-    12.5 % an eighth of its own), each with its counter and caption, and a closing line from both runs' numbers."""
+    """Two panels side by side on one share axis (the collapsing run's 100 % fills its bar, the covering run's
+    12.5 % ends at log10(1250) / 4 of its own), each with its own step, counter and caption, and a closing line from
+    both runs' numbers in the title's place."""
     shots = probe(mode_collapse.ModeCollapse, run=runs["cover"], compare=runs["collapse"])
     end = shots[-1]
     fields = sorted(end.find("ImageMobject", name="field"), key=lambda m: m.box[0])
@@ -287,17 +356,30 @@ def test_compare_side_by_side(runs: dict[str, Path]) -> None:
     assert fields[0].width == pytest.approx(fields[1].width)
     counters = sorted((m for m in end.visible() if m.name == "counter"), key=lambda m: m.box[0])
     assert [m.value for m in counters] == [8, 1]
+    assert [m.value for m in sorted(end.find("Integer", name="steps"), key=lambda m: m.box[0])] == [200, 200]
     tracks = sorted((m for m in end.visible() if m.name == "track"), key=lambda m: (m.box[0], -m.box[1]))
-    fills = {m.name: m for m in end.visible() if m.name.startswith("share ") and not m.name.endswith("%")}
-    assert len(tracks) == 16 and len(fills) == 8  # names repeat across the panels: one kept per name here
-    left_fills = [m for m in end.visible() if m.name == "share 0"]
-    widths = sorted(left_fills, key=lambda m: m.box[0])
-    assert widths[0].width / tracks[0].width == pytest.approx(0.125, abs=2e-3)
+    assert len(tracks) == 18 and tracks[0].width == pytest.approx(tracks[-1].width)
+    widths = sorted((m for m in end.visible() if m.name == "share 0"), key=lambda m: m.box[0])
+    assert widths[0].width / tracks[0].width == pytest.approx(on_axis(0.125), abs=2e-3)
     assert widths[1].width / tracks[0].width == pytest.approx(1.0, abs=2e-3)
     texts = " | ".join(end.texts())
     assert "G covers all 8 modes" in texts and "G has collapsed onto 1 mode" in texts
     names = ["cover", "collapse"]  # both runs use bce: they are called by their names
-    assert f"The {names[0]} run ends with 8 of 8 modes, the {names[1]} run with 1" in texts
+    assert f"At the end: {names[0]} 8 of 8 modes, {names[1]} 1" in texts
+    assert "Does G cover all eight modes?" not in texts  # the finding replaced the question
+    assert not untrue(shots, {"run": str(runs["cover"]), "other": str(runs["collapse"])})
+
+
+def test_compare_runs_of_unequal_length(runs: dict[str, Path], tmp_path: Path) -> None:
+    """A 400-step run beside a 200-step one: shown at the same fraction of their training, each panel counts its
+    own steps ('step 100 of 200' beside 'step 200 of 400'), and every number of the second run is true at its own
+    step."""
+    long = make_designed_run(tmp_path / "long", "toy2d", n=N, modes=hop, total_steps=400)
+    shots = probe(Stepped, run=runs["hop"], compare=long)
+    at_half = stops(shots)[2]
+    assert [m.value for m in sorted(at_half.find("Integer", name="steps"), key=lambda m: m.box[0])] == [100, 200]
+    assert {"of 200", "of 400"} <= set(at_half.texts())
+    assert not untrue(shots, {"run": str(runs["hop"]), "other": str(long)})
 
 
 def test_compare_needs_the_same_kind(runs: dict[str, Path]) -> None:
@@ -333,15 +415,15 @@ def test_render_all_skips_with_the_note(
     assert len(err) == 1 and err[0].startswith("note: skipping mode_collapse: scene ModeCollapse needs"), err
 
 
-def test_a_compared_runs_long_name_fits_its_panel(tmp_path: Path) -> None:
-    """A compared panel's label stays on one line inside its width: the variant goes first, then the middle of the
-    run's name (its start and its seed stay readable)."""
+def test_a_compared_runs_long_name_fits_its_panel(tmp_path: Path, runs: dict[str, Path]) -> None:
+    """A compared panel's label (the loss in words and the run's name) stays on one line inside its half: the middle
+    of the run's name gives way to an ellipsis (its start and its seed stay readable)."""
     name = "toy-8gaussians-bce-with-a-name-nobody-would-shorten-seed7"
-    run = Run.load(make_designed_run(tmp_path / name, "toy2d", n=N, modes=cover))
-    whole = mode_collapse.fitted_label(run, 100.0)
-    assert whole.original_text == mode_collapse.label(run)
-    short = mode_collapse.fitted_label(run, 4.0)
-    assert short.width <= 4.0 and "\n" not in short.original_text
-    text = short.original_text
-    assert text.startswith("bce loss · toy-8") and text.endswith("seed7") and "…" in text
-    assert len(text) > 20  # shortened only as far as needed
+    path = make_designed_run(tmp_path / name, "toy2d", n=N, modes=cover)
+    end = probe(mode_collapse.ModeCollapse, run=path, compare=runs["collapse"])[-1]
+    label = next(
+        m for m in end.visible() if m.kind == "Text" and (m.text or "").startswith("non-saturating loss · toy")
+    )
+    text = label.text or ""
+    assert text.endswith("seed7") and "…" in text and len(text) > 30
+    assert label.box[2] <= 0.0 + 1e-6  # inside the left half

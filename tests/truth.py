@@ -105,8 +105,19 @@ def expected(run: str, quantity: str, step: int, average: int = 1) -> float:
             return float("nan") if row["value"] is None else float(row["value"])
         if part.startswith("counts"):
             return float(row["counts"][int(part[6:])])
+        n_fake = float(row["n_fake"])
+        if part.startswith("present_"):  # how many entries of a list are above 0 (the digits G draws)
+            return float(np.count_nonzero(row[part[8:]])) if part[8:] in row else float("nan")
+        found = re.fullmatch(r"share_([a-z]+)(\d*)", part)
+        if found:  # a count of the row, or one entry of a list of counts, over all the samples measured
+            key, index = found.groups()
+            if key not in row:  # recorded before the key existed: 'off' is what the counts leave, others unknown
+                if key == "off" and measure == "modes_captured":
+                    return (n_fake - float(np.sum(row["counts"]))) / n_fake
+                return float("nan")
+            return float(row[key][int(index)] if index else row[key]) / n_fake
         if part.startswith("share"):
-            return float(row["counts"][int(part[5:])]) / float(row["n_fake"])
+            return float(row["counts"][int(part[5:])]) / n_fake
         return float(row[part])
     raise AssertionError(f"the truth check does not know the quantity {quantity!r} (teach tests/truth.py)")
 
