@@ -292,10 +292,15 @@ class Frame:
     MAX_STRETCH = 1.5
 
     @classmethod
-    def fit(cls, lo: np.ndarray, hi: np.ndarray, center: np.ndarray, width: float, height: float) -> Frame:
+    def fit(
+        cls, lo: np.ndarray, hi: np.ndarray, center: np.ndarray, width: float, height: float, stretch: float = 0.0
+    ) -> Frame:
+        """``stretch``: the most x may be stretched against y (0: MAX_STRETCH; 1.0: equal aspect, a circle stays a
+        circle)."""
         span = np.maximum(np.asarray(hi, np.float64) - lo, 1e-6)
         one = min(width / span[0], height / span[1])
-        scale = np.array([min(width / span[0], one * cls.MAX_STRETCH), min(height / span[1], one * cls.MAX_STRETCH)])
+        most = stretch or cls.MAX_STRETCH
+        scale = np.array([min(width / span[0], one * most), min(height / span[1], one * most)])
         corner = np.asarray(center[:2], np.float64) - span * scale / 2
         return cls(np.asarray(lo, np.float64), scale, corner, span * scale)
 

@@ -13,6 +13,9 @@ Quantity names (``Reading.quantity``):
 - ``step``: the step the frame shows (the footer's counter);
 - ``metric:<column>``: a metrics.jsonl column (``accuracy`` is the mean of acc_real and acc_fake; ``gap`` is
   d_real - d_fake), at the last logged step up to the step shown, or averaged over the logged steps up to it;
+- ``metric:<a>-<b>:<d>``: metric ``a`` less metric ``b``, each as printed to ``d`` decimals (arithmetic on screen is
+  done with the numbers shown: '0.82 − 0.18 = 0.64' even where the unrounded gap is 0.645);
+- ``snapshot:step``: the step of the latest snapshot up to the step shown (a thumbnail's 'G(z) at step 120');
 - ``snapshot:<array>:<statistic>``: a statistic of one array of the snapshot shown (``mean``, ``median``, ``max``,
   ``item<i>``: the i-th entry);
 - ``eval:<measure>[:<part>]``: a quality measure at the last measurement up to the step shown (``part``: a key of

@@ -72,6 +72,14 @@ def expected(run: str, quantity: str, step: int, average: int = 1) -> float:
     source, _, rest = quantity.partition(":")
     if source == "step":
         return float(step)
+    if source == "metric" and rest.count(":") == 1:  # 'a-b:d': two metrics as printed to d decimals, subtracted
+        pair, decimals = rest.split(":")
+        a, b = pair.split("-")
+        shown = [float(f"{expected(run, f'metric:{c}', step, average):.{int(decimals)}f}") for c in (a, b)]
+        return shown[0] - shown[1]
+    if quantity == "snapshot:step":  # the step of the latest snapshot up to the step shown
+        earlier = [s for s in _snapshot_steps(run) if s <= step]
+        return float(earlier[-1]) if earlier else float("nan")
     if source == "metric":
         rows = [r for r in _metrics(run) if r["step"] <= step]
         values = [_metric_value(r, rest) for r in rows[-max(average, 1) :]]
