@@ -20,6 +20,8 @@ Quantity names (``Reading.quantity``):
   ``item<i>``: the i-th entry);
 - ``eval:<measure>[:<part>]``: a quality measure at the last measurement up to the step shown (``part``: a key of
   its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples);
+- ``phase:<structure|detail>``: the step of the first snapshot in that phase (common.phase_steps: the run has
+  closed half, or 85 %, of the gap to the real batch it closed in all), where the morph's band for it begins;
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.
 """
 
