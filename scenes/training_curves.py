@@ -42,7 +42,7 @@ DRAW_TIME = 12.0  # seconds the pen takes over the whole run
 #: the two panels (scene units): losses on top, D's scores below, sharing the step axis
 PLOT_LEFT, PLOT_RIGHT = -5.3, 1.15
 LOSS_TOP, LOSS_BOTTOM = 2.05, 0.3
-SCORE_TOP, SCORE_BOTTOM = -0.15, -2.3
+SCORE_TOP, SCORE_BOTTOM = -0.45, -2.3  # between them: room for the spike's note, clear of every curve
 THUMB = 2.6  # thumbnail size
 COLUMN = 3.25  # the left edge of the column right of the plots: thumbnail, gap, closing note
 THUMB_CENTER = np.array([COLUMN + THUMB / 2, 2.35 - THUMB / 2, 0.0])
@@ -96,15 +96,6 @@ def spike(steps: np.ndarray, values: np.ndarray, least: float) -> tuple[int, flo
     lo = max(i - half, int(np.searchsorted(steps, steps[-1] * 0.05, side="right")))
     top = lo + int(np.argmax(values[lo : i + half + 1]))
     return top, float(rise[i])
-
-
-def dense(points: np.ndarray, step: float = 0.02) -> np.ndarray:
-    """(x, y) every ``step`` scene units along a polyline: what a box laid over the drawn line would hide."""
-    seg = np.diff(points[:, :2], axis=0)
-    lengths = np.hypot(seg[:, 0], seg[:, 1])
-    at = np.concatenate([[0.0], np.cumsum(lengths)])
-    along = np.arange(0.0, at[-1] + step, step) if len(points) > 1 else np.zeros(1)
-    return np.column_stack([np.interp(along, at, points[:, 0]), np.interp(along, at, points[:, 1])])
 
 
 class Panel:
@@ -230,7 +221,11 @@ class Pen:
             s.show_value(self.values[i], self.at(CURVES[i], step))
         real, fake = curves[2], curves[3]
         self.gap.set_points_as_corners(np.vstack([real, fake[::-1], real[:1]]))
-        ys = s.spread([pts[-1][1] for pts in curves], 0.03, [label.height for label in self.labels])
+        wanted = [  # at the tip, kept inside the tip's panel: clear of its axis line
+            float(np.clip(pts[-1][1], p.bottom + label.height / 2 + 0.04, p.top - label.height / 2))
+            for pts, label, p in zip(curves, self.labels, (self.panels[k.panel] for k in CURVES), strict=True)
+        ]
+        ys = s.spread(wanted, 0.03, [label.height for label in self.labels])
         for label, pts, y in zip(self.labels, curves, ys, strict=True):
             label[1].next_to(label[0], RIGHT, buff=0.12)  # a new value's digits: beside the name, centred on it
             label.move_to([pts[-1][0] + 0.15, y, 0], aligned_edge=LEFT)
@@ -424,36 +419,28 @@ class TrainingCurves(c.RunScene):
         return best
 
     def spike_note(self, curve: Curve, i: int) -> VGroup:
-        """The spike's top ringed on the drawn curve, and 'loss G peaks at 1.48' with its step and averaging in the
-        loss's colour, an arrow from it to the ring: where it crosses none of the loss curves (the whole run's, so
-        the pen never draws under it later) if it can, out of the pen's way (behind it: the pen's labels pass to
-        its right), near the spike."""
+        """The spike's top ringed on the drawn curve in the loss's colour, and what the curve has there ('loss G's
+        60-step average peaks at 1.48, step 1,230') in the strip between the panels, where no curve runs: behind
+        the pen (its names pass to its right) if there is room, with an arrow up to the ring."""
         steps, values = self.data[curve.column]
         step, value = int(steps[i]), float(values[i])
         point = self.panels["loss"].point(step, value)
         shown_value, said = R.claim(f"metric:{curve.column}", value, "{:.2f}", step=step, average=self.width)
         shown_step, at = R.claim("step", step, "{:,.0f}", step=step)
         words = VGroup(
-            s.text(f"{curve.name} peaks at {shown_value}", s.SMALL, curve.color),
-            s.text(f"step {shown_step}, {R.average_words(self.width)}", s.SMALL, curve.color),
+            s.text(f"{curve.name}'s {R.average_words(self.width)}", s.SMALL, curve.color),
+            s.text(f"peaks at {shown_value}, step {shown_step}", s.SMALL, curve.color),
         ).arrange(DOWN, buff=0.08, aligned_edge=LEFT)
         claims(words, said, at)
-        ring = Circle(radius=0.13, stroke_color=s.TEXT, stroke_width=2.5).move_to(point)
-        w, h = words.width + 0.16, words.height + 0.12
-        lines = np.vstack([dense(self.pen.points[i]) for i, k in enumerate(CURVES) if k.panel == "loss"])
-        best = None
-        for cx in np.arange(PLOT_LEFT + w / 2 + 0.05, PLOT_RIGHT - w / 2, 0.05):
-            for cy in np.arange(LOSS_BOTTOM + h / 2 + 0.05, LOSS_TOP - h / 2, 0.05):
-                lo, hi = np.array([cx - w / 2, cy - h / 2]), np.array([cx + w / 2, cy + h / 2])
-                crossed = int(np.all((lines >= lo) & (lines <= hi), axis=1).sum())
-                ahead = hi[0] > point[0] - 0.15  # in the pen's way
-                gap = float(np.hypot(*(point[:2] - np.clip(point[:2], lo, hi))))  # room for the arrow
-                cost = (crossed > 0, ahead, gap < 0.5, crossed, gap)
-                best = min(best, (cost, cx, cy)) if best else (cost, cx, cy)
-        _, cx, cy = best
-        words.move_to([cx, cy, 0])
-        start = np.clip(point, words.get_corner(DOWN + LEFT) - 0.08, words.get_corner(UP + RIGHT) + 0.08)
-        arrow = Arrow(start, point, buff=0.15, stroke_width=3, max_tip_length_to_length_ratio=0.3)
+        ring = Circle(radius=0.13, stroke_color=curve.color, stroke_width=3).move_to(point)
+        y = (LOSS_BOTTOM + SCORE_TOP) / 2
+        right = point[0] - 0.25
+        if right - words.width >= PLOT_LEFT + 0.05:
+            words.move_to([right, y, 0], aligned_edge=RIGHT)
+        else:
+            words.move_to([PLOT_LEFT + 0.05, y, 0], aligned_edge=LEFT)
+        start = np.array([np.clip(point[0], words.get_left()[0], words.get_right()[0]), words.get_top()[1] + 0.06, 0])
+        arrow = Arrow(start, point, buff=0.15, stroke_width=3, max_tip_length_to_length_ratio=0.25)
         return VGroup(words, arrow.set_color(curve.color), ring)
 
     def ending(self) -> VGroup:
