@@ -562,7 +562,6 @@ class NoiseToImage(c.RunScene):
     def verdict(self) -> c.Mobject:
         """What the phases measured, in the run's numbers: the steps where 'structure' and 'detail' begin (the
         bands' edges), by the same measure that drew them, the share of the gap to the real samples closed."""
-        last = int(self.walk.steps[-1])
         starts = {name: self.walk.phase_start(name) for name in c.PHASES[1:]}
         said: list[Reading] = []
 
@@ -573,17 +572,18 @@ class NoiseToImage(c.RunScene):
 
         most = f"{c.PHASE_SHARES[1]:.0%}"
         if starts["structure"] is None:
-            words = "G's samples never closed a quarter of their gap to the real samples: they stayed noise."
+            lines = ["G's samples never closed a quarter of their gap to the real samples:", "they stayed noise."]
         elif starts["detail"] is None:
-            words = (
-                f"G's samples closed half their gap to the real samples by step {at('structure')} of {last:,}, "
-                "where 'structure' begins."
-            )
+            lines = [
+                f"G's samples closed half their gap to the real samples by step {at('structure')}:",
+                "there 'structure' begins on the timeline below.",
+            ]
         else:
-            words = (
-                f"G's samples closed half their gap to the real samples by step {at('structure')} of {last:,}, "
-                f"{most} by step {at('detail')}: where 'structure' and 'detail' begin."
-            )
+            lines = [
+                f"G's samples closed half their gap to the real samples by step {at('structure')},",
+                f"{most} of it by step {at('detail')}: there 'structure' and 'detail' begin below.",
+            ]
         left, right, _, top = s.safe_box()
-        line = claims(s.paragraph(words, right - left, s.BODY), *said)
+        size = s.BODY if max(s.text(words, s.BODY).width for words in lines) <= right - left else s.LABEL
+        line = claims(VGroup(*(s.text(words, size) for words in lines)).arrange(DOWN, aligned_edge=LEFT), *said)
         return line.move_to([left, top, 0], aligned_edge=UP + LEFT)

@@ -220,8 +220,8 @@ def test_the_closing_line_names_the_steps_where_the_phases_begin(shots: list[Sho
     has gone (fade out, then in: the two texts are never on screen together)."""
     line = closing_line(shots[-1])
     assert line == (
-        "G's samples closed half their gap to the real samples by step 120 of 200, 85% by step 180: "
-        "where 'structure' and 'detail' begin."
+        "G's samples closed half their gap to the real samples by step 120, "
+        "85% of it by step 180: there 'structure' and 'detail' begin below."
     )
     said = [int(x.replace(",", "")) for x in re.findall(r"by step ([\d,]+)", line)]
     assert said == band_starts(shots[-1])[1:]
