@@ -43,7 +43,7 @@ DRAW_TIME = 12.0  # seconds the pen takes over the whole run
 PLOT_LEFT, PLOT_RIGHT = -5.3, 1.15
 LOSS_TOP, LOSS_BOTTOM = 2.05, 0.3
 SCORE_TOP, SCORE_BOTTOM = -0.45, -2.3  # between them: room for the spike's note, clear of every curve
-THUMB = 2.6  # thumbnail size
+THUMB = 2.5  # thumbnail size
 COLUMN = 3.25  # the left edge of the column right of the plots: thumbnail, gap, closing note
 THUMB_CENTER = np.array([COLUMN + THUMB / 2, 2.35 - THUMB / 2, 0.0])
 SPIKE_LEAST = 0.08  # a spike must rise this share of the loss panel's range above its surroundings
@@ -392,7 +392,7 @@ class TrainingCurves(c.RunScene):
         rows = VGroup(name, sum_).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
         update(sum_)
         sum_.add_updater(update)
-        return rows.next_to(self.thumb.caption, DOWN, buff=0.3).align_to(self.thumb.frame, LEFT)
+        return rows.next_to(self.thumb.caption, DOWN, buff=0.25).align_to(self.thumb.frame, LEFT)
 
     def draw_pen(self) -> None:
         """The pen from the first logged step to the last, pausing where the largest spike of a loss is marked."""
@@ -458,4 +458,4 @@ class TrainingCurves(c.RunScene):
             d, said_d = R.claim(col, real - fake, "{:.2f}", average=self.width)
             words, said = f"D still tells them apart: D(x) ends {d} above D(G(z)).", (said_d,)
         note = claims(s.paragraph(words, s.safe_box()[1] - COLUMN, s.SMALL), *said)
-        return note.next_to(self.gap, DOWN, buff=0.3).align_to(self.gap, LEFT)
+        return note.next_to(self.gap, DOWN, buff=0.22).align_to(self.gap, LEFT)
