@@ -439,9 +439,11 @@ class TrainingCurves(c.RunScene):
             words.move_to([right, y, 0], aligned_edge=RIGHT)
         else:
             words.move_to([PLOT_LEFT + 0.05, y, 0], aligned_edge=LEFT)
-        start = np.array([np.clip(point[0], words.get_left()[0], words.get_right()[0]), words.get_top()[1] + 0.06, 0])
-        arrow = Arrow(start, point, buff=0.15, stroke_width=3, max_tip_length_to_length_ratio=0.25)
-        return VGroup(words, arrow.set_color(curve.color), ring)
+        # from the note's top, a little left of the spike: slanted, so it never lies along the spike's steep rise
+        x = float(np.clip(point[0] - 0.4, words.get_left()[0], words.get_right()[0]))
+        arrow = Arrow([x, words.get_top()[1] + 0.06, 0], point, buff=0.15, stroke_width=2.5)
+        arrow.set_color(s.TEXT).tip.set_stroke(width=0)
+        return VGroup(words, arrow, ring)
 
     def ending(self) -> VGroup:
         """Where D's scores ended against 0.5, in words chosen from the numbers the pen shows at the last step."""
