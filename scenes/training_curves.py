@@ -81,21 +81,26 @@ def thinned(n: int, keep: tuple[int, ...] = ()) -> np.ndarray:
 
 
 def spike(steps: np.ndarray, values: np.ndarray, least: float) -> tuple[int, float] | None:
-    """(index, rise) of the top of the curve's largest spike: where it rises most above its surroundings (the median
-    over a tenth of the run around it), past the first 5 % of the run (the start is a fall, not a spike), moved to
-    the highest point of the curve within that tenth (the top the eye sees); None if no rise is ``least``."""
+    """(index, rise) of the top of the curve's highest spike, None if it has none. A spike is where the curve rises
+    at least ``least`` above its surroundings (the median over a tenth of the run around it), past the first 5 % of
+    the run (the start is a fall, not a spike); of all of them, the highest point is marked (the top the eye sees:
+    'peaks at' then names no value the curve exceeds later), with the largest rise (to choose between curves)."""
     if len(values) < 10:
         return None
     half = max(len(values) // 20, 2)
     padded = np.pad(values, half, mode="edge")
     around = np.array([np.median(padded[i : i + 2 * half + 1]) for i in range(len(values))])
     rise = np.where(steps > steps[-1] * 0.05, values - around, -np.inf)
-    i = int(np.argmax(rise))
-    if rise[i] < least:
+    spiking = np.flatnonzero(rise >= least)
+    if not len(spiking):
         return None
-    lo = max(i - half, int(np.searchsorted(steps, steps[-1] * 0.05, side="right")))
-    top = lo + int(np.argmax(values[lo : i + half + 1]))
-    return top, float(rise[i])
+    start = int(np.searchsorted(steps, steps[-1] * 0.05, side="right"))
+    top = start + int(np.argmax(values[start:]))  # the highest point past the start...
+    if np.abs(spiking - top).min() > half:  # ...if it is a spike's top; else the highest spike's
+        i = int(spiking[np.argmax(values[spiking])])
+        lo = max(i - half, start)
+        top = lo + int(np.argmax(values[lo : i + half + 1]))
+    return top, float(rise.max())
 
 
 class Panel:
