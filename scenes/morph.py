@@ -585,5 +585,6 @@ class NoiseToImage(c.RunScene):
             ]
         left, right, _, top = s.safe_box()
         size = s.BODY if max(s.text(words, s.BODY).width for words in lines) <= right - left else s.LABEL
-        line = claims(VGroup(*(s.text(words, size) for words in lines)).arrange(DOWN, aligned_edge=LEFT), *said)
+        rows = VGroup(*(s.text(words, size) for words in lines)).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
+        line = claims(rows, *said)
         return line.move_to([left, top, 0], aligned_edge=UP + LEFT)
