@@ -543,7 +543,11 @@ class NoiseToImage(c.RunScene):
     def title(self, run: c.Run) -> VGroup:
         what = "images" if run.kind == "image" else "points onto the data"
         question = f"How does G turn noise into {what}?" if run.kind == "image" else f"How does G move its {what}?"
-        heading = s.title(question, f"{s.about(run.config)} · G's output on the same noise vectors")
+        left, right, _, _ = s.safe_box()
+        sub = f"{s.about(run.config)} · G(z) for the same z throughout"
+        if s.text(sub, s.LABEL).width > right - left:  # a long data name: the run in words first
+            sub = s.about(run.config)
+        heading = s.title(question, sub)
         constant(heading[1])  # digits in the data's name ('a 1-D Gaussian') are words
         return heading
 
