@@ -22,6 +22,8 @@ Quantity names (``Reading.quantity``):
   its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples);
 - ``phase:<structure|detail>``: the step of the first snapshot in that phase (common.phase_steps: the run has
   closed half, or 85 %, of the gap to the real batch it closed in all), where the morph's band for it begins;
+- ``config:<key>``: a setting of the run (run.json ``config``), the same at every step (e.g. ``config:noise_dim``,
+  the length of G's noise vector, which DecisionField names when it says why it draws no noise grid);
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.
 """
 

@@ -118,6 +118,9 @@ def expected(run: str, quantity: str, step: int, average: int = 1) -> float:
         return float(earlier[-1]) if earlier else float("nan")
     if source == "phase":  # the first snapshot step in phase 'structure' or 'detail'
         return _phase_start(run, rest)
+    if source == "config":
+        value = json.loads((Path(run) / "run.json").read_text())["config"].get(rest)
+        return float("nan") if value is None else float(value)
     if source == "metric":
         rows = [r for r in _metrics(run) if r["step"] <= step]
         values = [_metric_value(r, rest) for r in rows[-max(average, 1) :]]
