@@ -170,28 +170,42 @@ def realism_gap(run: Run, fake: np.ndarray) -> float:
     return float(d.min(1).mean() + d.min(0).mean())
 
 
-def phase_steps(run: Run, steps: Sequence[int] | None = None) -> dict[int, str]:
-    """Label each snapshot step noise / structure / detail from the run's own samples.
+#: the share of the gap a run closed at which its samples enter 'structure', then 'detail'
+PHASE_SHARES = (0.5, 0.85)
 
-    The gap to the real batch is made monotone (running minimum) and the phase changes when half,
-    then 85 %, of the gap that this run closed has been closed (if it closed a
-    quarter of its initial gap at all). So phase boundaries move with the
-    run: a run that learns fast reaches 'detail' early; one that never learns stays in 'noise'.
-    """
+
+def gap_closed(run: Run) -> tuple[list[int], np.ndarray | None]:
+    """(snapshot steps, share of the gap to the real batch closed by each) of the run's readable snapshots.
+
+    The gap (``realism_gap``) is made monotone (running minimum); the share at a snapshot is how much of the gap
+    this run closed in all had been closed by then. None instead of the shares where the run closed under a quarter
+    of its initial gap (it never left the noise)."""
     all_steps, gaps_list = [], []
     for snap in run.iter_snapshots(keys=(SNAPSHOT.fake,)):  # samples only; damaged snapshots skipped with a warning
         all_steps.append(snap.step)
         gaps_list.append(realism_gap(run, snap.fake))
-    steps = list(all_steps if steps is None else steps)
     gaps = np.minimum.accumulate(np.array(gaps_list))
     closed = gaps[0] - gaps
     total = closed[-1]
+    if not (total > 0.25 * gaps[0] and total > 1e-9):
+        return all_steps, None
+    return all_steps, closed / total
+
+
+def phase_steps(run: Run, steps: Sequence[int] | None = None) -> dict[int, str]:
+    """Label each snapshot step noise / structure / detail from the run's own samples.
+
+    The phase changes when half, then 85 %, of the gap to the real batch that this run closed has been closed
+    (``gap_closed``; if it closed a quarter of its initial gap at all). So phase boundaries move with the
+    run: a run that learns fast reaches 'detail' early; one that never learns stays in 'noise'.
+    """
+    all_steps, shares = gap_closed(run)
+    steps = list(all_steps if steps is None else steps)
     out = {}
     for s in steps:
         i = max(bisect.bisect_right(all_steps, s) - 1, 0)  # the readable snapshot at or before s
-        # a run that closed under a quarter of its initial gap has not left the noise phase
-        frac = closed[i] / total if total > 0.25 * gaps[0] and total > 1e-9 else 0.0
-        out[s] = PHASES[0] if frac < 0.5 else PHASES[1] if frac < 0.85 else PHASES[2]
+        frac = 0.0 if shares is None else shares[i]
+        out[s] = PHASES[0] if frac < PHASE_SHARES[0] else PHASES[1] if frac < PHASE_SHARES[1] else PHASES[2]
     return out
 
 
@@ -292,10 +306,15 @@ class Frame:
     MAX_STRETCH = 1.5
 
     @classmethod
-    def fit(cls, lo: np.ndarray, hi: np.ndarray, center: np.ndarray, width: float, height: float) -> Frame:
+    def fit(
+        cls, lo: np.ndarray, hi: np.ndarray, center: np.ndarray, width: float, height: float, stretch: float = 0.0
+    ) -> Frame:
+        """``stretch``: the most x may be stretched against y (0: MAX_STRETCH; 1.0: equal aspect, a circle stays a
+        circle)."""
         span = np.maximum(np.asarray(hi, np.float64) - lo, 1e-6)
         one = min(width / span[0], height / span[1])
-        scale = np.array([min(width / span[0], one * cls.MAX_STRETCH), min(height / span[1], one * cls.MAX_STRETCH)])
+        most = stretch or cls.MAX_STRETCH
+        scale = np.array([min(width / span[0], one * most), min(height / span[1], one * most)])
         corner = np.asarray(center[:2], np.float64) - span * scale / 2
         return cls(np.asarray(lo, np.float64), scale, corner, span * scale)
 
@@ -397,6 +416,7 @@ __all__ = [
     "dots",
     "field_pixels",
     "fmt_step",
+    "gap_closed",
     "histogram_bars",
     "label",
     "loss_name",

@@ -4,7 +4,9 @@ Each frame blends two consecutive snapshots pixel by pixel (toys: each point mov
 to snapshot), and a stretch of the run gets screen time in proportion to how much the samples changed in it
 (with a floor), so the few snapshots where noise turns into structure fill the screen and long stretches of
 small refinements pass quickly. A timeline under the samples shows the phases (noise / structure / detail, from
-the run's own samples: ``common.phase_steps``) and D's mean score on the fakes, with a cursor at the morph's step.
+the run's own samples: ``common.phase_steps``) and D's mean score on the fakes (averaged by the one rule of
+scenes/readouts.py), with a cursor at the morph's step. The closing line names the steps where the phases begin, by
+the phases' own measure (the share of the gap to the real samples closed), so the two can never disagree.
 
     GANVIZ_RUN=outputs/runs/<run> manim -ql scenes/morph.py
 """
@@ -33,7 +35,9 @@ from manim import (
 
 from pipeline.runformat import SNAPSHOT
 from scenes import common as c
+from scenes import readouts as R
 from scenes import style as s
+from scenes.readouts import Reading, claim, claims, constant, reads
 
 #: the sample panels: centre height of the row, size of each panel (fake grid, close-up, real grid: all equal)
 PANEL_Y = 0.42
@@ -44,9 +48,10 @@ CLOSE_CENTER = np.array([0.0, PANEL_Y, 0.0])
 REAL_CENTER = np.array([s.safe_box()[1] - PANEL / 2, PANEL_Y, 0.0])
 N_SAMPLES = 16  # samples in each grid (the largest square the run has, up to this)
 N_POINTS = 256  # toy samples drawn (of the fixed batch)
-#: the timeline: D's mean score on the fakes over a strip, the phases on a band below it
+#: the timeline: D's mean score on the fakes over a strip, the phases on a thin band below it, their names under it
 STRIP_TOP, STRIP_BOTTOM = -1.9, -2.6
-BAND_TOP, BAND_BOTTOM = -2.72, -3.02
+BAND_TOP, BAND_BOTTOM = -2.7, -2.8
+NAMES_Y = -2.95
 
 #: screen time of the morph (seconds) and the least a stretch between two snapshots gets
 MORPH_TIME = 16.0
@@ -99,6 +104,12 @@ class Morph:
         phases = c.phase_steps(run, steps)
         return cls(np.array(steps), np.stack(samples), np.stack(scores), [phases[t] for t in steps])
 
+    def phase_start(self, name: str) -> int | None:
+        """The step of the first snapshot in phase ``name`` (None: the run never reached it): where its band begins,
+        and the step the closing line names for it."""
+        found = [int(t) for t, p in zip(self.steps, self.phases, strict=True) if p == name]
+        return found[0] if found else None
+
     @cached_property
     def changes(self) -> np.ndarray:
         """How much the shown samples changed between consecutive snapshots: mean absolute pixel change
@@ -128,6 +139,12 @@ class Morph:
     def step_at(self, u: float) -> float:
         return float(np.interp(u, np.arange(len(self.steps)), self.steps))
 
+    def recorded(self, u: float) -> int:
+        """The latest snapshot at or before the footer's step at ``u`` (the step rounded): the one whose recorded
+        numbers are shown while the picture blends towards the next."""
+        step = round(self.step_at(u))
+        return max(int(np.searchsorted(self.steps, step + 1e-9, side="right")) - 1, 0)
+
     def phase_at(self, u: float) -> str:
         return self.phases[int(np.clip(np.floor(u + 1e-9), 0, len(self.steps) - 1))]
 
@@ -136,14 +153,6 @@ class Morph:
         starts = [k for k in range(1, len(self.phases)) if self.phases[k] != self.phases[k - 1]]
         ends = [*starts, len(self.steps) - 1]
         return [(a, b) for a, b in zip([0, *starts], ends, strict=True) if b > a]
-
-    def half_change_step(self) -> int | None:
-        """The first snapshot step by which half of all the change in the samples had happened (None: none)."""
-        total = self.changes.sum()
-        if total <= 0:
-            return None
-        k = int(np.searchsorted(np.cumsum(self.changes), 0.5 * total - 1e-12))
-        return int(self.steps[k + 1])
 
 
 def paced(durations: np.ndarray) -> Callable[[float], float]:
@@ -198,7 +207,7 @@ class Images(Samples):
             Line(box.get_corner(UP + RIGHT), frame.get_corner(UP + LEFT), stroke_color=s.MUTED, stroke_width=1.5),
             Line(box.get_corner(DOWN + RIGHT), frame.get_corner(DOWN + LEFT), stroke_color=s.MUTED, stroke_width=1.5),
         ).set_z_index(-1)  # behind the grid: the lines leave the picked cell's edge, not cross its neighbours
-        self.score = s.number(float(morph.scores[0][self.pick]), 2, s.LABEL)
+        self.score = reads(s.number(float(morph.scores[0][self.pick]), 2, s.LABEL), f"snapshot:d_fake:item{self.pick}")
         self.meter = s.score_meter(float(morph.scores[0][self.pick]))
         self.score_row = c.Group(s.text("D(G(z)) for it:", s.LABEL, s.MUTED), self.score, self.meter.group)
         self.score_row.arrange(RIGHT, buff=0.2).next_to(self.close, DOWN, buff=0.22)
@@ -221,8 +230,8 @@ class Images(Samples):
             m.pixel_array[..., :3] = c.to_rgb(self.morph.at(u.get_value())[self.pick])
 
         def score(m: c.Mobject) -> None:
-            value = float(self.morph.score_at(u.get_value())[self.pick])
-            m.set_value(value)
+            value = float(self.morph.scores[self.morph.recorded(u.get_value())][self.pick])
+            s.show_value(m, value)
             self.meter.tracker.set_value(value)  # before the meter's marker reads it: it comes later in the row
 
         self.grid.add_updater(grid)
@@ -259,7 +268,8 @@ class Points(Samples):
         self.slots = {}  # snapshot -> (its slot's frame, real samples and caption; G's samples, shown on reaching it)
         for k, center in zip(self.marks, centers, strict=True):
             frame, fake = self.panel(center, w, h, at=k, small=True)
-            words = VGroup(s.text(f"step {int(morph.steps[k]):,}", s.SMALL), s.text(morph.phases[k], s.SMALL, s.MUTED))
+            at, said = claim("snapshot:step", int(morph.steps[k]), "{:,.0f}", step=int(morph.steps[k]))
+            words = VGroup(claims(s.text(f"step {at}", s.SMALL), said), s.text(morph.phases[k], s.SMALL, s.MUTED))
             self.slots[k] = (c.Group(frame, words.arrange(DOWN, buff=0.08).next_to(frame, DOWN, buff=0.1)), fake)
 
     def milestone(self, k: int) -> list[c.Mobject]:
@@ -269,12 +279,15 @@ class Points(Samples):
 
 class Points2D(Points):
     """G's points over the real ones in the data plane, each with a short tail pointing to where it was one
-    snapshot before (at most TAIL long: a big jump of the whole cloud draws a direction, not a curtain)."""
+    snapshot before (at most TAIL long: a big jump of the whole cloud draws a direction, not a curtain).
+
+    Every panel is at equal aspect (a ring is drawn round in each) and fitted to every point shown at any snapshot
+    (real and G's), so no point is ever held on a panel's edge."""
 
     def __init__(self, run: c.Run, morph: Morph):
-        every = np.concatenate([run.real[:, :2], morph.samples.reshape(-1, morph.samples.shape[-1])[:, :2]])
-        lo, hi = np.percentile(every, 0.5, axis=0), np.percentile(every, 99.5, axis=0)
-        self.lo, self.hi = lo - (hi - lo) * 0.06, hi + (hi - lo) * 0.06
+        every = np.concatenate([run.real[:N_POINTS, :2], morph.samples.reshape(-1, morph.samples.shape[-1])[:, :2]])
+        lo, hi = every.min(axis=0), every.max(axis=0)
+        self.lo, self.hi = lo - (hi - lo) * 0.04, hi + (hi - lo) * 0.04
         super().__init__(run, morph)
         self.frame, box, real, self.fake = self.big
         self.tails = VMobject(stroke_color=s.FAKE_COLOR, stroke_width=1.5, stroke_opacity=0.45)
@@ -287,11 +300,11 @@ class Points2D(Points):
 
     def big_width(self, height: float) -> float:
         """As wide as the data's shape asks for at this height (x stretched at most c.Frame.MAX_STRETCH times)."""
-        frame = c.Frame.fit(self.lo, self.hi, np.zeros(3), 7.0, height)
+        frame = c.Frame.fit(self.lo, self.hi, np.zeros(3), 7.0, height, stretch=1.0)
         return float(frame.scale[0] * (self.hi[0] - self.lo[0]))
 
     def panel(self, center: np.ndarray, width: float, height: float, at: int = 0, small: bool = False) -> tuple:
-        frame = c.Frame.fit(self.lo, self.hi, center, width, height)
+        frame = c.Frame.fit(self.lo, self.hi, center, width, height, stretch=1.0)
         real = c.point_cloud(frame(self.run.real[:N_POINTS]), s.REAL_COLOR, 0.02 if small else 0.03, 0.75)
         fake = c.point_cloud(frame(self.morph.samples[at]), s.FAKE_COLOR, 0.022 if small else 0.035, 0.95)
         if small:
@@ -323,7 +336,7 @@ class Points1D(Points):
 
     def __init__(self, run: c.Run, morph: Morph):
         values = np.concatenate([run.real.ravel(), morph.samples.ravel()])
-        lo, hi = np.percentile(values, 0.5), np.percentile(values, 99.5)
+        lo, hi = float(values.min()), float(values.max())  # every sample inside: none held on an edge
         pad = (hi - lo) * 0.06 + 1e-3
         self.edges = np.linspace(lo - pad, hi + pad, self.BINS + 1)
         self.peak = max(self.density(run.real.ravel()).max(), 1e-9)
@@ -331,7 +344,7 @@ class Points1D(Points):
         super().__init__(run, morph)
         self.place, box, real, self.bars, self.dots = self.big
         ticks = s.nice_ticks(float(self.edges[0]), float(self.edges[-1]), 6)
-        numbers = VGroup(*(s.text(f"{t:g}", s.SMALL, s.MUTED) for t in ticks))
+        numbers = VGroup(*(constant(s.text(f"{t:g}", s.SMALL, s.MUTED)) for t in ticks))
         for t, word in zip(ticks, numbers, strict=True):
             word.next_to([self.place.x(t), box.get_bottom()[1], 0], DOWN, buff=0.1)
         top = box.get_top()[1] + 0.12
@@ -377,15 +390,16 @@ def shown(run: c.Run) -> int:
 
 # -- the timeline -------------------------------------------------------------------------------------------
 class Timeline:
-    """Steps from 0 to the run's last along the footer's progress bar: D's mean score on the fakes (metrics), the
-    phase bands (from the snapshots), and a cursor at the morph's step."""
+    """Steps from 0 to the run's last along the footer's progress bar: D's mean score on the fakes (metrics, averaged
+    by readouts' one rule), the phase bands (from the snapshots) with their names under them, and a cursor at the
+    morph's step (through the strip and the bands, never through a name)."""
 
     def __init__(self, run: c.Run, morph: Morph, track: Rectangle):
         self.x0, self.x1 = track.get_left()[0], track.get_right()[0]
         self.last = max(int(morph.steps[-1]), 1)
-        m = run.metrics
-        steps = m.step.astype(np.float64)
-        score = c.smooth(m.d_fake, max(1, len(steps) // 60))
+        self.width = R.window(run)
+        steps, score = R.series(run, "d_fake", self.width)
+        steps = steps.astype(np.float64)
         ok = np.isfinite(score) & (steps <= self.last)
         self.score_steps, self.scores = steps[ok], score[ok]
         pts = self.curve_points(self.score_steps, self.scores)
@@ -399,14 +413,21 @@ class Timeline:
         frame = Rectangle(width=self.x1 - self.x0, height=STRIP_TOP - STRIP_BOTTOM, stroke_color=s.MUTED)
         frame.set_stroke(width=1, opacity=0.5).move_to([(self.x0 + self.x1) / 2, (STRIP_TOP + STRIP_BOTTOM) / 2, 0])
         left = s.safe_box()[0]
-        self.value = s.number(self.score_at(0), 2, s.SMALL, s.FAKE_COLOR)
-        name = VGroup(s.text("mean D(G(z))", s.SMALL, s.FAKE_COLOR), self.value)
-        name.arrange(DOWN, buff=0.1, aligned_edge=LEFT).move_to([left, (STRIP_TOP + STRIP_BOTTOM) / 2, 0], LEFT)
-        half_label = s.text("0.5", s.SMALL, s.MUTED).next_to([self.x0, self.y(0.5), 0], LEFT, buff=0.12)
-        half_label.shift(DOWN * 0.08)
+        first = self.score_at(0)
+        self.value = reads(s.number(first if np.isfinite(first) else 0.0, 2, s.SMALL, s.FAKE_COLOR), "metric:d_fake")
+        self.value.readings = (Reading("metric:d_fake", average=self.width),)
+        self.value.set_fill(opacity=1.0 if np.isfinite(first) else 0.0)
+        name = VGroup(
+            s.text("mean D(G(z))", s.SMALL, s.FAKE_COLOR),
+            self.value,
+            constant(s.text(R.average_words(self.width), s.SMALL, s.MUTED)),
+        )
+        name.arrange(DOWN, buff=0.06, aligned_edge=LEFT).move_to([left, (STRIP_TOP + STRIP_BOTTOM) / 2, 0], LEFT)
+        # the 0.5 line is named at its right end: the left of the strip holds the score's name
+        half_label = constant(s.text("0.5", s.SMALL, s.MUTED)).next_to([self.x1, self.y(0.5), 0], RIGHT, buff=0.12)
         self.bands, self.names = self.phase_bands(morph)
-        phase = s.text("phase", s.SMALL, s.MUTED).move_to([left, (BAND_TOP + BAND_BOTTOM) / 2, 0], aligned_edge=LEFT)
-        self.cursor = Line([0, STRIP_TOP + 0.08, 0], [0, BAND_BOTTOM - 0.04, 0], stroke_color=s.TEXT, stroke_width=2)
+        phase = s.text("phase", s.SMALL, s.MUTED).move_to([left, NAMES_Y, 0], aligned_edge=LEFT)
+        self.cursor = Line([0, STRIP_TOP + 0.08, 0], [0, BAND_BOTTOM, 0], stroke_color=s.TEXT, stroke_width=2)
         self.tip = Dot(radius=0.06, color=s.FAKE_COLOR)
         self.group = VGroup(frame, half, half_label, self.faint, self.bright, name, self.bands, self.names, phase)
         self.group.add(self.cursor, self.tip)
@@ -424,37 +445,41 @@ class Timeline:
         return np.array([[self.x(a), self.y(b), 0.0] for a, b in zip(steps, values, strict=True)]).reshape(-1, 3)
 
     def score_at(self, step: float) -> float:
+        """The averaged score at the footer's step (``step`` rounded): NaN before the first logged step."""
+        return R.at(self.score_steps, self.scores, round(step)) if len(self.scores) else float("nan")
+
+    def height_at(self, step: float) -> float:
+        """Where the drawn curve is at ``step`` (the tip's height; at the first logged step until it starts)."""
         if not len(self.scores):
-            return float("nan")
+            return 0.5
         return float(np.interp(step, self.score_steps, self.scores))
 
     def phase_bands(self, morph: Morph) -> tuple[VGroup, VGroup]:
-        """One band per phase the run went through, from the snapshot that entered it to the next phase's."""
+        """One band per phase the run went through, from the snapshot that entered it to the next phase's (fill
+        only, a hair apart: no outline for the cursor's names to be crossed by), and the names under them: each
+        centred under its band, pushed apart where they would touch, kept inside the timeline."""
         runs: list[tuple[str, int, int]] = []
         for k, name in enumerate(morph.phases):
             if runs and runs[-1][0] == name:
                 runs[-1] = (name, runs[-1][1], k)
             else:
                 runs.append((name, k, k))
-        shades = {"noise": 0.12, "structure": 0.3, "detail": 0.5}
+        shades = {"noise": 0.18, "structure": 0.4, "detail": 0.7}
         bands, words = VGroup(), VGroup()
         for i, (name, a, _) in enumerate(runs):
             end = runs[i + 1][1] if i + 1 < len(runs) else len(morph.steps) - 1
             x0, x1 = self.x(morph.steps[a]), self.x(morph.steps[end])
-            band = Rectangle(width=max(x1 - x0, 0.01), height=BAND_TOP - BAND_BOTTOM, stroke_color=s.BACKGROUND)
-            band.set_stroke(width=1.5).set_fill(s.FAKE_COLOR, shades[name])
-            bands.add(band.move_to([(x0 + x1) / 2, (BAND_TOP + BAND_BOTTOM) / 2, 0]))
+            gap = 0.02 if i + 1 < len(runs) else 0.0
+            band = Rectangle(width=max(x1 - x0 - gap, 0.01), height=BAND_TOP - BAND_BOTTOM, stroke_width=0)
+            band.set_fill(s.FAKE_COLOR, shades[name])
+            bands.add(band.move_to([x0 + max(x1 - x0 - gap, 0.01) / 2, (BAND_TOP + BAND_BOTTOM) / 2, 0]))
             words.add(s.text(name, s.SMALL, s.MUTED))
-        # each name starts just inside its band, pushed right where the previous name needs the room and back
-        # left where the last would leave the timeline
-        lefts = [band.get_left()[0] + 0.1 for band in bands]
-        for i in range(1, len(lefts)):
-            lefts[i] = max(lefts[i], lefts[i - 1] + words[i - 1].width + 0.3)
-        for i in reversed(range(len(lefts))):
-            limit = self.x1 - 0.1 if i == len(lefts) - 1 else lefts[i + 1] - 0.3
-            lefts[i] = min(lefts[i], limit - words[i].width)
-        for word, x in zip(words, lefts, strict=True):
-            word.move_to([x, (BAND_TOP + BAND_BOTTOM) / 2, 0], aligned_edge=LEFT)
+        wanted = [band.get_center()[0] for band in bands]
+        xs = s.spread(wanted, 0.3, [word.width for word in words])
+        shift = max(0.0, self.x0 - (xs[0] - words[0].width / 2)) if xs else 0.0
+        shift = shift or (min(0.0, self.x1 - (xs[-1] + words[-1].width / 2)) if xs else 0.0)
+        for word, x in zip(words, xs, strict=True):
+            word.move_to([x + shift, NAMES_Y, 0])
         self.band_names = [name for name, _, _ in runs]
         return bands, words
 
@@ -472,8 +497,14 @@ class Timeline:
 
         self.cursor.add_updater(cursor)
         self.bright.add_updater(bright)
-        self.tip.add_updater(lambda m: m.move_to([self.x(step()), self.y(self.score_at(step())), 0]))
-        self.value.add_updater(lambda m: m.set_value(self.score_at(step())))
+        self.tip.add_updater(lambda m: m.move_to([self.x(step()), self.y(self.height_at(step())), 0]))
+
+        def value(m: c.Mobject) -> None:  # nothing is known before the first logged step: no 'nan' on screen
+            known = np.isfinite(self.score_at(step()))
+            s.show_value(m, self.score_at(step()) if known else 0.0)
+            m.set_fill(opacity=1.0 if known else 0.0)
+
+        self.value.add_updater(value)
         self.names.add_updater(names)
 
 
@@ -489,7 +520,8 @@ class NoiseToImage(c.RunScene):
         for first, last in self.walk.legs():
             self.morph(first, last)
             self.beat(last)
-        self.play(FadeOut(self.heading[1]), FadeIn(self.verdict()), run_time=0.8)
+        self.play(FadeOut(self.heading), run_time=0.5)  # the question leaves, then its answer comes: never a morph
+        self.play(FadeIn(self.verdict()), run_time=0.8)
         self.wait(2.5)
 
     def build(self) -> None:
@@ -498,7 +530,7 @@ class NoiseToImage(c.RunScene):
         run = self.run
         self.walk = Morph.of(run, shown(run))
         self.u = ValueTracker(0)
-        self.foot = s.footer(int(self.walk.steps[-1]))
+        self.foot = s.footer(int(self.walk.steps[-1]), name=run.name)
         self.foot.tracker.add_updater(lambda t: t.set_value(self.walk.step_at(self.u.get_value())))
         self.view, self.timeline = VIEWS[run.kind](run, self.walk), Timeline(run, self.walk, self.foot.track)
         self.view.follow(self.u)
@@ -511,8 +543,13 @@ class NoiseToImage(c.RunScene):
     def title(self, run: c.Run) -> VGroup:
         what = "images" if run.kind == "image" else "points onto the data"
         question = f"How does G turn noise into {what}?" if run.kind == "image" else f"How does G move its {what}?"
-        n = "the same noise vectors"
-        return s.title(question, f"{run.name}: {run.variant}, {c.loss_name(run)} loss · G's output on {n}")
+        left, right, _, _ = s.safe_box()
+        sub = f"{s.about(run.config)} · G(z) for the same z throughout"
+        if s.text(sub, s.LABEL).width > right - left:  # a long data name: the run in words first
+            sub = s.about(run.config)
+        heading = s.title(question, sub)
+        constant(heading[1])  # digits in the data's name ('a 1-D Gaussian') are words
+        return heading
 
     def morph(self, first: int, last: int) -> None:
         """From snapshot ``first`` to ``last``, each stretch taking its paced share of the time."""
@@ -527,10 +564,31 @@ class NoiseToImage(c.RunScene):
             self.wait(PHASE_PAUSE)
 
     def verdict(self) -> c.Mobject:
-        """What the pace showed, in the run's numbers: by which step half of the samples' change had happened."""
-        half, last = self.walk.half_change_step(), int(self.walk.steps[-1])
-        if half is None:
-            words = "G's samples did not change in this run."
+        """What the phases measured, in the run's numbers: the steps where 'structure' and 'detail' begin (the
+        bands' edges), by the same measure that drew them, the share of the gap to the real samples closed."""
+        starts = {name: self.walk.phase_start(name) for name in c.PHASES[1:]}
+        said: list[Reading] = []
+
+        def at(name: str) -> str:
+            shown, reading = claim(f"phase:{name}", float(starts[name]), "{:,.0f}")
+            said.append(reading)
+            return shown
+
+        most = f"{c.PHASE_SHARES[1]:.0%}"
+        if starts["structure"] is None:
+            lines = ["G's samples never closed a quarter of their gap to the real samples:", "they stayed noise."]
+        elif starts["detail"] is None:
+            lines = [
+                f"G's samples closed half their gap to the real samples by step {at('structure')}:",
+                "there 'structure' begins on the timeline below.",
+            ]
         else:
-            words = f"Half of all change in G's samples came by step {half:,} of {last:,} ({half / last:.0%})."
-        return s.text(words, s.BODY).move_to(self.heading[1], aligned_edge=LEFT)
+            lines = [
+                f"G's samples closed half their gap to the real samples by step {at('structure')},",
+                f"{most} of it by step {at('detail')}: there 'structure' and 'detail' begin below.",
+            ]
+        left, right, _, top = s.safe_box()
+        size = s.BODY if max(s.text(words, s.BODY).width for words in lines) <= right - left else s.LABEL
+        rows = VGroup(*(s.text(words, size) for words in lines)).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
+        line = claims(rows, *said)
+        return line.move_to([left, top, 0], aligned_edge=UP + LEFT)

@@ -13,6 +13,9 @@ Quantity names (``Reading.quantity``):
 - ``step``: the step the frame shows (the footer's counter);
 - ``metric:<column>``: a metrics.jsonl column (``accuracy`` is the mean of acc_real and acc_fake; ``gap`` is
   d_real - d_fake), at the last logged step up to the step shown, or averaged over the logged steps up to it;
+- ``metric:<a>-<b>:<d>``: metric ``a`` less metric ``b``, each as printed to ``d`` decimals (arithmetic on screen is
+  done with the numbers shown: '0.82 − 0.18 = 0.64' even where the unrounded gap is 0.645);
+- ``snapshot:step``: the step of the latest snapshot up to the step shown (a thumbnail's 'G(z) at step 120');
 - ``snapshot:<array>:<statistic>``: a statistic of one array of the snapshot shown (``mean``, ``median``, ``max``,
   ``item<i>``: the i-th entry; ``spread<k>``: the mean of k entries spread evenly through the array, indices
   round(linspace(0, n - 1, k)) without repeats, all n when n <= k: the samples on a toy run's bill in
@@ -23,6 +26,8 @@ Quantity names (``Reading.quantity``):
   row recorded before ``off`` existed: ``n_fake`` minus its counts), ``share_<key><i>`` entry i of a list of the row
   over all samples (``share_recognised3``), ``present_<key>`` how many entries of a list are above 0
   (``present_recognised``: the digits G draws); NaN where the row lacks the key: ``eval_part``);
+- ``phase:<structure|detail>``: the step of the first snapshot in that phase (common.phase_steps: the run has
+  closed half, or 85 %, of the gap to the real batch it closed in all), where the morph's band for it begins;
 - ``config:<key>``: a setting of the run (run.json ``config``), the same at every step (e.g. ``config:noise_dim``,
   the length of G's noise vector, which DecisionField names when it says why it draws no noise grid);
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.

@@ -2,8 +2,9 @@
 
 Every expected value is computed here from the designed closed forms: the metrics at step s follow t = s / 200
 (D(x) = 0.95 - 0.45 t, D(G(z)) = 0.05 + 0.40 t, loss D = -log D(x) - log(1 - D(G(z))), loss G = -log D(G(z))),
-and snapshot k (step 20 k) holds blend(noise, targets, k / 10). The curves are smoothed over 200 // 60 = 3 steps, so
-a curve's last point is the mean of the two last steps (the window has no step after the last).
+and snapshot k (step 20 k) holds blend(noise, targets, k / 10). Every curve and number is the trailing mean over the
+last 200 // 50 = 4 logged steps (scenes/readouts.py's one rule), so a curve's value at step s is the mean of steps
+s - 3 ... s (of those that exist).
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ CURVES = {  # name shown -> (column, colour)
 NUMBER = r"-?\d+(\.\d+)?"
 
 
+WIDTH = 4  # the averaging window: 2 % of 200 logged steps
+
+
 def smoothed(values: np.ndarray) -> np.ndarray:
-    """The 3-step moving average the scene draws (at the ends, of the steps that exist)."""
-    total = np.convolve(values, np.ones(3), mode="same")
-    count = np.convolve(np.ones_like(values), np.ones(3), mode="same")
-    return total / count
+    """The 4-step trailing mean the scene draws and reads: value i is the mean of values i - 3 ... i (that exist)."""
+    return np.array([values[max(0, i - WIDTH + 1) : i + 1].mean() for i in range(len(values))])
 
 
 def hexc(colour: str) -> str:
@@ -88,6 +90,14 @@ def test_ticks_read_the_datas_range(shots: list[Shot]) -> None:
     assert end.find("Text", "training step") and end.find("Text", "loss") and end.find("Text", "D's mean score")
 
 
+def pen_label(shot: Shot, name: str, colour: str) -> Mob:
+    """A curve's name beside the pen (left of the column of thumbnail, gap and note, which names D's scores too)."""
+    (label,) = [
+        m for m in shot.find("Text", re.escape(name), fill=hexc(colour)) if m.box[0] < training_curves.COLUMN - 0.05
+    ]
+    return label
+
+
 def test_end_labels_sit_at_their_curves_last_points(shots: list[Shot]) -> None:
     """Each curve ends at its designed last value (read with the panel's own ticks) in a dot; its name and value
     sit just right of that dot: at the dot's height where the curves are apart (the losses), and where they run
@@ -104,7 +114,7 @@ def test_end_labels_sit_at_their_curves_last_points(shots: list[Shot]) -> None:
         (dot,) = [m for m in end.find("Dot", fill=hexc(colour))]
         slope, offset = panels["loss" if column.startswith("loss") else "score"]
         assert (dot.center[1] - offset) / slope == pytest.approx(want, abs=1e-6), name
-        label = end.one("Text", re.escape(name), fill=hexc(colour))
+        label = pen_label(end, name, colour)
         (value,) = [m for m in end.find("DecimalNumber") if abs(m.center[1] - label.center[1]) < 1e-6]
         assert value.text == f"{want:.2f}" and value.box[0] > label.box[2], name
         assert 0 < label.box[0] - dot.center[0] < 0.3, name
@@ -136,11 +146,11 @@ def test_the_thumbnail_shows_the_snapshot_at_or_before_the_pen(designed_image: P
     """With the pen at a step, the thumbnail's 16 samples are the designed snapshot at or before it and its
     caption says that snapshot's step; the footer says the pen's step; the cursor, the curves' dots and their
     names stand at the pen's step on the step axis (read with its tick numbers)."""
-    Driven.at, Driven.seen = (0, 19, 20, 21, 137, 199.5, 200), []
+    Driven.at, Driven.seen = (1, 19, 20, 21, 137, 199.4, 200), []
     shots = probe(Driven, designed_image)
     noise, targets = image_noise(N), image_targets(N)
     for shot, step, cursor in zip(shots, Driven.at, Driven.seen, strict=True):
-        snap = int(step // EVERY) * EVERY
+        snap = int(round(step) // EVERY) * EVERY  # the footer's step is the pen's, rounded
         want = blend(noise, targets, snap / TOTAL)
         grid = shot.one("ImageMobject").pixels[..., 0]
         shown = [grid[1 + 29 * r : 29 + 29 * r, 1 + 29 * q : 29 + 29 * q] for r in range(4) for q in range(4)]
@@ -151,7 +161,7 @@ def test_the_thumbnail_shows_the_snapshot_at_or_before_the_pen(designed_image: P
         x = axis[0] + (axis[200] - axis[0]) * step / TOTAL
         assert cursor == pytest.approx(x, abs=1e-6), step
         for name, (_, colour) in CURVES.items():  # the dots and the names follow the pen
-            dot, label = shot.one("Dot", fill=hexc(colour)), shot.one("Text", re.escape(name), fill=hexc(colour))
+            dot, label = shot.one("Dot", fill=hexc(colour)), pen_label(shot, name, colour)
             assert dot.center[0] == pytest.approx(x, abs=1e-6) and 0 < label.box[0] - x < 0.3, (step, name)
 
 
@@ -166,41 +176,89 @@ def rewrite_metrics(run: Path, change: dict[str, np.ndarray]) -> None:
 
 
 def note(shot: Shot) -> str:
-    """The closing note under the thumbnail, its lines joined."""
-    lines = [m for m in shot.find("Text") if m.center[0] > 3 and m.center[1] < -1.2 and m.fill == hexc(style.TEXT)]
+    """The closing note under the gap's sum, its lines joined."""
+    lines = [
+        m
+        for m in shot.find("Text")
+        if m.center[0] > 3 and m.center[1] < -1.2 and m.fill == hexc(style.TEXT) and len(m.text) > 1
+    ]
     return " ".join(m.text for m in sorted(lines, key=lambda m: -m.center[1]))
 
 
+def gap_sum(shot: Shot) -> list[str]:
+    """The numbers of the gap's sum 'D(x) − D(G(z)) = a − b = c', left to right."""
+    row = [m for m in shot.find("DecimalNumber") if m.box[0] > training_curves.COLUMN - 0.05]
+    return [m.text for m in sorted(row, key=lambda m: m.center[0])]
+
+
 def test_the_closing_note_reads_where_ds_scores_end(shots: list[Shot], tmp_path: Path) -> None:
-    """The designed scores end at 0.50 and 0.45: both near 0.5. With D(G(z)) held at 0.1 instead, D still tells
-    them apart by D(x)'s last value minus 0.1; the live difference reads the same."""
-    assert note(shots[-1]) == "Both scores end near 0.5: D can barely tell real from generated."
+    """The designed scores end at 0.50 and 0.45 (4-step averages): both near 0.5, and the note quotes both. With
+    D(G(z)) held at 0.1 instead, D still tells them apart by the shown D(x) less the shown 0.10; the sum under the
+    thumbnail reads the same numbers."""
+    real, fake = smoothed(METRICS["d_real"])[-1], smoothed(METRICS["d_fake"])[-1]
+    assert (f"{real:.2f}", f"{fake:.2f}") == ("0.50", "0.45")
+    assert note(shots[-1]) == "Both end near 0.5 (0.50 and 0.45): D can barely tell them apart."
     assert not note(shots[2])  # only once the pen is done
     run = make_designed_run(tmp_path / "apart", "image")
     rewrite_metrics(run, {"d_fake": np.full(TOTAL, 0.1)})
     end = probe(training_curves.TrainingCurves, run)[-1]
-    gap = smoothed(METRICS["d_real"])[-1] - 0.1
+    gap = float(f"{real:.2f}") - 0.1
     assert note(end) == f"D still tells them apart: D(x) ends {gap:.2f} above D(G(z))."
-    live = [m for m in end.find("DecimalNumber") if m.center[0] > 3]
-    assert [m.text for m in live] == [f"{gap:.2f}"]
+    assert gap_sum(end) == [f"{real:.2f}", "0.10", f"{gap:.2f}"]
 
 
-def test_the_largest_spike_of_a_loss_is_pointed_out(shots: list[Shot], tmp_path: Path) -> None:
+def test_the_gap_is_the_difference_of_the_numbers_shown(shots: list[Shot]) -> None:
+    """At every beat the sum's D(x) and D(G(z)) are the numbers beside the pen, and its result is their difference
+    as printed (not the unrounded gap, which may differ in the last digit)."""
+    checked = 0
+    for shot in shots:
+        numbers = gap_sum(shot)
+        if len(numbers) != 3:
+            continue
+        beside = {
+            name: next(
+                m.text
+                for m in shot.find("DecimalNumber")
+                if abs(m.center[1] - pen_label(shot, name, colour).center[1]) < 1e-6
+                and m.box[0] < training_curves.COLUMN
+            )
+            for name, (_, colour) in CURVES.items()
+            if name.startswith("D(")
+        }
+        a, b, diff = numbers
+        assert [a, b] == [beside["D(x)"], beside["D(G(z))"]]
+        assert diff == f"{float(a) - float(b):.2f}"
+        checked += 1
+    assert checked >= 3
+
+
+def test_the_largest_spike_of_a_loss_is_marked_at_the_curves_top(shots: list[Shot], tmp_path: Path) -> None:
     """The designed losses are smooth: no note. With loss G raised by 2 for steps 100-104 the pen stops at the
-    spike's highest drawn point and an arrow from the note points at the pen's dot there."""
-    assert not any(shot.find("Text", "largest spike.*") for shot in shots)
+    drawn (4-step averaged) curve's maximum, step 103 (steps 103 and 104 both average four raised steps; the
+    underlying loss falls, so 103 is higher); a ring sits on the curve's point there, an arrow points at it, and the
+    note quotes the value the drawn curve has there, its step and its averaging, between the panels (no curve
+    runs there)."""
+    assert not any(shot.find("Text", ".*peaks at.*") for shot in shots)
     run = make_designed_run(tmp_path / "spike", "image")
     loss_g = METRICS["loss_g"].copy()
     loss_g[99:104] += 2.0
     rewrite_metrics(run, {"loss_g": loss_g})
     spiked = probe(training_curves.TrainingCurves, run)
     drawn = smoothed(loss_g)
-    stop = next(i for i, shot in enumerate(spiked) if shot.find("Text", "largest spike.*"))
+    top = int(np.argmax(drawn))
+    assert top + 1 == 103 and drawn.max() > drawn[0]  # the curve's maximum over the whole run
+    stop = next(i for i, shot in enumerate(spiked) if shot.find("Text", ".*peaks at.*"))
     at = int(min(spiked[stop - 1].find("Integer"), key=lambda m: m.center[1]).value)  # the footer's step
-    assert 101 <= at <= 103  # the pen waited on the spike's top (the smoothed curve is flat for 3 steps there)
-    words = spiked[stop].one("Text", "largest spike.*")
-    assert words.text == f"largest spike: {drawn[at - 1]:.2f}" and words.fill == hexc(style.G_COLOR)
-    (arrow,) = spiked[stop].find("Arrow")
-    dot = spiked[stop].one("Dot", fill=hexc(style.G_COLOR))
-    assert np.hypot(*(np.array(arrow.end) - dot.center)) < 0.12
-    assert not words.contains(dot.center, pad=0.05)  # the words leave the spike in view
+    assert at == 103
+    shot = spiked[stop]
+    words = shot.one("Text", ".*peaks at.*")
+    assert words.text == f"peaks at {drawn[top]:.2f}, step 103" and words.fill == hexc(style.G_COLOR)
+    assert shot.one("Text", "loss G's 4-step average").fill == hexc(style.G_COLOR)
+    slope, offset = reading(ticks(shot, training_curves.LOSS_TOP, training_curves.LOSS_BOTTOM))
+    (ring,) = shot.find("Circle")
+    assert (ring.center[1] - offset) / slope == pytest.approx(drawn[top], abs=1e-6)
+    dot = shot.one("Dot", fill=hexc(style.G_COLOR))
+    assert np.hypot(*(np.array(ring.center) - dot.center)) < 1e-6  # the pen's dot, on the curve, is ringed
+    (arrow,) = shot.find("Arrow")
+    assert 0.1 < np.hypot(*(np.array(arrow.end) - dot.center)) < 0.2  # to the ring's edge
+    assert training_curves.SCORE_TOP < words.box[1] and words.box[3] < training_curves.LOSS_BOTTOM

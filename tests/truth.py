@@ -67,11 +67,57 @@ def _metric_value(row: dict[str, Any], column: str) -> float:
     return get(column)
 
 
+def _fixed_real(run: str) -> np.ndarray:
+    with np.load(Path(run) / "fixed.npz", allow_pickle=False) as z:
+        return z["real"]
+
+
+def _gap_to_real(real: np.ndarray, fake: np.ndarray) -> float:
+    """docs/scenes.md's gap of G's samples to the fixed real batch: images, the mean absolute difference of the mean
+    images plus that of the std images (pixels in [0, 1]); toys, the mean distance from each of the first 256 fakes
+    to its nearest real point plus from each real point to its nearest fake."""
+    if fake.ndim == 4:
+        f, r = fake.astype(np.float64) / 255.0, real.astype(np.float64) / 255.0
+        return float(np.mean(np.abs(f.mean(0) - r.mean(0))) + np.mean(np.abs(f.std(0) - r.std(0))))
+    f = fake.reshape(len(fake), -1)[:256].astype(np.float64)
+    r = real.reshape(len(real), -1)[:256].astype(np.float64)
+    dist = np.linalg.norm(f[:, None, :] - r[None, :, :], axis=-1)
+    return float(dist.min(axis=1).mean() + dist.min(axis=0).mean())
+
+
+def _phase_start(run: str, phase: str) -> float:
+    """The first snapshot step at which the run had closed half ('structure') or 85 % ('detail') of the gap to the
+    real batch it closed in all (the gap's running minimum); NaN where it never did, or closed under a quarter of
+    its first gap (it stayed noise)."""
+    steps = _snapshot_steps(run)
+    real = _fixed_real(run)
+    best, gaps = np.inf, []
+    for t in steps:
+        best = min(best, _gap_to_real(real, _snapshot(run, t)["fake"]))
+        gaps.append(best)
+    closed = [gaps[0] - g for g in gaps]
+    if not (closed[-1] > 0.25 * gaps[0] and closed[-1] > 1e-9):
+        return float("nan")
+    share = {"structure": 0.5, "detail": 0.85}[phase]
+    found = [t for t, done in zip(steps, closed, strict=True) if done / closed[-1] >= share]
+    return float(found[0]) if found else float("nan")
+
+
 def expected(run: str, quantity: str, step: int, average: int = 1) -> float:
     """The run's value of ``quantity`` at ``step`` (scenes/readouts.py names them), from its files alone."""
     source, _, rest = quantity.partition(":")
     if source == "step":
         return float(step)
+    if source == "metric" and rest.count(":") == 1:  # 'a-b:d': two metrics as printed to d decimals, subtracted
+        pair, decimals = rest.split(":")
+        a, b = pair.split("-")
+        shown = [float(f"{expected(run, f'metric:{c}', step, average):.{int(decimals)}f}") for c in (a, b)]
+        return shown[0] - shown[1]
+    if quantity == "snapshot:step":  # the step of the latest snapshot up to the step shown
+        earlier = [s for s in _snapshot_steps(run) if s <= step]
+        return float(earlier[-1]) if earlier else float("nan")
+    if source == "phase":  # the first snapshot step in phase 'structure' or 'detail'
+        return _phase_start(run, rest)
     if source == "config":
         value = json.loads((Path(run) / "run.json").read_text())["config"].get(rest)
         return float("nan") if value is None else float(value)
