@@ -17,6 +17,10 @@ Quantity names (``Reading.quantity``):
   ``item<i>``: the i-th entry);
 - ``eval:<measure>[:<part>]``: a quality measure at the last measurement up to the step shown (``part``: a key of
   its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples);
+- ``median:<column>``: the median of a metrics.jsonl column's finite values over all the run's logged steps (the
+  whole run, whatever the step shown; GradientFlow's closing line, "median over the run");
+- ``ratio:<column>``: ``median:<column>`` of the run over ``median:<column>`` of the run it is compared with
+  (GradientFlow's headline "with minimax loss, G's gradient is 22× weaker": registered on the stronger run);
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.
 """
 
