@@ -81,8 +81,13 @@ def decimals(value: float) -> int:
     return max(0, 1 - int(np.floor(np.log10(value))))
 
 
+def spec(value: float) -> str:
+    """The format that prints ``value`` to two significant digits."""
+    return f"{{:,.{decimals(value)}f}}"
+
+
 def printed(value: float) -> str:
-    return f"{value:,.{decimals(value)}f}"
+    return spec(value).format(value)
 
 
 def median_over_run(run: c.Run, column: str) -> float:
@@ -335,8 +340,8 @@ class GradientFlow(c.RunScene):
         if not self.compact:
             row = rows[0]
             g, d = median_over_run(row.run, METRICS.grad_norm_g), median_over_run(row.run, METRICS.grad_norm_d)
-            gs, g_read = r.claim(G_MEDIAN, g, "{:,.%df}" % decimals(g))
-            ds, d_read = r.claim(D_MEDIAN, d, "{:,.%df}" % decimals(d))
+            gs, g_read = r.claim(G_MEDIAN, g, spec(g))
+            ds, d_read = r.claim(D_MEDIAN, d, spec(d))
             if np.isfinite(d):
                 words = f"median over the run: the gradient norm of all of G {gs}, of all of D {ds}"
                 line = r.claims(self.say(words), g_read, d_read)
@@ -347,7 +352,7 @@ class GradientFlow(c.RunScene):
         medians = [median_over_run(row.run, METRICS.grad_norm_g) for row in rows]
         tags = []
         for row, m in zip(rows, medians, strict=True):
-            shown, reading = r.claim(G_MEDIAN, m, "{:,.%df}" % decimals(m), run=row.who)
+            shown, reading = r.claim(G_MEDIAN, m, spec(m), run=row.who)
             tag = r.claims(style.text(f"G's gradient norm, median over the run: {shown}", style.LABEL), reading)
             tags.append(tag.next_to(row.head, RIGHT, buff=0.4))
         self.play(*(FadeOut(m) for row in rows for m in row.names), run_time=0.3)
