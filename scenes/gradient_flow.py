@@ -48,11 +48,11 @@ from scenes import style
 N_UPDATES = 10  # updates shown after step 0
 NORM_TYPES = {"BatchNorm1d": "BN", "BatchNorm2d": "BN", "GroupNorm": "GN", "LayerNorm": "LN", "InstanceNorm2d": "IN"}
 SHORT_TYPES = {"ConvTranspose2d": "ConvT", "Conv2d": "Conv", "Linear": "Linear", **NORM_TYPES}
-BLOCK_W, SLAB_W, BAR_W = 0.5, 0.22, 0.34  # widths of a layer with weights, of a normalisation layer, of a bar
-LABEL_GAP = 0.25  # at least this much between two layers' names
+BLOCK_W, SLAB_W, BAR_W = 0.5, 0.22, 0.45  # widths of a layer with weights, of a normalisation layer, of a bar
+LABEL_GAP = 0.2  # at least this much between two layers' names
 TIER = 0.29  # the height of one line of numbers under the bars
-AXIS_ROOM = 1.0  # left of the first layer: the axis' name and its powers of ten
-SINGLE_TOP, ROW_TOPS, ROW_BOTTOM = 2.5, (2.5, -0.1), -2.7  # where rows begin (under the title) and end
+AXIS_ROOM = 0.95  # left of the first layer: the axis' name and its powers of ten
+SINGLE_TOP, ROW_TOPS, ROW_BOTTOM = 2.5, (2.5, -0.2), -2.7  # where rows begin (under the title) and end
 CAPTION_Y = -2.97
 G_MEDIAN, D_MEDIAN = "median:grad_norm_g", "median:grad_norm_d"
 
@@ -187,7 +187,7 @@ class Row:
 
     def match(self, step: int, total: float) -> int:
         """This run's readable snapshot at the same fraction of its run as ``step`` is of ``total``."""
-        steps = np.asarray(self.run.steps)
+        steps = np.asarray(self.steps)  # those whose norms were read (a run still training writes more)
         return int(steps[np.argmin(np.abs(steps - step / total * self.total))])
 
     def quantity(self, k: int) -> str:
@@ -208,7 +208,7 @@ class GradientFlow(c.RunScene):
         self.compact = len(rows) > 1
         self.scale = bar_scale(np.concatenate([row.norms.ravel() for row in rows]))
         self.titles = self.row_titles(rows)
-        names = rows[0].run.name if len(rows) == 1 else f"top: {rows[0].run.name} · bottom: {rows[1].run.name}"
+        names = ", ".join(row.run.name for row in rows)  # top row first
         self.footer = style.footer(int(rows[0].total), name=names)
         self.notes: list[str] = []
         self.number_width = max((style.text(printed(v), style.SMALL).width for v in self.longest(rows)), default=0.5)
@@ -295,17 +295,15 @@ class GradientFlow(c.RunScene):
     def update_to(self, rows: list[Row], step: int) -> None:
         """One shown update: G's new samples and D's score, and the gradient's wave back to z that gives each
         layer's bar its new length as it passes."""
-        moves, old = [self.footer.tracker.animate.set_value(step)], []
+        moves = [self.footer.tracker.animate.set_value(step)]
         for row in rows:
             snap = row.run.snapshot(row.match(step, rows[0].total))
             new = self.view(row.run, snap.fake, style.FAKE_COLOR, row.fake.height).move_to(row.fake)
             row.score.goal = r.snapshot_stat(snap.d_fake, "mean")
-            moves.append(FadeIn(new))
-            old.append(row.fake)
+            moves += [FadeIn(new), FadeOut(row.fake, rate_func=lambda t: 0.0)]  # under the new, gone at the end
             row.fake = new
             moves.append(self.wave(row, row.at(snap.step)))
         self.play(*moves, run_time=1.8)
-        self.remove(*old)  # after the new samples faded in over them
 
     def wave(self, row: Row, norms: np.ndarray) -> AnimationGroup:
         """The gradient from D's output back to z: a flash along each wire, backwards, and each layer's bar going to
@@ -370,8 +368,11 @@ class GradientFlow(c.RunScene):
             words = "G's gradient is as strong in both runs (median over the run)"
             line = self.say(words)
         else:
-            words = f"{self.phrase(weak)}, G's gradient is {shown}× weaker than {self.phrase(strong)}"
-            line = r.claims(self.say(words, t2c={f"{shown}×": style.GRAD_COLOR}), reading)
+            words = f"{self.phrase(weak)}, G's gradient is {shown}× weaker"
+            line = self.say(f"{words} than {self.phrase(strong)}", t2c={f"{shown}×": style.GRAD_COLOR})
+            if line.width > style.safe_box()[1] - style.safe_box()[0]:  # the rows' titles say what it is weaker than
+                line = self.say(words, t2c={f"{shown}×": style.GRAD_COLOR})
+            r.claims(line, reading)
         self.play(FadeIn(line), run_time=0.5)
 
     # -- parts ------------------------------------------------------------------------------------------------
@@ -384,7 +385,7 @@ class GradientFlow(c.RunScene):
         block_h, view = (0.5, 0.45) if compact else (0.95, 0.8)
         head_y, kind_y = top - 0.15, top - (0.42 if compact else 0.5)
         y = kind_y - 0.17 - block_h / 2
-        bottom = top - 2.6 if compact else ROW_BOTTOM
+        bottom = top - 2.55 if compact else ROW_BOTTOM
         known = all(layer.shape for layer in row.layers)
         vmax = max(volume(layer) for layer in row.layers) if known else 1.0
         label_top = y - block_h / 2
@@ -395,7 +396,7 @@ class GradientFlow(c.RunScene):
                 return 0.6 * block_h
             return block_h * (0.22 + 0.78 * np.log10(volume(layer)) / max(np.log10(vmax), 1e-9))
 
-        out_w, gap = style.text("D(G(z))", style.SMALL).width, 0.3
+        out_w, gap = style.text("D(G(z))", style.SMALL).width, 0.22
         fixed = AXIS_ROOM + 0.08 + view + 2 * gap + 0.35 + out_w
         widths, groups, tiers = self.columns(row.layers, right - left - fixed)
         baseline = bottom + tiers * TIER + 0.04
@@ -414,15 +415,18 @@ class GradientFlow(c.RunScene):
             row.blocks.append(block)
             centres.append(x + w / 2)
             number_y = baseline - 0.04 - TIER / 2 - (k % tiers) * TIER
-            self.bar(row, k, x + w / 2, min(BAR_W, w - 0.1), baseline, bar_top, number_y)
+            self.bar(row, k, x + w / 2, min(BAR_W, 0.6 * w), baseline, bar_top, number_y)
             x += w
         if groups:  # each group of columns (a layer and the normalisations after it) is named at its middle
             for k, n in groups:
-                mid = (centres[k] + centres[k + n - 1]) / 2
+                mid = (row.blocks[k].get_left()[0] + row.blocks[k + n - 1].get_right()[0]) / 2
                 row.still.append(self.layer_labels(row.layers[k], mid, kind_y, label_top, shapes=not compact))
         self.place_output(row, x + 0.35 + out_w / 2, y)
         row.still.insert(0, self.wires(row))
         row.still.insert(0, self.axis(row, left, centres, baseline, bar_top))
+        if compact and row.index == 1:  # a faint rule between the two runs' rows
+            rule = Line([left, top + 0.07, 0], [right, top + 0.07, 0], stroke_color=style.MUTED, stroke_width=1)
+            row.still.insert(0, rule.set_stroke(opacity=0.4))
         self.head_line(row, left, head_y, view)
         row.live[:0] = row.blocks
         if row.index == 0 and not known:
@@ -436,8 +440,8 @@ class GradientFlow(c.RunScene):
         that fits in ``room``; else only layers with weights, their names spread over the normalisations that
         follow them; else none, and the columns narrow to fit."""
         norm = [layer.type in NORM_TYPES for layer in layers]
-        block = [max(SLAB_W if n else BLOCK_W, BAR_W) + 0.14 for n in norm]
-        numbers = self.number_width + 0.12
+        block = [(SLAB_W if n else max(BLOCK_W, BAR_W)) + 0.14 for n in norm]
+        numbers = self.number_width + 0.08
 
         def label(layer: Layer) -> float:  # what layer_labels writes
             words = [short_type(layer), *([] if layer.type in NORM_TYPES or self.compact else shape_lines(layer.shape))]
@@ -446,8 +450,8 @@ class GradientFlow(c.RunScene):
         each = [max(b, label(layer)) for b, layer in zip(block, layers, strict=True)]
         for tiers in (1, 2):
             widths = [max(w, numbers / tiers) for w in each]
-            if sum(widths) <= room:
-                return widths, [(k, 1) for k in range(len(layers))], tiers
+            if sum(widths) <= room:  # the room left is shared out, up to half as wide again
+                return [w * min(1.5, room / sum(widths)) for w in widths], [(k, 1) for k in range(len(layers))], tiers
         groups = []
         for k, is_norm in enumerate(norm):
             if is_norm and groups:
@@ -457,8 +461,9 @@ class GradientFlow(c.RunScene):
         widths = [max(b, numbers / 2) for b in block]
         for k, n in groups:  # the group's first column takes what its name needs beyond the group's columns
             widths[k] += max(0.0, label(layers[k]) - sum(widths[k : k + n]))
-        if sum(widths) <= room:
-            return widths, groups, 2
+        if sum(widths) <= room:  # the room left is shared out, up to half as wide again
+            widths = [w * min(1.5, room / sum(widths)) for w in widths]
+            return widths, groups, 1 if min(widths) >= numbers else 2
         widths = [max(b, numbers / 2) for b in block]
         return [w * room / sum(widths) for w in widths], [], 2
 
