@@ -50,7 +50,7 @@ NORM_TYPES = {"BatchNorm1d": "BN", "BatchNorm2d": "BN", "GroupNorm": "GN", "Laye
 SHORT_TYPES = {"ConvTranspose2d": "ConvT", "Conv2d": "Conv", "Linear": "Linear", **NORM_TYPES}
 BLOCK_W, SLAB_W, BAR_W = 0.5, 0.22, 0.45  # widths of a layer with weights, of a normalisation layer, of a bar
 LABEL_GAP = 0.2  # at least this much between two layers' names
-TIER = 0.29  # the height of one line of numbers under the bars
+TIER = 0.25  # the height of one line of numbers under the bars
 AXIS_ROOM = 0.95  # left of the first layer: the axis' name and its powers of ten
 SINGLE_TOP, ROW_TOPS, ROW_BOTTOM = 2.5, (2.5, -0.2), -2.7  # where rows begin (under the title) and end
 CAPTION_Y = -2.97
@@ -382,14 +382,14 @@ class GradientFlow(c.RunScene):
         their log axis and the numbers under them."""
         left, right, _, _ = style.safe_box()
         compact = self.compact
-        block_h, view = (0.5, 0.45) if compact else (0.95, 0.8)
-        head_y, kind_y = top - 0.15, top - (0.42 if compact else 0.5)
+        block_h, view = (0.4, 0.42) if compact else (0.95, 0.8)
+        head_y, kind_y = top - 0.15, top - (0.41 if compact else 0.5)
         y = kind_y - 0.17 - block_h / 2
         bottom = top - 2.55 if compact else ROW_BOTTOM
         known = all(layer.shape for layer in row.layers)
         vmax = max(volume(layer) for layer in row.layers) if known else 1.0
         label_top = y - block_h / 2
-        bar_top = label_top - (0.12 if compact or not known else 0.72)
+        bar_top = label_top - (0.1 if compact or not known else 0.72)
 
         def block_height(layer: Layer) -> float:
             if not known:
