@@ -51,7 +51,7 @@ SHORT_TYPES = {"ConvTranspose2d": "ConvT", "Conv2d": "Conv", "Linear": "Linear",
 BLOCK_W, SLAB_W, BAR_W = 0.5, 0.22, 0.45  # widths of a layer with weights, of a normalisation layer, of a bar
 LABEL_GAP = 0.2  # at least this much between two layers' names
 TIER = 0.25  # the height of one line of numbers under the bars
-AXIS_ROOM = 0.95  # left of the first layer: the axis' name and its powers of ten
+AXIS_ROOM = 1.0  # left of the first layer: the axis' name and its powers of ten
 SINGLE_TOP, ROW_TOPS, ROW_BOTTOM = 2.5, (2.5, -0.2), -2.7  # where rows begin (under the title) and end
 CAPTION_Y = -2.97
 G_MEDIAN, D_MEDIAN = "median:grad_norm_g", "median:grad_norm_d"
@@ -74,16 +74,17 @@ def volume(layer: Layer) -> float:
     return float(np.prod(layer.shape)) if layer.shape else float("nan")
 
 
-def decimals(value: float) -> int:
-    """Decimals that print ``value`` to two significant digits (none from 10 up): 80, 9.5, 0.28, 0.0015."""
+def decimals(value: float, digits: int = 2) -> int:
+    """Decimals that print ``value`` to ``digits`` significant digits (none left of the point that are not): with 2,
+    80, 9.5, 0.28, 0.0015."""
     if not (np.isfinite(value) and value > 0):
         return 0
-    return max(0, 1 - int(np.floor(np.log10(value))))
+    return max(0, digits - 1 - int(np.floor(np.log10(value))))
 
 
-def spec(value: float) -> str:
-    """The format that prints ``value`` to two significant digits."""
-    return f"{{:,.{decimals(value)}f}}"
+def spec(value: float, digits: int = 2) -> str:
+    """The format that prints ``value`` to ``digits`` significant digits."""
+    return f"{{:,.{decimals(value, digits)}f}}"
 
 
 def printed(value: float) -> str:
@@ -334,23 +335,24 @@ class GradientFlow(c.RunScene):
         return level.animate.set_value(target)
 
     def conclude(self, rows: list[Row]) -> None:
-        """G's (and D's) gradient norm, median over the run; with two runs, the ratio of the two G medians shown."""
+        """G's (and D's) gradient norm, median over the run; with two runs, the ratio of the two G medians shown
+        (printed to three significant digits, so that the ratio of the printed medians rounds to the ratio shown)."""
         if not self.compact:
             row = rows[0]
             g, d = median_over_run(row.run, METRICS.grad_norm_g), median_over_run(row.run, METRICS.grad_norm_d)
-            gs, g_read = r.claim(G_MEDIAN, g, spec(g))
-            ds, d_read = r.claim(D_MEDIAN, d, spec(d))
+            gs, g_read = r.claim(G_MEDIAN, g, spec(g, 3))
+            ds, d_read = r.claim(D_MEDIAN, d, spec(d, 3))
             if np.isfinite(d):
-                words = f"median over the run: the gradient norm of all of G {gs}, of all of D {ds}"
+                words = f"median gradient norm over the run: all of G {gs}, all of D {ds}"
                 line = r.claims(self.say(words), g_read, d_read)
             else:
-                line = r.claims(self.say(f"median over the run: the gradient norm of all of G {gs}"), g_read)
+                line = r.claims(self.say(f"median gradient norm over the run: all of G {gs}"), g_read)
             self.play(FadeIn(line), run_time=0.5)
             return
         medians = [median_over_run(row.run, METRICS.grad_norm_g) for row in rows]
         tags = []
         for row, m in zip(rows, medians, strict=True):
-            shown, reading = r.claim(G_MEDIAN, m, spec(m), run=row.who)
+            shown, reading = r.claim(G_MEDIAN, m, spec(m, 3), run=row.who)
             tag = r.claims(style.text(f"G's gradient norm, median over the run: {shown}", style.LABEL), reading)
             tags.append(tag.next_to(row.head, RIGHT, buff=0.4))
         self.play(*(FadeOut(m) for row in rows for m in row.names), run_time=0.3)
@@ -360,10 +362,10 @@ class GradientFlow(c.RunScene):
             self.play(FadeIn(self.say("G's gradient norms are missing in one of the runs")), run_time=0.5)
             return
         strong, weak = (0, 1) if a >= b else (1, 0)
-        ratio = medians[strong] / medians[weak]
-        shown, reading = r.claim(
-            "ratio:grad_norm_g", ratio, "{:,.0f}" if ratio >= 10 else "{:.1f}", run=rows[strong].who
-        )
+        printed_medians = [float(spec(m, 3).format(m).replace(",", "")) for m in medians]  # as the tags show them
+        ratio = printed_medians[strong] / printed_medians[weak]  # arithmetic on the numbers shown
+        fmt = "{:,.0f}" if ratio >= 10 else "{:.1f}"
+        shown, reading = r.claim("ratio:grad_norm_g", ratio, fmt, run=rows[strong].who)
         if shown in ("1.0", "1"):
             words = "G's gradient is as strong in both runs (median over the run)"
             line = self.say(words)
@@ -396,7 +398,7 @@ class GradientFlow(c.RunScene):
                 return 0.6 * block_h
             return block_h * (0.22 + 0.78 * np.log10(volume(layer)) / max(np.log10(vmax), 1e-9))
 
-        out_w, gap = style.text("D(G(z))", style.SMALL).width, 0.22
+        out_w, gap = style.text("D(G(z))", style.SMALL).width, 0.2
         fixed = AXIS_ROOM + 0.08 + view + 2 * gap + 0.35 + out_w
         widths, groups, tiers = self.columns(row.layers, right - left - fixed)
         baseline = bottom + tiers * TIER + 0.04
@@ -525,7 +527,7 @@ class GradientFlow(c.RunScene):
             y = baseline + (k - scale.lo) * per_decade
             group.add(Line([x - 0.08, y, 0], [x, y, 0], stroke_color=style.MUTED, stroke_width=1.5))
             label = style.text(style.power_of_ten(k), style.SMALL, style.MUTED)
-            group.add(r.constant(label.next_to([x - 0.1, y, 0], LEFT, buff=0.0)))
+            group.add(r.constant(label.next_to([x - 0.08, y, 0], LEFT, buff=0.0)))
             for a, b in spans:
                 grid = Line([a, y, 0], [b, y, 0], stroke_color=style.MUTED, stroke_width=1, stroke_opacity=0.3)
                 grid.name = "decade"

@@ -19,8 +19,10 @@ Quantity names (``Reading.quantity``):
   its row, or ``counts<i>`` / ``share<i>`` for one mode's or digit's count or share of all samples);
 - ``median:<column>``: the median of a metrics.jsonl column's finite values over all the run's logged steps (the
   whole run, whatever the step shown; GradientFlow's closing line, "median over the run");
-- ``ratio:<column>``: ``median:<column>`` of the run over ``median:<column>`` of the run it is compared with
-  (GradientFlow's headline "with minimax loss, G's gradient is 22× weaker": registered on the stronger run);
+- ``ratio:<column>``: ``median:<column>`` of the run over ``median:<column>`` of the run it is compared with, each
+  first rounded as the screen prints it (three significant digits, whole numbers from 100 up), so that the ratio is
+  the arithmetic of the two numbers shown (GradientFlow's headline "with minimax loss, G's gradient is 76× weaker":
+  registered on the stronger run);
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.
 """
 

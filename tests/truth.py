@@ -79,9 +79,12 @@ def expected(run: str, quantity: str, step: int, average: int = 1, other: str | 
     source, _, rest = quantity.partition(":")
     if source == "median":
         return _median(run, rest)
-    if source == "ratio":
+    if source == "ratio":  # of the two medians as printed: three significant digits, whole numbers from 100 up
         assert other is not None, f"{quantity} compares two runs: the scene was given one"
-        return _median(run, rest) / _median(other, rest)
+        a, b = _median(run, rest), _median(other, rest)
+        return float(np.round(a, max(0, 2 - int(np.floor(np.log10(a)))))) / float(
+            np.round(b, max(0, 2 - int(np.floor(np.log10(b)))))
+        )
     if source == "step":
         return float(step)
     if source == "metric":
