@@ -23,6 +23,8 @@ Quantity names (``Reading.quantity``):
   first rounded as the screen prints it (three significant digits, whole numbers from 100 up), so that the ratio is
   the arithmetic of the two numbers shown (GradientFlow's headline "with minimax loss, G's gradient is 76× weaker":
   registered on the stronger run);
+- ``config:<key>``: a setting of the run (run.json ``config``), the same at every step (e.g. ``config:noise_dim``,
+  the length of G's noise vector, which DecisionField names when it says why it draws no noise grid);
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.
 """
 

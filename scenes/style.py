@@ -125,7 +125,9 @@ def colour_bar(height: float = 3.0, width: float = 0.28, label: str = "D(x)") ->
     frame = Rectangle(width=width, height=height, stroke_color=MUTED, stroke_width=1)
     ticks = VGroup(
         *(
-            text(f"{v:g}  {word}", SMALL, MUTED).next_to(frame.get_corner(DOWN + RIGHT) + UP * height * v, RIGHT, 0.15)
+            constant(text(f"{v:g}  {word}", SMALL, MUTED)).next_to(
+                frame.get_corner(DOWN + RIGHT) + UP * height * v, RIGHT, 0.15
+            )
             for v, word in ((1.0, "real"), (0.5, "guess"), (0.0, "fake"))
         )
     )

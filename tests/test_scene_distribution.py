@@ -4,9 +4,10 @@ one rendered frame.
 The designed toy2d run (tests/designed.py, 64 fixed samples, 11 snapshots, step 20k at learning fraction
 a = k / 10): G's samples move on straight lines from their step-0 places to the rings' arcs (arcs(64, 1)), each
 pushed along that line by fake_grad = (target - start)(1 - 0.8 a); D's field is 1 / (1 + exp((x - e) / 2)) with
-its 0.5 line at x = e = -15 + 30 a + y / 10; G's mesh is (1 - a) g + 10 a g / (|g| + 1) for the grid noise g. The step-0
-samples (the starts) and the fixed batches are read from the run's files with numpy; every other value is computed
-here from those closed forms. (The tilt y / 10 of the boundary: a field drawn upside down would differ.)
+its 0.5 line at x = e = -15 + 30 a + y / 10; G's mesh is (1 - a) g + 10 a g / (|g| + 1) for the grid noise g (drawn
+only for a run whose noise is 2-D: the toy-quadratic variant). The step-0 samples (the starts) and the fixed batches
+are read from the run's files with numpy; every other value is computed here from those closed forms. (The tilt
+y / 10 of the boundary: a field drawn upside down would differ.)
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import pytest
 from designed import arcs, field_at, make_designed_run
 from PIL import Image
 from scene_probe import Mob, Shot, probe
+from truth import problems as untrue
 
 from pipeline.render import builtin_scene_path, render_file
 from pipeline.run import Run
-from scenes import distribution, style
+from scenes import distribution, readouts, style
 
 pytestmark = pytest.mark.xdist_group("scene-content")
 
@@ -114,10 +116,20 @@ def centres(mob: Mob, per: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_the_map_keeps_the_toys_aspect(shots: list[Shot], designed: Designed) -> None:
-    (box,) = shots[-1].find("Rectangle", name="map")
+    """One scale for both axes (never common.Frame's stretch of x): the map's frame has the field's aspect, and the
+    points drawn on it are at that one scale; the map is as large as fits under the title (at most BOX_SIZE)."""
+    end = shots[-1]
+    (box,) = end.find("Rectangle", name="map")
     ext = designed.extent
     assert box.width / (ext[1] - ext[0]) == pytest.approx(box.height / (ext[3] - ext[2]), rel=1e-6)
-    assert max(box.width, box.height) == pytest.approx(distribution.BOX_SIZE, rel=1e-6)
+    assert max(box.width, box.height) <= distribution.BOX_SIZE + 1e-6
+    assert max(box.width, box.height) > 0.9 * distribution.BOX_SIZE
+    assert box.box[0] == pytest.approx(style.safe_box()[0])
+    above = [m for m in end.find("Text") if m.center[1] > box.box[3]]  # the title's lines
+    assert len(above) >= 3 and all(m.box[1] > box.box[3] for m in above)
+    real, _ = centres(path(end, "real points"), 32)
+    scale = np.ptp(real, axis=0) / np.ptp(designed.real, axis=0)
+    assert scale[0] == pytest.approx(scale[1], rel=1e-6)  # equal aspect, point by point
 
 
 def test_field_image_is_the_designed_field_through_the_score_map(shots: list[Shot], designed: Designed) -> None:
@@ -166,35 +178,87 @@ def test_points_are_the_real_batch_and_the_designed_samples(shots: list[Shot], d
 
 
 def test_pushes_are_the_designed_fake_grad(shots: list[Shot], designed: Designed) -> None:
-    """An arrow from each of the first 48 samples along its designed push (target - start), its length
-    ARROW_MAX min(1, |push| / p90), p90 the 90th percentile of |push| over the snapshots shown; a tip pointing at
-    its end, TIP in size or 0.45 of a shorter arrow."""
+    """An arrow from each of the first 48 samples along its designed push (target - start), on the rule the legend
+    states: ARROW_MIN + (ARROW_MAX - ARROW_MIN) min(1, |push| / p90) long, p90 the 90th percentile of |push| over
+    the snapshots shown; a tip TIP in size (or 0.45 of a shorter arrow) whose point is the arrow's end."""
     k = distribution.N_ARROWS
     sizes = np.concatenate([np.linalg.norm(designed.push(s)[:k], axis=1) for s in SHOWN])
     ref = np.percentile(sizes, 90)
+    lo, hi = distribution.ARROW_MIN, distribution.ARROW_MAX
     for step, shot in settled(shots):
         shafts = path(shot, "pushes").points.reshape(k, 4, 2)
-        start, end = shafts[:, 0], shafts[:, 3]
+        start = shafts[:, 0]
         np.testing.assert_allclose(start, to_scene(shot, designed.extent, designed.fake(step)[:k]), atol=1e-6)
         push = designed.push(step)[:k]
         size = np.linalg.norm(push, axis=1)
-        want = push / size[:, None] * (distribution.ARROW_MAX * np.minimum(1, size / ref))[:, None]
-        np.testing.assert_allclose(end - start, want, atol=1e-6, err_msg=str(step))
-        _, tip_size = centres(path(shot, "push tips"), 12)
+        length = lo + (hi - lo) * np.minimum(1, size / ref)
+        want = push / size[:, None] * length[:, None]
         apex = path(shot, "push tips").points.reshape(k, 12, 2)[:, 0]  # a triangle's first corner: its point
-        np.testing.assert_allclose(apex, end, atol=1e-6)  # at the push's end
-        want_size = np.minimum(distribution.TIP, 0.45 * np.linalg.norm(want, axis=1))
-        np.testing.assert_allclose(tip_size, want_size, atol=1e-6)
+        np.testing.assert_allclose(apex - start, want, atol=1e-6, err_msg=str(step))  # the arrow's end
+        _, tip_size = centres(path(shot, "push tips"), 12)
+        np.testing.assert_allclose(tip_size, np.minimum(distribution.TIP, 0.45 * length), atol=1e-6)
+        neck = apex - want / length[:, None] * tip_size[:, None]
+        np.testing.assert_allclose(shafts[:, 3], neck, atol=1e-6)  # the shaft stops at the tip's centre
 
 
-def test_mesh_is_the_designed_grid_fake(shots: list[Shot], designed: Designed) -> None:
-    """G's image of the 16x16 noise grid: its 16 rows then 16 columns, 15 segments each, corner to corner."""
+def test_pushes_can_be_read_at_480p(shots: list[Shot]) -> None:
+    """Every arrow of a nonzero push is at least ARROW_MIN long: 15 px or more at 480p (the frame is 8 units
+    high), with a tip of 5 px or more; the strongest are over twice as long."""
+    assert distribution.ARROW_MIN / 8 * 480 >= 15
+    for _, shot in settled(shots):
+        start = path(shot, "pushes").points.reshape(-1, 4, 2)[:, 0]
+        apex = path(shot, "push tips").points.reshape(-1, 12, 2)[:, 0]
+        length = np.linalg.norm(apex - start, axis=1)
+        assert length.min() >= distribution.ARROW_MIN - 1e-9
+        _, tip = centres(path(shot, "push tips"), 12)
+        assert tip.min() / 8 * 480 >= 5
+    assert distribution.ARROW_MAX >= 2 * distribution.ARROW_MIN
+
+
+def test_the_legend_states_the_arrows_rule(shots: list[Shot]) -> None:
+    """The rule is said on screen, under the pushes' entry, in words that match push_length."""
+    said = " ".join(t for t in shots[-1].texts() if t)
+    assert " ".join(distribution.PUSH_RULE.split()) in said
+    assert "strongest 10 %" in distribution.PUSH_RULE
+    assert np.allclose(distribution.push_length(np.array([0.0, 0.5, 1.0, 3.0]), 1.0), [0, 0.45, 0.65, 0.65])
+
+
+@pytest.fixture(scope="module")
+def flat(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A designed run whose noise is 2-D (the toy-quadratic variant): its grid covers the whole noise square."""
+    return make_designed_run(
+        tmp_path_factory.mktemp("flat") / "toy2d", "toy2d", n=N, tilt=TILT, variant="toy-quadratic"
+    )
+
+
+def test_mesh_is_the_designed_grid_fake_for_2d_noise(flat: Path) -> None:
+    """Noise of dimension 2: G's image of the 16x16 grid over the noise square: its 16 rows then 16 columns, 15
+    segments each, corner to corner; the legend names it and the title has no word on a missing grid."""
+    designed = Designed(flat)
+    with np.load(flat / "fixed.npz") as f:
+        assert f["grid_noise"].shape == (256, 2)  # the grid is the whole noise, not a slice of it
+    shots = probe(distribution.DecisionField, flat)
     for step, shot in settled(shots):
         grid = to_scene(shot, designed.extent, designed.mesh(step)).reshape(16, 16, 2)
         want = [(a, b) for line in [*grid, *grid.transpose(1, 0, 2)] for a, b in zip(line, line[1:], strict=False)]
         seg = path(shot, "noise grid").points.reshape(-1, 4, 2)
         np.testing.assert_allclose(seg[:, 0], [a for a, _ in want], atol=1e-6, err_msg=str(step))
         np.testing.assert_allclose(seg[:, 3], [b for _, b in want], atol=1e-6)
+    said = " ".join(shots[-1].texts())
+    assert "G's image of the noise square" in said and "no noise grid" not in said
+
+
+def test_no_mesh_where_the_noise_has_more_dimensions(shots: list[Shot]) -> None:
+    """The designed rings run's noise has 100 dimensions: its recorded grid is a 2-D slice, so no mesh is drawn, and
+    the line under the subtitle says why, its number registered as the run's setting."""
+    end = shots[-1]
+    assert not end.find(name="noise grid")
+    (line,) = [m for m in end.mobs if any(r.quantity == "config:noise_dim" for r in m.readings)]
+    words = " ".join(m.text for m in end.find("Text") if m.path[: len(line.path)] == line.path)
+    assert words.startswith("no noise grid: noise has 100 dimensions")
+    assert "would not lie on G's samples" in words
+    (map_box,) = end.find("Rectangle", name="map")
+    assert line.box[1] > map_box.box[3]  # above the map, with the title
 
 
 def overshoot(t: float) -> float:
@@ -229,32 +293,59 @@ def test_samples_off_the_map_are_edge_markers_pointing_out(tmp_path: Path) -> No
         assert np.dot(tip, out) / np.linalg.norm(tip) / np.linalg.norm(out) == pytest.approx(1.0, abs=1e-6)
 
 
-def test_chart_readouts_and_verdict_follow_the_designed_scores(shots: list[Shot]) -> None:
-    """The curves are the designed mean scores D(x) = 0.95 - 0.45 t and D(G(z)) = 0.05 + 0.4 t (metrics.jsonl,
-    smoothed over 3 steps: exact away from the ends); the cursor, a dot on each curve and the readouts follow the
-    shown step; the closing line: at step 200 D(x) = 0.50 and D(G(z)) = 0.45, D can barely tell them apart."""
+def averaged(f, step: int, width: int) -> float:
+    """The trailing mean of the designed curve ``f`` over the last ``width`` logged steps (1, 2, ...) up to ``step``."""
+    steps = np.arange(max(1, step - width + 1), step + 1)
+    return float(np.mean(f(steps / TOTAL))) if len(steps) else float("nan")
+
+
+def d_real(t: np.ndarray) -> np.ndarray:
+    return 0.95 - 0.45 * t
+
+
+def d_fake(t: np.ndarray) -> np.ndarray:
+    return 0.05 + 0.4 * t
+
+
+def test_chart_readouts_and_verdict_follow_the_designed_scores(shots: list[Shot], toy2d: Path) -> None:
+    """The curves are the designed mean scores D(x) = 0.95 - 0.45 t and D(G(z)) = 0.05 + 0.4 t (metrics.jsonl) as
+    every scene averages them (readouts.window: 4 of 200 logged steps, trailing), said under the chart; the cursor
+    follows the shown step, the readouts print the averaged values there, registered as the metrics at that average,
+    and each curve's dot sits at exactly its readout's value; the closing line: at step 200 D(x) = 0.50 and D(G(z))
+    = 0.45 (averaged: 0.5034, 0.4470), D can barely tell them apart."""
+    width = readouts.window(Run.load(toy2d))
+    assert width == 4
     end = shots[-1]
     (chart,) = end.find("Rectangle", name="chart")
     curves = {m.stroke: m for m in end.find(name="curve")}
-    t = np.arange(1, TOTAL + 1) / TOTAL
-    for colour, want in ((style.REAL_COLOR, 0.95 - 0.45 * t), (style.FAKE_COLOR, 0.05 + 0.4 * t)):
+    steps = np.arange(1, TOTAL + 1)
+    for colour, f in ((style.REAL_COLOR, d_real), (style.FAKE_COLOR, d_fake)):
         pts = np.concatenate([curves[hexc(colour)].points[::4], curves[hexc(colour)].points[-1:]])
         assert len(pts) == TOTAL
-        y = (pts[:, 1] - chart.box[1]) / chart.height
-        np.testing.assert_allclose(y[2:-2], want[2:-2], atol=1e-9)
-        np.testing.assert_allclose((pts[:, 0] - chart.box[0]) / chart.width, t, atol=1e-9)
+        want = [averaged(f, s, width) for s in steps]
+        np.testing.assert_allclose((pts[:, 1] - chart.box[1]) / chart.height, want, atol=1e-9)
+        np.testing.assert_allclose((pts[:, 0] - chart.box[0]) / chart.width, steps / TOTAL, atol=1e-9)
+    assert f"D's mean scores, {width}-step average" in end.texts()
     for step, shot in settled(shots):
-        tt = max(step, 1) / TOTAL
         real, fake = sorted(shot.find("DecimalNumber"), key=lambda m: m.center[0])
-        assert real.value == pytest.approx(0.95 - 0.45 * tt, abs=0.005 + 1e-9), step
-        assert fake.value == pytest.approx(0.05 + 0.4 * tt, abs=0.005 + 1e-9), step
+        assert real.value == pytest.approx(averaged(d_real, step, width), abs=1e-9), step
+        assert fake.value == pytest.approx(averaged(d_fake, step, width), abs=1e-9), step
+        assert [r.quantity for r in real.readings + fake.readings] == ["metric:d_real", "metric:d_fake"]
+        assert {r.average for r in real.readings + fake.readings} == {width}
         (cursor,) = shot.find("Line", name="cursor")
         x = chart.box[0] + step / TOTAL * chart.width
         assert cursor.center[0] == pytest.approx(x, abs=1e-6)
         for colour, value in ((style.REAL_COLOR, real.value), (style.FAKE_COLOR, fake.value)):
-            (dot,) = [d for d in shot.find("Dot", fill=hexc(colour)) if chart.contains(d.center)]
-            assert dot.center == pytest.approx((x, chart.box[1] + value * chart.height), abs=0.005 * chart.height)
+            (dot,) = shot.find("Dot", name="score dot", fill=hexc(colour))
+            assert dot.center == pytest.approx((x, chart.box[1] + value * chart.height), abs=1e-9)
     assert "D ends barely telling G(z) from real data" in end.texts()
+
+
+def test_before_the_first_logged_step_no_score_is_shown(shots: list[Shot]) -> None:
+    """At step 0 nothing is logged yet: the readouts and the curves' dots are hidden (no value is made up)."""
+    first = [s for s in shots if s.find("Rectangle", name="chart")][0]
+    assert step_of(first) == 0
+    assert not first.find("DecimalNumber") and not first.find("Dot", name="score dot")
 
 
 def test_legend_words_are_in_their_roles_colours(shots: list[Shot]) -> None:
@@ -263,7 +354,6 @@ def test_legend_words_are_in_their_roles_colours(shots: list[Shot]) -> None:
         ("real data", style.REAL_COLOR),
         ("G(z)", style.FAKE_COLOR),
         ("where G's loss pushes G(z)", style.GRAD_COLOR),
-        ("G's warped noise grid", style.G_COLOR),
     ):
         (text,) = end.find("Text", re.escape(words))
         assert text.fill == hexc(colour), words
@@ -299,10 +389,8 @@ def test_rendered_frame_shows_the_recorded_field(tmp_path: Path) -> None:
     (png,) = render_file(builtin_scene_path("distribution"), Run.load(run), **kw)
     frame = np.asarray(Image.open(png).convert("RGB")).astype(np.float64)
     d = Designed(run, total=60, learn=0.5)
-    scale = distribution.BOX_SIZE / max(d.extent[1] - d.extent[0], d.extent[3] - d.extent[2])
-    half_w, half_h = (d.extent[1] - d.extent[0]) * scale / 2, (d.extent[3] - d.extent[2]) * scale / 2
-    centre = distribution.BOX_CENTER[:2] - [distribution.BOX_SIZE / 2 - half_w, 0]  # at the square's left edge
-    (x0, y0), (x1, y1) = (pixel(frame, centre + s * np.array([-half_w, half_h])) for s in (1, -1))
+    (drawn,) = probe(distribution.DecisionField, run)[-1].find("Rectangle", name="map")  # where the map is
+    (x0, y0), (x1, y1) = pixel(frame, drawn.box[::3]), pixel(frame, drawn.box[2:0:-1])
     box = frame[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2]
     green_minus_purple = box[..., 1] - box[..., 0]
     xs = np.linspace(d.extent[0], d.extent[1], box.shape[1])
@@ -314,8 +402,10 @@ def test_rendered_frame_shows_the_recorded_field(tmp_path: Path) -> None:
 
 
 def test_a_square_toy_is_laid_out(tmp_path: Path) -> None:
-    """A toy whose field is square (as the 8 Gaussians') gets a square map at the safe area's left edge; the side
-    panel then has less room (the closing line takes two lines) and the layout rules still hold."""
+    """A toy whose field is square (as the 8 Gaussians') gets a square map at the safe area's left edge, as large as
+    fits under the title's three lines; the side panel then has less room (the closing line takes two lines) and the
+    layout rules and the truth check still hold. Points off this map (the rings reach 10 and more, the map only 4)
+    are edge markers pointing out, the real batch's as G's."""
     from test_scene_layout import problems
 
     run = make_designed_run(tmp_path / "square", "toy2d", n=N)
@@ -325,7 +415,32 @@ def test_a_square_toy_is_laid_out(tmp_path: Path) -> None:
     np.savez(run / "fixed.npz", **arrays)
     shots = probe(distribution.DecisionField, run)
     (box,) = shots[-1].find("Rectangle", name="map")
-    assert box.width == pytest.approx(distribution.BOX_SIZE) and box.height == pytest.approx(distribution.BOX_SIZE)
+    assert box.width == pytest.approx(box.height) and box.width > 0.9 * distribution.BOX_SIZE
     assert box.box[0] == pytest.approx(style.safe_box()[0])
-    found = problems(shots)
+    found = problems(shots) + untrue(shots, {"run": str(run)})
     assert not found, "\n".join(found[:10])
+
+
+def test_real_points_off_the_map_are_edge_markers(tmp_path: Path) -> None:
+    """A map smaller than the real batch (field_extent narrowed to [-4, 4]^2; the rings reach 10): each real point off
+    it is a marker on the map's edge pointing out (on the ray from the map's centre), none a dot pinned to the edge."""
+    run = make_designed_run(tmp_path / "small", "toy2d", n=N)
+    with np.load(run / "fixed.npz") as f:
+        arrays = dict(f)
+    arrays["field_extent"] = np.array([-4, 4, -4, 4], np.float32)
+    np.savez(run / "fixed.npz", **arrays)
+    real = arrays["real"].astype(np.float64)
+    off = np.any(np.abs(real) > 4, axis=1)
+    assert 5 < off.sum() < N
+    end = probe(distribution.DecisionField, run)[-1]
+    _, dot_size = centres(path(end, "real points"), 32)
+    assert np.allclose(dot_size[off], 0.0, atol=1e-9) and np.all(dot_size[~off] > 0.01)
+    mid, size = centres(path(end, "real off-map markers"), 12)
+    assert np.allclose(size[~off], 0.0, atol=1e-9) and np.allclose(size[off], distribution.MARK)
+    (box,) = end.find("Rectangle", name="map")
+    centre, scale = np.array(box.center), box.width / 8
+    for i in np.nonzero(off)[0]:
+        on_edge = np.isclose(mid[i], box.box[:2], atol=1e-6) | np.isclose(mid[i], box.box[2:], atol=1e-6)
+        assert on_edge.any(), i
+        towards, out = mid[i] - centre, real[i] * scale
+        assert abs(towards[0] * out[1] - towards[1] * out[0]) < 1e-6 * np.linalg.norm(out) and towards @ out > 0

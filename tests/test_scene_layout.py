@@ -198,3 +198,42 @@ def test_the_checks_can_fail(runs: dict[str, Path]) -> None:
     needles = ("only the title", "'tiny' at font size 12", "overlaps", "'off the edge' leaves the title-safe")
     for needle in (*needles, "'struck through' is crossed by a Line"):
         assert needle in found, (needle, found)
+
+
+def test_the_truth_check_can_fail(runs: dict[str, Path]) -> None:
+    """A scene that shows a counter one step behind its footer, a caption that runs ahead of the counter, a caption
+    whose registered number is not in its words, and a number nobody registered: each is caught, and the honest
+    versions of the same numbers pass."""
+    from manim import FadeIn
+
+    from scenes import common as c
+    from scenes import readouts as r
+
+    run_path = runs["image"]
+
+    class Planted(c.RunScene):
+        def construct(self) -> None:
+            run, steps = self.run, self.run.metrics.step
+            at, before = int(steps[-1]), int(steps[0])
+            foot = style.footer(at, start=at, name=run.name)
+            w = r.window(run)
+            honest = r.reads(style.number(r.metric_at(run, "d_fake", at, w), 2), "metric:d_fake", average=w)
+            stale = r.reads(style.number(r.metric_at(run, "d_fake", before, w), 2), "metric:d_fake", average=w)
+            words, reading = r.claim("metric:accuracy", r.metric_at(run, "accuracy", at, w), average=w, scale=100)
+            said = r.claims(style.text(f"right {words} %"), reading)
+            early, wrong = r.claim("metric:accuracy", r.metric_at(run, "accuracy", before), scale=100)
+            ahead = r.claims(style.text(f"still right {early} %"), wrong)  # a value of another step, said as now's
+            silent = r.claims(style.text("right most of the time"), reading)
+            loose = style.text("0.42")
+            parts = (honest, stale, said, ahead, silent, loose)
+            for i, m in enumerate(parts):
+                m.move_to([-4 + 1.5 * (i % 3), 1.5 - 1.2 * (i // 3), 0])
+            self.play(FadeIn(foot.group), *(FadeIn(m) for m in parts))
+
+    found = untrue(probe(Planted, run=run_path), {"run": str(run_path)})
+    joined = "\n".join(found)
+    assert len(found) == 4, joined
+    assert "'0.42' is a number on screen that no reading registers" in joined
+    assert "for metric:d_fake of the run at step" in joined  # the stale counter
+    assert "'right most of the time' registers" in joined  # the number missing from the words
+    assert "'still right" in joined and "for metric:accuracy of the run at step" in joined  # the caption ahead

@@ -87,6 +87,9 @@ def expected(run: str, quantity: str, step: int, average: int = 1, other: str | 
         )
     if source == "step":
         return float(step)
+    if source == "config":
+        value = json.loads((Path(run) / "run.json").read_text())["config"].get(rest)
+        return float("nan") if value is None else float(value)
     if source == "metric":
         rows = [r for r in _metrics(run) if r["step"] <= step]
         values = [_metric_value(r, rest) for r in rows[-max(average, 1) :]]
