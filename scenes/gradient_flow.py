@@ -1,12 +1,15 @@
 """Gradient flow: how much of D's verdict reaches each layer of D and of G, update after update.
 
 G and D are drawn as their recorded layers (run.json ``layer_shapes_*``/``layer_types_*``), each sized by its
-activation volume (log) and filled by its recorded gradient norm (``grad_norm_g``/``grad_norm_d``) on one log colour
-scale with a labelled bar. Between them sits what G made at that snapshot, with the fixed real batch above it, both
-entering D. At every update shown, a pulse carries the gradient back from D's output through D, into G(z) and through
-G, recolouring each layer as it passes; under each layer a sparkline of its norm over the run follows the step. With
-a second run (``--compare``, e.g. ``minimax`` against ``bce``) both rows share the colour scale, so a G whose gradient
-vanishes stays dark.
+activation volume (log), with G's samples at that snapshot and the fixed real batch between them. Under each layer a
+bar's *length* is the gradient norm that reached it at the shown snapshot (``grad_norm_g``/``grad_norm_d``) on a log
+scale ticked in powers of ten, with the norm printed under it. At every update shown, the gradient travels back from
+D's output to z as a wave: the wires light up in the gradient's yellow and each layer's bar takes its new length as
+the wave reaches it. It ends on the gradient norm of all of G and of all of D (metrics.jsonl), median over the run.
+
+With a second run (``--compare``, e.g. ``minimax`` against ``bce``) the two runs are two rows, each titled in words
+by its loss, on one log scale, and the headline is the ratio of the two G medians shown ("with minimax loss, G's
+gradient is 22× weaker than with non-saturating loss").
 
     GANVIZ_RUN=outputs/runs/<run> manim -ql scenes/gradient_flow.py
 """
@@ -20,29 +23,38 @@ import numpy as np
 from manim import (
     DOWN,
     LEFT,
+    PI,
+    RIGHT,
     UP,
-    Dot,
+    AnimationGroup,
+    DecimalNumber,
     FadeIn,
     FadeOut,
     ImageMobject,
     Line,
     Mobject,
     Rectangle,
+    ShowPassingFlash,
     ValueTracker,
     VGroup,
-    VMobject,
 )
 
 from pipeline.run import Layer
 from pipeline.runformat import METRICS
 from scenes import common as c
+from scenes import readouts as r
 from scenes import style
 
 N_UPDATES = 10  # updates shown after step 0
 NORM_TYPES = {"BatchNorm1d": "BN", "BatchNorm2d": "BN", "GroupNorm": "GN", "LayerNorm": "LN", "InstanceNorm2d": "IN"}
 SHORT_TYPES = {"ConvTranspose2d": "ConvT", "Conv2d": "Conv", "Linear": "Linear", **NORM_TYPES}
-BLOCK_W, SLAB_W = 0.5, 0.22  # widths of a layer with weights and of a normalisation layer
-ROW_Y, ROWS_Y = 0.65, (1.25, -1.13)  # the blocks' centre line: one run, two runs compared
+BLOCK_W, SLAB_W, BAR_W = 0.5, 0.22, 0.45  # widths of a layer with weights, of a normalisation layer, of a bar
+LABEL_GAP = 0.2  # at least this much between two layers' names
+TIER = 0.25  # the height of one line of numbers under the bars
+AXIS_ROOM = 1.0  # left of the first layer: the axis' name and its powers of ten
+SINGLE_TOP, ROW_TOPS, ROW_BOTTOM = 2.5, (2.5, -0.2), -2.7  # where rows begin (under the title) and end
+CAPTION_Y = -2.97
+G_MEDIAN, D_MEDIAN = "median:grad_norm_g", "median:grad_norm_d"
 
 
 def short_type(layer: Layer) -> str:
@@ -60,6 +72,30 @@ def shape_lines(shape: tuple[int, ...] | None) -> list[str]:
 
 def volume(layer: Layer) -> float:
     return float(np.prod(layer.shape)) if layer.shape else float("nan")
+
+
+def decimals(value: float, digits: int = 2) -> int:
+    """Decimals that print ``value`` to ``digits`` significant digits (none left of the point that are not): with 2,
+    80, 9.5, 0.28, 0.0015."""
+    if not (np.isfinite(value) and value > 0):
+        return 0
+    return max(0, digits - 1 - int(np.floor(np.log10(value))))
+
+
+def spec(value: float, digits: int = 2) -> str:
+    """The format that prints ``value`` to ``digits`` significant digits."""
+    return f"{{:,.{decimals(value, digits)}f}}"
+
+
+def printed(value: float) -> str:
+    return spec(value).format(value)
+
+
+def median_over_run(run: c.Run, column: str) -> float:
+    """The quantity ``median:<column>``: the median of a metrics.jsonl column's finite values over all logged steps."""
+    v = r.metric(run, column)
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else float("nan")
 
 
 def sample_pixels(run: c.Run, samples: np.ndarray, colour: str, px: int = 96) -> np.ndarray:
@@ -86,41 +122,49 @@ def sample_pixels(run: c.Run, samples: np.ndarray, colour: str, px: int = 96) ->
     return out
 
 
-def along(points: list[np.ndarray], u: float) -> np.ndarray:
-    """The point at fraction ``u`` of the length of the polyline through ``points``."""
-    pts = np.asarray(points, np.float64)
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    at = np.concatenate([[0.0], np.cumsum(seg)])
-    d = float(np.clip(u, 0.0, 1.0)) * at[-1]
-    i = min(int(np.searchsorted(at, d, side="right")) - 1, len(seg) - 1)
-    t = (d - at[i]) / seg[i] if seg[i] > 0 else 0.0
-    return pts[i] + t * (pts[i + 1] - pts[i])
+def bar_scale(values: np.ndarray) -> style.LogScale:
+    """The one log scale of every bar (both runs): from a little under the smallest norm (so that it still has a
+    length) to the largest, at least one decade."""
+    v = np.asarray(values, np.float64)
+    v = np.log10(v[np.isfinite(v) & (v > 0)])
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (-3.0, 0.0)
+    if hi - lo < 1.0:
+        lo, hi = (lo + hi) / 2 - 0.5, (lo + hi) / 2 + 0.5
+    return style.LogScale(lo - max(0.2, 0.08 * (hi - lo)), hi)
 
 
 @dataclass
 class Row:
-    """One run drawn as a pipeline: z -> G's layers -> G(z) (real x above it) -> D's layers -> D(G(z)).
+    """One run drawn as a pipeline: z -> G's layers -> G(z) (real x above it) -> D's layers -> D(G(z)), and under
+    every layer its gradient bar and number.
 
-    ``blocks`` are G's layers then D's in forward order, the order of ``norms``' rows. ``still`` holds what never
-    changes, ``live`` what animations and updaters change (kept apart so that manim draws the still part once)."""
+    ``blocks``, ``bars`` and ``numbers`` are G's layers then D's in forward order, the order of ``norms``' rows.
+    ``still`` holds what never changes, ``live`` what animations and updaters change (kept apart so that manim draws
+    the still part once)."""
 
     run: c.Run
     steps: np.ndarray  # snapshot steps with gradient norms, ascending
     norms: np.ndarray  # (layers of G then D, steps)
     layers: list[Layer]
     n_g: int
+    index: int = 0  # 0: the scene's run, 1: the compared one
     blocks: list[Rectangle] = field(default_factory=list)
+    bars: list[Rectangle] = field(default_factory=list)
+    levels: list[ValueTracker] = field(default_factory=list)  # each bar's log10 norm
+    numbers: list[DecimalNumber] = field(default_factory=list)
     still: list[Mobject] = field(default_factory=list)
     live: list[Mobject] = field(default_factory=list)
-    wire: list[np.ndarray] = field(default_factory=list)  # the backward path: D's output, D, G(z), G, z
-    wire_blocks: list[int | None] = field(default_factory=list)  # the block at each point of the wire, if any
+    links: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # forward: z, G, G(z), D, output
     z: Mobject | None = None
     fake: ImageMobject | None = None
     real: ImageMobject | None = None
-    score: ValueTracker = field(default_factory=lambda: ValueTracker(0.0))
+    head: Mobject | None = None  # the row's title, if any
+    names: list[Mobject] = field(default_factory=list)  # the head line's names (G, D, real x): make way at the end
+    score: ValueTracker = field(default_factory=lambda: ValueTracker(0.0))  # goal: D's mean score shown
+    score_number: DecimalNumber | None = None
 
     @classmethod
-    def of(cls, run: c.Run) -> Row:
+    def of(cls, run: c.Run, index: int = 0) -> Row:
         mats = run.layer_grad_norms()
         steps, _, g = mats["g"]
         d = mats["d"][2]
@@ -128,7 +172,11 @@ class Row:
         if (len(layers_g), len(layers_d)) != (len(g), len(d)):  # names missing or not the norms': by number
             layers_g = [Layer(f"G{i + 1}", None, None) for i in range(len(g))]
             layers_d = [Layer(f"D{i + 1}", None, None) for i in range(len(d))]
-        return cls(run, np.asarray(steps), np.concatenate([g, d]), layers_g + layers_d, len(layers_g))
+        return cls(run, np.asarray(steps), np.concatenate([g, d]), layers_g + layers_d, len(layers_g), index)
+
+    @property
+    def who(self) -> str:
+        return r.RUN if self.index == 0 else r.OTHER
 
     @property
     def total(self) -> float:
@@ -140,25 +188,33 @@ class Row:
 
     def match(self, step: int, total: float) -> int:
         """This run's readable snapshot at the same fraction of its run as ``step`` is of ``total``."""
-        steps = np.asarray(self.run.steps)
+        steps = np.asarray(self.steps)  # those whose norms were read (a run still training writes more)
         return int(steps[np.argmin(np.abs(steps - step / total * self.total))])
+
+    def quantity(self, k: int) -> str:
+        """What layer k's number shows: its entry of the snapshot's per-layer norms."""
+        net, i = ("g", k) if k < self.n_g else ("d", k - self.n_g)
+        return f"snapshot:grad_norm_{net}:item{i}"
 
 
 class GradientFlow(c.RunScene):
-    """Layers filled by their gradient norms; a pulse carries each shown update back from D's output to z."""
+    """Layers with their gradient norms as bars on a log scale; a wave carries each shown update back to z."""
 
     needs = (METRICS.grad_norm_g,)
     probabilities = False  # D(G(z)) is printed as recorded: a critic's value reads as one
 
     def construct(self) -> None:
         runs = [self.run] + ([self.other_run] if self.other_run is not None else [])
-        rows = [Row.of(run) for run in runs]
+        rows = [Row.of(run, i) for i, run in enumerate(runs)]
         self.compact = len(rows) > 1
-        self.scale = style.LogScale.of(np.concatenate([r.norms.ravel() for r in rows]))
-        self.footer = style.footer(int(rows[0].total))
+        self.scale = bar_scale(np.concatenate([row.norms.ravel() for row in rows]))
+        self.titles = self.row_titles(rows)
+        names = ", ".join(row.run.name for row in rows)  # top row first
+        self.footer = style.footer(int(rows[0].total), name=names)
         self.notes: list[str] = []
-        for i, row in enumerate(rows):
-            self.lay_out(row, y=ROWS_Y[i] if self.compact else ROW_Y, first=i == 0)
+        self.number_width = max((style.text(printed(v), style.SMALL).width for v in self.longest(rows)), default=0.5)
+        for row in rows:
+            self.lay_out(row, top=ROW_TOPS[row.index] if self.compact else SINGLE_TOP)
         self.introduce(rows)
         for note in self.notes:  # what this run's drawing leaves out
             self.play(FadeIn(caption := self.say(note)), run_time=0.3)
@@ -168,156 +224,338 @@ class GradientFlow(c.RunScene):
         self.play(FadeIn(caption), run_time=0.3)
         self.pass_forward(rows)
         self.play(FadeOut(caption), run_time=0.3)
-        caption = self.say("backward: each update's gradient, from D's output to z")
+        caption = self.say("backward: the gradient flows back to z; bar: its norm at each layer")
         self.play(FadeIn(caption), run_time=0.3)
         for step in self.run.spread_steps(N_UPDATES + 1)[1:]:
             self.update_to(rows, step)
         self.play(FadeOut(caption), run_time=0.3)
-        self.play(FadeIn(self.say(self.verdict(rows))), run_time=0.5)
+        self.conclude(rows)
         self.wait(2.0)
+
+    def longest(self, rows: list[Row]) -> list[float]:
+        """The norms whose printed form is longest (the widest number the scene will print)."""
+        values = [float(v) for row in rows for v in row.norms.ravel() if np.isfinite(v)]
+        most = max((len(printed(v)) for v in values), default=0)
+        return sorted({v for v in values if len(printed(v)) == most})[:3]
+
+    def row_titles(self, rows: list[Row]) -> list[str]:
+        """Each compared row's title in words: its loss ('minimax loss'), or what it learned if the losses are the
+        same, or its place if both are the same."""
+        if len(rows) == 1:
+            return [""]
+        losses = [style.LOSS_WORDS.get(c.loss_name(row.run), f"{c.loss_name(row.run)} loss") for row in rows]
+        if losses[0] != losses[1]:
+            return losses
+        about = [style.about(row.run.config) for row in rows]
+        if about[0] != about[1]:
+            return about
+        return ["first run", "second run"]
+
+    def subtitle(self, rows: list[Row]) -> str:
+        """What the run learned, in words; for two runs, what sets them apart."""
+        about = [style.about(row.run.config) for row in rows]
+        if len(rows) == 1 or about[0] == about[1]:
+            return about[0] + ("" if len(rows) == 1 else " · two runs")
+        data = [style.DATA_WORDS.get(str(row.run.config.get("dataset") or ""), "") for row in rows]
+        if data[0] == data[1] and data[0]:
+            return f"{data[0]} · {self.titles[0]} against {self.titles[1]}"
+        return f"{about[0]} against {about[1]}"
+
+    def phrase(self, i: int) -> str:
+        """How the headline names row i: 'with minimax loss', 'in the first run'."""
+        losses = {c.loss_name(self.run), c.loss_name(self.other_run)}
+        return f"with {self.titles[i]}" if len(losses) > 1 else f"in the {('first', 'second')[i]} run"
 
     # -- acts -----------------------------------------------------------------------------------------------
     def introduce(self, rows: list[Row]) -> None:
-        """Title, the layers with their names and sparklines, the samples, the colour bar and the footer."""
-        run = self.run
-        if self.compact:
-            other = rows[1].run
-            sub = f"top: {c.loss_name(run)} ({run.name})   bottom: {c.loss_name(other)} ({other.name})"
-        else:
-            sub = f"{run.variant}, {c.loss_name(run)} loss · {run.name}"
-        heading = style.title("How much gradient reaches each layer?", sub)
-        left, right, _, _ = style.safe_box()
-        bar = style.log_bar(self.scale, 4.2, 0.2, "")
-        bar.add(style.text("colour: gradient norm", style.SMALL, style.MUTED).next_to(bar[1], LEFT, buff=0.3))
-        bar.move_to([right - bar.width / 2, -2.72, 0])
-        line = style.text("line: a layer's norm over the run", style.SMALL, style.MUTED)
-        bar.add(line.move_to([left, bar[1].get_y(), 0], aligned_edge=LEFT))
+        """Title, the layers with their names and bars' axes, the samples and the footer."""
+        heading = style.title("How much gradient reaches each layer?", self.subtitle(rows))
+        if len(heading) > 1:
+            r.constant(heading[1])  # words ('a 1-D Gaussian'), not the run's numbers
         self.play(FadeIn(heading), FadeIn(self.footer.group), run_time=0.6)
         # still parts first: manim redraws everything after the first part that moves
-        self.play(*(FadeIn(m) for m in [bar, *(m for r in rows for m in r.still)]), run_time=0.8)
-        self.play(*(FadeIn(m) for r in rows for m in r.live), run_time=0.5)
+        self.play(*(FadeIn(m) for r_ in rows for m in r_.still), run_time=0.8)
+        self.play(*(FadeIn(m) for r_ in rows for m in r_.live), run_time=0.5)
         self.bring_to_front(self.footer.group)
 
     def pass_forward(self, rows: list[Row]) -> None:
-        """A grey pulse from z through G, G(z) and D to D's output, and one from the real batch into D."""
-        moves, dots = [], []
+        """A grey flash along the wires from z through G, G(z) and D to D's output, and from the real batch into D;
+        D's score for the first snapshot's samples appears."""
+        flashes = []
         for row in rows:
-            path = list(reversed(row.wire))
-            into_d = [row.real.get_right(), row.blocks[row.n_g].get_center()]
-            dots += [self.pulse(path, style.FORWARD_COLOR), self.pulse(into_d, style.REAL_COLOR)]
-            for dot in dots[-2:]:
-                moves.append(dot.tracker.animate.set_value(1.0))
-            start = float(np.mean(row.run.snapshot(row.run.steps[0]).d_fake))
-            moves.append(row.score.animate.set_value(start))
-        self.add(*dots)
-        self.play(*moves, run_time=1.6)
-        self.remove(*dots)
+            path = [self.flash(a, b, style.TEXT) for a, b in row.links[:-1]]
+            flashes.append(AnimationGroup(*path, lag_ratio=0.85))
+            flashes.append(self.flash(*row.links[-1], style.REAL_COLOR))
+            start = r.snapshot_stat(row.run.snapshot(row.run.steps[0]).d_fake, "mean")
+            row.score.goal = start
+        self.play(*flashes, run_time=1.6)
+        for row in rows:
+            row.score_number.set_opacity(1.0)
+        self.play(*(FadeIn(row.score_number) for row in rows), run_time=0.3)
 
     def update_to(self, rows: list[Row], step: int) -> None:
-        """One shown update: G's new samples and D's score, then the gradient pulse back to z."""
-        moves, pulses, recolour, old = [self.footer.tracker.animate.set_value(step)], [], [], []
+        """One shown update: G's new samples and D's score, and the gradient's wave back to z that gives each
+        layer's bar its new length as it passes."""
+        moves = [self.footer.tracker.animate.set_value(step)]
         for row in rows:
             snap = row.run.snapshot(row.match(step, rows[0].total))
             new = self.view(row.run, snap.fake, style.FAKE_COLOR, row.fake.height).move_to(row.fake)
-            moves += [FadeIn(new), row.score.animate.set_value(float(np.mean(snap.d_fake)))]
-            old.append(row.fake)
+            row.score.goal = r.snapshot_stat(snap.d_fake, "mean")
+            moves += [FadeIn(new), FadeOut(row.fake, rate_func=lambda t: 0.0)]  # under the new, gone at the end
             row.fake = new
-            colours = [style.grad_hex(self.scale.position(v)) for v in row.at(snap.step)]
-            pulse = self.pulse(row.wire, style.GRAD_COLOR)
-            self.passing(row, colours, pulse)
-            pulses.append(pulse)
-            recolour.append((row, colours))
-        self.play(*moves, run_time=0.5)
-        self.remove(*old)  # after the new samples faded in over them
-        self.add(*pulses)
-        self.play(*(p.tracker.animate.set_value(1.0) for p in pulses), run_time=1.2)
-        self.remove(*pulses)
-        for row, colours in recolour:  # the end state, whatever frames the updaters saw
-            for block, colour in zip(row.blocks, colours, strict=True):
-                block.clear_updaters().set_fill(colour, 1.0)
+            moves.append(self.wave(row, row.at(snap.step)))
+        self.play(*moves, run_time=1.8)
+
+    def wave(self, row: Row, norms: np.ndarray) -> AnimationGroup:
+        """The gradient from D's output back to z: a flash along each wire, backwards, and each layer's bar going to
+        its new length (its number changing half way) as the flash reaches it."""
+        n = len(row.blocks)
+        forward = row.links[:-1]  # z -> G ... -> G(z) | G(z) -> D ... -> output; the real batch's link is not on it
+        # the links into each block, forward order: z->G1, ..., G(n_g-1)->Gn_g, then G(z)->D1, ..., D->output last
+        into = [*forward[: row.n_g], *forward[row.n_g + 1 :]]
+        steps: list = []
+        for k in reversed(range(n)):
+            a, b = into[k + 1]
+            steps.append(self.flash(b, a, style.GRAD_COLOR))
+            if k == row.n_g - 1:  # from D's first layer back across G(z) to G's last
+                a, b = forward[row.n_g]
+                steps.append(self.flash(b, a, style.GRAD_COLOR))
+            steps.append(self.grow(row, k, float(norms[k])))
+        a, b = into[0]
+        steps.append(self.flash(b, a, style.GRAD_COLOR))
+        return AnimationGroup(*steps, lag_ratio=0.6)
+
+    def grow(self, row: Row, k: int, value: float):
+        """Bar k's move to ``value``; its number shows the new value once the bar is nearer the new length."""
+        number, level = row.numbers[k], row.levels[k]
+        number.old, number.new = number.new, value
+        target = np.log10(value) if np.isfinite(value) and value > 0 else self.scale.lo
+        number.midway = (level.get_value() + target) / 2
+        number.rising = target >= level.get_value()
+        return level.animate.set_value(target)
+
+    def conclude(self, rows: list[Row]) -> None:
+        """G's (and D's) gradient norm, median over the run; with two runs, the ratio of the two G medians shown
+        (printed to three significant digits, so that the ratio of the printed medians rounds to the ratio shown)."""
+        if not self.compact:
+            row = rows[0]
+            g, d = median_over_run(row.run, METRICS.grad_norm_g), median_over_run(row.run, METRICS.grad_norm_d)
+            gs, g_read = r.claim(G_MEDIAN, g, spec(g, 3))
+            ds, d_read = r.claim(D_MEDIAN, d, spec(d, 3))
+            if np.isfinite(d):
+                words = f"median gradient norm over the run: all of G {gs}, all of D {ds}"
+                line = r.claims(self.say(words), g_read, d_read)
+            else:
+                line = r.claims(self.say(f"median gradient norm over the run: all of G {gs}"), g_read)
+            self.play(FadeIn(line), run_time=0.5)
+            return
+        medians = [median_over_run(row.run, METRICS.grad_norm_g) for row in rows]
+        tags = []
+        for row, m in zip(rows, medians, strict=True):
+            shown, reading = r.claim(G_MEDIAN, m, spec(m, 3), run=row.who)
+            tag = r.claims(style.text(f"G's gradient norm, median over the run: {shown}", style.LABEL), reading)
+            tags.append(tag.next_to(row.head, RIGHT, buff=0.4))
+        self.play(*(FadeOut(m) for row in rows for m in row.names), run_time=0.3)
+        self.play(*(FadeIn(t) for t in tags), run_time=0.5)
+        a, b = medians
+        if not (a > 0 and b > 0):
+            self.play(FadeIn(self.say("G's gradient norms are missing in one of the runs")), run_time=0.5)
+            return
+        strong, weak = (0, 1) if a >= b else (1, 0)
+        printed_medians = [float(spec(m, 3).format(m).replace(",", "")) for m in medians]  # as the tags show them
+        ratio = printed_medians[strong] / printed_medians[weak]  # arithmetic on the numbers shown
+        fmt = "{:,.0f}" if ratio >= 10 else "{:.1f}"
+        shown, reading = r.claim("ratio:grad_norm_g", ratio, fmt, run=rows[strong].who)
+        if shown in ("1.0", "1"):
+            words = "G's gradient is as strong in both runs (median over the run)"
+            line = self.say(words)
+        else:
+            words = f"{self.phrase(weak)}, G's gradient is {shown}× weaker"
+            line = self.say(f"{words} than {self.phrase(strong)}", t2c={f"{shown}×": style.GRAD_COLOR})
+            if line.width > style.safe_box()[1] - style.safe_box()[0]:  # the rows' titles say what it is weaker than
+                line = self.say(words, t2c={f"{shown}×": style.GRAD_COLOR})
+            r.claims(line, reading)
+        self.play(FadeIn(line), run_time=0.5)
 
     # -- parts ------------------------------------------------------------------------------------------------
-    def lay_out(self, row: Row, y: float, first: bool) -> None:
-        """Place the row's parts along the safe area's width, the blocks centred at height ``y``."""
+    def lay_out(self, row: Row, top: float) -> None:
+        """Place the row's parts along the safe area's width from height ``top`` down: the head line (the row's
+        title, the networks' names), the layers' kinds, the blocks (shapes under them when alone), the bars on
+        their log axis and the numbers under them."""
         left, right, _, _ = style.safe_box()
         compact = self.compact
-        height, view = (0.9, 0.72) if compact else (1.9, 1.3)
+        block_h, view = (0.4, 0.42) if compact else (0.95, 0.8)
+        head_y, kind_y = top - 0.15, top - (0.41 if compact else 0.5)
+        y = kind_y - 0.17 - block_h / 2
+        bottom = top - 2.55 if compact else ROW_BOTTOM
         known = all(layer.shape for layer in row.layers)
         vmax = max(volume(layer) for layer in row.layers) if known else 1.0
-        # below the blocks: shape labels, then sparklines; in a comparison the first row's sparklines come first and
-        # the second row's sit above its blocks, so the first row's shape labels between the rows serve both
-        spark_h = 0.3 if compact else 0.6
-        label_top, spark_top = y - height / 2, y - height / 2 - 0.75
-        if compact:
-            spark_top = y - height / 2 - 0.1 if first else y + height / 2 + 0.1 + spark_h
-            label_top = spark_top - spark_h
+        label_top = y - block_h / 2
+        bar_top = label_top - (0.1 if compact or not known else 0.72)
 
         def block_height(layer: Layer) -> float:
             if not known:
-                return 0.6 * height
-            return height * (0.22 + 0.78 * np.log10(volume(layer)) / max(np.log10(vmax), 1e-9))
+                return 0.6 * block_h
+            return block_h * (0.22 + 0.78 * np.log10(volume(layer)) / max(np.log10(vmax), 1e-9))
 
-        out_w, z_w, gap = style.text("D(G(z))", style.SMALL).width, 0.3, 0.45
-        fixed = z_w + view + out_w + 3 * gap + 0.1
-        widths, groups = self.columns(row.layers, right - left - fixed)
-        x = left + max(0.0, (right - left - fixed - sum(widths)) / 2)
-        z = self.noise_strip(row, height * 0.8).move_to([x + z_w / 2, y, 0])
-        row.z = z
-        row.still.append(z)
-        x += z_w + gap
+        out_w, gap = style.text("D(G(z))", style.SMALL).width, 0.2
+        fixed = AXIS_ROOM + 0.08 + view + 2 * gap + 0.35 + out_w
+        widths, groups, tiers = self.columns(row.layers, right - left - fixed)
+        baseline = bottom + tiers * TIER + 0.04
+        x = left + AXIS_ROOM + 0.08
+        row.z = self.noise_strip(row, block_h * 0.8).move_to([left + 0.55, y, 0])
+        row.still.append(row.z)
+        centres = []
         for k, (layer, w) in enumerate(zip(row.layers, widths, strict=True)):
             if k == row.n_g:  # between G and D: the samples
-                self.place_views(row, view, x + 0.1 + view / 2, y, named=first)
-                x += view + gap + 0.1
+                self.place_views(row, view, x + gap + view / 2, y)
+                x += view + 2 * gap
             net = style.G_COLOR if k < row.n_g else style.D_COLOR
             bw = min(SLAB_W if layer.type in NORM_TYPES else BLOCK_W, w - 0.08)
             block = Rectangle(width=bw, height=block_height(layer), stroke_color=net, stroke_width=2)
-            block.set_fill(style.NO_GRAD_COLOR, 1.0).move_to([x + w / 2, y, 0]).name = "layer"
+            block.set_fill(net, 0.25).move_to([x + w / 2, y, 0]).name = "layer"
             row.blocks.append(block)
-            line, dot = self.sparkline(row, k, max(w - 0.14, 0.5 * w), block.get_x(), spark_top, spark_h)
-            row.still.append(line)
-            row.live.append(dot)
+            centres.append(x + w / 2)
+            number_y = baseline - 0.04 - TIER / 2 - (k % tiers) * TIER
+            self.bar(row, k, x + w / 2, min(BAR_W, 0.6 * w), baseline, bar_top, number_y)
             x += w
-        if first:  # each group of columns (a layer and the normalisations after it) is named at its middle
+        if groups:  # each group of columns (a layer and the normalisations after it) is named at its middle
             for k, n in groups:
                 mid = (row.blocks[k].get_left()[0] + row.blocks[k + n - 1].get_right()[0]) / 2
-                row.still.append(self.layer_labels(row.layers[k], mid, y + height / 2, label_top))
-        self.place_output(row, x + gap / 2 + out_w / 2, y)
+                row.still.append(self.layer_labels(row.layers[k], mid, kind_y, label_top, shapes=not compact))
+        self.place_output(row, x + 0.35 + out_w / 2, y)
         row.still.insert(0, self.wires(row))
-        row.live[:0] = row.blocks  # first among the live parts: they move only while a pulse passes
-        if first:
-            row.still.append(self.net_names(row, y + height / 2 + (0.6 if known else 0.4)))
-        if not known and first:
+        row.still.insert(0, self.axis(row, left, centres, baseline, bar_top))
+        if compact and row.index == 1:  # a faint rule between the two runs' rows
+            rule = Line([left, top + 0.07, 0], [right, top + 0.07, 0], stroke_color=style.MUTED, stroke_width=1)
+            row.still.insert(0, rule.set_stroke(opacity=0.4))
+        self.head_line(row, left, head_y, view)
+        row.live[:0] = row.blocks
+        if row.index == 0 and not known:
             self.notes.append("this run did not record its layer shapes: sizes not to scale")
-        elif first and not groups:
+        elif row.index == 0 and not groups:
             self.notes.append(f"{len(row.layers)} layers: too many to name here (see run.json)")
 
-    def columns(self, layers: list[Layer], room: float) -> tuple[list[float], list[tuple[int, int]]]:
-        """Each layer's column width, and the groups named (first layer, number of layers). Every layer is named
-        while that fits in ``room``; else only layers with weights, their names spread over the normalisations
-        that follow them; else none, and the columns narrow to fit."""
+    def columns(self, layers: list[Layer], room: float) -> tuple[list[float], list[tuple[int, int]], int]:
+        """Each layer's column width, the groups named (first layer, number of layers) and the lines of numbers
+        under the bars (1, or 2 staggered where a column is narrower than a number). Every layer is named while
+        that fits in ``room``; else only layers with weights, their names spread over the normalisations that
+        follow them; else none, and the columns narrow to fit."""
         norm = [layer.type in NORM_TYPES for layer in layers]
-        block = [(SLAB_W if n else BLOCK_W) + 0.14 for n in norm]
+        block = [(SLAB_W if n else max(BLOCK_W, BAR_W)) + 0.14 for n in norm]
+        numbers = self.number_width + 0.08
 
         def label(layer: Layer) -> float:  # what layer_labels writes
-            words = [short_type(layer), *([] if layer.type in NORM_TYPES else shape_lines(layer.shape))]
-            return max((style.text(w, style.SMALL).width for w in words if w), default=0.0) + 0.14
+            words = [short_type(layer), *([] if layer.type in NORM_TYPES or self.compact else shape_lines(layer.shape))]
+            return max((style.text(w, style.SMALL).width for w in words if w), default=0.0) + LABEL_GAP
 
         each = [max(b, label(layer)) for b, layer in zip(block, layers, strict=True)]
-        if sum(each) <= room:
-            return each, [(k, 1) for k in range(len(layers))]
+        for tiers in (1, 2):
+            widths = [max(w, numbers / tiers) for w in each]
+            if sum(widths) <= room:  # the room left is shared out, up to half as wide again
+                return [w * min(1.5, room / sum(widths)) for w in widths], [(k, 1) for k in range(len(layers))], tiers
         groups = []
         for k, is_norm in enumerate(norm):
             if is_norm and groups:
                 groups[-1] = (groups[-1][0], groups[-1][1] + 1)
             else:
                 groups.append((k, 1))
-        widths = list(block)
-        for k, n in groups:  # the group's first column takes what its name needs beyond the group's blocks
-            widths[k] += max(0.0, label(layers[k]) - sum(block[k : k + n]))
-        if sum(widths) <= room:
-            return widths, groups
-        return [b * room / sum(block) for b in block], []
+        widths = [max(b, numbers / 2) for b in block]
+        for k, n in groups:  # the group's first column takes what its name needs beyond the group's columns
+            widths[k] += max(0.0, label(layers[k]) - sum(widths[k : k + n]))
+        if sum(widths) <= room:  # the room left is shared out, up to half as wide again
+            widths = [w * min(1.5, room / sum(widths)) for w in widths]
+            return widths, groups, 1 if min(widths) >= numbers else 2
+        widths = [max(b, numbers / 2) for b in block]
+        return [w * room / sum(widths) for w in widths], [], 2
+
+    def bar(self, row: Row, k: int, x: float, width: float, baseline: float, top: float, number_y: float) -> None:
+        """Layer k's bar: its length is its gradient norm on the shared log scale (nothing before the first update),
+        its number under the axis."""
+        level = ValueTracker(self.scale.lo)
+        height = top - baseline
+        colour = style.G_COLOR if k < row.n_g else style.D_COLOR
+        bar = Rectangle(width=width, height=1.0, stroke_width=0, fill_color=style.GRAD_COLOR, fill_opacity=0.9)
+        bar.name = "gradient bar"
+
+        def follow(m: Rectangle) -> None:
+            t = (level.get_value() - self.scale.lo) / (self.scale.hi - self.scale.lo)
+            h = float(np.clip(t, 0.0, 1.0)) * height
+            m.stretch_to_fit_height(max(h, 1e-4)).move_to([x, baseline + max(h, 1e-4) / 2, 0])
+            m.set_fill(opacity=0.9 if h > 1e-3 else 0.0)
+
+        bar.add_updater(follow)
+        follow(bar)
+        number = r.reads(style.number(0.0, 0, style.SMALL, colour), row.quantity(k), run=row.who)
+        number.set_opacity(0.0)
+        number.old = number.new = float("nan")
+        number.midway, number.rising, number.showing = level.get_value(), True, float("nan")
+
+        def show(m: DecimalNumber) -> None:
+            passed = level.get_value() >= m.midway if m.rising else level.get_value() <= m.midway
+            value = m.new if passed else m.old
+            if value == m.showing or (np.isnan(value) and np.isnan(m.showing)):
+                return
+            m.showing = value
+            if not np.isfinite(value):
+                m.set_opacity(0.0)
+                return
+            m.num_decimal_places = decimals(value)
+            m.set_value(value)
+            m.set_fill(colour, opacity=1.0).set_stroke(width=0).move_to([x, number_y, 0])
+
+        number.add_updater(show)
+        number.move_to([x, number_y, 0])
+        row.bars.append(bar)
+        row.levels.append(level)
+        row.numbers.append(number)
+        row.live += [bar, number]
+
+    def axis(self, row: Row, left: float, centres: list[float], baseline: float, top: float) -> VGroup:
+        """The bars' log axis at the left: a line from the scale's bottom to its top, its powers of ten (every n-th
+        where decades are close), the axis' name, and faint lines at those powers under G's and D's bars."""
+        x = left + AXIS_ROOM
+        scale, height = self.scale, top - baseline
+        per_decade = height / (scale.hi - scale.lo)
+        every = max(1, int(np.ceil(0.3 / per_decade)))
+        group = VGroup(Line([x, baseline, 0], [x, top, 0], stroke_color=style.MUTED, stroke_width=1.5))
+        group.add(Line([x, baseline, 0], [centres[-1] + 0.3, baseline, 0], stroke_color=style.MUTED, stroke_width=1))
+        spans = [(x, centres[row.n_g - 1] + 0.3), (centres[row.n_g] - 0.3, centres[-1] + 0.3)] if row.n_g else []
+        for k in scale.ticks():
+            if k % every:
+                continue
+            y = baseline + (k - scale.lo) * per_decade
+            group.add(Line([x - 0.08, y, 0], [x, y, 0], stroke_color=style.MUTED, stroke_width=1.5))
+            label = style.text(style.power_of_ten(k), style.SMALL, style.MUTED)
+            group.add(r.constant(label.next_to([x - 0.08, y, 0], LEFT, buff=0.0)))
+            for a, b in spans:
+                grid = Line([a, y, 0], [b, y, 0], stroke_color=style.MUTED, stroke_width=1, stroke_opacity=0.3)
+                grid.name = "decade"
+                group.add(grid)
+        name = style.text("gradient norm" if height > 1.9 else "norm", style.SMALL, style.MUTED).rotate(PI / 2)
+        group.add(name.move_to([left + name.width / 2, (baseline + top) / 2, 0]))
+        return group
+
+    def head_line(self, row: Row, left: float, y: float, view: float) -> None:
+        """The row's title (compared runs) and the networks' names above their layers."""
+        g, d = row.blocks[: row.n_g], row.blocks[row.n_g :]
+        items: list[Mobject] = []
+        if self.compact:
+            row.head = style.text(self.titles[row.index], style.LABEL).move_to([left, y, 0], aligned_edge=LEFT)
+            row.still.append(row.head)
+        words = ("G", "D") if self.compact else ("generator G", "discriminator D")
+        names = [style.text(words[0], style.LABEL, style.G_COLOR), style.text(words[1], style.LABEL, style.D_COLOR)]
+        after = row.head.get_right()[0] + 0.4 if row.head is not None else left
+        for name, blocks in zip(names, (g, d), strict=True):
+            if not blocks:
+                continue
+            name.move_to([(blocks[0].get_x() + blocks[-1].get_x()) / 2, y, 0])
+            if name.get_left()[0] < after:
+                name.shift(RIGHT * (after - name.get_left()[0]))
+            after = name.get_right()[0] + 0.3
+            items.append(name)
+        row.names = [*items, *row.names]
+        row.still += items
 
     def noise_strip(self, row: Row, height: float) -> Mobject:
         """The first fixed noise vector's first 12 values as grey cells: what G starts from."""
@@ -325,20 +563,18 @@ class GradientFlow(c.RunScene):
         grey = (np.clip(z / 2.5, -1, 1) * 100 + 128).astype(np.uint8)
         strip = c.picture(np.repeat(grey[:, None, None], 3, axis=2), height)
         strip.stretch_to_fit_width(0.22).name = "noise"
-        return c.Group(strip, style.text("z", style.SMALL, style.MUTED).next_to(strip, DOWN, buff=0.08))
+        return c.Group(strip, style.text("z", style.SMALL, style.MUTED).next_to(strip, UP, buff=0.08))
 
-    def place_views(self, row: Row, size: float, x: float, y: float, named: bool) -> None:
-        """G(z) at step 0 below the blocks' line, the fixed real batch above it: both enter D (``named``: with
-        their names; a compared row's views sit under the first row's)."""
+    def place_views(self, row: Row, size: float, x: float, y: float) -> None:
+        """G(z) at step 0 below the blocks' line, the fixed real batch above it: both enter D, each named."""
         row.fake = self.view(row.run, row.run.snapshot(row.run.steps[0]).fake, style.FAKE_COLOR, size)
         row.real = self.view(row.run, row.run.real, style.REAL_COLOR, size)
-        row.real.move_to([x, y + size / 2 + 0.06, 0])
-        row.fake.move_to([x, y - size / 2 - 0.06, 0])
-        names = VGroup(
-            style.text("real x", style.SMALL, style.REAL_COLOR).next_to(row.real, UP, buff=0.08),
-            style.text("G(z)", style.SMALL, style.FAKE_COLOR).next_to(row.fake, DOWN, buff=0.08),
-        )
-        row.still += [row.real, names] if named else [row.real]
+        row.real.move_to([x, y + size / 2 + 0.03, 0])
+        row.fake.move_to([x, y - size / 2 - 0.03, 0])
+        real = style.text("real x", style.SMALL, style.REAL_COLOR).next_to(row.real, UP, buff=0.08)
+        fake = style.text("G(z)", style.SMALL, style.FAKE_COLOR).next_to(row.fake, DOWN, buff=0.08)
+        row.names.append(real)
+        row.still += [row.real, real, fake]
         row.live.append(row.fake)
 
     def view(self, run: c.Run, samples: np.ndarray, colour: str, size: float) -> ImageMobject:
@@ -351,124 +587,47 @@ class GradientFlow(c.RunScene):
         name = style.text("D(G(z))", style.SMALL, style.FAKE_COLOR)
         value = style.number(0.0, 2, style.SMALL, style.FAKE_COLOR)
         VGroup(name, value).arrange(DOWN, buff=0.1).move_to([x, y, 0])
+        row.score.goal = 0.0
         value.add_updater(self.showing(row.score))
+        row.score_number = r.reads(value, "snapshot:d_fake:mean", run=row.who)
+        value.set_opacity(0.0)  # until the forward pass reaches D
         row.still.append(name)
-        if self.compact:  # which run this row is
-            row.still.append(style.text(c.loss_name(row.run), style.SMALL, style.MUTED).next_to(name, UP, buff=0.15))
         row.live.append(value)
-        row.wire = [name.get_left() + LEFT * 0.25]
+        row.links = [(name.get_left() + LEFT * 0.25, name.get_left() + LEFT * 0.25)]  # the output, for wires()
 
     def showing(self, tracker: ValueTracker) -> Callable[[Mobject], None]:
-        """An updater that sets a number to ``tracker``'s value only when it changed: DecimalNumber rebuilds its
-        glyphs on every set_value (~40 ms), and most frames it stands still."""
+        """An updater that sets a number to ``tracker.goal`` (the new snapshot's value, exactly: a tracker animated to
+        it ends a rounding error away, which can change the last digit printed) only when what it shows changes."""
 
-        def update(m: Mobject) -> None:
-            if m.get_value() != tracker.get_value():
-                m.set_value(tracker.get_value())
+        return lambda m: style.show_value(m, tracker.goal)
 
-        return update
-
-    def layer_labels(self, layer: Layer, x: float, top: float, bottom: float) -> VGroup:
-        """The layer's kind above the row, its output shape below it, centred at ``x``."""
-        same = layer.type in NORM_TYPES  # a normalisation keeps the shape of the layer before it: not repeated
+    def layer_labels(self, layer: Layer, x: float, kind_y: float, bottom: float, shapes: bool) -> VGroup:
+        """The layer's kind above the row, its output shape below it (``shapes``), centred at ``x``; digits of a
+        shape are layout, not the run's values at a step."""
+        same = layer.type in NORM_TYPES or not shapes  # a normalisation keeps the shape of the layer before it
         lines = VGroup(*(style.text(s, style.SMALL, style.MUTED) for s in ([] if same else shape_lines(layer.shape))))
         if len(lines):
             lines.arrange(DOWN, buff=0.06).next_to([x, bottom, 0], DOWN, buff=0.1)
+            r.constant(lines)
         if layer.type:
-            lines.add(style.text(short_type(layer), style.SMALL, style.MUTED).move_to([x, top + 0.22, 0]))
+            lines.add(style.text(short_type(layer), style.SMALL, style.MUTED).move_to([x, kind_y, 0]))
         return lines
 
-    def sparkline(self, row: Row, k: int, width: float, x: float, top: float, h: float) -> tuple[VGroup, Dot]:
-        """Layer k's norm over the run on the shared log scale, and a dot at the step the footer shows."""
-        ok = np.isfinite(row.norms[k]) & (row.norms[k] > 0)
-        steps = row.steps[ok]
-        xs, ys = steps / row.total, np.array([self.scale.position(v) for v in row.norms[k][ok]])
-        x0, y0 = x - width / 2, top - h
-        base = Line([x0, y0, 0], [x0 + width, y0, 0], stroke_color=style.MUTED, stroke_width=1)
-        line = VMobject(stroke_color=style.GRAD_COLOR, stroke_width=1.5, name="sparkline")
-        if len(xs) >= 2:
-            line.set_points_as_corners(np.stack([x0 + xs * width, y0 + ys * h, 0 * xs], axis=1))
-        dot = Dot(radius=0.045, color=style.TEXT, name="cursor")
-        tracker = self.footer.tracker
-
-        def follow(m: Dot) -> None:
-            s = tracker.get_value() / row.total
-            if len(xs) == 0 or s < xs[0]:
-                m.set_opacity(0)
-            else:
-                m.set_opacity(1).move_to([x0 + s * width, y0 + np.interp(s, xs, ys) * h, 0])
-
-        dot.add_updater(follow)
-        follow(dot)
-        return VGroup(base, line), dot
-
     def wires(self, row: Row) -> VGroup:
-        """Thin grey links of the forward pass; the backward pulse travels them the other way."""
-        n_g, n_d = row.n_g, len(row.blocks) - row.n_g
-        g = [b.get_center() for b in row.blocks[:n_g]]
-        d = [b.get_center() for b in row.blocks[n_g:]]
-        fake_in, fake_out, out = row.fake.get_left(), row.fake.get_right(), row.wire[0]
-        forward = [row.z[0].get_right(), *g, fake_in, fake_out, *d, out]
-        row.wire = list(reversed(forward))
-        row.wire_blocks = list(reversed([None, *range(n_g), None, None, *range(n_g, n_g + n_d), None]))
-        links = [(a, b) for i, (a, b) in enumerate(zip(forward, forward[1:], strict=False)) if i != n_g + 1]
-        links.append((row.real.get_right(), d[0]))
-        return VGroup(*(Line(a, b, stroke_color=style.FORWARD_COLOR, stroke_width=1.5) for a, b in links))
+        """Thin grey links of the forward pass; the gradient's wave flashes along them the other way."""
+        g = [b.get_center() for b in row.blocks[: row.n_g]]
+        d = [b.get_center() for b in row.blocks[row.n_g :]]
+        out = row.links[0][0]
+        path = [row.z[0].get_right(), *g, row.fake.get_left()]
+        tail = [row.fake.get_right(), *d, out]
+        row.links = [*zip(path, path[1:], strict=False), *zip(tail, tail[1:], strict=False)]
+        row.links.append((row.real.get_right(), d[0]))
+        return VGroup(*(Line(a, b, stroke_color=style.FORWARD_COLOR, stroke_width=1.5) for a, b in row.links))
 
-    def net_names(self, row: Row, y: float) -> VGroup:
-        g, d = row.blocks[: row.n_g], row.blocks[row.n_g :]
-        names = VGroup(
-            style.text("generator G", style.LABEL, style.G_COLOR),
-            style.text("discriminator D", style.LABEL, style.D_COLOR),
-        )
-        for name, blocks in zip(names, (g, d), strict=True):
-            name.move_to([(blocks[0].get_x() + blocks[-1].get_x()) / 2, y, 0])
-        return names
+    def flash(self, a: np.ndarray, b: np.ndarray, colour: str) -> ShowPassingFlash:
+        line = Line(a, b, stroke_color=colour, stroke_width=6)
+        line.name = "flash"
+        return ShowPassingFlash(line, time_width=0.6)
 
-    def say(self, words: str, y: float = -2.05) -> Mobject:
-        return style.text(words, style.BODY).move_to([style.safe_box()[0], y, 0], aligned_edge=LEFT)
-
-    def pulse(self, path: list[np.ndarray], colour: str) -> Dot:
-        """A glowing dot that travels ``path`` as its ``tracker`` goes from 0 to 1: a glow of ``colour`` round a light
-        core with a dark rim, so it stands out on a block of its own colour."""
-        dot = Dot(path[0], radius=0.17, color=colour, fill_opacity=0.45, name="pulse")
-        dot.add(Dot(path[0], radius=0.07, color=style.TEXT).set_stroke(style.BACKGROUND, 2))
-        dot.tracker = ValueTracker(0.0)
-        dot.add_updater(lambda m: m.move_to(along(path, dot.tracker.get_value())))
-        return dot
-
-    def passing(self, row: Row, colours: list[str], pulse: Dot) -> None:
-        """As the backward ``pulse`` passes a layer, the layer takes its new colour and the pulse takes it too.
-        Updaters on the blocks for the pulse's run (they also tell manim to redraw the blocks every frame)."""
-        seg = np.linalg.norm(np.diff(np.asarray(row.wire), axis=0), axis=1)
-        at = np.concatenate([[0.0], np.cumsum(seg)]) / max(seg.sum(), 1e-9)
-        reach = [(a, k) for a, k in zip(at, row.wire_blocks, strict=True) if k is not None]
-        for a, k in reach:
-            row.blocks[k].add_updater(
-                lambda b, a=a, k=k: b.set_fill(colours[k], 1.0) if pulse.tracker.get_value() >= a - 1e-9 else None
-            )
-
-        def take_colour(m: Dot) -> None:
-            passed = [k for a, k in reach if a <= m.tracker.get_value() + 1e-9]
-            if passed:
-                m.set_fill(colours[passed[-1]], family=False)
-
-        pulse.add_updater(take_colour)
-
-    def verdict(self, rows: list[Row]) -> str:
-        """The closing line, chosen from the runs' own numbers."""
-        if len(rows) > 1:
-            a, b = (float(np.nanmedian(r.run.metrics.grad_norm_g)) for r in rows)
-            if not (a > 0 and b > 0):
-                return "G's gradient norms are missing in one of the runs"
-            weaker = c.loss_name(rows[1].run if b < a else rows[0].run)
-            return f"with {weaker}, G's gradient is {max(a, b) / min(a, b):,.0f}× weaker (median over the run)"
-        norms = rows[0].at(rows[0].steps[-1])
-        g, d = norms[: rows[0].n_g], norms[rows[0].n_g :]
-        r = float(np.exp(np.nanmean(np.log(g)) - np.nanmean(np.log(d))))
-        step = int(rows[0].steps[-1])
-        if not np.isfinite(r):
-            return f"step {step:,}: no gradients recorded"
-        if 0.5 < r < 2:
-            return f"step {step:,}: G's layers get about as much gradient as D's"
-        return f"step {step:,}: G's layers get {max(r, 1 / r):,.0f}× {'more' if r > 1 else 'less'} gradient than D's"
+    def say(self, words: str, y: float = CAPTION_Y, **kw: object) -> Mobject:
+        return style.text(words, style.BODY, **kw).move_to([style.safe_box()[0], y, 0], aligned_edge=LEFT)

@@ -28,6 +28,12 @@ Quantity names (``Reading.quantity``):
   (``present_recognised``: the digits G draws); NaN where the row lacks the key: ``eval_part``);
 - ``phase:<structure|detail>``: the step of the first snapshot in that phase (common.phase_steps: the run has
   closed half, or 85 %, of the gap to the real batch it closed in all), where the morph's band for it begins;
+- ``median:<column>``: the median of a metrics.jsonl column's finite values over all the run's logged steps (the
+  whole run, whatever the step shown; GradientFlow's closing line, "median over the run");
+- ``ratio:<column>``: ``median:<column>`` of the run over ``median:<column>`` of the run it is compared with, each
+  first rounded as the screen prints it (three significant digits, whole numbers from 100 up), so that the ratio is
+  the arithmetic of the two numbers shown (GradientFlow's headline "with minimax loss, G's gradient is 76× weaker":
+  registered on the stronger run);
 - ``config:<key>``: a setting of the run (run.json ``config``), the same at every step (e.g. ``config:noise_dim``,
   the length of G's noise vector, which DecisionField names when it says why it draws no noise grid);
 - anything else a scene derives must be named in its own module and taught to the truth test's oracle.

@@ -2,8 +2,9 @@
 
 The designed image run (tests/designed.py) is dcgan-digits at ngf = ndf = 8 with 11 snapshots (step 20k at learning
 fraction a = k / 10): G's layers record gradient norms 10^-3 ... 10^0 (five, evenly spaced in log) times (1 + a),
-D's four the same reversed, and a compared minimax run the same with G's times 1e-3. Every expected value below is
-computed here from those closed forms.
+D's four the same reversed, and a compared minimax run the same with G's times 1e-3 (metrics.jsonl: G's whole norm
+0.5 + 2 t, D's 3 - 1.5 t, G's times 1e-3 in the minimax run). Every expected value below is computed here from those
+closed forms; bars are read against the powers of ten drawn on their axis.
 """
 
 from __future__ import annotations
@@ -38,17 +39,6 @@ def norms(step: int, scale: float = 1.0) -> np.ndarray:
     return np.concatenate([g, d])
 
 
-def ramp(t: float) -> str:
-    """The gradient colour map of scenes/style.py (its declared stops), interpolated here."""
-    stops = [(np.array([int(h[i : i + 2], 16) for i in (1, 3, 5)], float), p) for h, p in style.GRAD_STOPS]
-    rgb = [np.interp(t, [p for _, p in stops], [c[i] for c, _ in stops]) for i in range(3)]
-    return "#" + "".join(f"{int(round(v)):02x}" for v in rgb)
-
-
-def expected_colours(step: int, lo: float, hi: float, scale: float = 1.0) -> list[str]:
-    return [ramp((np.log10(v) - lo) / (hi - lo)) for v in norms(step, scale)]
-
-
 @pytest.fixture(scope="module")
 def minimax(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_designed_run(tmp_path_factory.mktemp("flow") / "minimax", "image", loss="minimax", grad_scale=1e-3)
@@ -76,45 +66,89 @@ def step_of(shot: Shot) -> int:
     return int(counter.value)
 
 
-def colour_changes(shots: list[Shot], row: int) -> list[tuple[int, list[str]]]:
-    """(footer step, the row's block fills) at every call that changed the fills."""
-    seen: list[tuple[int, list[str]]] = []
+def bars(shot: Shot) -> list[list[Mob]]:
+    """The gradient bars on screen, one list per row (top row first), each left to right (G's layers, then D's)."""
+    found = shot.find(name="gradient bar")
+    ys = sorted({round(b.box[1], 3) for b in found}, reverse=True)  # a row's bars stand on one baseline
+    return [sorted((b for b in found if round(b.box[1], 3) == y), key=lambda b: b.center[0]) for y in ys]
+
+
+def decades(shot: Shot) -> list[dict[int, float]]:
+    """Each row's axis as drawn: the height of every power of ten labelled on it (top row first)."""
+    sup = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+    ticks = [t for t in shot.find("Text") if re.fullmatch("10[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", t.text or "")]
+    rows_: list[dict[int, float]] = []
+    for t in sorted(ticks, key=lambda t: -t.center[1]):
+        k = int(t.text[2:].translate(sup))
+        if not rows_ or k in rows_[-1]:
+            rows_.append({})
+        rows_[-1][k] = t.center[1]
+    return rows_
+
+
+def height_on(axis: dict[int, float], value: float) -> float:
+    """Where ``value`` sits on an axis drawn with these powers of ten (linear in log10)."""
+    ks = sorted(axis)
+    slope = (axis[ks[-1]] - axis[ks[0]]) / (ks[-1] - ks[0])
+    return axis[ks[0]] + slope * (np.log10(value) - ks[0])
+
+
+def updates(shots: list[Shot]) -> list[Shot]:
+    """The shot at the end of each shown update (the footer at a new snapshot, every bar drawn)."""
+    out, seen = [], set()
     for shot in shots:
-        found = rows(shot)
-        if len(found) > row:
-            fills = [b.fill for b in found[row]]
-            if not seen or seen[-1][1] != fills:
-                seen.append((step_of(shot), fills))
-    return seen
+        found = bars(shot)
+        if found and all(len(r) == 9 for r in found) and step_of(shot) not in seen and step_of(shot) > 0:
+            seen.add(step_of(shot))
+            out.append(shot)
+    return out
 
 
-def test_each_layer_is_filled_by_its_designed_norm_at_every_update(single: list[Shot]) -> None:
-    """Before any update the layers are the 'no gradient' grey; at each shown update, once the pulse has passed,
-    each layer's fill is its designed norm on the run's log scale (from the smallest norm recorded, G's first layer
-    at step 20, to the largest, G's last and D's first at step 200)."""
-    lo, hi = np.log10(1e-3 * 1.1), np.log10(1.0 * 2)
-    seen = colour_changes(single, 0)
-    assert seen[0] == (0, [style.NO_GRAD_COLOR.lower()] * 9)
-    assert [step for step, _ in seen[1:]] == SHOWN[1:]
-    for step, fills in seen[1:]:
-        assert fills == expected_colours(step, lo, hi), step
+def test_each_bar_is_its_layers_designed_norm_on_the_log_axis_with_its_number(single: list[Shot]) -> None:
+    """At each shown update every layer's bar rises from one baseline to its designed norm's height on the axis'
+    powers of ten (its length proportional to log norm), and the number under it prints that norm to two
+    significant digits."""
+    shown = updates(single)
+    assert [step_of(s) for s in shown] == SHOWN[1:]
+    assert not single[3].find(name="gradient bar")  # nothing before the first update: no gradient at step 0
+    for shot in shown:
+        (row,) = bars(shot)
+        (axis,) = decades(shot)
+        assert len(axis) >= 3
+        want = norms(step_of(shot))
+        for bar, v in zip(row, want, strict=True):
+            assert bar.box[1] == pytest.approx(row[0].box[1], abs=1e-9)  # one baseline
+            assert bar.box[3] == pytest.approx(height_on(axis, v), abs=2e-3), (step_of(shot), v)
+        lengths = np.array([b.height for b in row])
+        slope = np.polyfit(np.log10(want), lengths, 1)[0]  # length = a + b log10(norm), exactly
+        np.testing.assert_allclose(lengths, lengths[0] + slope * np.log10(want / want[0]), atol=2e-3)
+        numbers = [m for m in shot.find("DecimalNumber") if m.box[3] < row[0].box[1]]
+        assert len(numbers) == 9
+        for bar, v in zip(row, want, strict=True):
+            (number,) = [m for m in numbers if abs(m.center[0] - bar.center[0]) < 1e-6]
+            assert number.text == gradient_flow.printed(float(np.float32(v))), (step_of(shot), v)
 
 
-def test_compared_minimax_g_is_darker_by_exactly_its_factor(compared: list[Shot]) -> None:
-    """Both rows share one scale, from the minimax run's smallest G norm (1.1e-6) to 2: the bce row's layers and
-    the minimax row's D layers are as designed, the minimax row's G layers three decades lower on it."""
-    lo, hi = np.log10(1.1e-6), np.log10(2.0)
-    top, bottom = colour_changes(compared, 0), colour_changes(compared, 1)
-    assert [s for s, _ in top[1:]] == [s for s, _ in bottom[1:]] == SHOWN[1:]
-    for (step, bce), (_, mm) in zip(top[1:], bottom[1:], strict=True):
-        assert bce == expected_colours(step, lo, hi), step
-        assert mm == expected_colours(step, lo, hi, scale=1e-3), step
-        assert mm[5:] == bce[5:] and all(lum(m) < lum(b) for m, b in zip(mm[:5], bce[:5], strict=True))
-
-
-def lum(hex_colour: str) -> float:
-    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+def test_compared_rows_share_one_scale_and_minimax_g_is_three_decades_shorter(compared: list[Shot]) -> None:
+    """Both rows' axes give a decade the same height; the bce row's bars and the minimax row's D bars are as
+    designed, the minimax row's G bars exactly three decades shorter."""
+    shown = updates(compared)
+    assert [step_of(s) for s in shown] == SHOWN[1:]
+    for shot in shown:
+        top, bottom = bars(shot)
+        axes = decades(shot)
+        assert len(axes) == 2
+        per = [(a[max(a)] - a[min(a)]) / (max(a) - min(a)) for a in axes]
+        assert per[0] == pytest.approx(per[1], abs=1e-9)
+        step = step_of(shot)
+        for bar, v in zip(top, norms(step), strict=True):
+            assert bar.box[3] == pytest.approx(height_on(axes[0], v), abs=2e-3)
+        for bar, v in zip(bottom, norms(step, scale=1e-3)[:5].tolist() + norms(step)[5:].tolist(), strict=True):
+            assert bar.box[3] == pytest.approx(height_on(axes[1], v), abs=2e-3)
+        for a, b in zip(top[:5], bottom[:5], strict=True):
+            assert a.height - b.height == pytest.approx(3 * per[0], abs=2e-3)
+        for a, b in zip(top[5:], bottom[5:], strict=True):
+            assert a.height == pytest.approx(b.height, abs=1e-6)
 
 
 def test_layers_are_sized_by_their_designed_shapes_and_named(single: list[Shot]) -> None:
@@ -151,19 +185,6 @@ def test_layers_are_sized_by_their_designed_shapes_and_named(single: list[Shot])
             assert under(b, str(int(np.prod(shape)))), shape
 
 
-def test_a_pulse_travels_back_to_z_at_every_update(single: list[Shot]) -> None:
-    """After each update's pulse the pulse stands at z (the wire's end), in the colour of G's first layer."""
-    pulses = [
-        (step_of(s), s) for s in single if s.find(name="pulse") and rows(s)[0][0].fill != style.NO_GRAD_COLOR.lower()
-    ]
-    assert [step for step, _ in pulses] == SHOWN[1:]
-    for _, shot in pulses:
-        (pulse,) = shot.find(name="pulse")
-        (z,) = shot.find("ImageMobject", name="noise")
-        assert pulse.center == pytest.approx((z.box[2], z.center[1]), abs=1e-6)  # z's right edge: the wire's end
-        assert pulse.fill == rows(shot)[0][0].fill
-
-
 def test_g_output_between_g_and_d_is_that_snapshots_samples(single: list[Shot]) -> None:
     """The view between G's last layer and D's first shows the shown snapshot's first nine samples (the designed
     blend of noise and bar pictures at a = step / 200); the fixed real batch's first nine sit above it."""
@@ -185,51 +206,63 @@ def test_g_output_between_g_and_d_is_that_snapshots_samples(single: list[Shot]) 
     assert sorted(checked) == SHOWN
 
 
-def test_score_sparklines_and_verdict_follow_the_designed_run(single: list[Shot]) -> None:
-    """D(G(z)) is the snapshot's mean designed score 0.25 (0.2 + a); each sparkline's corners sit at its layer's
-    norms on the log scale; each cursor is on its sparkline at the footer's step; the closing line compares G's
-    and D's layers by geometric mean (both 10^-1.5 times 2 at the end: about the same)."""
-    lo, hi = np.log10(1.1e-3), np.log10(2.0)
-    scores = [(step_of(s), s.find("DecimalNumber")[0].value) for s in single if s.find("DecimalNumber")]
-    after_forward = [(step, v) for step, v in scores if v != 0.0]  # 0 until the forward pass reaches D
-    assert len(after_forward) >= 2 * len(SHOWN)
-    for step, value in after_forward:
-        assert value == pytest.approx(0.25 * (0.2 + step / TOTAL), abs=0.005 + 1e-9), step
-    end = single[-1]
-    lines = sorted(end.find(name="sparkline"), key=lambda m: m.center[0])
-    cursors = sorted(end.find(name="cursor"), key=lambda m: m.center[0])
-    assert len(lines) == len(cursors) == 9
-    want = np.array([(np.log10(norms(s)) - lo) / (hi - lo) for s in SHOWN[1:]]).T  # (layers, steps)
-    corners = [np.concatenate([line.points[::4], line.points[-1:]]) for line in lines]
-    # one band for all: y = y0 + h * position, found from the first layer's line and held by every other
-    h = np.ptp(corners[0][:, 1]) / np.ptp(want[0])
-    y0 = corners[0][0, 1] - h * want[0][0]
-    for k, (pts, cursor) in enumerate(zip(corners, cursors, strict=True)):
-        np.testing.assert_allclose(pts[:, 1], y0 + h * want[k], atol=1e-6, err_msg=f"layer {k}")
-        dx = (pts[:, 0] - pts[0, 0]) / (pts[-1, 0] - pts[0, 0])
-        np.testing.assert_allclose(dx, (np.array(SHOWN[1:]) - 20) / 180, atol=1e-9)  # x in proportion to step
-        assert cursor.center == pytest.approx(tuple(pts[-1]), abs=1e-6)  # the footer is at step 200: the last
-    assert "step 200: G's layers get about as much gradient as D's" in end.texts()
+def test_score_and_closing_line_follow_the_designed_run(single: list[Shot]) -> None:
+    """D(G(z)) is the snapshot's mean designed score 0.25 (0.2 + a), shown once the forward pass reaches D; the
+    closing line gives the median over the run of metrics.jsonl's whole-network norms, G's 0.5 + 2 t and D's
+    3 - 1.5 t, to three significant digits."""
+    scores = [(step_of(s), s.find("DecimalNumber")) for s in single]
+    shown = [(step, [m for m in found if m.box[1] > 0]) for step, found in scores]  # the score sits on the block row
+    values = [(step, m[0].value) for step, m in shown if m]
+    assert len(values) >= len(SHOWN)
+    for step, value in values:
+        assert value == pytest.approx(0.25 * (0.2 + step / TOTAL), abs=1e-6), step
+    g, d = (np.median(f(np.arange(1, TOTAL + 1) / TOTAL)) for f in (lambda t: 0.5 + 2 * t, lambda t: 3 - 1.5 * t))
+    (line,) = [t for t in single[-1].texts() if t.startswith("median gradient norm over the run")]
+    found = re.fullmatch(r"median gradient norm over the run: all of G ([\d.]+), all of D ([\d.]+)", line)
+    assert found, line
+    assert [len(v.replace(".", "").lstrip("0")) for v in found.groups()] == [3, 3]  # three significant digits
+    assert float(found.group(1)) == pytest.approx(g, abs=0.005) and float(found.group(2)) == pytest.approx(d, abs=0.005)
 
 
-def test_compare_ends_on_the_designed_ratio(compared: list[Shot]) -> None:
-    """Median G gradient norm of metrics.jsonl: 0.5 + 2 t for bce, 1000 times less for minimax."""
-    assert "with minimax, G's gradient is 1,000× weaker (median over the run)" in compared[-1].texts()
-    labels = [t for t in compared[-1].texts() if t in ("bce", "minimax")]
-    assert labels == ["bce", "minimax"]
+def test_compare_ends_on_the_ratio_of_the_medians_it_shows(compared: list[Shot]) -> None:
+    """Each row is titled by its loss in words (the scene's run on top) and ends with G's median gradient norm of
+    metrics.jsonl (0.5 + 2 t: about 1.5 for bce, 1000 times less for minimax); the headline's ratio is the ratio of
+    the two medians shown."""
+    end = compared[-1].texts()
+    titles = [t for t in end if t in ("non-saturating loss", "minimax loss")]
+    assert titles == ["non-saturating loss", "minimax loss"]
+    medians = [re.fullmatch(r"G's gradient norm, median over the run: ([\d.,]+)", t) for t in end]
+    shown = [float(m.group(1).replace(",", "")) for m in medians if m]
+    bce = np.median(0.5 + 2 * np.arange(1, TOTAL + 1) / TOTAL)
+    np.testing.assert_allclose(shown, [bce, bce * 1e-3], rtol=0.005)  # three significant digits
+    (headline,) = [t for t in end if "weaker" in t]
+    ratio = float(re.search(r"([\d.,]+)× weaker", headline).group(1).replace(",", ""))
+    assert f"{shown[0] / shown[1]:,.0f}" == f"{ratio:,.0f}"  # the ratio of the numbers shown, as printed
+    assert headline.startswith(f"with minimax loss, G's gradient is {ratio:,.0f}× weaker")
 
 
-def test_colour_bar_ticks_are_powers_of_ten_in_place(compared: list[Shot]) -> None:
-    """Tick labels 10^k at their place on the bar: x linear in k, the bar's ends at 10^lo and 10^hi."""
-    lo, hi = np.log10(1.1e-6), np.log10(2.0)
+def test_each_rows_titles_and_bars_are_its_own(compared: list[Shot]) -> None:
+    """A row's title, kinds, bars and numbers lie between the rule that separates the rows and the row's edge:
+    nothing of the lower row sits under the upper row's labels."""
     end = compared[-1]
-    ticks = [t for t in end.find("Text") if (t.text or "").startswith("10")]
-    sup = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-    ks = [int(t.text[2:].translate(sup)) for t in ticks]
-    assert set(ks) <= set(range(-5, 1)) and len(ks) >= 3 and 0 in ks
-    (bar,) = [m for m in end.find("ImageMobject") if m.height < 0.3]
-    for t, k in zip(ticks, ks, strict=True):
-        assert t.center[0] == pytest.approx(bar.box[0] + (k - lo) / (hi - lo) * bar.width, abs=1e-3), k
+    (rule,) = [m for m in end.find("Line") if m.width > 12]
+    y = rule.center[1]
+    top, bottom = bars(end)
+    assert all(b.box[1] > y for b in top) and all(b.box[3] < y for b in bottom)
+    (t1,) = end.find("Text", "non-saturating loss")
+    (t2,) = end.find("Text", "minimax loss")
+    assert t1.box[1] > y > t2.box[3] > max(b.box[3] for b in bottom)
+    numbers = [m for m in end.find("DecimalNumber") if m.box[3] < min(b.box[1] for b in top) and m.box[1] > y]
+    assert len(numbers) == 9
+
+
+def test_axis_ticks_are_powers_of_ten_in_place(single: list[Shot]) -> None:
+    """The axis is labelled at powers of ten, evenly spaced: equal steps in log norm are equal lengths."""
+    (axis,) = decades(single[-1])
+    ks = sorted(axis)
+    assert ks == list(range(ks[0], ks[-1] + 1)) and len(ks) >= 3
+    gaps = np.diff([axis[k] for k in ks])
+    np.testing.assert_allclose(gaps, gaps[0], atol=1e-6)
 
 
 def test_runs_without_layer_shapes_render_with_equal_layers_and_say_so(tmp_path: Path) -> None:
@@ -260,36 +293,36 @@ def test_a_damaged_snapshot_is_left_out(tmp_path: Path) -> None:
     assert 100 not in {step_of(s) for s in shots}
 
 
-def test_video_recolours_each_layer_as_the_pulse_passes(
+def test_video_wave_reaches_ds_output_layer_before_gs_first(
     designed_image: Path, single: list[Shot], tmp_path: Path
 ) -> None:
-    """In the rendered video, half way through the first update's pulse (it runs from D's output back to z),
-    D's last layer already shows its colour and G's first layer is still empty; at its end both show theirs."""
+    """In the rendered video, half way through the first update (the wave runs from D's output back to z), D's last
+    layer's bar already stands and G's first layer's bar is not there yet; at its end both stand."""
     import av
 
     from pipeline.render import builtin_scene_path, render_file
     from pipeline.run import Run
 
-    kw = {"fmt": "mp4", "out": tmp_path, "progress": False, "pixel_width": 320, "frame_rate": 10}
+    kw = {"fmt": "mp4", "out": tmp_path, "progress": False, "pixel_width": 640, "frame_rate": 10}
     (mp4,) = render_file(builtin_scene_path("gradient_flow"), Run.load(designed_image), **kw)
     with av.open(str(mp4)) as box:
         stream = box.streams.video[0]
         frames = [(float(f.pts * stream.time_base), f.to_ndarray(format="rgb24")) for f in box.decode(video=0)]
-    (pulse_shot,) = [s for s in single if s.find(name="pulse") and step_of(s) == SHOWN[1]]
-    end, start = pulse_shot.time, pulse_shot.time - 1.2  # the pulse's play
-    (blocks,) = rows(pulse_shot)
+    first = updates(single)[0]
+    end, start = first.time, first.time - 1.8  # the update's play
+    (row,) = bars(first)
 
-    def colour(t: float, block: Mob) -> np.ndarray:
+    def colour(t: float, bar: Mob) -> np.ndarray:
         _, img = min(frames, key=lambda f: abs(f[0] - t))
         h, w = img.shape[:2]
-        x, y = block.center
+        x, y = bar.center  # where the bar stands at the update's end
         return img[int(round((4 - y) / 8 * h)), int(round((x + 4 * w / h) / (8 * w / h) * w))].astype(int)
 
     empty = np.array([int(style.BACKGROUND[i : i + 2], 16) for i in (1, 3, 5)])
-    first_g, last_d = blocks[0], blocks[-1]
-    assert np.abs(colour(start + 0.5, last_d) - empty).max() > 30  # D's output layer: passed, recoloured
-    assert np.abs(colour(start + 0.5, first_g) - empty).max() < 12  # G's first layer: not reached yet
-    assert np.abs(colour(end, first_g) - empty).max() > 30
+    first_g, last_d = row[0], row[-1]
+    assert np.abs(colour(start + 0.9, last_d) - empty).max() > 60  # D's output layer: reached first
+    assert np.abs(colour(start + 0.9, first_g) - empty).max() < 20  # G's first layer: not reached yet
+    assert np.abs(colour(end, first_g) - empty).max() > 60
 
 
 @pytest.mark.parametrize("compare", [False, True])
@@ -303,7 +336,9 @@ def test_networks_with_more_layers_are_named_as_room_allows(compare: bool, tmp_p
         assert not found, f"{variant}: " + "\n".join(found[:10])
         end = shots[-1]
         blocks = rows(end)[0]
-        named = sorted((t for t in end.find("Text") if t.text in ("ConvT", "Conv", "BN")), key=lambda t: t.center[0])
+        kinds_shown = [t for t in end.find("Text") if t.text in ("ConvT", "Conv", "BN")]
+        named = sorted((t for t in kinds_shown if t.box[1] > blocks[0].box[1]), key=lambda t: t.center[0])  # top row
+        assert len(kinds_shown) == len(named) * (2 if compare else 1), variant  # each row names its own
         assert [t.text for t in named] == kinds, variant
         note = f"{len(blocks)} layers: too many to name here (see run.json)"
         assert any(note in s.texts() for s in shots) == (not kinds), variant

@@ -139,7 +139,7 @@ def mean_diff(a: np.ndarray, b: np.ndarray) -> float:
 DATA_AREA = {
     "NoiseToImage": (morph.GRID_CENTER, morph.GRID_HEIGHT, morph.GRID_HEIGHT),
     "DecisionField": (distribution.BOX_CENTER, distribution.BOX_SIZE, distribution.BOX_SIZE),
-    "GradientFlow": (np.array([0.0, sum(gradient_flow.ROWS_Y) / 2]), 12.5, 3.2),  # both rows' layers
+    "GradientFlow": (np.array([0.0, (gradient_flow.ROW_TOPS[0] + gradient_flow.ROW_BOTTOM) / 2]), 12.5, 5.0),
     "TrainingCurves": (np.array([-1.5, -0.4]), 7.8, 6.0),
     "CounterfeiterAndPolice": (
         np.array([(adversarial.BILL_X + adversarial.GAUGE_X) / 2, (adversarial.FAKE_ROW + adversarial.REAL_ROW) / 2]),

@@ -103,9 +103,24 @@ def _phase_start(run: str, phase: str) -> float:
     return float(found[0]) if found else float("nan")
 
 
-def expected(run: str, quantity: str, step: int, average: int = 1) -> float:
-    """The run's value of ``quantity`` at ``step`` (scenes/readouts.py names them), from its files alone."""
+def _median(run: str, column: str) -> float:
+    values = [_metric_value(r, column) for r in _metrics(run)]
+    finite = np.array([v for v in values if np.isfinite(v)])
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def expected(run: str, quantity: str, step: int, average: int = 1, other: str | None = None) -> float:
+    """The run's value of ``quantity`` at ``step`` (scenes/readouts.py names them), from its files alone; ``other``:
+    the run a two-run quantity (``ratio:``) compares it with."""
     source, _, rest = quantity.partition(":")
+    if source == "median":
+        return _median(run, rest)
+    if source == "ratio":  # of the two medians as printed: three significant digits, whole numbers from 100 up
+        assert other is not None, f"{quantity} compares two runs: the scene was given one"
+        a, b = _median(run, rest), _median(other, rest)
+        return float(np.round(a, max(0, 2 - int(np.floor(np.log10(a)))))) / float(
+            np.round(b, max(0, 2 - int(np.floor(np.log10(b)))))
+        )
     if source == "step":
         return float(step)
     if source == "metric" and rest.count(":") == 1:  # 'a-b:d': two metrics as printed to d decimals, subtracted
@@ -227,7 +242,8 @@ def problems(shots: list[Shot], runs: dict[str, str]) -> list[str]:
                 if r.run not in runs:
                     found.append(f"t={shot.time:.1f}s: {words!r} reads {r.run!r}, a run the scene was not given")
                     continue
-                truth = expected(runs[r.run], r.quantity, int(at), r.average) * r.scale
+                other = runs.get("other" if r.run == "run" else "run")
+                truth = expected(runs[r.run], r.quantity, int(at), r.average, other) * r.scale
                 shown = owner.text if owner.kind in NUMBER_KINDS else r.shown
                 if shown is None:
                     found.append(f"t={shot.time:.1f}s: caption {words!r} registers {r.quantity} without its text")
