@@ -3,7 +3,7 @@
 A loop hands ``rec.step(loss_d=..., ...)`` what it measured; gradient norms are taken by an optimiser step
 pre-hook, so the loop calls nothing for them; G's output on a fixed batch (and, for 2-D data, D's field) is
 snapshotted every ``snapshot_every`` steps. Values stay on the device and leave it in blocks; every file is
-written by one background thread, atomically (gan_train/snapshots.py: ``RunWriter``). The built-in trainer
+written by one background thread, atomically (ganviz/writer.py: ``RunWriter``). The built-in trainer
 records through the same class (gan_train/recording.py adds checkpoints, quality measures and divergence).
 """
 
@@ -23,21 +23,20 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import gan_train
 from gan_train.distributed import unwrap
-from gan_train.io import RunLock, atomic_write_json, describe_os_error
 from gan_train.losses import LOSSES
 from gan_train.snapshots import (
     LayerNorms,
-    NullWriter,
     Probe,
-    RunWriter,
     capture,
     field_extent,
     field_points,
     layer_outputs,
     noise_grid,
 )
-from pipeline.errors import GanvizError, first_line
-from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_FILE, RUN_JSON
+from ganviz.errors import GanvizError, first_line
+from ganviz.format import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_FILE, RUN_JSON
+from ganviz.lock import RunLock
+from ganviz.writer import NullWriter, RunWriter, atomic_write_json, describe_os_error
 
 #: What a loop hands over per step (``Recorder.step``), in the order of the metric vector.
 HANDED = (
@@ -292,7 +291,7 @@ class Recorder:
             self._lock = RunLock(self.run_dir)
         except OSError as e:
             raise RecorderError(describe_os_error(self.run_dir, e)) from None
-        self.begin(RunWriter(self.run_dir), new=True)
+        self.begin(RunWriter(self.run_dir, save_checkpoint=torch.save), new=True)
 
     def begin(self, writer: RunWriter | NullWriter, new: bool) -> None:
         """Write run.json (and a new run's fixed.npz and layer shapes), start the gradient-norm hook and the clock.

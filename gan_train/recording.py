@@ -18,10 +18,11 @@ from typing import Any
 import torch
 
 from gan_train.recorder import COLUMN, HANDED, Recorder
-from gan_train.snapshots import NullWriter, Probe, RunWriter, cpu_copy
+from gan_train.snapshots import Probe, cpu_copy
 from gan_train.trainer import Trainer
-from pipeline.errors import GanvizError
-from pipeline.runformat import METRICS, RUN_JSON
+from ganviz.errors import GanvizError
+from ganviz.format import METRICS, RUN_JSON
+from ganviz.writer import NullWriter, RunWriter
 
 #: metrics.jsonl columns of the trainer's metric vector (``train_step``), in its order.
 VECTOR_COLUMNS = [COLUMN[name] for name in HANDED]

@@ -22,22 +22,22 @@ import gan_train
 from gan_train.checkpoints import load_checkpoint
 from gan_train.config import FIXED_ON_RESUME, Config, ConfigError, apply_overrides
 from gan_train.distributed import teardown
-from gan_train.io import RunLock, describe_os_error
 from gan_train.recording import RunRecorder, TrainingDiverged
-from gan_train.snapshots import NullWriter, RunWriter, truncate_metrics
 from gan_train.trainer import Trainer, train_step
-from pipeline.errors import GanvizError, first_line
-from pipeline.run import (
+from ganviz.errors import GanvizError, RunError, first_line
+from ganviz.format import (
     CHECKPOINT_FILE,
     DEFAULT_ROOT,
+    EVALS_FILE,
     FORMAT_VERSION,
     METRIC_COLUMNS,
+    RUN_JSON,
     SNAPSHOT_DIR,
-    RunError,
-    read_run_json,
     snapshot_step,
 )
-from pipeline.runformat import EVALS_FILE, RUN_JSON
+from ganviz.lock import RunLock
+from ganviz.validate import read_run_json
+from ganviz.writer import NullWriter, RunWriter, describe_os_error, truncate_metrics
 
 __all__ = ["NothingToResume", "TrainingDiverged", "TrainingInterrupted", "train"]
 
@@ -151,7 +151,7 @@ def start_run(
             lock.enter_context(RunLock(run_dir))
     except OSError as e:
         raise GanvizError(describe_os_error(run_dir, e)) from None
-    writer = RunWriter(run_dir) if ranks.writes else NullWriter()
+    writer = RunWriter(run_dir, save_checkpoint=torch.save) if ranks.writes else NullWriter()
     return RunRecorder(t, run_dir, info, writer, progress=progress, new=True)
 
 
@@ -199,7 +199,7 @@ def resume_run(
     )
     info.setdefault("resumed", []).append(entry)
     info.update(_evals_info(t))
-    writer = RunWriter(run_dir) if ranks.writes else NullWriter()
+    writer = RunWriter(run_dir, save_checkpoint=torch.save) if ranks.writes else NullWriter()
     return RunRecorder(t, run_dir, info, writer, start, elapsed, norms, progress)
 
 

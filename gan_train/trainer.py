@@ -20,25 +20,13 @@ import torch
 
 from gan_train.config import Config, ConfigError
 from gan_train.datasets import load_dataset
-from gan_train.distributed import Ranks, setup, unwrap
+from gan_train.distributed import Ranks, pick_device, setup, unwrap
 from gan_train.evaluation import evaluator_or_none
 from gan_train.losses import LOSSES, gradient_penalty
 from gan_train.models import build_models
 from gan_train.snapshots import field_extent, field_points, noise_grid
-from pipeline.errors import GanvizError
-from pipeline.runformat import FIXED
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"--device {name}: not a device; use auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
-    return dev
+from ganviz.errors import GanvizError
+from ganviz.format import FIXED
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError, RunError
+from ganviz.format import SNAPSHOT
+from ganviz.reader import Run
+from ganviz.records import Metrics
 from pipeline.fonts import BASE_FAMILY, plot_font_family
 from pipeline.frames import FIELD_CMAP, OKABE_ITO, ROLE, hist_density, tile, to_rgb
-from pipeline.run import Metrics, Run, RunError, output_folder
-from pipeline.runformat import SNAPSHOT
+from pipeline.output import output_folder
 
 FORMATS = ("png", "pdf", "svg")
 STYLES = ("paper", "slides")

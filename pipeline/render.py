@@ -19,9 +19,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError
+from ganviz.reader import Run
+from pipeline.current import RUN_ENV, handing_over
 from pipeline.gifs import DEFAULT_MAX_SIZE, parse_size, video_gif
-from pipeline.run import RUN_ENV, Run, output_folder, sharing
+from pipeline.output import output_folder
 from pipeline.video import MAX_STILLS, faststart, publish, write_stills
 
 SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
@@ -272,7 +274,7 @@ def render_file(
     }
     # the scenes get these very Run objects back from $GANVIZ_RUN (metrics parsed once, each damaged file
     # warned about once); a failed render leaves nothing in the output folder
-    with sharing(run, *([compare] if compare else [])), output_folder(out, "videos", run, RenderError) as folder:
+    with handing_over(run, *([compare] if compare else [])), output_folder(out, "videos", run, RenderError) as folder:
         return [
             f
             for i, cls in enumerate(classes, 1)

@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 from designed import make_designed_run
 from PIL import Image
 
-import pipeline.run as run_module
+import ganviz.reader as run_module
 from pipeline import render
 from pipeline.cli import main
 from pipeline.plots import make_plots
