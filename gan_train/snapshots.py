@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -141,6 +141,57 @@ def noise_grid(noise_dim: int, k: int = 16, span: float = 2.0) -> torch.Tensor:
     z = torch.zeros(k * k, noise_dim)
     z[:, 0], z[:, 1] = gx.flatten(), gy.flatten()
     return z
+
+
+#: The fixed batches are drawn from their own stream, seeded apart from training's: recording never moves the
+#: random numbers a run trains on.
+FIXED_SEED_OFFSET = 7919
+
+
+def fixed_stream(seed: int) -> torch.Generator:
+    """The random stream the fixed noise (and the trainer's choice of the fixed real batch) is drawn from."""
+    return torch.Generator().manual_seed(seed + FIXED_SEED_OFFSET)
+
+
+class FixedBatches(NamedTuple):
+    """The batches every snapshot is taken on: ``arrays`` as fixed.npz holds them, ``tensors`` on the device as the
+    networks take them (with ``field_shape``, the decision field's grid, for a 2-D toy)."""
+
+    arrays: dict[str, np.ndarray]
+    tensors: dict[str, torch.Tensor]
+
+
+def fixed_batches(
+    noise: torch.Tensor,
+    real_array: np.ndarray,
+    real_input: torch.Tensor,
+    *,
+    toy_data: np.ndarray | None = None,
+    field_resolution: int = 64,
+    labels: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> FixedBatches:
+    """Build the fixed batches: G's noise, the real batch (``real_array`` in the snapshot layout, ``real_input`` as
+    D takes it, on the device); a toy (``toy_data``: the points its field's window is fitted around) also gets the
+    decision field's points and the noise grid; a conditional GAN its labels."""
+    device = real_input.device
+    arrays: dict[str, np.ndarray] = {FIXED.noise: noise.float().cpu().numpy(), FIXED.real: real_array}
+    tensors = {FIXED.noise: noise.to(device), FIXED.real: real_input}
+    if toy_data is not None:
+        extent = field_extent(toy_data)
+        pts, shape = field_points(extent, field_resolution)
+        grid = noise_grid(noise[0].numel()).reshape(-1, *noise.shape[1:])
+        arrays.update({FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: grid.numpy()})
+        tensors.update(
+            {
+                FIXED.field_points: torch.from_numpy(pts).to(device),
+                FIXED.grid_noise: grid.to(device),
+                "field_shape": torch.tensor(shape),
+            }
+        )
+    if labels is not None:  # (for the fixed noise, for the real batch)
+        arrays[FIXED.labels] = labels[0].cpu().numpy().astype(np.int64)
+        arrays[FIXED.real_labels] = labels[1].cpu().numpy().astype(np.int64)
+    return FixedBatches(arrays, tensors)
 
 
 @dataclass(frozen=True)
