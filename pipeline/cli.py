@@ -459,24 +459,16 @@ def render(
     from ganviz.format import KIND_NAMES
     from ganviz.reader import Run
     from pipeline.gifs import DEFAULT_MAX_SIZE
-    from pipeline.render import check_options, render_all, render_file, resolve_scene_file, scene_kinds
+    from pipeline.render import RenderOptions, render_all, render_file, resolve_scene_file, scene_kinds
 
     if max_size is not None and fmt != "gif":
         raise GanvizError(f"--max-size {max_size}: only GIFs are fitted to a size; add --format gif or drop it")
     pixel_width, n_stills = whole_number(width, "--width"), whole_number(stills, "--stills")
     max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
-    check_options(quality, fmt, pixel_width=pixel_width, stills=n_stills, max_size=max_size)  # before any run is read
+    opts = RenderOptions(quality, fmt, not quiet, pixel_width, max_size=max_size, stills=n_stills)
+    opts.check()  # before any run is read
     run_path = _run_path(run, run_opt)
-    options = {
-        "quality": quality,
-        "fmt": fmt,
-        "out": out,
-        "progress": not quiet,
-        "compare": Run.load(compare) if compare is not None else None,
-        "pixel_width": pixel_width,
-        "max_size": max_size,
-        "stills": n_stills,
-    }
+    options = {"out": out, "compare": Run.load(compare) if compare is not None else None, "options": opts}
     runs_2d = Run.load(run_2d) if run_2d is not None else None
     if runs_2d is not None and runs_2d.kind != "toy2d":
         kind = KIND_NAMES.get(runs_2d.kind, runs_2d.kind)

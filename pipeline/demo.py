@@ -96,19 +96,12 @@ def run_demo(
         for p in make_gifs(r, outputs / "gifs" / r.name, progress=progress, load_g=trained_generator)
     ]
     if scenes:
-        from pipeline.render import render_all
+        from pipeline.render import RenderOptions, render_all
 
         echo("demo 4/4: scenes")
         width, fps = render_size or (None, None)
-        res.files["videos"] = render_all(
-            digits,
-            quality=quality,
-            progress=progress,
-            runs_2d=toy,
-            outputs=outputs,
-            pixel_width=width,
-            frame_rate=fps,
-        )
+        opts = RenderOptions(quality, progress=progress, pixel_width=width, frame_rate=fps)
+        res.files["videos"] = render_all(digits, runs_2d=toy, outputs=outputs, options=opts)
     else:
         echo("demo 4/4: scenes skipped (--no-scenes)")
     return res
@@ -130,7 +123,7 @@ def write_assets(
     from gan_train.checkpoints import trained_generator
     from pipeline.gifs import make_gifs
     from pipeline.plots import make_plots
-    from pipeline.render import builtin_scene_path, render_file
+    from pipeline.render import RenderOptions, builtin_scene_path, render_file
     from pipeline.video import scenes_sheet
 
     videos = [p for p in res.files.get("videos", []) if p.suffix == ".mp4"]
@@ -151,16 +144,10 @@ def write_assets(
         if progress is None:
             raise GanvizError(f"the demo made no progress.gif for {res.digits}; cannot update {dest}")
         shutil.copyfile(progress, dest / "progress.gif")
-        (scene,) = render_file(
-            builtin_scene_path("distribution"),
-            toy,
-            fmt="gif",
-            out=Path(tmp),
-            progress=False,
-            pixel_width=scene_width,
-            frame_rate=scene_fps,
-            max_size=gif_max_size,
+        gif = RenderOptions(
+            fmt="gif", progress=False, pixel_width=scene_width, frame_rate=scene_fps, max_size=gif_max_size
         )
+        (scene,) = render_file(builtin_scene_path("distribution"), toy, out=Path(tmp), options=gif)
         shutil.copyfile(scene, dest / "distribution.gif")
     sheet = scenes_sheet(videos, dest / "scenes.png")
     return [

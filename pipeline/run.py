@@ -6,30 +6,7 @@ from ganviz.errors import (  # noqa: F401
     RunError,
     RunWarning,
 )
-from ganviz.format import (  # noqa: F401
-    CHECKPOINT_FILE,
-    DEFAULT_ROOT,
-    DIGIT_DATASETS,
-    EVAL_REQUIRED,
-    EVALS,
-    EVALS_FILE,
-    FIXED,
-    FIXED_FILE,
-    FORMAT_VERSION,
-    KIND_NAMES,
-    METRIC_COLUMNS,
-    METRICS,
-    METRICS_FILE,
-    RUN_FILE,
-    RUN_JSON,
-    SNAPSHOT,
-    SNAPSHOT_DIR,
-    SNAPSHOT_REQUIRED,
-    Field,
-    Fields,
-    snapshot_name,
-    snapshot_step,
-)
+from ganviz.format import *  # noqa: F403  (every name of the declaration)
 from ganviz.reader import (  # noqa: F401
     Run,
 )

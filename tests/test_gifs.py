@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from cli_errors import one_line_error
 from click.testing import CliRunner
 from PIL import Image, ImageSequence
 
@@ -235,8 +236,5 @@ def test_cli_gif_bad_input_is_one_line(
         "too-big": ["gif", str(image_run), "--max-size", "300", "--out", "o"],  # fails while encoding
         "damaged-checkpoint": [*bare, "--out", "o"],
     }[case]
-    res = CliRunner().invoke(main, args)
-    assert res.exit_code == 1, res.output
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    one_line_error(CliRunner().invoke(main, args))
     assert sorted(p.name for p in tmp_path.iterdir()) == (["r"] if bare else [])
