@@ -220,3 +220,16 @@ def test_a_run_reads_without_torch(designed_image: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "without torch" in proc.stdout
+
+
+def test_a_foreign_package_of_a_stage_name_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another distribution's `scenes` earlier on sys.path: the command's start-up check names its folder."""
+    from ganviz import name_clashes
+
+    assert name_clashes() == []
+    (tmp_path / "scenes").mkdir()
+    (tmp_path / "scenes" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "scenes", raising=False)  # as at start-up: nothing imported yet
+    clashes = name_clashes()
+    assert len(clashes) == 1 and "'scenes' is not ganviz's" in clashes[0] and str(tmp_path) in clashes[0], clashes
