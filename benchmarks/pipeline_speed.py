@@ -54,7 +54,7 @@ def targets(content: str, rng: np.random.Generator) -> np.ndarray:
 
 def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", seed: int = 0) -> Path:
     """Write a run folder of the given size, with plausible curves and images, through the run format's own
-    writer and declarations (pipeline/runformat.py), as training would."""
+    writer and declarations (ganviz/format.py), as training would."""
     import torch
 
     from gan_train.config import Config, get_variant
@@ -88,7 +88,7 @@ def synth_run(path: Path, rows: int, snapshots: int, content: str = "digits", se
         RUN_JSON.started: dt.datetime.now().astimezone().isoformat(),
         RUN_JSON.dataset: {"source": "synthetic", "size": 0, "skipped": 0},
     }
-    writer = RunWriter(path)
+    writer = RunWriter(path, save_checkpoint=torch.save)
     writer.write_info(info)
 
     t = np.arange(1, rows + 1)

@@ -7,6 +7,7 @@ Only this module touches torch on the pipeline side; plots and the other GIFs im
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import torch
 from gan_train.config import Config
 from gan_train.models import build_models
 from gan_train.snapshots import to_uint8_images
-from pipeline.errors import first_line
-from pipeline.run import CHECKPOINT_FILE, RunError, read_run_json
+from ganviz.errors import RunError, first_line
+from ganviz.format import CHECKPOINT_FILE
+from ganviz.validate import read_run_json
 
 CHECKPOINT_KEYS = ("step", "time", "g", "d", "opt_g", "opt_d", "rng")
 
@@ -63,6 +65,13 @@ def load_generator(
     except (RuntimeError, KeyError, ValueError) as e:
         raise RunError(f"{f}: does not match the run's config ({type(e).__name__})") from None
     return g, cfg, int(state.get("step", 0))
+
+
+def trained_generator(run_dir: str | Path) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    """(z -> G(z) in the snapshot layout, the checkpoint's step): the trained G for the latent walk of
+    ``ganviz gif`` (pipeline/gifs.py takes it as ``load_g``, so the pipeline never imports torch)."""
+    g, cfg, step = load_generator(run_dir)
+    return (lambda z: generate(g, cfg, z)), step
 
 
 @torch.no_grad()

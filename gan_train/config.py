@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
 from gan_train.losses import LOSSES
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError
 
 DATASETS = ("gaussian", "quadratic", "rings", "8gaussians", "digits", "mnist", "cifar10", "celeba", "folder")
 TOY_DATASETS = {"gaussian": "toy1d", "quadratic": "toy2d", "rings": "toy2d", "8gaussians": "toy2d"}

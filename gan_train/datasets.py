@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from gan_train.config import Config
-from gan_train.io import atomic_save_npy, atomic_write_json
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError
+from ganviz.writer import atomic_save_npy, atomic_write_json
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 CACHE_ENV = "GANVIZ_CACHE_DIR"  # where decoded datasets are cached (default outputs/cache)

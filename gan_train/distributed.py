@@ -24,7 +24,8 @@ import torch.distributed as tdist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from pipeline.errors import GanvizError
+from gan_train.config import ConfigError
+from ganviz.errors import GanvizError
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,19 @@ class Ranks:
     def barrier(self) -> None:
         if self.active:
             tdist.barrier()
+
+
+def pick_device(name: str) -> torch.device:
+    """The device ``--device`` names (``auto``: CUDA when present); a bad name is a ConfigError naming it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"--device {name}: not a device; use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
+    return dev
 
 
 def unwrap(model: nn.Module) -> nn.Module:

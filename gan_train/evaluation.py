@@ -26,11 +26,9 @@ from torch import Tensor, nn
 from gan_train import measures
 from gan_train.config import Config
 from gan_train.datasets import GAUSSIAN_MEAN, GAUSSIAN_STD, TOYS
-from pipeline.errors import GanvizError
-from pipeline.runformat import EVALS
+from ganviz.errors import GanvizError
+from ganviz.format import DIGIT_DATASETS, EVALS
 
-#: Images whose feature space is the digits classifier by default (1-channel handwriting at 28 px or resized).
-DIGIT_DATASETS = ("digits", "mnist")
 NO_SPACE = "none"
 
 
@@ -57,7 +55,7 @@ def resolve_space(cfg: Config) -> str | None:
 
 
 def row(step: int, measure: str, value: float | None, **extra: Any) -> dict[str, Any]:
-    """One line of evals.jsonl: the declared fields (pipeline/runformat.py: EVALS) in their order."""
+    """One line of evals.jsonl: the declared fields (ganviz/format.py: EVALS) in their order."""
     out = {EVALS.step: step, EVALS.measure: measure, EVALS.value: value, EVALS.space: None}
     out[EVALS.n_fake], out[EVALS.n_real] = None, None
     out.update(extra)
@@ -208,11 +206,11 @@ def evaluate_run(
 
     from gan_train.checkpoints import load_generator
     from gan_train.datasets import load_dataset
-    from gan_train.io import RunLock, atomic_write_json
-    from gan_train.snapshots import RunWriter
-    from gan_train.trainer import pick_device
-    from pipeline.run import read_eval_rows, read_run_json
-    from pipeline.runformat import EVALS_FILE, FORMAT_VERSION, RUN_FILE, RUN_JSON
+    from gan_train.distributed import pick_device
+    from ganviz.format import EVALS_FILE, FORMAT_VERSION, RUN_FILE, RUN_JSON
+    from ganviz.lock import RunLock
+    from ganviz.validate import read_eval_rows, read_run_json
+    from ganviz.writer import RunWriter, atomic_write_json
 
     g, cfg, step = load_generator(run_dir, why="'ganviz eval' measures the trained generator")
     if space is not None:

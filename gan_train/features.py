@@ -31,8 +31,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_train.datasets import default_cache_dir, load_digits_with_labels
-from gan_train.io import atomic_write_with
-from pipeline.errors import GanvizError, first_line
+from ganviz.errors import GanvizError, first_line
+from ganviz.writer import atomic_write_with
 
 
 class FeatureError(GanvizError):

@@ -3,7 +3,7 @@
 A loop hands ``rec.step(loss_d=..., ...)`` what it measured; gradient norms are taken by an optimiser step
 pre-hook, so the loop calls nothing for them; G's output on a fixed batch (and, for 2-D data, D's field) is
 snapshotted every ``snapshot_every`` steps. Values stay on the device and leave it in blocks; every file is
-written by one background thread, atomically (gan_train/snapshots.py: ``RunWriter``). The built-in trainer
+written by one background thread, atomically (ganviz/writer.py: ``RunWriter``). The built-in trainer
 records through the same class (gan_train/recording.py adds checkpoints, quality measures and divergence).
 """
 
@@ -14,7 +14,7 @@ import datetime as dt
 import platform
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -23,23 +23,22 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 import gan_train
 from gan_train.distributed import unwrap
-from gan_train.io import RunLock, atomic_write_json, describe_os_error
 from gan_train.losses import LOSSES
 from gan_train.snapshots import (
+    FixedBatches,
     LayerNorms,
-    NullWriter,
     Probe,
-    RunWriter,
     capture,
-    field_extent,
-    field_points,
+    fixed_batches,
+    fixed_stream,
     layer_outputs,
-    noise_grid,
 )
-from pipeline.errors import GanvizError, first_line
-from pipeline.runformat import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_FILE, RUN_JSON
+from ganviz.errors import GanvizError, first_line
+from ganviz.format import FIXED, FORMAT_VERSION, METRIC_COLUMNS, METRICS, RUN_FILE, RUN_JSON
+from ganviz.lock import LOCK_FILE, RunLock
+from ganviz.writer import NullWriter, RunWriter, atomic_write_json, describe_os_error
 
-#: What a loop hands over per step (``Recorder.step``), in the order of the metric vector.
+#: What a loop hands over per step (``Recorder.step``; ``StepMetrics``, in this order).
 HANDED = (
     METRICS.loss_d,
     METRICS.loss_g,
@@ -49,6 +48,28 @@ HANDED = (
     METRICS.acc_real,
     METRICS.acc_fake,
 )
+
+
+class StepMetrics(NamedTuple):
+    """What one training step measured, each a one-element tensor still on the device: ``train_step`` returns it,
+    and a loop of one's own hands the same names to ``Recorder.step``."""
+
+    loss_d: torch.Tensor
+    loss_g: torch.Tensor
+    d_real: torch.Tensor
+    d_fake: torch.Tensor
+    d_fake_after: torch.Tensor
+    acc_real: torch.Tensor
+    acc_fake: torch.Tensor
+
+    def vector(self) -> torch.Tensor:
+        """The values as one tensor, in the order of the fields (one copy off the device for all of them)."""
+        return torch.stack(tuple(self))
+
+
+if StepMetrics._fields != HANDED:  # the metrics.jsonl columns a step fills, named once in the run format
+    raise ImportError(f"StepMetrics fields {StepMetrics._fields} differ from the declared columns {HANDED}")
+
 #: How to read D's output: a logit (a sigmoid makes it a probability), a probability, or a critic's raw value.
 D_OUTPUTS = ("logit", "probability", "critic")
 COLUMN = {c: i for i, c in enumerate(METRIC_COLUMNS)}
@@ -118,6 +139,9 @@ class Recorder:
       for where G's loss pushes each 2-D point; by default ``bce``, or ``wgan-gp`` for a critic.
     - ``snapshot_every``, ``total_steps`` (when known), ``steps_per_epoch``, ``batch_size`` (for samples/s),
       ``log_every`` (steps per block of metrics leaving the device), ``name`` (run.json's variant).
+    - Built elsewhere (the built-in trainer does): ``fixed`` (``gan_train.snapshots.fixed_batches``) instead of
+      ``real`` and the noise, ``probe`` (how snapshots call G and D and read D's output) instead of ``d_output``'s
+      reading, ``info``: more run.json fields, which replace the Recorder's own.
 
     The loop's exception marks the run ``crashed`` (``KeyboardInterrupt``: ``interrupted``) and goes on; every
     step handed over before it is on disk.
@@ -129,7 +153,7 @@ class Recorder:
         g: nn.Module,
         d: nn.Module,
         *,
-        real: torch.Tensor,
+        real: torch.Tensor | None = None,
         fixed_noise: torch.Tensor | None = None,
         noise_dim: int | None = None,
         n_fixed: int | None = None,
@@ -145,146 +169,54 @@ class Recorder:
         log_every: int = 20,
         field_resolution: int = 64,
         name: str = "custom",
+        fixed: FixedBatches | None = None,
+        probe: Probe | None = None,
+        info: dict[str, Any] | None = None,
+        _resume: tuple[int, float] | None = None,
     ):
         path, g, d = Path(path), unwrap(g), unwrap(d)  # snapshots call the plain modules, never DDP's wrapper
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise RecorderError(f"Recorder path {path}: exists and is not an empty folder; choose a new folder")
-        if d_output not in D_OUTPUTS:
-            raise RecorderError(f"Recorder d_output={d_output!r}: use one of {', '.join(D_OUTPUTS)}")
-        loss = loss or ("wgan-gp" if d_output == "critic" else "bce")
-        if loss not in LOSSES:
-            raise RecorderError(f"Recorder loss={loss!r}: use one of {', '.join(LOSSES)}")
-        for arg, value in (("snapshot_every", snapshot_every), ("log_every", log_every)):
-            if not isinstance(value, int) or value < 1:
-                raise RecorderError(f"Recorder {arg}={value!r}: must be a whole number of steps, at least 1")
-        device = next(g.parameters()).device
-        kind = _kind_of(real)
-        n = n_fixed or (64 if kind == "image" else 512)
-        if fixed_noise is None:
-            if noise_dim is None:
-                raise RecorderError("Recorder: give fixed_noise (G's input for every snapshot) or noise_dim to draw it")
-            fixed_noise = torch.randn(n, noise_dim, generator=torch.Generator().manual_seed(seed + 7919))
-        fixed_noise = fixed_noise.detach().to(device)
-        n = len(fixed_noise)
-        labels = _labels("fixed_labels", fixed_labels, n, device)
-        real = real.detach()[:n].to(device)
-        real_labels = _labels("real_labels", real_labels, len(real), device)
-        if (labels is None) != (real_labels is None):
-            raise RecorderError(
-                "Recorder: a conditional GAN needs both fixed_labels (for G's fixed noise) and real_labels (for D on "
-                "the real batch)"
-            )
-
-        score = {"logit": torch.sigmoid, "probability": lambda out: out, "critic": lambda out: out}[d_output]
-        g_loss = LOSSES[loss].g_loss
-        to_raw = (lambda out: out.clamp(1e-6, 1 - 1e-6).logit()) if d_output == "probability" else (lambda out: out)
-        probe = Probe(
-            kind, lambda out: score(out.float()), lambda out: g_loss(to_raw(out.float())), labels, real_labels
-        )
-
-        fixed = {FIXED.noise: fixed_noise, FIXED.real: real}
-        arrays: dict[str, np.ndarray] = {FIXED.noise: fixed_noise.float().cpu().numpy()}
-        if kind == "image":
-            arrays[FIXED.real] = (
-                ((real.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
-            )
-        else:
-            arrays[FIXED.real] = real.float().cpu().numpy()
-            extent = field_extent(arrays[FIXED.real])
-            pts, shape = field_points(extent, field_resolution)
-            grid = noise_grid(fixed_noise[0].numel()).reshape(-1, *fixed_noise.shape[1:])
-            arrays.update({FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: grid.numpy()})
-            fixed.update(
-                {
-                    FIXED.field_points: torch.from_numpy(pts).to(device),
-                    FIXED.grid_noise: grid.to(device),
-                    "field_shape": torch.tensor(shape),
-                }
-            )
-        if labels is not None:
-            arrays[FIXED.labels] = labels.cpu().numpy().astype(np.int64)
-            arrays[FIXED.real_labels] = real_labels.cpu().numpy().astype(np.int64)
-        config = {
-            "loss": loss,
-            "d_output": d_output,
-            "noise_shape": list(fixed_noise.shape[1:]),
-            "n_fixed": n,
-            "seed": seed,
-            "batch_size": batch_size,
-            "snapshot_every": snapshot_every,
-            "log_every": log_every,
-            "field_resolution": field_resolution,
-            "conditional": labels is not None,
-        }
-        info: dict[str, Any] = {
-            RUN_JSON.variant: name,
-            RUN_JSON.kind: kind,
-            RUN_JSON.config: config,
-            RUN_JSON.seed: seed,
-            RUN_JSON.d_scores: "critic" if d_output == "critic" else "probability",
-            RUN_JSON.snapshot_every: snapshot_every,
-        }
-        if total_steps is not None:
-            info[RUN_JSON.total_steps] = total_steps
-        if steps_per_epoch is not None:
-            info[RUN_JSON.steps_per_epoch] = steps_per_epoch
-        self._setup(path, g, d, probe, fixed, arrays, info, snapshot_every, total_steps, log_every)
-        self.steps_per_epoch, self.batch_size = steps_per_epoch, batch_size
-
-    def _setup(
-        self,
-        path: Path,
-        g: nn.Module,
-        d: nn.Module,
-        probe: Probe,
-        fixed: dict[str, torch.Tensor],
-        fixed_arrays: dict[str, np.ndarray],
-        info: dict[str, Any],
-        snapshot_every: int,
-        total_steps: int | None,
-        log_every: int,
-        *,
-        writes: bool = True,
-        start: int = 0,
-        elapsed: float = 0.0,
-    ) -> None:
-        """What every recorder holds; the public constructor and the built-in trainer's ``RunRecorder`` fill it."""
-        self.run_dir, self.g, self.d, self.probe = path, g, d, probe
-        self.fixed, self.fixed_arrays = fixed, fixed_arrays
+        loss = _checked(path, d_output, loss, snapshot_every, log_every, new=_resume is None)
+        labels = None
+        if fixed is None:
+            device = next(g.parameters()).device
+            noise = _fixed_noise(fixed_noise, noise_dim, n_fixed, seed, real).detach().to(device)
+            labels = _labelled(fixed_labels, real_labels, len(noise), real, device)
+            fixed = _loop_batches(noise, real, labels, field_resolution)
+        noise = fixed.tensors[FIXED.noise]
+        kind = _kind_of(fixed.tensors[FIXED.real])
+        self.probe = probe or _probe(kind, d_output, loss, labels)
+        self.run_dir, self.g, self.d = path, g, d
+        self.fixed, self.fixed_arrays = fixed.tensors, fixed.arrays
         self.snapshot_every, self.total_steps, self.log_every = snapshot_every, total_steps, log_every
-        self.writes, self.start, self.elapsed = writes, start, elapsed
-        self.steps_per_epoch: int | None = None
-        self.batch_size: int | None = None
-        self.step_no = start
+        self.steps_per_epoch, self.batch_size = steps_per_epoch, batch_size
+        self.start, self.elapsed = _resume or (0, 0.0)
+        self.writes, self.step_no, self.ended = True, self.start, False
         self.snapshot_at: int | None = None  # the step of the latest snapshot taken
         self.norms = GradNorms(g, d)
+        config = {"loss": loss, "d_output": d_output, "noise_shape": list(noise.shape[1:]), "n_fixed": len(noise)}
+        config |= {"seed": seed, "batch_size": batch_size, "snapshot_every": snapshot_every, "log_every": log_every}
+        config |= {"field_resolution": field_resolution, "conditional": self.probe.labels is not None}
         self.info = {
-            RUN_JSON.format_version: FORMAT_VERSION,
-            RUN_JSON.device: str(next(g.parameters()).device),
-            RUN_JSON.torch_version: torch.__version__,
-            RUN_JSON.ganviz_version: gan_train.__version__,
-            RUN_JSON.python_version: platform.python_version(),
-            RUN_JSON.started: dt.datetime.now().astimezone().isoformat(),
-            RUN_JSON.status: "running",
-            **info,
+            **run_header(str(next(g.parameters()).device)),
+            **_loop_info(name, kind, config, total_steps, steps_per_epoch),
+            **(info or {}),
             RUN_JSON.layers_g: self.norms.layers["g"].names,
             RUN_JSON.layers_d: self.norms.layers["d"].names,
             RUN_JSON.metric_columns: list(METRIC_COLUMNS),
         }
         self.pending: list[tuple[torch.Tensor, list[int], np.ndarray]] = []
         self.writer: RunWriter | NullWriter | None = None
-        self.ended = False
         self._lock: RunLock | None = None
 
     # -- the context: open, close -----------------------------------------------------------------------
     def __enter__(self) -> Recorder:
-        self.open()
+        self._open()
         if self.start == 0:
-            self.snapshot(0)
+            self._snapshot(0)
         return self
 
-    def open(self) -> None:
-        """Create and lock the folder, then ``begin`` a new run in it."""
+    def _open(self) -> None:
+        """Create and lock the folder, then ``_begin`` a new run in it."""
         if self.writer is not None:
             raise RecorderError(f"Recorder {self.run_dir}: already recording; a Recorder records one run")
         try:
@@ -292,13 +224,13 @@ class Recorder:
             self._lock = RunLock(self.run_dir)
         except OSError as e:
             raise RecorderError(describe_os_error(self.run_dir, e)) from None
-        self.begin(RunWriter(self.run_dir), new=True)
+        self._begin(RunWriter(self.run_dir, save_checkpoint=torch.save), new=True)
 
-    def begin(self, writer: RunWriter | NullWriter, new: bool) -> None:
+    def _begin(self, writer: RunWriter | NullWriter, new: bool) -> None:
         """Write run.json (and a new run's fixed.npz and layer shapes), start the gradient-norm hook and the clock.
         The built-in trainer calls this with the folder it opened or resumed (and locked) itself."""
         if new and self.writes:
-            self.info.update(self.layer_descriptions())
+            self.info.update(self._layer_descriptions())
         writer.write_info(self.info)
         if new:
             writer.write_fixed(self.fixed_arrays)
@@ -307,7 +239,7 @@ class Recorder:
         self.t0, self.t_block = now - self.elapsed, now
         self.norms.start()
 
-    def layer_descriptions(self) -> dict[str, list[Any]]:
+    def _layer_descriptions(self) -> dict[str, list[Any]]:
         """run.json's ``layer_shapes_*`` and ``layer_types_*``: one pass of one fixed noise vector through G and of
         its output through D, in eval mode (no statistics change, no random numbers drawn)."""
         p, z = self.probe, self.fixed[FIXED.noise][:1]
@@ -329,17 +261,17 @@ class Recorder:
             try:
                 self.close()
             except BaseException as e:  # a last write failed (a full disk): the run says so, and the error goes on
-                self.stop_on(e)
+                self._stop_on(e)
                 raise
         else:
-            self.stop_on(exc)
+            self._stop_on(exc)
 
-    def stop_on(self, exc: BaseException) -> None:
+    def _stop_on(self, exc: BaseException) -> None:
         """Keep what can be kept after ``exc`` and mark the run ``interrupted`` (Ctrl-C) or ``crashed``; never
         raises, so ``exc`` is the error the caller sees. run.json is written last, on this thread, once the writer
         has written (or failed to write) everything queued before it."""
         with contextlib.suppress(Exception):
-            self.flush()
+            self._flush()
         with contextlib.suppress(Exception):
             if self.writer is not None:
                 self.writer.close()
@@ -350,18 +282,18 @@ class Recorder:
         with contextlib.suppress(Exception):
             if self.writes and self.writer is not None:
                 atomic_write_json(self.run_dir / RUN_FILE, self.info)
-        self.release()
+        self._release()
 
     def close(self, status: str = "finished") -> None:
         """The loop is done: the last metrics, the last step's snapshot, ``status`` in run.json."""
-        self.flush()
+        self._flush()
         if self.snapshot_at != self.step_no:
-            self.snapshot(self.step_no)
+            self._snapshot(self.step_no)
         self.info.setdefault(RUN_JSON.total_steps, self.step_no)
         self.info[RUN_JSON.status] = status
-        self.end()
+        self._end()
 
-    def end(self) -> None:
+    def _end(self) -> None:
         """Write run.json, wait for every write, release the hook and the folder."""
         try:
             if self.writer is not None:
@@ -369,9 +301,9 @@ class Recorder:
                 self.writer.write_info(self.info)
                 self.writer.close()
         finally:
-            self.release()
+            self._release()
 
-    def release(self) -> None:
+    def _release(self) -> None:
         """Stop recording: the gradient-norm hook is removed and the folder's lock released (both idempotent)."""
         self.norms.stop()
         self.ended = True
@@ -389,12 +321,12 @@ class Recorder:
         if unknown:
             raise RecorderError(f"Recorder.step({unknown[0]}=...): unknown metric; hand over {', '.join(HANDED)}")
         self.step_no += 1
-        self.keep(values, epoch)
-        self.after_step(self.step_no)
+        self._keep(values, epoch)
+        self._after_step(self.step_no)
 
-    def keep(self, values: dict[str, torch.Tensor | float | None], epoch: int | None = None) -> None:
+    def _keep(self, values: dict[str, torch.Tensor | float | None], epoch: int | None = None) -> None:
         """This step's row: tensors stay on the device (no host sync), numbers stay on the host."""
-        host = self.empty_row()
+        host = self._empty_row()
         on_device: list[torch.Tensor] = []
         where: list[int] = []
         for name, v in values.items():
@@ -407,14 +339,14 @@ class Recorder:
                 where.append(COLUMN[name])
             elif v is not None:
                 host[COLUMN[name]] = float(v)
-        self.keep_row(on_device, where, host, epoch)
+        self._keep_row(on_device, where, host, epoch)
 
     @staticmethod
-    def empty_row() -> np.ndarray:
+    def _empty_row() -> np.ndarray:
         """A row of metrics.jsonl in column order, every value missing."""
         return np.full(len(METRIC_COLUMNS), NAN)
 
-    def keep_row(self, on_device: list[torch.Tensor], where: list[int], host: np.ndarray, epoch: int | None) -> None:
+    def _keep_row(self, on_device: list[torch.Tensor], where: list[int], host: np.ndarray, epoch: int | None) -> None:
         """Add this step's gradient norms, learning rates and epoch to a row and keep it until the next flush:
         ``on_device`` are 1-D tensors whose values go to the columns ``where``, ``host`` the row's other values."""
         gn_g, gn_d = self.norms.take()
@@ -424,28 +356,28 @@ class Recorder:
                 on_device.append(norms.square().sum().sqrt().reshape(1))
                 where.append(COLUMN[name])
         host[COLUMN[METRICS.lr_g]], host[COLUMN[METRICS.lr_d]] = self.norms.lr["g"], self.norms.lr["d"]
-        host[COLUMN[METRICS.epoch]] = epoch if epoch is not None else self.epoch(self.step_no)
+        host[COLUMN[METRICS.epoch]] = epoch if epoch is not None else self._epoch(self.step_no)
         device = self.fixed[FIXED.noise].device
         vec = torch.cat([v.to(device) for v in on_device]) if on_device else torch.empty(0, device=device)
         self.pending.append((vec, where, host))
 
-    def epoch(self, step: int) -> int:
+    def _epoch(self, step: int) -> int:
         return (step - 1) // self.steps_per_epoch if self.steps_per_epoch and step else 0
 
-    def after_step(self, step: int) -> None:
+    def _after_step(self, step: int) -> None:
         at_snap = step % self.snapshot_every == 0 or step == self.total_steps
         if step % self.log_every == 0 or at_snap:
-            self.flush()
+            self._flush()
         if at_snap:
-            self.snapshot(step)
+            self._snapshot(step)
 
     # -- what gets written --------------------------------------------------------------------------------
-    def flush(self) -> None:
+    def _flush(self) -> None:
         """Bring the pending rows to the host (one sync per block) and append them to metrics.jsonl."""
         if not self.pending or self.writer is None:
             return
         n, last = len(self.pending), self.step_no
-        flat = self.reduce(torch.cat([v for v, _, _ in self.pending])).cpu().numpy().astype(np.float64)
+        flat = self._reduce(torch.cat([v for v, _, _ in self.pending])).cpu().numpy().astype(np.float64)
         now = time.perf_counter()
         dt_step = (now - self.t_block) / n
         rows, i = [], 0
@@ -460,23 +392,125 @@ class Recorder:
             )
             rows.append(row)
         self.pending, self.t_block = [], now
-        self.write_rows(rows)
+        self._write_rows(rows)
 
-    def reduce(self, flat: torch.Tensor) -> torch.Tensor:
+    def _reduce(self, flat: torch.Tensor) -> torch.Tensor:
         """A block of values before it leaves the device (several processes average theirs here)."""
         return flat
 
-    def write_rows(self, rows: list[dict[str, Any]]) -> None:
+    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
         assert self.writer is not None
         self.writer.append_metrics(rows)
 
-    def snapshot(self, step: int) -> None:
+    def _snapshot(self, step: int) -> None:
         """G's output on the fixed noise, D's scores, the latest layer norms (and D's field for toys) at ``step``."""
         self.snapshot_at = step
         if self.writes and self.writer is not None:
             last = self.norms.last
-            arrays = capture(self.g, self.d, self.probe, self.fixed, last["g"], last["d"], step, self.epoch(step))
+            arrays = capture(self.g, self.d, self.probe, self.fixed, last["g"], last["d"], step, self._epoch(step))
             self.writer.write_snapshot(step, arrays)
+
+
+def run_header(device: str) -> dict[str, Any]:
+    """The fields run.json starts with for every run, recorded or trained: format, versions, device, start, status."""
+    return {
+        RUN_JSON.format_version: FORMAT_VERSION,
+        RUN_JSON.device: device,
+        RUN_JSON.torch_version: torch.__version__,
+        RUN_JSON.ganviz_version: gan_train.__version__,
+        RUN_JSON.python_version: platform.python_version(),
+        RUN_JSON.started: dt.datetime.now().astimezone().isoformat(),
+        RUN_JSON.status: "running",
+    }
+
+
+def _loop_info(
+    name: str, kind: str, config: dict[str, Any], total_steps: int | None, steps_per_epoch: int | None
+) -> dict[str, Any]:
+    """run.json's description of a recorded loop (the trainer's own ``info`` replaces it field by field)."""
+    counts = {RUN_JSON.total_steps: total_steps, RUN_JSON.steps_per_epoch: steps_per_epoch}
+    return {
+        RUN_JSON.variant: name,
+        RUN_JSON.kind: kind,
+        RUN_JSON.config: config,
+        RUN_JSON.seed: config["seed"],
+        RUN_JSON.d_scores: "critic" if config["d_output"] == "critic" else "probability",
+        RUN_JSON.snapshot_every: config["snapshot_every"],
+        **{k: v for k, v in counts.items() if v is not None},
+    }
+
+
+def _checked(path: Path, d_output: str, loss: str | None, snapshot_every: int, log_every: int, new: bool) -> str:
+    """The Recorder's arguments checked, each refusal naming the argument; returns the loss's name."""
+    if new and path.exists() and (not path.is_dir() or any(p.name != LOCK_FILE for p in path.iterdir())):
+        raise RecorderError(f"Recorder path {path}: exists and is not an empty folder; choose a new folder")
+    if d_output not in D_OUTPUTS:
+        raise RecorderError(f"Recorder d_output={d_output!r}: use one of {', '.join(D_OUTPUTS)}")
+    loss = loss or ("wgan-gp" if d_output == "critic" else "bce")
+    if loss not in LOSSES:
+        raise RecorderError(f"Recorder loss={loss!r}: use one of {', '.join(LOSSES)}")
+    for arg, value in (("snapshot_every", snapshot_every), ("log_every", log_every)):
+        if not isinstance(value, int) or value < 1:
+            raise RecorderError(f"Recorder {arg}={value!r}: must be a whole number of steps, at least 1")
+    return loss
+
+
+def _fixed_noise(
+    fixed_noise: torch.Tensor | None, noise_dim: int | None, n_fixed: int | None, seed: int, real: torch.Tensor | None
+) -> torch.Tensor:
+    """G's input for every snapshot: as given, or ``n_fixed`` vectors of ``noise_dim`` from the fixed stream."""
+    if real is None:
+        raise RecorderError("Recorder: give real (a batch of real samples as G makes them)")
+    if fixed_noise is not None:
+        return fixed_noise
+    if noise_dim is None:
+        raise RecorderError("Recorder: give fixed_noise (G's input for every snapshot) or noise_dim to draw it")
+    n = n_fixed or (64 if _kind_of(real) == "image" else 512)
+    return torch.randn(n, noise_dim, generator=fixed_stream(seed))
+
+
+def _labelled(
+    fixed_labels: torch.Tensor | None,
+    real_labels: torch.Tensor | None,
+    n: int,
+    real: torch.Tensor,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """A conditional GAN's labels (for the fixed noise, for the real batch) on the device; None for a plain GAN."""
+    labels = _labels("fixed_labels", fixed_labels, n, device)
+    real_labels = _labels("real_labels", real_labels, len(real[:n]), device)
+    if (labels is None) != (real_labels is None):
+        raise RecorderError(
+            "Recorder: a conditional GAN needs both fixed_labels (for G's fixed noise) and real_labels (for D on "
+            "the real batch)"
+        )
+    return None if labels is None or real_labels is None else (labels, real_labels)
+
+
+def _loop_batches(
+    noise: torch.Tensor,
+    real: torch.Tensor,
+    labels: tuple[torch.Tensor, torch.Tensor] | None,
+    field_resolution: int,
+) -> FixedBatches:
+    """A loop's fixed batches: its noise and the first ``len(noise)`` real samples (images as uint8, channels last)."""
+    real = real.detach()[: len(noise)].to(noise.device)
+    if _kind_of(real) == "image":
+        real_array = ((real.float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    else:
+        real_array = real.float().cpu().numpy()
+    toy_data = None if _kind_of(real) == "image" else real_array
+    return fixed_batches(noise, real_array, real, toy_data=toy_data, field_resolution=field_resolution, labels=labels)
+
+
+def _probe(kind: str, d_output: str, loss: str, labels: tuple[torch.Tensor, torch.Tensor] | None) -> Probe:
+    """How snapshots read D's output of the kind ``d_output`` says, and where ``loss`` pushes G's points."""
+    score = {"logit": torch.sigmoid, "probability": lambda out: out, "critic": lambda out: out}[d_output]
+    g_loss = LOSSES[loss].g_loss
+    to_raw = (lambda out: out.clamp(1e-6, 1 - 1e-6).logit()) if d_output == "probability" else (lambda out: out)
+    return Probe(
+        kind, lambda out: score(out.float()), lambda out: g_loss(to_raw(out.float())), *(labels or (None, None))
+    )
 
 
 def _kind_of(real: torch.Tensor) -> str:
@@ -504,4 +538,4 @@ def _first(labels: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
     return () if labels is None else (labels[:1],)
 
 
-__all__ = ["HANDED", "D_OUTPUTS", "Recorder", "RecorderError"]
+__all__ = ["HANDED", "D_OUTPUTS", "Recorder", "RecorderError", "StepMetrics"]

@@ -17,14 +17,15 @@ from typing import Any
 
 import torch
 
-from gan_train.recorder import COLUMN, HANDED, Recorder
-from gan_train.snapshots import NullWriter, Probe, RunWriter, cpu_copy
+from gan_train.recorder import COLUMN, Recorder, StepMetrics
+from gan_train.snapshots import Probe, cpu_copy
 from gan_train.trainer import Trainer
-from pipeline.errors import GanvizError
-from pipeline.runformat import METRICS, RUN_JSON
+from ganviz.errors import GanvizError
+from ganviz.format import METRICS, RUN_JSON
+from ganviz.writer import NullWriter, RunWriter
 
-#: metrics.jsonl columns of the trainer's metric vector (``train_step``), in its order.
-VECTOR_COLUMNS = [COLUMN[name] for name in HANDED]
+#: metrics.jsonl columns of ``StepMetrics.vector()``, in its order.
+VECTOR_COLUMNS = [COLUMN[name] for name in StepMetrics._fields]
 
 
 class TrainingDiverged(GanvizError):
@@ -51,47 +52,50 @@ class RunRecorder(Recorder):
         progress: bool = True,
         new: bool = False,
     ):
-        s = t.schedule
-        self._setup(
+        s, cfg = t.schedule, t.cfg
+        super().__init__(
             run_dir,
             t.g,
             t.d,
-            Probe.of(t.cfg),
-            t.fixed,
-            t.fixed_arrays,
-            info,
-            s.snapshot_every,
-            s.total,
-            t.cfg.log_every,
-            writes=t.ranks.writes,
-            start=start,
-            elapsed=elapsed,
+            fixed=t.fixed_batches,
+            probe=Probe.of(cfg),
+            info=info,
+            loss=cfg.loss,
+            seed=cfg.seed,
+            snapshot_every=s.snapshot_every,
+            total_steps=s.total,
+            steps_per_epoch=s.per_epoch,
+            batch_size=cfg.batch_size,
+            log_every=cfg.log_every,
+            field_resolution=cfg.field_resolution,
+            name=cfg.variant,
+            _resume=None if new else (start, elapsed),
         )
-        self.t, self.steps_per_epoch, self.batch_size = t, s.per_epoch, t.cfg.batch_size
+        self.t, self.writes = t, t.ranks.writes
         if norms is not None:
             self.norms.last = {"g": norms[0], "d": norms[1]}
         # rows carry the learning rates from the first step on, also of a net a step does not update
         self.norms.lr = {"g": t.opt_g.param_groups[0]["lr"], "d": t.opt_d.param_groups[0]["lr"]}
         self.ui = Progress(s.total, start, enabled=progress and t.ranks.writes)
-        self.begin(writer, new)
+        self._begin(writer, new)
         self.t_ckpt = time.perf_counter()
 
     # -- the loop's calls ---------------------------------------------------------------------------------
     def begin_training(self) -> None:
         """A new run records its starting point: the snapshot, quality measures and checkpoint of step 0."""
         if self.start == 0:
-            self.snapshot(0)
+            self._snapshot(0)
             self.evaluate(0)
             self.checkpoint(0)
 
-    def record(self, vec: torch.Tensor) -> None:
-        """The next step is done: ``vec`` is ``train_step``'s metric vector (on the device); the layer norms came
+    def record(self, measured: StepMetrics) -> None:
+        """The next step is done: ``measured`` is what ``train_step`` returned (on the device); the layer norms came
         from the optimisers' hook. Flush, snapshot, measure and checkpoint when due."""
         self.step_no += 1
-        self.keep_row([vec], VECTOR_COLUMNS, self.empty_row(), None)
-        self.after_step(self.step_no)
+        self._keep_row([measured.vector()], VECTOR_COLUMNS, self._empty_row(), None)
+        self._after_step(self.step_no)
 
-    def after_step(self, step: int) -> None:
+    def _after_step(self, step: int) -> None:
         s = self.t.schedule
         at_snap = step % s.snapshot_every == 0 or step == s.total
         if s.checkpoint_every:
@@ -100,9 +104,9 @@ class RunRecorder(Recorder):
             due = at_snap and time.perf_counter() - self.t_ckpt >= self.t.cfg.checkpoint_seconds
             at_ckpt = step == s.total or (at_snap and self.t.ranks.agree(due))
         if step % self.log_every == 0 or at_snap or at_ckpt:
-            self.flush()
+            self._flush()
         if at_snap:
-            self.snapshot(step)
+            self._snapshot(step)
         if s.evaluates(step):
             self.evaluate(step)
         if at_ckpt:
@@ -110,14 +114,14 @@ class RunRecorder(Recorder):
 
     def stop_early(self, step: int) -> None:
         """Training stops before the last step (a signal or ``stop_after``): keep everything up to ``step``."""
-        self.flush()
+        self._flush()
         if self.info[RUN_JSON.last_step] != step:
             self.checkpoint(step)
 
     def finish(self, status: str) -> None:
         """run.json says how training ended; no snapshot is added (a resumed run takes the ones it would have)."""
         self.info[RUN_JSON.status] = status
-        self.end()
+        self._end()
 
     def abort(self) -> None:
         """An exception left the loop: stop the writer (what it had queued is written) and let the error go on."""
@@ -127,10 +131,10 @@ class RunRecorder(Recorder):
                 self.writer.close()
 
     # -- what gets written --------------------------------------------------------------------------------
-    def reduce(self, flat: torch.Tensor) -> torch.Tensor:
+    def _reduce(self, flat: torch.Tensor) -> torch.Tensor:
         return self.t.ranks.average(flat)
 
-    def write_rows(self, rows: list[dict[str, Any]]) -> None:
+    def _write_rows(self, rows: list[dict[str, Any]]) -> None:
         """Append the rows, up to the first whose loss is NaN/inf: then the run has diverged."""
         assert self.writer is not None
         losses = (METRICS.loss_d, METRICS.loss_g)

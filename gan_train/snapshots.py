@@ -1,42 +1,21 @@
-"""What a run records, and the writer that puts it on disk without making training wait.
-
-All writes go through one background thread in FIFO order (metrics, snapshot, checkpoint), so what
-a crash leaves on disk is always a prefix of what training produced: a checkpoint at step S implies
-metrics up to S and the snapshot of S are already there.
-"""
+"""What a run records: a snapshot's arrays (``capture``, read through a ``Probe``), per-layer gradient norms, the
+decision-field grid. The writer that puts them on disk is the run format's (ganviz/writer.py: ``RunWriter``)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import os
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from gan_train.config import Config
-from gan_train.io import WriteError, atomic_open, atomic_save_npz, atomic_write_json, describe_os_error
 from gan_train.losses import LOSSES
-from pipeline.run import (
-    CHECKPOINT_FILE,
-    FIXED_FILE,
-    METRICS_FILE,
-    RUN_FILE,
-    SNAPSHOT_DIR,
-    RunError,
-    read_eval_rows,
-    read_metrics_rows,
-    snapshot_name,
-)
-from pipeline.runformat import EVALS, EVALS_FILE, FIXED, SNAPSHOT
+from ganviz.format import FIXED, SNAPSHOT
+from ganviz.writer import NullWriter, RunWriter, WriteError, truncate_metrics  # noqa: F401  (their earlier home)
 
 
 # -- gradient norms ------------------------------------------------------------------------------
@@ -164,6 +143,57 @@ def noise_grid(noise_dim: int, k: int = 16, span: float = 2.0) -> torch.Tensor:
     return z
 
 
+#: The fixed batches are drawn from their own stream, seeded apart from training's: recording never moves the
+#: random numbers a run trains on.
+FIXED_SEED_OFFSET = 7919
+
+
+def fixed_stream(seed: int) -> torch.Generator:
+    """The random stream the fixed noise (and the trainer's choice of the fixed real batch) is drawn from."""
+    return torch.Generator().manual_seed(seed + FIXED_SEED_OFFSET)
+
+
+class FixedBatches(NamedTuple):
+    """The batches every snapshot is taken on: ``arrays`` as fixed.npz holds them, ``tensors`` on the device as the
+    networks take them (with ``field_shape``, the decision field's grid, for a 2-D toy)."""
+
+    arrays: dict[str, np.ndarray]
+    tensors: dict[str, torch.Tensor]
+
+
+def fixed_batches(
+    noise: torch.Tensor,
+    real_array: np.ndarray,
+    real_input: torch.Tensor,
+    *,
+    toy_data: np.ndarray | None = None,
+    field_resolution: int = 64,
+    labels: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> FixedBatches:
+    """Build the fixed batches: G's noise, the real batch (``real_array`` in the snapshot layout, ``real_input`` as
+    D takes it, on the device); a toy (``toy_data``: the points its field's window is fitted around) also gets the
+    decision field's points and the noise grid; a conditional GAN its labels."""
+    device = real_input.device
+    arrays: dict[str, np.ndarray] = {FIXED.noise: noise.float().cpu().numpy(), FIXED.real: real_array}
+    tensors = {FIXED.noise: noise.to(device), FIXED.real: real_input}
+    if toy_data is not None:
+        extent = field_extent(toy_data)
+        pts, shape = field_points(extent, field_resolution)
+        grid = noise_grid(noise[0].numel()).reshape(-1, *noise.shape[1:])
+        arrays.update({FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: grid.numpy()})
+        tensors.update(
+            {
+                FIXED.field_points: torch.from_numpy(pts).to(device),
+                FIXED.grid_noise: grid.to(device),
+                "field_shape": torch.tensor(shape),
+            }
+        )
+    if labels is not None:  # (for the fixed noise, for the real batch)
+        arrays[FIXED.labels] = labels[0].cpu().numpy().astype(np.int64)
+        arrays[FIXED.real_labels] = labels[1].cpu().numpy().astype(np.int64)
+    return FixedBatches(arrays, tensors)
+
+
 @dataclass(frozen=True)
 class Probe:
     """How a snapshot calls G and D and reads D's output: the built-in trainer's from its loss (``Probe.of``), a
@@ -255,135 +285,6 @@ def field_points(extent: np.ndarray, res: int) -> tuple[np.ndarray, tuple[int, .
     ys = np.linspace(extent[2], extent[3], res, dtype=np.float32)
     gx, gy = np.meshgrid(xs, ys)
     return np.stack([gx.ravel(), gy.ravel()], axis=1), (res, res)
-
-
-# -- the writer ----------------------------------------------------------------------------------
-def _json_row(row: dict[str, Any]) -> str:
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-    return json.dumps(clean, separators=(",", ":"))
-
-
-class RunWriter:
-    """Owns a run folder. Writes happen on one background thread, in order; errors surface on the next call."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._q: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=64)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="ganviz-writer", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            job = self._q.get()
-            try:
-                if job is None:
-                    return
-                if self._error is None:
-                    job()
-            except BaseException as e:  # surfaced to the training thread by check()
-                self._error = e
-            finally:
-                self._q.task_done()
-
-    def check(self) -> None:
-        if self._error is not None:
-            e, self._error = self._error, None
-            if isinstance(e, OSError):
-                raise WriteError(describe_os_error(self.path, e)) from None
-            raise e
-
-    def submit(self, job: Callable[[], None]) -> None:
-        self.check()
-        self._q.put(job)
-
-    def flush(self) -> None:
-        """Wait until everything submitted is on disk."""
-        self._q.join()
-        self.check()
-
-    def close(self) -> None:
-        self._q.put(None)
-        self._thread.join()
-        self.check()
-
-    # jobs
-    def write_info(self, info: dict[str, Any]) -> None:
-        snapshot = json.loads(json.dumps(info))  # freeze a copy: the caller keeps mutating its dict
-        self.submit(lambda: atomic_write_json(self.path / RUN_FILE, snapshot))
-
-    def write_fixed(self, arrays: dict[str, np.ndarray]) -> None:
-        self.submit(lambda: atomic_save_npz(self.path / FIXED_FILE, arrays))
-
-    def append_metrics(self, rows: list[dict[str, Any]]) -> None:
-        self._append(METRICS_FILE, rows)
-
-    def append_evals(self, rows: list[dict[str, Any]]) -> None:
-        self._append(EVALS_FILE, rows)
-
-    def _append(self, name: str, rows: list[dict[str, Any]]) -> None:
-        """Whole JSON lines appended and fsynced: a crash can cut only the last line short."""
-        text = "".join(_json_row(r) + "\n" for r in rows)
-
-        def job() -> None:
-            with open(self.path / name, "a", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-
-        self.submit(job)
-
-    def write_snapshot(self, step: int, arrays: dict[str, np.ndarray]) -> None:
-        self.submit(lambda: atomic_save_npz(self.path / SNAPSHOT_DIR / snapshot_name(step), arrays))
-
-    def write_checkpoint(self, state: dict[str, Any]) -> None:
-        def job() -> None:
-            with atomic_open(self.path / CHECKPOINT_FILE, "wb") as f:
-                torch.save(state, f)
-
-        self.submit(job)
-
-
-class NullWriter:
-    """Stands in for RunWriter on ranks other than 0 of a distributed run: they train but write nothing."""
-
-    def __getattr__(self, name: str) -> Callable[..., None]:
-        if name in (
-            "check",
-            "flush",
-            "close",
-            "write_info",
-            "write_fixed",
-            "append_metrics",
-            "write_snapshot",
-            "write_checkpoint",
-        ):
-            return lambda *args, **kwargs: None
-        raise AttributeError(name)
-
-
-def truncate_metrics(path: Path, last_step: int) -> None:
-    """Keep only rows with step <= last_step (resume after a crash): no duplicated or missing steps.
-
-    Read with the reader's own rules: a line cut by the crash is dropped, damage elsewhere is an error,
-    and so is a gap before the checkpoint (resuming would carry it forward silently). evals.jsonl is cut back
-    to the same step.
-    """
-    f = path / METRICS_FILE
-    keep = [r for r in read_metrics_rows(f) if r["step"] <= last_step]
-    if [r["step"] for r in keep] != list(range(1, last_step + 1)):
-        raise RunError(
-            f"{f}: has {len(keep)} of the {last_step} steps before the checkpoint; "
-            "the run cannot be resumed without a gap"
-        )
-    _rewrite(f, keep)
-    if (path / EVALS_FILE).exists():
-        _rewrite(path / EVALS_FILE, [r for r in read_eval_rows(path / EVALS_FILE) if r[EVALS.step] <= last_step])
-
-
-def _rewrite(f: Path, rows: list[dict[str, Any]]) -> None:
-    with atomic_open(f, "wb") as out:
-        out.write("".join(_json_row(r) + "\n" for r in rows).encode())
 
 
 def cpu_copy(obj: Any) -> Any:

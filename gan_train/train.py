@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import platform
 import re
 import signal
 import threading
@@ -18,26 +17,23 @@ from typing import Any
 
 import torch
 
-import gan_train
 from gan_train.checkpoints import load_checkpoint
 from gan_train.config import FIXED_ON_RESUME, Config, ConfigError, apply_overrides
 from gan_train.distributed import teardown
-from gan_train.io import RunLock, describe_os_error
 from gan_train.recording import RunRecorder, TrainingDiverged
-from gan_train.snapshots import NullWriter, RunWriter, truncate_metrics
 from gan_train.trainer import Trainer, train_step
-from pipeline.errors import GanvizError, first_line
-from pipeline.run import (
+from ganviz.errors import GanvizError, RunError, first_line
+from ganviz.format import (
     CHECKPOINT_FILE,
     DEFAULT_ROOT,
-    FORMAT_VERSION,
-    METRIC_COLUMNS,
+    EVALS_FILE,
+    RUN_JSON,
     SNAPSHOT_DIR,
-    RunError,
-    read_run_json,
     snapshot_step,
 )
-from pipeline.runformat import EVALS_FILE, RUN_JSON
+from ganviz.lock import RunLock
+from ganviz.validate import read_run_json
+from ganviz.writer import NullWriter, RunWriter, describe_os_error, truncate_metrics
 
 __all__ = ["NothingToResume", "TrainingDiverged", "TrainingInterrupted", "train"]
 
@@ -91,10 +87,10 @@ def _loop(t: Trainer, rec: RunRecorder, stop_after: int | None) -> Path:
                 # (1) the batch: real data and noise, the same for a given seed and step whatever came before
                 real, z, update_d = t.batches(step), t.noise(), t.updates_d(step)
                 # (2) update D on real vs generated, then G against the updated D
-                vec = train_step(t, real, z, update_d)
+                measured = train_step(t, real, z, update_d)
                 # (3) record: metrics leave the device in blocks; snapshots and checkpoints when due (the layer
                 # norms were taken by the recorder's hook as each optimiser stepped)
-                rec.record(vec)
+                rec.record(measured)
                 if stop_after is not None and step >= stop_after:
                     break
             if step < total:  # stopped early (signal or stop_after): keep everything up to this step
@@ -119,19 +115,13 @@ def start_run(
     """A new run folder (locked), with run.json and fixed.npz written, and its recorder."""
     cfg, ranks, s = t.cfg, t.ranks, t.schedule
     run_dir = ranks.broadcast_object(new_run_dir(cfg, out, name) if ranks.writes else None)
-    info = {
-        "format_version": FORMAT_VERSION,
+    info = {  # after the header every run.json starts with (gan_train.recorder.run_header), added by the recorder
         "variant": cfg.variant,
         "kind": cfg.kind,
         "config": cfg.to_dict(),
         "d_scores": "probability",
         "seed": cfg.seed,
         "device": str(t.device),
-        "torch_version": torch.__version__,
-        "ganviz_version": gan_train.__version__,
-        "python_version": platform.python_version(),
-        "started": dt.datetime.now().astimezone().isoformat(),
-        "status": "running",
         "total_steps": s.total,
         "steps_per_epoch": s.per_epoch,
         "snapshot_every": s.snapshot_every,
@@ -139,7 +129,6 @@ def start_run(
         "checkpoint_seconds": cfg.checkpoint_seconds,
         "dataset": {"source": t.data.source, "size": len(t.data.array), "skipped": t.data.skipped},
         "last_step": 0,
-        "metric_columns": list(METRIC_COLUMNS),
         "resumed": [],
     }
     if ranks.active:
@@ -151,7 +140,7 @@ def start_run(
             lock.enter_context(RunLock(run_dir))
     except OSError as e:
         raise GanvizError(describe_os_error(run_dir, e)) from None
-    writer = RunWriter(run_dir) if ranks.writes else NullWriter()
+    writer = RunWriter(run_dir, save_checkpoint=torch.save) if ranks.writes else NullWriter()
     return RunRecorder(t, run_dir, info, writer, progress=progress, new=True)
 
 
@@ -199,7 +188,7 @@ def resume_run(
     )
     info.setdefault("resumed", []).append(entry)
     info.update(_evals_info(t))
-    writer = RunWriter(run_dir) if ranks.writes else NullWriter()
+    writer = RunWriter(run_dir, save_checkpoint=torch.save) if ranks.writes else NullWriter()
     return RunRecorder(t, run_dir, info, writer, start, elapsed, norms, progress)
 
 

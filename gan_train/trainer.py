@@ -20,25 +20,13 @@ import torch
 
 from gan_train.config import Config, ConfigError
 from gan_train.datasets import load_dataset
-from gan_train.distributed import Ranks, setup, unwrap
+from gan_train.distributed import Ranks, pick_device, setup, unwrap
 from gan_train.evaluation import evaluator_or_none
 from gan_train.losses import LOSSES, gradient_penalty
 from gan_train.models import build_models
-from gan_train.snapshots import field_extent, field_points, noise_grid
-from pipeline.errors import GanvizError
-from pipeline.runformat import FIXED
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"--device {name}: not a device; use auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
-    return dev
+from gan_train.recorder import StepMetrics
+from gan_train.snapshots import FixedBatches, fixed_batches, fixed_stream
+from ganviz.errors import GanvizError
 
 
 @dataclass(frozen=True)
@@ -152,7 +140,8 @@ class Trainer:
         self.autocast: Callable[[], Any] = (
             (lambda: torch.autocast(device.type, torch.bfloat16)) if use_bf16 else contextlib.nullcontext
         )
-        self.fixed_arrays, self.fixed = self._fixed_batches(n)
+        self.fixed_batches = self._fixed_batches(n)
+        self.fixed_arrays, self.fixed = self.fixed_batches
         # rank 0 measures G; built here, before any step, so a feature space that cannot be built stops the run
         self.evaluator = evaluator_or_none(cfg, self.data.array, device) if self.ranks.writes else None
         if self.evaluator is None:
@@ -182,32 +171,21 @@ class Trainer:
         t.noise_gen = torch.Generator(device=t.device)
         return t
 
-    def _fixed_batches(self, n: int) -> tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]:
-        """The fixed batches every snapshot is taken on: (arrays for fixed.npz, tensors on the device)."""
+    def _fixed_batches(self, n: int) -> FixedBatches:
+        """The fixed batches every snapshot is taken on: G's noise and a random real batch from the fixed stream."""
         cfg, device = self.cfg, self.device
-        gen = torch.Generator().manual_seed(cfg.seed + 7919)
+        gen = fixed_stream(cfg.seed)
         n_fixed = cfg.n_fixed if self.image else cfg.toy_fixed
         noise = torch.randn(n_fixed, cfg.noise_dim, generator=gen)
         real_idx = torch.randperm(n, generator=gen)[: min(n_fixed, n)]
         real = np.asarray(self.data.array[real_idx.numpy()])
-        arrays: dict[str, np.ndarray] = {FIXED.noise: noise.numpy(), FIXED.real: real}
-        tensors = {
-            FIXED.noise: noise.to(device),
-            FIXED.real: to_model_input(torch.from_numpy(real).to(device), self.image),
-        }
-        if not self.image:
-            extent = field_extent(np.asarray(self.data.array))
-            pts, shape = field_points(extent, cfg.field_resolution)
-            grid_z = noise_grid(cfg.noise_dim)
-            arrays.update({FIXED.field_extent: extent, FIXED.field_points: pts, FIXED.grid_noise: grid_z.numpy()})
-            tensors.update(
-                {
-                    FIXED.field_points: torch.from_numpy(pts).to(device),
-                    FIXED.grid_noise: grid_z.to(device),
-                    "field_shape": torch.tensor(shape),
-                }
-            )
-        return arrays, tensors
+        return fixed_batches(
+            noise,
+            real,
+            to_model_input(torch.from_numpy(real).to(device), self.image),
+            toy_data=None if self.image else np.asarray(self.data.array),
+            field_resolution=cfg.field_resolution,
+        )
 
     def noise(self) -> torch.Tensor:
         """This rank's rows of the next global noise batch."""
@@ -252,9 +230,9 @@ class Trainer:
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
 
 
-def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) -> torch.Tensor:
-    """One batch. Returns its metric vector on the device, in the order of ``gan_train.recorder.HANDED`` (the
-    layer norms are taken by the recording's optimiser hook).
+def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) -> StepMetrics:
+    """One batch. Returns what it measured, on the device (the layer norms are taken by the recording's optimiser
+    hook).
 
     ``real`` and ``z`` are this rank's rows of the global batch. ``t.g_run`` and ``t.d_run`` may be
     DistributedDataParallel wrappers. DDP needs one backward per wrapped forward pass, so: D's real and fake
@@ -294,14 +272,12 @@ def train_step(t: Trainer, real: torch.Tensor, z: torch.Tensor, update_d: bool) 
     # (3) what this step measured, still on the device
     with torch.no_grad():
         score, says_real = (lambda out: loss.score(out.float())), (lambda out: loss.says_real(out.float()))
-        return torch.stack(
-            [
-                loss_d.detach().float(),
-                loss_g.detach().float(),
-                score(out_real).mean(),
-                score(out_fake).mean(),
-                score(out_after).mean(),
-                says_real(out_real).float().mean(),
-                (~says_real(out_fake)).float().mean(),
-            ]
+        return StepMetrics(
+            loss_d=loss_d.detach().float(),
+            loss_g=loss_g.detach().float(),
+            d_real=score(out_real).mean(),
+            d_fake=score(out_fake).mean(),
+            d_fake_after=score(out_after).mean(),
+            acc_real=says_real(out_real).float().mean(),
+            acc_fake=(~says_real(out_fake)).float().mean(),
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -233,7 +233,8 @@ def _run_path(run: Path | None, run_opt: Path | None) -> Path | None:
 def _open_run(run: Path | None) -> Any:
     """The run a command works on: the one named, else $GANVIZ_RUN, else the latest with data under outputs/runs
     (``current_run`` says which on stderr)."""
-    from pipeline.run import Run, current_run
+    from ganviz.reader import Run
+    from pipeline.current import current_run
 
     return Run.load(run) if run is not None else current_run()
 
@@ -312,10 +313,13 @@ def gif(
     quiet: bool,
 ) -> None:
     """Looping GIFs of RUN (default: $GANVIZ_RUN, else the latest run): progress, latent walk, MP4s with --mp4."""
+    from gan_train.checkpoints import trained_generator
     from pipeline.gifs import make_gifs
 
     r = _open_run(_run_path(run, run_opt))
-    paths = make_gifs(r, out, fps=fps, scale=scale, max_size=max_size, mp4=mp4, progress=not quiet)
+    paths = make_gifs(
+        r, out, fps=fps, scale=scale, max_size=max_size, mp4=mp4, progress=not quiet, load_g=trained_generator
+    )
     click.echo(f"{len(paths)} files written to {paths[0].parent if paths else out}")
 
 
@@ -452,26 +456,19 @@ def render(
     quiet: bool,
 ) -> None:
     """Render SCENE_FILE (a .py file, a built-in name like 'morph', or 'all') from RUN (or --run)."""
+    from ganviz.format import KIND_NAMES
+    from ganviz.reader import Run
     from pipeline.gifs import DEFAULT_MAX_SIZE
-    from pipeline.render import check_options, render_all, render_file, resolve_scene_file, scene_kinds
-    from pipeline.run import KIND_NAMES, Run
+    from pipeline.render import RenderOptions, render_all, render_file, resolve_scene_file, scene_kinds
 
     if max_size is not None and fmt != "gif":
         raise GanvizError(f"--max-size {max_size}: only GIFs are fitted to a size; add --format gif or drop it")
     pixel_width, n_stills = whole_number(width, "--width"), whole_number(stills, "--stills")
     max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
-    check_options(quality, fmt, pixel_width=pixel_width, stills=n_stills, max_size=max_size)  # before any run is read
+    opts = RenderOptions(quality, fmt, not quiet, pixel_width, max_size=max_size, stills=n_stills)
+    opts.check()  # before any run is read
     run_path = _run_path(run, run_opt)
-    options = {
-        "quality": quality,
-        "fmt": fmt,
-        "out": out,
-        "progress": not quiet,
-        "compare": Run.load(compare) if compare is not None else None,
-        "pixel_width": pixel_width,
-        "max_size": max_size,
-        "stills": n_stills,
-    }
+    options = {"out": out, "compare": Run.load(compare) if compare is not None else None, "options": opts}
     runs_2d = Run.load(run_2d) if run_2d is not None else None
     if runs_2d is not None and runs_2d.kind != "toy2d":
         kind = KIND_NAMES.get(runs_2d.kind, runs_2d.kind)

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import GanvizError
-from pipeline.run import DEFAULT_ROOT, Run
+from ganviz.errors import GanvizError
+from ganviz.format import DEFAULT_ROOT
+from ganviz.reader import Run
 
 #: The demo's two variants: the image run and the 2-D toy run (its default settings cover all 8 modes; see
 #: docs/mode-collapse.md and ``python benchmarks/learning.py``).
@@ -74,6 +75,7 @@ def run_demo(
 
     ``render_size`` = (pixel width, frame rate) overrides the quality preset (tests render tiny).
     """
+    from gan_train.checkpoints import trained_generator
     from pipeline.gifs import make_gifs
     from pipeline.plots import make_plots
 
@@ -88,21 +90,18 @@ def run_demo(
         p for r in (digits, toy) for p in make_plots(r, outputs / "plots" / r.name, progress=progress)
     ]
     echo("demo 3/4: GIFs")
-    res.files["gifs"] = [p for r in (digits, toy) for p in make_gifs(r, outputs / "gifs" / r.name, progress=progress)]
+    res.files["gifs"] = [
+        p
+        for r in (digits, toy)
+        for p in make_gifs(r, outputs / "gifs" / r.name, progress=progress, load_g=trained_generator)
+    ]
     if scenes:
-        from pipeline.render import render_all
+        from pipeline.render import RenderOptions, render_all
 
         echo("demo 4/4: scenes")
         width, fps = render_size or (None, None)
-        res.files["videos"] = render_all(
-            digits,
-            quality=quality,
-            progress=progress,
-            runs_2d=toy,
-            outputs=outputs,
-            pixel_width=width,
-            frame_rate=fps,
-        )
+        opts = RenderOptions(quality, progress=progress, pixel_width=width, frame_rate=fps)
+        res.files["videos"] = render_all(digits, runs_2d=toy, outputs=outputs, options=opts)
     else:
         echo("demo 4/4: scenes skipped (--no-scenes)")
     return res
@@ -121,9 +120,10 @@ def write_assets(
     run) and a contact sheet of every built-in scene, from the videos the demo rendered."""
     import shutil
 
+    from gan_train.checkpoints import trained_generator
     from pipeline.gifs import make_gifs
     from pipeline.plots import make_plots
-    from pipeline.render import builtin_scene_path, render_file
+    from pipeline.render import RenderOptions, builtin_scene_path, render_file
     from pipeline.video import scenes_sheet
 
     videos = [p for p in res.files.get("videos", []) if p.suffix == ".mp4"]
@@ -139,21 +139,15 @@ def write_assets(
                 raise GanvizError(f"plots did not produce {name}; cannot update {dest / target}")
             shutil.copyfile(by_name[name], dest / target)
     with tempfile.TemporaryDirectory() as tmp:  # a README wants a smaller GIF than the 5 MB default
-        made = make_gifs(digits, Path(tmp), max_size=gif_max_size, progress=False)
+        made = make_gifs(digits, Path(tmp), max_size=gif_max_size, progress=False, load_g=trained_generator)
         progress = next((p for p in made if p.name == "progress.gif"), None)
         if progress is None:
             raise GanvizError(f"the demo made no progress.gif for {res.digits}; cannot update {dest}")
         shutil.copyfile(progress, dest / "progress.gif")
-        (scene,) = render_file(
-            builtin_scene_path("distribution"),
-            toy,
-            fmt="gif",
-            out=Path(tmp),
-            progress=False,
-            pixel_width=scene_width,
-            frame_rate=scene_fps,
-            max_size=gif_max_size,
+        gif = RenderOptions(
+            fmt="gif", progress=False, pixel_width=scene_width, frame_rate=scene_fps, max_size=gif_max_size
         )
+        (scene,) = render_file(builtin_scene_path("distribution"), toy, out=Path(tmp), options=gif)
         shutil.copyfile(scene, dest / "distribution.gif")
     sheet = scenes_sheet(videos, dest / "scenes.png")
     return [

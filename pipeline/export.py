@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError
+from ganviz.format import METRIC_COLUMNS, SNAPSHOT
+from ganviz.reader import Run
 from pipeline.frames import tile, to_rgb
-from pipeline.run import Run
-from pipeline.runformat import METRIC_COLUMNS, SNAPSHOT
 
 #: TensorBoard tags of the metric columns: grouped as TensorBoard shows them (one section per prefix).
 METRIC_TAGS = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -16,7 +16,9 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError
+from ganviz.format import CHECKPOINT_FILE, SNAPSHOT
+from ganviz.reader import Run
 from pipeline.frames import (
     OKABE_ITO,
     ROLE,
@@ -30,8 +32,7 @@ from pipeline.frames import (
     toy2d_frame,
 )
 from pipeline.frames import upscale as upscale_frame
-from pipeline.run import CHECKPOINT_FILE, Run, output_folder
-from pipeline.runformat import SNAPSHOT
+from pipeline.output import output_folder
 from pipeline.video import FASTSTART, VideoFrames
 
 DEFAULT_FPS = 10.0
@@ -400,16 +401,20 @@ def walk_latents(
     return np.concatenate(legs, axis=0)
 
 
-def interpolation_frames(run: Run, scale: float | None = None) -> tuple[list[np.ndarray], int]:
-    """Frames of a latent walk through the final checkpoint's G, and the checkpoint's step."""
-    from gan_train.checkpoints import generate, load_generator
+#: Loads a run's trained G: ``load_g(run_dir)`` is (z -> G(z) in the snapshot layout, the checkpoint's step). The
+#: command passes gan_train's (``gan_train.checkpoints.trained_generator``): the pipeline itself never imports torch.
+LoadG = Callable[[Path], tuple[Callable[[np.ndarray], np.ndarray], int]]
 
-    g, cfg, ck_step = load_generator(run.path)
+
+def interpolation_frames(run: Run, load_g: LoadG, scale: float | None = None) -> tuple[list[np.ndarray], int]:
+    """Frames of a latent walk through the final checkpoint's G, and the checkpoint's step."""
+    generate, ck_step = load_g(run.path)
     noise = run.fixed.noise
+    noise_dim = noise.shape[-1]
     if run.kind == "image":
         walkers = min(16, len(noise))
         z = walk_latents(noise, walkers)
-        imgs = generate(g, cfg, z.reshape(-1, z.shape[-1])).reshape(z.shape[0], walkers, *run.real.shape[1:])
+        imgs = generate(z.reshape(-1, z.shape[-1])).reshape(z.shape[0], walkers, *run.real.shape[1:])
         k = None
         frames = []
         for f in imgs:
@@ -418,13 +423,13 @@ def interpolation_frames(run: Run, scale: float | None = None) -> tuple[list[np.
             frames.append(caption(upscale_frame(grid, k), f"latent walk, G at step {ck_step}"))
         return frames, ck_step
     walkers = min(8, len(noise))
-    if cfg.noise_dim == 1:  # a 1-D latent: sweep it from -3 to 3 and back
+    if noise_dim == 1:  # a 1-D latent: sweep it from -3 to 3 and back
         sweep = np.concatenate([np.linspace(-3, 3, 24), np.linspace(3, -3, 24)[1:-1]])
         z = (sweep[:, None, None] + np.linspace(-0.5, 0.5, walkers)[None, :, None]).astype(np.float32)
     else:
         z = walk_latents(noise, walkers)
-    pts = generate(g, cfg, z.reshape(-1, z.shape[-1])).reshape(z.shape[0], walkers, -1)
-    cloud = generate(g, cfg, noise)
+    pts = generate(z.reshape(-1, z.shape[-1])).reshape(z.shape[0], walkers, -1)
+    cloud = generate(noise)
     ext, real = run.fixed.field_extent, run.real
     frames = []
     colours = [OKABE_ITO[c] for c in ("blue", "vermillion", "green", "purple", "sky", "yellow", "orange", "black")]
@@ -445,7 +450,7 @@ def interpolation_frames(run: Run, scale: float | None = None) -> tuple[list[np.
                 if np.isfinite(x):
                     x0 = int(np.clip(x, 0, size2[0] - 2))
                     img[:, x0 : x0 + 2] = rgb(colours[w % len(colours)])
-        where = f" z = {float(z[i, walkers // 2, 0]):+.1f}" if cfg.noise_dim == 1 else ""
+        where = f" z = {float(z[i, walkers // 2, 0]):+.1f}" if noise_dim == 1 else ""
         frames.append(caption(img, f"latent walk{where}, G at step {ck_step}"))
     return frames, ck_step
 
@@ -461,8 +466,12 @@ def make_gifs(
     mp4: bool = False,
     progress: bool = True,
     results: list[GifResult] | None = None,
+    load_g: LoadG | None = None,
 ) -> list[Path]:
     """Write progress.gif and interpolation.gif (and .mp4 twins with ``mp4``) into out_dir.
+
+    interpolation.gif walks through the run's trained G, loaded by ``load_g`` (the command passes gan_train's); without
+    it, or without a checkpoint, only progress.gif is made.
 
     Default out_dir: outputs/gifs/<run>/. ``scale`` zooms frames (default: digits x2, larger images x1,
     toys 384 px); ``results`` (a list) collects a GifResult per GIF, including size reductions.
@@ -476,7 +485,15 @@ def make_gifs(
     run.snapshot_steps()  # so is a run without a readable snapshot
     with output_folder(out_dir, "gifs", run, GifError) as folder:  # a refused or failed command leaves nothing
         return _make_gifs(
-            run, folder, fps=fps, scale=scale, max_size=max_size, mp4=mp4, progress=progress, results=results
+            run,
+            folder,
+            fps=fps,
+            scale=scale,
+            max_size=max_size,
+            mp4=mp4,
+            progress=progress,
+            results=results,
+            load_g=load_g,
         )
 
 
@@ -490,6 +507,7 @@ def _make_gifs(
     mp4: bool,
     progress: bool,
     results: list[GifResult] | None,
+    load_g: LoadG | None,
 ) -> list[Path]:
     """The encoding and writing half of ``make_gifs``, once every option is checked and out_dir exists."""
     written: list[Path] = []
@@ -508,14 +526,15 @@ def _make_gifs(
                 print(f"  {name}.mp4: {len(frames)} frames", file=sys.stderr)
 
     # the latent walk first: a damaged checkpoint is refused before any file is written or announced
-    walk = interpolation_frames(run, scale)[0] if (run.path / CHECKPOINT_FILE).is_file() else None
+    has_g = load_g is not None and (run.path / CHECKPOINT_FILE).is_file()
+    walk = interpolation_frames(run, load_g, scale)[0] if has_g else None
     emit("progress", progress_frames(run, scale))
     if walk is not None:
         emit("interpolation", walk)
     else:  # said even with --quiet: a file the user may expect is missing
+        why = f"has no {CHECKPOINT_FILE}" if load_g is not None else "was given no loader of its trained G (load_g)"
         print(
-            f"note: {run.name} has no {CHECKPOINT_FILE}: interpolation.gif (the latent walk through the trained G) "
-            "skipped",
+            f"note: {run.name} {why}: interpolation.gif (the latent walk through the trained G) skipped",
             file=sys.stderr,
         )
     return written

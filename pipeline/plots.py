@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError, RunError
+from ganviz.format import METRICS, SNAPSHOT
+from ganviz.reader import Run
+from ganviz.records import Metrics
 from pipeline.fonts import BASE_FAMILY, plot_font_family
 from pipeline.frames import FIELD_CMAP, OKABE_ITO, ROLE, hist_density, tile, to_rgb
-from pipeline.run import Metrics, Run, RunError, output_folder
-from pipeline.runformat import SNAPSHOT
+from pipeline.output import output_folder
 
 FORMATS = ("png", "pdf", "svg")
 STYLES = ("paper", "slides")
@@ -76,42 +78,6 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_LINE_POINTS) ->
     idx = np.stack([base + np.minimum(lo, hi), base + np.maximum(lo, hi)], axis=1)[has].ravel()
     idx = idx[np.r_[True, np.diff(idx) > 0]]  # a bucket whose min and max are the same point
     return x[idx], y[idx]
-
-
-def loss_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
-    """Step, raw G and D losses and their EMAs."""
-    span = span or default_span(len(m.step))
-    return {
-        "step": m.step,
-        "loss_g": m.loss_g,
-        "loss_d": m.loss_d,
-        "ema_g": ema(m.loss_g, span),
-        "ema_d": ema(m.loss_d, span),
-    }
-
-
-def score_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
-    """Mean D(x) and D(G(z)) per step (raw and EMA)."""
-    span = span or default_span(len(m.step))
-    return {
-        "step": m.step,
-        "d_real": m.d_real,
-        "d_fake": m.d_fake,
-        "ema_real": ema(m.d_real, span),
-        "ema_fake": ema(m.d_fake, span),
-    }
-
-
-def accuracy_series(m: dict[str, np.ndarray], span: float | None = None) -> dict[str, np.ndarray]:
-    """D's accuracy on real and on fake samples per step (raw and EMA)."""
-    span = span or default_span(len(m.step))
-    return {
-        "step": m.step,
-        "acc_real": m.acc_real,
-        "acc_fake": m.acc_fake,
-        "ema_real": ema(m["acc_real"], span),
-        "ema_fake": ema(m["acc_fake"], span),
-    }
 
 
 def grad_norm_matrix(run: Run, net: str) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -234,14 +200,19 @@ def _curve(ax: Any, x: np.ndarray, raw: np.ndarray, smooth: np.ndarray, colour: 
 
 
 # -- figures -------------------------------------------------------------------------------------
+def _metric_curve(ax: Any, m: Metrics, column: str, colour: str, label: str) -> None:
+    """A metrics.jsonl column over the steps, raw and smoothed (an EMA whose span follows the run's length)."""
+    _curve(ax, m.step, m[column], ema(m[column], default_span(len(m.step))), colour, label)
+
+
 def fig_losses(run: Run, style: str, log: bool = False) -> Any:
     plt = _pyplot()
-    s = loss_series(run.metrics)
+    m = run.metrics
     fig, ax = plt.subplots(figsize=_figsize(style))
-    _curve(ax, s["step"], s["loss_d"], s["ema_d"], ROLE["d"], "D")
-    _curve(ax, s["step"], s["loss_g"], s["ema_g"], ROLE["g"], "G")
+    _metric_curve(ax, m, METRICS.loss_d, ROLE["d"], "D")
+    _metric_curve(ax, m, METRICS.loss_g, ROLE["g"], "G")
     if log:
-        vals = np.concatenate([s["loss_d"], s["loss_g"]])
+        vals = np.concatenate([m.loss_d, m.loss_g])
         vals = vals[np.isfinite(vals)]
         if len(vals) and vals.min() > 0:
             ax.set_yscale("log")
@@ -254,11 +225,11 @@ def fig_losses(run: Run, style: str, log: bool = False) -> Any:
 
 def fig_scores(run: Run, style: str) -> Any:
     plt = _pyplot()
-    s = score_series(run.metrics)
+    m = run.metrics
     fig, ax = plt.subplots(figsize=_figsize(style))
     ax.axhline(0.5, color="0.4", linestyle="--", linewidth=0.8, label="equilibrium 0.5", gid="equilibrium")
-    _curve(ax, s["step"], s["d_real"], s["ema_real"], ROLE["real"], "D(x), real")
-    _curve(ax, s["step"], s["d_fake"], s["ema_fake"], ROLE["fake"], "D(G(z)), generated")
+    _metric_curve(ax, m, METRICS.d_real, ROLE["real"], "D(x), real")
+    _metric_curve(ax, m, METRICS.d_fake, ROLE["fake"], "D(G(z)), generated")
     ax.set(xlabel="step", ylabel="mean D score (P(real))", ylim=(-0.02, 1.02), title="Discriminator scores")
     ax.legend()
     return fig
@@ -266,10 +237,10 @@ def fig_scores(run: Run, style: str) -> Any:
 
 def fig_accuracy(run: Run, style: str) -> Any:
     plt = _pyplot()
-    s = accuracy_series(run.metrics)
+    m = run.metrics
     fig, ax = plt.subplots(figsize=_figsize(style))
-    _curve(ax, s["step"], s["acc_real"], s["ema_real"], ROLE["real"], "real called real")
-    _curve(ax, s["step"], s["acc_fake"], s["ema_fake"], ROLE["fake"], "generated called fake")
+    _metric_curve(ax, m, METRICS.acc_real, ROLE["real"], "real called real")
+    _metric_curve(ax, m, METRICS.acc_fake, ROLE["fake"], "generated called fake")
     ax.axhline(0.5, color="0.4", linestyle="--", linewidth=0.8, gid="chance")
     ax.set(xlabel="step", ylabel="D accuracy", ylim=(-0.02, 1.02), title="Discriminator accuracy")
     ax.legend()

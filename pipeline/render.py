@@ -15,13 +15,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError
+from ganviz.reader import Run
+from pipeline.current import RUN_ENV, handing_over
 from pipeline.gifs import DEFAULT_MAX_SIZE, parse_size, video_gif
-from pipeline.run import RUN_ENV, Run, output_folder, sharing
+from pipeline.output import output_folder
 from pipeline.video import MAX_STILLS, faststart, publish, write_stills
 
 SCENES_DIR = Path(__file__).resolve().parent.parent / "scenes"
@@ -160,6 +163,25 @@ def _even(x: float) -> int:
     return max(2, int(round(x / 2.0)) * 2)
 
 
+@dataclass(frozen=True)
+class RenderOptions:
+    """How scenes are rendered (``ganviz render``'s options): ``quality`` preset, output ``fmt``, ``progress`` lines,
+    ``pixel_width`` (``--width``) and ``frame_rate`` over the preset (tests render tiny videos), the GIFs' size limit
+    ``max_size`` and the number of ``stills`` beside each video."""
+
+    quality: str = "low"
+    fmt: str = "mp4"
+    progress: bool = True
+    pixel_width: int | None = None
+    frame_rate: float | None = None
+    max_size: str | int | None = DEFAULT_MAX_SIZE
+    stills: int | None = None
+
+    def check(self) -> None:
+        """Refuse bad options in one line each, before a run is read or anything is rendered or written."""
+        check_options(self.quality, self.fmt, pixel_width=self.pixel_width, stills=self.stills, max_size=self.max_size)
+
+
 def check_options(
     quality: str,
     fmt: str,
@@ -230,25 +252,20 @@ def render_file(
     path: Path,
     run: Run,
     *,
-    quality: str = "low",
-    fmt: str = "mp4",
     scene: str | None = None,
     out: Path | None = None,
-    progress: bool = True,
     compare: Run | None = None,
-    pixel_width: int | None = None,
-    frame_rate: float | None = None,
-    max_size: str | int | None = DEFAULT_MAX_SIZE,
-    stills: int | None = None,
+    options: RenderOptions | None = None,
+    **settings: Any,
 ) -> list[Path]:
     """Render every Scene class in ``path`` (or just ``scene``) from ``run``; returns the files written (per scene its
     video, then its stills and their contact sheet).
 
-    ``compare`` is a second run some scenes contrast with (gradient_flow: minimax vs bce).
-    ``pixel_width`` (``--width``) and ``frame_rate`` override the quality preset (tests render tiny videos).
-    ``max_size`` is the GIFs' size limit (``ganviz gif``'s); ``stills`` the number of stills beside each video.
+    ``compare`` is a second run some scenes contrast with (gradient_flow: minimax vs bce). ``options`` says how to
+    render (``RenderOptions``); ``settings`` are its fields given one by one instead (``quality="high"``).
     """
-    check_options(quality, fmt, pixel_width=pixel_width, stills=stills, max_size=max_size)
+    opts = options or RenderOptions(**settings)
+    opts.check()
     path = resolve_scene_file(path)
     classes = load_scene_classes(path)
     if scene is not None:
@@ -261,22 +278,13 @@ def render_file(
         check_kind(cls, run, path)
     compare_path = str(compare.path.resolve()) if compare else None
     env = {RUN_ENV: str(run.path.resolve()), "GANVIZ_COMPARE_RUN": compare_path}
-    options = {
-        "quality": quality,
-        "fmt": fmt,
-        "progress": progress,
-        "pixel_width": pixel_width,
-        "frame_rate": frame_rate,
-        "max_size": max_size,
-        "stills": stills,
-    }
     # the scenes get these very Run objects back from $GANVIZ_RUN (metrics parsed once, each damaged file
     # warned about once); a failed render leaves nothing in the output folder
-    with sharing(run, *([compare] if compare else [])), output_folder(out, "videos", run, RenderError) as folder:
+    with handing_over(run, *([compare] if compare else [])), output_folder(out, "videos", run, RenderError) as folder:
         return [
             f
             for i, cls in enumerate(classes, 1)
-            for f in _render_class(cls, i, len(classes), path, run, folder, env, **options)
+            for f in _render_class(cls, i, len(classes), path, run, folder, env, opts)
         ]
 
 
@@ -288,25 +296,21 @@ def _render_class(
     run: Run,
     out: Path,
     env: dict[str, str | None],
-    *,
-    quality: str,
-    fmt: str,
-    progress: bool,
-    pixel_width: int | None,
-    frame_rate: float | None,
-    max_size: str | int | None,
-    stills: int | None,
+    opts: RenderOptions,
 ) -> list[Path]:
     """Render one Scene class into ``out/<class>.<fmt>`` (and its stills). manim writes into a temporary folder; the
     finished files move into ``out`` last, each replacing an earlier one whole."""
     import manim
 
+    progress, fmt = opts.progress, opts.fmt
     if progress:
         print(f"rendering {cls.__name__} ({i}/{n}) from {run.name} ...", file=sys.stderr, flush=True)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ganviz-render-") as tmp, _env(**env):
         work = Path(tmp)
-        cfg = render_config(quality, fmt, work, pixel_width=pixel_width, frame_rate=frame_rate, progress=progress)
+        cfg = render_config(
+            opts.quality, fmt, work, pixel_width=opts.pixel_width, frame_rate=opts.frame_rate, progress=progress
+        )
         with manim.tempconfig(cfg):
             try:
                 instance = cls()
@@ -323,7 +327,9 @@ def _render_class(
         done = work / "done"
         done.mkdir()
         try:
-            made = _finish(result, done, cls.__name__, fmt, max_size=max_size, stills=stills, progress=progress)
+            made = _finish(
+                result, done, cls.__name__, fmt, max_size=opts.max_size, stills=opts.stills, progress=progress
+            )
         except GanvizError as e:  # named by the file it was to become, not by the temporary one
             raise RenderError(f"{path}: scene {cls.__name__}: {str(e).replace(str(done), str(out))}") from None
         written = publish(made, out)
@@ -388,17 +394,12 @@ def scene_kinds(path: Path) -> set[str]:
 def render_all(
     run: Run,
     *,
-    quality: str = "low",
-    fmt: str = "mp4",
     out: Path | None = None,
-    progress: bool = True,
     runs_2d: Run | None = None,
     compare: Run | None = None,
     outputs: Path | None = None,
-    pixel_width: int | None = None,
-    frame_rate: float | None = None,
-    max_size: str | int | None = DEFAULT_MAX_SIZE,
-    stills: int | None = None,
+    options: RenderOptions | None = None,
+    **settings: Any,
 ) -> list[Path]:
     """Render every built-in scene that applies to ``run``: into ``out``, else ``<outputs>/videos/<run>/`` for the
     run each scene draws (``outputs`` defaults to ./outputs). Options as for ``render_file``.
@@ -406,7 +407,8 @@ def render_all(
     A scene that cannot draw ``run`` (a 2-D scene and an image run, a scene that needs measures the run did not
     record) draws ``runs_2d`` if it can, else it is skipped with a one-line note saying why.
     """
-    check_options(quality, fmt, pixel_width=pixel_width, stills=stills, max_size=max_size)
+    opts = options or RenderOptions(**settings)
+    opts.check()
     written: list[Path] = []
     for name in builtin_scenes():
         path = builtin_scene_path(name)
@@ -418,17 +420,5 @@ def render_all(
             print(f"note: skipping {name}: {reason}", file=sys.stderr, flush=True)
             continue
         dest = out if out is not None or outputs is None else outputs / "videos" / use.name
-        written += render_file(
-            path,
-            use,
-            quality=quality,
-            fmt=fmt,
-            out=dest,
-            progress=progress,
-            compare=compare,
-            pixel_width=pixel_width,
-            frame_rate=frame_rate,
-            max_size=max_size,
-            stills=stills,
-        )
+        written += render_file(path, use, out=dest, compare=compare, options=opts)
     return written

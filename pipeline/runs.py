@@ -12,10 +12,10 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.run import RunError, read_run_json
-from pipeline.runformat import DEFAULT_ROOT, METRICS, METRICS_FILE, RUN_JSON
-
-LOCK_FILE = ".lock"  # gan_train.io.RunLock holds an flock on it while a process trains the run
+from ganviz.errors import RunError
+from ganviz.format import DEFAULT_ROOT, METRICS, METRICS_FILE, RUN_JSON
+from ganviz.lock import is_training
+from ganviz.validate import read_run_json
 
 
 @dataclass(frozen=True)
@@ -32,25 +32,6 @@ class RunSummary:
     d_fake: float | None
     bytes: int
     started: str
-
-
-def is_training(run_dir: Path) -> bool:
-    """Whether a process holds the run's lock right now (flock: the kernel drops it when the holder dies)."""
-    import fcntl
-
-    try:
-        fd = os.open(run_dir / LOCK_FILE, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:  # a file system without locks: nothing can be said
-        return False
-    finally:
-        os.close(fd)  # also drops the shared lock taken above
-    return False
 
 
 def last_row(f: Path, window: int = 1 << 16) -> dict | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pipeline.errors import GanvizError
+from ganviz.errors import GanvizError
 from pipeline.frames import caption, tile, upscale
 
 #: muxer option that puts an MP4's index before its media data

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_errors import one_line_error
 from click.testing import CliRunner, Result
 from datafiles import write_jpegs, write_mnist
 
@@ -46,17 +47,6 @@ def cli(*args: str) -> Result:
     return CliRunner().invoke(main, ["train", *args])
 
 
-def assert_one_line_error(res: Result, *needles: str) -> str:
-    """Non-zero exit through the CLI's own handler (SystemExit), with exactly one line on stderr."""
-    assert res.exit_code != 0, res.output
-    assert isinstance(res.exception, SystemExit), f"uncaught {res.exception!r}"
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
 @pytest.fixture
 def run_copy(toy1d_run: Path, tmp_path: Path) -> Path:
     """A private copy of a real finished run, to damage."""
@@ -65,7 +55,7 @@ def run_copy(toy1d_run: Path, tmp_path: Path) -> Path:
 
 # -- config ---------------------------------------------------------------------------------------
 def test_unknown_variant_suggests_the_closest_name():
-    assert_one_line_error(cli("dcgan-celbea"), "unknown variant 'dcgan-celbea'", "did you mean 'dcgan-celeba'?")
+    one_line_error(cli("dcgan-celbea"), "unknown variant 'dcgan-celbea'", "did you mean 'dcgan-celeba'?")
 
 
 @pytest.mark.parametrize(
@@ -80,7 +70,7 @@ def test_unknown_variant_suggests_the_closest_name():
     ],
 )
 def test_bad_set_is_one_line(setting, needles):
-    assert_one_line_error(cli("toy-gaussian", "--set", setting), *needles)
+    one_line_error(cli("toy-gaussian", "--set", setting), *needles)
 
 
 @pytest.mark.parametrize(
@@ -93,7 +83,7 @@ def test_bad_set_is_one_line(setting, needles):
     ],
 )
 def test_errors_name_the_option_the_user_typed(args, needle):
-    assert assert_one_line_error(cli("toy-gaussian", *args)).startswith(needle)
+    assert one_line_error(cli("toy-gaussian", *args)).startswith(needle)
 
 
 def test_epochs_on_the_command_line_win_over_a_variants_steps(tmp_path):
@@ -116,8 +106,8 @@ def test_epochs_on_the_command_line_win_over_a_variants_steps(tmp_path):
 
 # -- data -----------------------------------------------------------------------------------------
 def test_missing_dataset_folder(tmp_path):
-    assert_one_line_error(cli("dcgan-celeba", "--data-root", str(tmp_path / "nope"), *TINY_IMAGES), "CelebA not found")
-    assert_one_line_error(
+    one_line_error(cli("dcgan-celeba", "--data-root", str(tmp_path / "nope"), *TINY_IMAGES), "CelebA not found")
+    one_line_error(
         cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "nope"), *TINY_IMAGES),
         "no such folder",
     )
@@ -125,7 +115,7 @@ def test_missing_dataset_folder(tmp_path):
 
 def test_empty_dataset_folder(tmp_path):
     (tmp_path / "empty").mkdir()
-    assert_one_line_error(
+    one_line_error(
         cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "empty"), *TINY_IMAGES),
         "no images found",
     )
@@ -170,7 +160,7 @@ def test_disk_full_while_caching_a_dataset_only_warns(tmp_path, monkeypatch):
 def test_all_images_corrupt(tmp_path):
     for f in write_jpegs(tmp_path / "faces", n=3, size=(24, 30)):
         f.write_bytes(b"not a jpeg at all")
-    assert_one_line_error(
+    one_line_error(
         cli("dcgan-celeba", "--dataset", "folder", "--data-root", str(tmp_path / "faces"), *TINY_IMAGES),
         "none of the 3 image files could be decoded",
     )
@@ -189,11 +179,11 @@ def test_download_without_network_is_one_line_and_leaves_nothing(tmp_path, monke
     root = tmp_path / "data"
     (root / "other").mkdir(parents=True)  # the user's folder may hold other things: they stay
     res = cli(variant, "--data-root", str(root), "--set", "download=true", *TINY_IMAGES[:6])
-    assert_one_line_error(res, f"--set download=true: could not download {name}", "name resolution", "--data-root")
+    one_line_error(res, f"--set download=true: could not download {name}", "name resolution", "--data-root")
     assert res.stdout == ""
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == ["other"]
     res = cli(variant, "--data-root", str(tmp_path / "new"), "--set", "download=true", *TINY_IMAGES[:6])
-    assert_one_line_error(res, "could not download")
+    one_line_error(res, "could not download")
     assert not (tmp_path / "new").exists()
 
 
@@ -201,24 +191,22 @@ def test_truncated_mnist_file(tmp_path):
     write_mnist(tmp_path / "data", n=20, gz=True)
     f = tmp_path / "data" / "MNIST" / "raw" / "train-images-idx3-ubyte.gz"
     f.write_bytes(gzip.compress(gzip.decompress(f.read_bytes())[:5000]))
-    assert_one_line_error(
-        cli("vanilla-mnist", "--data-root", str(tmp_path / "data"), *TINY_IMAGES[:6]), "truncated IDX file"
-    )
+    one_line_error(cli("vanilla-mnist", "--data-root", str(tmp_path / "data"), *TINY_IMAGES[:6]), "truncated IDX file")
 
 
 # -- resume ---------------------------------------------------------------------------------------
 def test_resume_of_a_non_run(tmp_path):
-    assert_one_line_error(cli("--resume", str(tmp_path / "missing")), "not a run folder")
+    one_line_error(cli("--resume", str(tmp_path / "missing")), "not a run folder")
     (tmp_path / "empty").mkdir()
-    assert_one_line_error(cli("--resume", str(tmp_path / "empty")), "not a run folder", "run.json")
+    one_line_error(cli("--resume", str(tmp_path / "empty")), "not a run folder", "run.json")
     (tmp_path / "file.txt").write_text("hello")
-    assert_one_line_error(cli("--resume", str(tmp_path / "file.txt")), "not a run folder")
+    one_line_error(cli("--resume", str(tmp_path / "file.txt")), "not a run folder")
 
 
 def test_resume_of_a_newer_format_version(run_copy):
     info = json.loads((run_copy / "run.json").read_text())
     (run_copy / "run.json").write_text(json.dumps({**info, "format_version": 99}))
-    assert_one_line_error(cli("--resume", str(run_copy)), "format version 99 is newer", "upgrade ganviz")
+    one_line_error(cli("--resume", str(run_copy)), "format version 99 is newer", "upgrade ganviz")
     with pytest.raises(RunError, match="newer"):
         Run.load(run_copy)
 
@@ -229,12 +217,12 @@ def test_resume_with_a_damaged_checkpoint(run_copy, damage):
     data = ckpt.read_bytes()
     garbage = np.random.default_rng(0).bytes(4096)
     ckpt.write_bytes({"truncate": data[: len(data) // 2], "garbage": garbage, "empty": b""}[damage])
-    assert_one_line_error(cli("--resume", str(run_copy)), "checkpoint.pt", "cannot be resumed")
+    one_line_error(cli("--resume", str(run_copy)), "checkpoint.pt", "cannot be resumed")
 
 
 def test_resume_without_a_checkpoint(run_copy):
     (run_copy / "checkpoint.pt").unlink()
-    assert_one_line_error(cli("--resume", str(run_copy)), "no checkpoint.pt")
+    one_line_error(cli("--resume", str(run_copy)), "no checkpoint.pt")
 
 
 def test_resume_with_damaged_or_missing_metrics(run_copy):
@@ -243,19 +231,19 @@ def test_resume_with_damaged_or_missing_metrics(run_copy):
     f = run_copy / "metrics.jsonl"
     lines = f.read_bytes().splitlines(keepends=True)
     f.write_bytes(b"".join(lines[:5]) + b"{garbage\n" + b"".join(lines[6:]))
-    assert_one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "line 6 is damaged")
+    one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "line 6 is damaged")
     f.write_bytes(b"".join(lines[:5]) + b"".join(lines[6:]))
-    assert_one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "cannot be resumed without a gap")
+    one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "cannot be resumed without a gap")
     f.unlink()
-    assert_one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "has 0 of the 60 steps")
+    one_line_error(cli("--resume", str(run_copy), "--steps", "80"), "has 0 of the 60 steps")
 
 
 def test_resume_refuses_to_change_what_the_checkpoint_depends_on(run_copy):
-    assert_one_line_error(
+    one_line_error(
         cli("--resume", str(run_copy), "--set", "g_hidden=8,8", "--seed", "5"), "cannot change g_hidden, seed"
     )
-    assert_one_line_error(cli("toy-gaussian", "--resume", str(run_copy)), "drop the VARIANT")
-    assert_one_line_error(cli("--resume", str(run_copy), "--out", str(run_copy.parent / "x")), "drop --out/--name")
+    one_line_error(cli("toy-gaussian", "--resume", str(run_copy)), "drop the VARIANT")
+    one_line_error(cli("--resume", str(run_copy), "--out", str(run_copy.parent / "x")), "drop --out/--name")
 
 
 def test_truncated_or_corrupt_snapshot_raises_run_error(run_copy):
@@ -281,13 +269,13 @@ def test_truncated_or_corrupt_snapshot_raises_run_error(run_copy):
 def test_out_not_writable(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker / "run")), "cannot write")
-    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker)), "not a folder")
+    one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker / "run")), "cannot write")
+    one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", "--out", str(blocker)), "not a folder")
 
 
 @pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs a Linux /sys (read-only to everyone)")
 def test_out_on_a_read_only_filesystem():
-    assert_one_line_error(
+    one_line_error(
         cli("toy-gaussian", "--steps", "2", "--quiet", "--out", "/sys/ganviz-run"),
         "not writable",
         "choose another --out",
@@ -318,7 +306,7 @@ def test_out_in_a_read_only_folder(tmp_path):
     out = str(tmp_path / "ro" / "run")
     args = ["train", "toy-gaussian", "--steps", "2", "--quiet", "--device", "cpu", "--out", out]
     if os.geteuid() != 0:
-        assert_one_line_error(CliRunner().invoke(main, args), "not writable", "choose another --out")
+        one_line_error(CliRunner().invoke(main, args), "not writable", "choose another --out")
         return
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root)}
@@ -342,7 +330,7 @@ def test_out_in_a_read_only_folder(tmp_path):
 )
 def test_run_names_cannot_escape_outputs(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert_one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", *args))
+    one_line_error(cli("toy-gaussian", "--steps", "2", "--quiet", *args))
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "outputs").exists()
 
 
@@ -361,7 +349,7 @@ def test_planted_pickle_in_checkpoint_is_refused(run_copy, tmp_path):
     marker = tmp_path / "pwned"
     state = torch.load(run_copy / "checkpoint.pt", weights_only=True)
     torch.save({**state, "step": Planted(marker)}, run_copy / "checkpoint.pt")
-    assert_one_line_error(cli("--resume", str(run_copy)), "refused to load", "could run code")
+    one_line_error(cli("--resume", str(run_copy)), "refused to load", "could run code")
     assert not marker.exists()
     torch.load(run_copy / "checkpoint.pt", weights_only=False)  # the payload is live: a plain load runs it
     assert marker.exists()
@@ -378,7 +366,7 @@ def test_gif_latent_walk_refuses_a_planted_or_damaged_checkpoint_in_one_line(dam
         ckpt.write_bytes(b"garbage")
     res = CliRunner().invoke(main, ["gif", str(run_copy), "--out", str(tmp_path / "gifs"), "--quiet"])
     needle = "refused to load" if damage == "planted" else "damaged checkpoint"
-    assert_one_line_error(res, "checkpoint.pt", needle, "the latent walk needs the trained generator")
+    one_line_error(res, "checkpoint.pt", needle, "the latent walk needs the trained generator")
     assert not marker.exists()
 
 

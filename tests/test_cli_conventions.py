@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_errors import one_line_error
 from click.testing import CliRunner, Result
 
 from pipeline.cli import main
@@ -19,11 +20,8 @@ def ok(args: list[str]) -> Result:
     return res
 
 
-def one_line_error(args: list[str]) -> str:
-    res = CliRunner().invoke(main, args)
-    lines = res.stderr.strip().splitlines()
-    assert res.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error: "), res.output
-    return lines[0]
+def refused(args: list[str]) -> str:
+    return one_line_error(CliRunner().invoke(main, args))
 
 
 @pytest.mark.parametrize("spelling", ["argument", "--run"])
@@ -40,14 +38,14 @@ def test_gif_takes_run_and_o(designed_toy1d: Path, tmp_path: Path) -> None:
 
 
 def test_two_different_runs_are_refused(designed_toy1d: Path, designed_toy2d: Path, tmp_path: Path) -> None:
-    msg = one_line_error(["plots", str(designed_toy1d), "--run", str(designed_toy2d), "-o", str(tmp_path), *PNG])
+    msg = refused(["plots", str(designed_toy1d), "--run", str(designed_toy2d), "-o", str(tmp_path), *PNG])
     assert "two runs given" in msg
     assert not list(tmp_path.iterdir())
 
 
 def test_plots_at_and_its_older_spelling_steps(designed_image: Path, tmp_path: Path) -> None:
     for flag in ("--at", "--steps"):
-        msg = one_line_error(["plots", str(designed_image), flag, "0,9999", "-o", str(tmp_path), *PNG])
+        msg = refused(["plots", str(designed_image), flag, "0,9999", "-o", str(tmp_path), *PNG])
         assert msg.startswith(f"error: {flag} 9999: step 9999 is beyond")
     ok(["plots", str(designed_image), "--steps", "0,end", "-o", str(tmp_path / "old"), *PNG])
     ok(["plots", str(designed_image), "--at", "0,end", "-o", str(tmp_path / "new"), *PNG])
@@ -55,12 +53,12 @@ def test_plots_at_and_its_older_spelling_steps(designed_image: Path, tmp_path: P
 
 
 def test_render_takes_the_run_as_an_argument(designed_image: Path, tmp_path: Path) -> None:
-    msg = one_line_error(["render", "morph", str(designed_image), "--scene", "Nope", "-o", str(tmp_path), "--quiet"])
+    msg = refused(["render", "morph", str(designed_image), "--scene", "Nope", "-o", str(tmp_path), "--quiet"])
     assert "--scene Nope: no such Scene" in msg and "NoiseToImage" in msg
 
 
 def test_run_2d_must_be_a_2d_run(designed_image: Path, tmp_path: Path) -> None:
-    msg = one_line_error(["render", "distribution", "--run-2d", str(designed_image), "-o", str(tmp_path), "--quiet"])
+    msg = refused(["render", "distribution", "--run-2d", str(designed_image), "-o", str(tmp_path), "--quiet"])
     assert msg.startswith(f"error: --run-2d {designed_image}: is an image run; pass a 2-D toy run")
 
 

@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pytest
+from cli_errors import one_line_error
 from click.testing import CliRunner, Result
 from designed import make_designed_run
 from PIL import Image
 
-import pipeline.run as run_module
+import ganviz.reader as run_module
 from pipeline import render
 from pipeline.cli import main
 from pipeline.plots import make_plots
@@ -86,16 +87,6 @@ def assert_finishes_with_one_warning(res: Result, *needles: str) -> str:
     assert res.exit_code == 0, res.output
     lines = warning_lines(res)
     assert len(lines) == 1, res.stderr
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
-
-
-def assert_one_line_error(res: Result, *needles: str) -> str:
-    assert res.exit_code == 1, res.output
-    assert isinstance(res.exception, SystemExit), f"uncaught {res.exception!r}"
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
     return lines[0]
@@ -234,7 +225,7 @@ def test_a_step_asked_for_by_name_must_be_readable(
     _, msgs = recorded(ask)
     assert msgs == []  # the error is the one line
     res = plots(path, tmp_path / "p", "--steps", f"20,{asked}")
-    assert_one_line_error(res, f"--steps {asked}: ", f"step_{file_step:08d}.npz", f"pick another step, e.g. {near}")
+    one_line_error(res, f"--steps {asked}: ", f"step_{file_step:08d}.npz", f"pick another step, e.g. {near}")
     assert not (tmp_path / "p").exists()
 
 
@@ -325,7 +316,7 @@ def test_plots_and_gif_refuse_a_run_that_cannot_be_drawn(
     how(path)
     out = tmp_path / "out" / "nested"
     res = plots(path, out) if command == "plots" else gif(path, out)
-    assert_one_line_error(res, *needles)
+    one_line_error(res, *needles)
     assert not (tmp_path / "out").exists()
 
 
@@ -338,7 +329,7 @@ def test_render_refuses_a_run_that_cannot_be_drawn(
     how, needles = WHOLE_RUN[damage]
     how(path)
     res = render_cli(path, tmp_path / "out" / "nested")
-    assert_one_line_error(res, *needles)
+    one_line_error(res, *needles)
     assert not (tmp_path / "out").exists()
 
 
@@ -469,7 +460,7 @@ def test_latest_prefers_the_newest_run_with_data(in_tmp: Path) -> None:
     for f in (root / "a-old" / "metrics.jsonl", root / "b-mid" / "metrics.jsonl"):
         f.write_bytes(f.read_bytes()[:50])  # only a cut-off first line: no row
     res = cli("gif", "--quiet")
-    assert_one_line_error(res, "outputs/runs: no run has data yet", "the latest, c-new, is 'running'")
+    one_line_error(res, "outputs/runs: no run has data yet", "the latest, c-new, is 'running'")
     assert not (in_tmp / "outputs" / "gifs").exists()
 
 
@@ -487,13 +478,11 @@ def test_a_named_run_is_not_announced(in_tmp: Path, monkeypatch: pytest.MonkeyPa
 @pytest.mark.parametrize("command", [["plots"], ["gif"], ["render", "morph"]])
 def test_a_bad_ganviz_run_is_named(in_tmp: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
     monkeypatch.setenv("GANVIZ_RUN", str(in_tmp / "nope"))
-    assert_one_line_error(
-        cli(*command, "--quiet"), f"GANVIZ_RUN={in_tmp / 'nope'}: not a run folder", "unset GANVIZ_RUN"
-    )
+    one_line_error(cli(*command, "--quiet"), f"GANVIZ_RUN={in_tmp / 'nope'}: not a run folder", "unset GANVIZ_RUN")
     (in_tmp / "broken").mkdir()
     (in_tmp / "broken" / "run.json").write_text("{")
     monkeypatch.setenv("GANVIZ_RUN", "broken")
-    assert_one_line_error(cli(*command, "--quiet"), "GANVIZ_RUN=broken: ", "run.json: damaged run.json")
+    one_line_error(cli(*command, "--quiet"), "GANVIZ_RUN=broken: ", "run.json: damaged run.json")
     assert not (in_tmp / "outputs").exists()
 
 

@@ -187,7 +187,7 @@ def _dcgan_rank(rank: int, world: int, init_file: str, out: str) -> None:
     trainer = Trainer.from_parts(DCGAN, ranks.wrap(g), ranks.wrap(d), opt_g, opt_d, ranks=ranks)
     vecs = []
     for real, z in batches:
-        vec = train_step(trainer, ranks.shard(real), ranks.shard(z), True)
+        vec = train_step(trainer, ranks.shard(real), ranks.shard(z), True).vector()
         vecs.append(ranks.average(vec))
     torch.save({"g": g.state_dict(), "d": d.state_dict(), "vecs": torch.stack(vecs)}, f"{out}.{rank}")
     tdist.destroy_process_group()

@@ -9,9 +9,11 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from cli_errors import one_line_error
 from click.testing import CliRunner
 from PIL import Image, ImageSequence
 
+from gan_train.checkpoints import trained_generator
 from pipeline.cli import main
 from pipeline.frames import tile, to_rgb, upscale
 from pipeline.gifs import (
@@ -50,7 +52,9 @@ def test_progress_gif_shows_the_designed_snapshots(
 
     run = Run.load(request.getfixturevalue(f"designed_{kind}"))
     results: list = []
-    paths = make_gifs(run, tmp_path, fps=5, mp4=kind == "image", progress=False, results=results)
+    paths = make_gifs(
+        run, tmp_path, fps=5, mp4=kind == "image", progress=False, results=results, load_g=trained_generator
+    )
     assert [p.name for p in paths] == ["progress.gif", "progress.mp4"][: 1 + (kind == "image")]
     err = capsys.readouterr().err.splitlines()
     assert err == [
@@ -89,7 +93,7 @@ def test_real_run_gifs_and_the_latent_walk(image_run: Path, tmp_path: Path) -> N
     from gan_train.checkpoints import generate, load_generator
 
     run = Run.load(image_run)
-    paths = make_gifs(run, tmp_path, fps=5, mp4=True, progress=False)
+    paths = make_gifs(run, tmp_path, fps=5, mp4=True, progress=False, load_g=trained_generator)
     assert [p.name for p in paths] == ["progress.gif", "progress.mp4", "interpolation.gif", "interpolation.mp4"]
     frames, info = read_gif(tmp_path / "progress.gif")
     assert len(frames) == len(run.steps) and info["loop"] == 0
@@ -121,7 +125,7 @@ def test_toy_gifs(fixture: str, walk_frames: int, request: pytest.FixtureRequest
     """Real toy runs (any CPU): both GIFs, one progress frame per snapshot, the walk's frame count (2-D: 4 legs
     of 12; 1-D: a sweep from -3 to 3 and back)."""
     run = Run.load(request.getfixturevalue(fixture))
-    paths = make_gifs(run, tmp_path, scale=0.5, progress=False)
+    paths = make_gifs(run, tmp_path, scale=0.5, progress=False, load_g=trained_generator)
     assert [p.name for p in paths] == ["progress.gif", "interpolation.gif"]
     frames, info = read_gif(paths[0])
     assert len(frames) == len(run.steps) and info["loop"] == 0
@@ -172,7 +176,7 @@ def test_cli_gif_says_what_it_gave_up_in_order(tmp_path: Path) -> None:
 
     run = make_designed_run(tmp_path / "r", "image", total_steps=400, snapshot_every=10)
     free: list = []
-    make_gifs(Run.load(run), tmp_path / "free", max_size=0, progress=False, results=free)
+    make_gifs(Run.load(run), tmp_path / "free", max_size=0, progress=False, results=free, load_g=trained_generator)
     limit = free[0].size // 6
     res = CliRunner().invoke(main, ["gif", str(run), "--out", str(tmp_path / "o"), "--max-size", str(limit)])
     assert res.exit_code == 0, res.output
@@ -232,8 +236,5 @@ def test_cli_gif_bad_input_is_one_line(
         "too-big": ["gif", str(image_run), "--max-size", "300", "--out", "o"],  # fails while encoding
         "damaged-checkpoint": [*bare, "--out", "o"],
     }[case]
-    res = CliRunner().invoke(main, args)
-    assert res.exit_code == 1, res.output
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    one_line_error(CliRunner().invoke(main, args))
     assert sorted(p.name for p in tmp_path.iterdir()) == (["r"] if bare else [])

@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
+from cli_errors import one_line_error
 from click.testing import CliRunner
 from designed import make_designed_run
 from PIL import Image
@@ -263,9 +264,7 @@ def test_cli_bad_input_is_one_line(case: str, image_run: Path, tmp_path: Path, m
         "bad-dpi": ["plots", str(image_run), "--dpi", "0", "--out", "p"],
     }[case]
     res = CliRunner().invoke(main, args)
-    assert res.exit_code == 1, res.output
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    one_line_error(res)
     assert "Traceback" not in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == (["r"] if bare else [])
 

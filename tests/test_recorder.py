@@ -432,17 +432,16 @@ def test_a_full_disk_stops_the_loop_in_one_line_and_marks_the_run_crashed(tmp_pa
     the hook and the folder's lock are released."""
     import errno
     import os
-    import types
 
     from torch.optim.optimizer import _global_optimizer_pre_hooks as hooks
 
-    import gan_train.snapshots as snapshots
-    from gan_train.io import RunLock
+    import ganviz.writer as writer
+    from ganviz.lock import RunLock
 
-    def full(fd: int) -> None:
+    def full(path: Path, text: str) -> None:  # metrics.jsonl's fsync refused
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(snapshots, "os", types.SimpleNamespace(fsync=full))
+    monkeypatch.setattr(writer, "append_lines", full)
     before = len(hooks)
     g, d = nn.Linear(2, 2), nn.Linear(2, 1)
     with pytest.raises(GanvizError) as e:

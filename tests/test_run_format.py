@@ -1,4 +1,4 @@
-"""The run format is declared once (pipeline/runformat.py): the declaration matches docs/run-format.md, what
+"""The run format is declared once (ganviz/format.py): the declaration matches docs/run-format.md, what
 training writes, and the reader's typed accessors."""
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from designed import make_designed_run
 
-from gan_train.io import RunLock
 from gan_train.snapshots import RunWriter
+from ganviz.lock import RunLock
 from pipeline.cli import main
 from pipeline.run import Run
 from pipeline.runs import list_runs
