@@ -133,6 +133,17 @@ class Run:
         runs without it hold probabilities)."""
         return self.info.get(RUN_JSON.d_scores, "probability") == "critic"
 
+    @property
+    def total_steps(self) -> int:
+        """The steps the run was scheduled for (run.json ``total_steps``); a recorded loop that did not say: the last
+        step it logged or snapshotted. What a scene's footer counts to ('step 1,200 of 3,000')."""
+        total = self.info.get(RUN_JSON.total_steps)
+        if total:
+            return int(total)
+        logged = self.metrics.step
+        last = [int(logged[-1])] if len(logged) else []
+        return max([*last, *self.snapshot_steps()[-1:]], default=0)
+
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, variant={self.variant!r}, kind={self.kind!r})"
 

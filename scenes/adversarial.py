@@ -512,13 +512,15 @@ class Trace:
 class CounterfeiterAndPolice(c.RunScene):
     """G forges, D judges with the scores it recorded; the cycle repeats while D's accuracy is drawn over the run."""
 
+    data_area = (((BILL_X + GAUGE_X) / 2, (FAKE_ROW + REAL_ROW) / 2), 4.0, 3.5)  # D's desk
+
     needs = (METRICS.acc_real, METRICS.acc_fake)
 
     def construct(self) -> None:
         run = self.run
         acc = Accuracy(run)
         self.box = bill_box(run) if run.kind != "image" else []
-        self.total = int(run.info.get("total_steps") or run.snapshot_steps()[-1])
+        self.total = run.total_steps
         self.cast()
         self.trace_panel(acc)
         for act in story(run, acc):

@@ -12,17 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from manim import (
-    BLUE,
     GREY_B,
-    ORANGE,
-    WHITE,
-    Dot,
     Group,
     ImageMobject,
     Mobject,
     Rectangle,
     Scene,
-    Text,
     VGroup,
     VMobject,
 )
@@ -35,14 +30,6 @@ from scenes import style
 
 #: Environment variable naming a second run to compare with (gradient_flow: a minimax vs a bce run).
 COMPARE_ENV = "GANVIZ_COMPARE_RUN"
-
-REAL_COLOR = "#3ccf7a"  # real samples
-FAKE_COLOR = "#ff5fa2"  # generated samples
-FORWARD_COLOR = BLUE
-BACKWARD_COLOR = ORANGE
-G_COLOR = "#f2b84b"
-D_COLOR = "#6fa8ff"
-FONT_SIZE = 26
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -79,6 +66,11 @@ class RunScene(Scene):
     needs: tuple[str, ...] = ()
     #: the scene draws D's scores as probabilities of real (on a 0-1 scale, against 0.5): not a critic's values
     probabilities: bool = True
+    #: the scene draws a second run beside the first (``--compare``); the layout and truth tests probe it so too
+    compares: bool = False
+    #: where the run's data moves on screen (scene units: centre (x, y), width, height): what tests/test_scenes.py
+    #: watches change in a rendered video
+    data_area: tuple[tuple[float, float], float, float] = ((0.0, 0.0), 6.0, 4.0)
     run: Run
     other_run: Run | None
 
@@ -119,34 +111,6 @@ def compare_run() -> Run | None:
 
 def loss_name(run: Run) -> str:
     return str(run.config.get("loss", "bce"))
-
-
-def smooth(x: np.ndarray, width: int) -> np.ndarray:
-    """Moving average that ignores NaN (e.g. D's metrics on steps where D was not updated)."""
-    x = np.asarray(x, dtype=np.float64)
-    if width <= 1 or x.size == 0:
-        return x
-    ok = np.isfinite(x)
-    k = np.ones(width)
-    num = np.convolve(np.where(ok, x, 0.0), k, mode="same")
-    den = np.convolve(ok.astype(float), k, mode="same")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
-
-
-def value_at(steps: np.ndarray, values: np.ndarray, step: int) -> float:
-    """The value logged at ``step`` or, between logged steps, at the last one before it (the state the run was
-    in); the first value before the first logged step, NaN when nothing was logged."""
-    if len(steps) == 0:
-        return float("nan")
-    i = int(np.searchsorted(steps, max(step, 1), side="right")) - 1
-    return float(values[max(i, 0)])
-
-
-def accuracy(run: Run) -> np.ndarray:
-    """D's accuracy per step: mean of 'calls real real' and 'calls fake fake' (0.5 = it cannot tell)."""
-    m = run.metrics
-    return (m["acc_real"] + m["acc_fake"]) / 2.0
 
 
 # -- phases of learning --------------------------------------------------------------------------
@@ -224,17 +188,6 @@ def picture(pixels: np.ndarray, height: float, smooth: bool = False) -> ImageMob
     return mob
 
 
-def field_pixels(field: np.ndarray) -> np.ndarray:
-    """D's score field (row 0 = lowest y) as RGB: magenta 'fake' (0) through dark to green 'real' (1)."""
-    f = np.clip(np.nan_to_num(np.asarray(field, np.float64), nan=0.5), 0.0, 1.0)[::-1]
-    lo = np.array([150, 40, 95], np.float64)
-    mid = np.array([22, 22, 30], np.float64)
-    hi = np.array([30, 130, 75], np.float64)
-    t = f[..., None]
-    rgb = np.where(t < 0.5, lo + (mid - lo) * (t / 0.5), mid + (hi - mid) * ((t - 0.5) / 0.5))
-    return rgb.astype(np.uint8)
-
-
 # -- point clouds --------------------------------------------------------------------------------
 class PlotBox:
     """Maps a run's 2-D data coordinates into a square of the scene (no manim Axes: cheaper to draw)."""
@@ -264,32 +217,6 @@ def data_extent(run: Run, margin: float = 0.1) -> list[float]:
     lo, hi = pts.min(0), pts.max(0)
     pad = (hi - lo) * margin + 1e-6
     return [lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]]
-
-
-def dots(positions: np.ndarray, color: str, radius: float = 0.035, opacity: float = 0.9) -> VGroup:
-    return VGroup(*(Dot(p, radius=radius, color=color, fill_opacity=opacity) for p in positions))
-
-
-def move_dots(group: VGroup, positions: np.ndarray) -> VGroup:
-    """A copy of ``group`` with each dot at its new position: Transform then morphs one into the other."""
-    target = group.copy()
-    for d, p in zip(target, positions, strict=False):
-        d.move_to(p)
-    return target
-
-
-def histogram_bars(values: np.ndarray, edges: np.ndarray, box: PlotBox, color: str, peak: float) -> VGroup:
-    """1-D samples as bars in ``box`` (x: value, y: density scaled so ``peak`` fills the box)."""
-    counts, _ = np.histogram(np.asarray(values).ravel(), bins=edges, density=True)
-    bars = VGroup()
-    base = box.center[1] - box.size / 2
-    xs = box.to_scene(np.stack([edges, np.full_like(edges, box.ymin)], 1))[:, 0]
-    for i, c in enumerate(counts):
-        hgt = min(max(float(c) / peak, 0.0), 1.08) * box.size * 0.9 + 1e-3  # a spike may not leave the box
-        bar = Rectangle(width=xs[i + 1] - xs[i], height=hgt, stroke_width=0, fill_color=color, fill_opacity=0.75)
-        bar.move_to([(xs[i] + xs[i + 1]) / 2, base + hgt / 2, 0])
-        bars.add(bar)
-    return bars
 
 
 # -- point clouds that move every frame -------------------------------------------------------------------
@@ -382,25 +309,10 @@ class Strip:
         return np.array([[self.x(v), y, 0.0] for v, y in zip(values, ys, strict=True)]).reshape(-1, 3)
 
 
-# -- text ----------------------------------------------------------------------------------------
-def label(text: str, size: float = FONT_SIZE, color: str = WHITE, **kw: object) -> Text:
-    return Text(text, font_size=size, color=color, **kw)
-
-
-def fmt_step(step: int) -> str:
-    return f"step {step:,}"
-
-
 # names scenes use as ``c.NAME`` (re-exported so that scene files stay short)
 __all__ = [
-    "BACKWARD_COLOR",
     "COMPARE_ENV",
-    "D_COLOR",
-    "FAKE_COLOR",
-    "FORWARD_COLOR",
-    "G_COLOR",
     "PHASES",
-    "REAL_COLOR",
     "Group",
     "Mobject",
     "Frame",
@@ -410,26 +322,17 @@ __all__ = [
     "RunScene",
     "Snapshot",
     "VGroup",
-    "accuracy",
     "compare_run",
     "data_extent",
-    "dots",
-    "field_pixels",
-    "fmt_step",
     "gap_closed",
-    "histogram_bars",
-    "label",
     "loss_name",
-    "move_dots",
     "phase_steps",
     "picture",
     "place_dots",
     "point_cloud",
     "sample_grid",
     "scene_run",
-    "smooth",
     "tile",
     "to_rgb",
-    "value_at",
     "wrong_kind",
 ]

@@ -32,6 +32,7 @@ from manim import (
     Rectangle,
     Transform,
     Triangle,
+    ValueTracker,
     VGroup,
     VMobject,
 )
@@ -167,6 +168,8 @@ class DecisionField(c.RunScene):
     """D's field, the real and generated points, G's pushes and (2-D noise) its warped noise grid, snapshot by
     snapshot."""
 
+    data_area = ((float(BOX_CENTER[0]), float(BOX_CENTER[1])), BOX_SIZE, BOX_SIZE)
+
     kinds = ("toy2d",)
     needs = (METRICS.d_real, METRICS.d_fake)
 
@@ -177,7 +180,7 @@ class DecisionField(c.RunScene):
         self.push_ref = self.push_scale()
         self.dims = noise_dim(run)
         self.warped = self.dims == 2 and all(s.grid_fake is not None for s in self.snaps.values())
-        total = int(run.info.get("total_steps", self.steps[-1]))
+        total = run.total_steps
         self.footer = style.footer(total, name=run.name)
         first = self.snaps[self.steps[0]]
         head = style.title("Where D says real, and where G pushes", style.about(run.config))
@@ -385,27 +388,10 @@ class DecisionField(c.RunScene):
         curves' values at the footer's step above the chart (registered readings); and apart, what moves: a cursor
         at that step with a dot on each curve at exactly the readouts' values."""
         run = self.run
-        total = float(run.info.get("total_steps", self.steps[-1]))
+        total = float(run.total_steps)
         self.width = r.window(run)
         tracker = self.footer.tracker
-        # above the chart: the readouts, then the average's words; below the legend, room for the closing line
-        self.readouts = VGroup()
-        self.scores = []  # (steps, averaged values): what the curves draw, the dots sit on and the readouts print
-        for column, name, colour in (
-            (METRICS.d_real, "D(x)", style.REAL_COLOR),
-            (METRICS.d_fake, "D(G(z))", style.FAKE_COLOR),
-        ):
-            steps, values = r.series(run, column, self.width)
-            self.scores.append((steps.astype(np.float64), values))
-            number = reads(style.number(0.0, 2, style.SMALL, colour), f"metric:{column}", average=self.width)
-            number.add_updater(lambda m, s=steps, v=values: self.show_score(m, r.at(s, v, tracker.get_value())))
-            self.readouts.add(style.text(name, style.SMALL, colour), number)
-        self.readouts.arrange(RIGHT, buff=0.15)
-        self.readouts[2:].shift(RIGHT * 0.3)
-        words = f"D's mean scores, {r.average_words(self.width)}"  # the chart's heading, above the readouts
-        note = constant(style.text(words, style.SMALL, style.MUTED))
-        if note.width > style.safe_box()[1] - self.right:  # a narrow panel: the shorter words
-            note = constant(style.text(f"mean scores, {r.average_words(self.width)}", style.SMALL, style.MUTED))
+        note = self.score_readouts(tracker)  # above the chart; below the legend, room for the closing line
         x0, x1 = self.right + 0.55, style.safe_box()[1] - 0.1
         y0 = -2.6
         y1 = min(-0.75, self.legend_top - self.closing_room() - note.height - self.readouts.height - 0.33)
@@ -444,6 +430,29 @@ class DecisionField(c.RunScene):
         for dot in dots:
             dot.update()
         return parts.add(self.readouts), VGroup(cursor, dots)
+
+    def score_readouts(self, tracker: ValueTracker) -> Mobject:
+        """The curves' values at the footer's step (registered readings) in ``self.readouts``, and the chart's heading
+        that names their average (returned)."""
+        run = self.run
+        self.readouts = VGroup()
+        self.scores = []  # (steps, averaged values): what the curves draw, the dots sit on and the readouts print
+        for column, name, colour in (
+            (METRICS.d_real, "D(x)", style.REAL_COLOR),
+            (METRICS.d_fake, "D(G(z))", style.FAKE_COLOR),
+        ):
+            steps, values = r.series(run, column, self.width)
+            self.scores.append((steps.astype(np.float64), values))
+            number = reads(style.number(0.0, 2, style.SMALL, colour), f"metric:{column}", average=self.width)
+            number.add_updater(lambda m, s=steps, v=values: self.show_score(m, r.at(s, v, tracker.get_value())))
+            self.readouts.add(style.text(name, style.SMALL, colour), number)
+        self.readouts.arrange(RIGHT, buff=0.15)
+        self.readouts[2:].shift(RIGHT * 0.3)
+        words = f"D's mean scores, {r.average_words(self.width)}"  # the chart's heading, above the readouts
+        note = constant(style.text(words, style.SMALL, style.MUTED))
+        if note.width > style.safe_box()[1] - self.right:  # a narrow panel: the shorter words
+            note = constant(style.text(f"mean scores, {r.average_words(self.width)}", style.SMALL, style.MUTED))
+        return note
 
     @staticmethod
     def show_score(m: Mobject, value: float) -> None:

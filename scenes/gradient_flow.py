@@ -17,7 +17,7 @@ gradient is 22× weaker than with non-saturating loss").
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from manim import (
@@ -180,7 +180,7 @@ class Row:
 
     @property
     def total(self) -> float:
-        return float(self.run.info.get("total_steps", self.steps[-1]))
+        return float(self.run.total_steps)
 
     def at(self, step: int) -> np.ndarray:
         """Every layer's gradient norm at the snapshot ``step`` (NaN at step 0)."""
@@ -200,6 +200,10 @@ class Row:
 class GradientFlow(c.RunScene):
     """Layers with their gradient norms as bars on a log scale; a wave carries each shown update back to z."""
 
+    data_area = ((0.0, (ROW_TOPS[0] + ROW_BOTTOM) / 2), 12.5, 5.0)
+
+    compares = True
+
     needs = (METRICS.grad_norm_g,)
     probabilities = False  # D(G(z)) is printed as recorded: a critic's value reads as one
 
@@ -209,6 +213,7 @@ class GradientFlow(c.RunScene):
         self.compact = len(rows) > 1
         self.scale = bar_scale(np.concatenate([row.norms.ravel() for row in rows]))
         self.titles = self.row_titles(rows)
+        self.rows_total = rows[0].total
         names = ", ".join(row.run.name for row in rows)  # top row first
         self.footer = style.footer(int(rows[0].total), name=names)
         self.notes: list[str] = []
@@ -303,8 +308,15 @@ class GradientFlow(c.RunScene):
             row.score.goal = r.snapshot_stat(snap.d_fake, "mean")
             moves += [FadeIn(new), FadeOut(row.fake, rate_func=lambda t: 0.0)]  # under the new, gone at the end
             row.fake = new
+            if snap.step != step:  # a compared run of another length, at the same fraction of its run: say so
+                self.read_at(row, snap.step)
             moves.append(self.wave(row, row.at(snap.step)))
         self.play(*moves, run_time=1.8)
+
+    def read_at(self, row: Row, step: int) -> None:
+        """The compared row's numbers are of its own snapshot ``step``, not of the footer's: register them so."""
+        for m in [*row.numbers, row.score_number]:
+            m.readings = tuple(replace(reading, step=step) for reading in m.readings)
 
     def wave(self, row: Row, norms: np.ndarray) -> AnimationGroup:
         """The gradient from D's output back to z: a flash along each wire, backwards, and each layer's bar going to
@@ -541,7 +553,10 @@ class GradientFlow(c.RunScene):
         g, d = row.blocks[: row.n_g], row.blocks[row.n_g :]
         items: list[Mobject] = []
         if self.compact:
-            row.head = style.text(self.titles[row.index], style.LABEL).move_to([left, y, 0], aligned_edge=LEFT)
+            title = self.titles[row.index]
+            if row.index and row.total != self.rows_total:  # another length: shown at the same fraction of its run
+                title += f" ({row.total:,.0f} steps)"
+            row.head = r.constant(style.text(title, style.LABEL)).move_to([left, y, 0], aligned_edge=LEFT)
             row.still.append(row.head)
         words = ("G", "D") if self.compact else ("generator G", "discriminator D")
         names = [style.text(words[0], style.LABEL, style.G_COLOR), style.text(words[1], style.LABEL, style.D_COLOR)]

@@ -38,6 +38,7 @@ from manim import (
     linear,
 )
 
+from ganviz.format import DIGIT_DATASETS
 from pipeline.run import EvalSeries, Run
 from scenes import common as c
 from scenes import style as s
@@ -303,6 +304,8 @@ class Panel:
 class ModeCollapse(c.RunScene):
     """Where G puts its samples over training, against the modes (or digits) the data has."""
 
+    compares = True
+
     kinds = ("toy2d", "image")
     foot: s.Footer | None = None
 
@@ -317,7 +320,7 @@ class ModeCollapse(c.RunScene):
                 f"scene {name} needs an 8-Gaussians run, but {run.name} is trained on {run.config.get('dataset')}; "
                 "train one with 'ganviz train toy-8gaussians'"
             )
-        if run.kind == "image" and run.config.get("dataset") not in ("digits", "mnist"):
+        if run.kind == "image" and run.config.get("dataset") not in DIGIT_DATASETS:
             return (
                 f"scene {name} draws 8-Gaussians runs and digit runs (a classifier says which digit G draws); "
                 f"{run.name} is neither (e.g. 'ganviz train dcgan-digits')"
@@ -411,7 +414,7 @@ class ModeCollapse(c.RunScene):
         training) each count their own steps under their own names instead (``View.steps_line``)."""
         if len(runs) > 1:
             return None
-        foot = s.footer(total_steps(runs[0], at), name=runs[0].name)
+        foot = s.footer(runs[0].total_steps, name=runs[0].name)
         foot.tracker.set_value(at.shown)
         self.add(foot.tracker)  # set with the measures, between animations (``advance``)
         self.foot = foot
@@ -474,10 +477,6 @@ def compared_label(run: Run, width: float) -> Mobject:
     return s.text(loss + name.original_text, s.SMALL, s.MUTED)
 
 
-def total_steps(run: Run, at: Timeline) -> int:
-    return int(run.info.get("total_steps") or at.steps[-1])
-
-
 def run_names(runs: list[Run]) -> list[str]:
     """What to call each run: its loss in words when the losses differ, else its name."""
     losses = [c.loss_name(r) for r in runs]
@@ -534,7 +533,7 @@ class View:
     def steps_line(self) -> VGroup:
         """A compared run's own step: 'step 1,200 of 6,000' (runs of unequal lengths are shown at the same
         fraction of their training, each counting its own steps)."""
-        total = total_steps(self.run, self.at)
+        total = self.run.total_steps
         word = s.text("step", s.SMALL, s.MUTED)
         count = s.integer(total, s.SMALL)
         of = constant(s.text(f"of {total:,}", s.SMALL, s.MUTED))
@@ -603,41 +602,7 @@ class View:
                 return track.get_left()[0]
             return track.get_left()[0] + track.width * float(np.clip(np.log10(share / floor) / DECADES, 0.0, 1.0))
 
-        rows = VGroup()
-        for k, name in enumerate(names):
-            track = Rectangle(width=length, height=row_h, stroke_width=1, stroke_color=s.MUTED, fill_opacity=0)
-            track.name = "track"
-            colour = s.FAKE_COLOR if k < total else s.MUTED
-            fill = Rectangle(width=0.001, height=row_h, stroke_width=0, fill_color=colour, fill_opacity=0.9)
-            fill.name = f"share {k}" if k < total else "share rest"
-            pct = s.number(100.0, 1, s.SMALL, s.TEXT).next_to(track, RIGHT, buff=0.12)
-            dash = s.text("–", s.SMALL, s.TEXT).next_to(track, RIGHT, buff=0.12)
-            unit = s.text("%", s.SMALL, s.MUTED).next_to(pct, RIGHT, buff=0.06)
-            pct.name = f"share {k} %" if k < total else "share rest %"
-            quantity = self.kind.share.format(k=k) if k < total else self.kind.rest
-            row = VGroup(track, fill, pct, dash, unit)
-            if history:  # the rest's row keeps the column with an empty lane: every name in one column
-                lane = Rectangle(width=strip, height=row_h, stroke_width=1 if k < total else 0, fill_opacity=0)
-                lane.set_stroke(s.MUTED).next_to(track, LEFT, buff=0.3).name = "lane" if k < total else "no lane"
-                row.add(lane)
-                if k < total:
-                    row.add(self.lit(k, lane))
-            name.next_to(row, LEFT, buff=0.15)  # right-aligned in one column
-
-            def grow(m: Rectangle, q: str = quantity, t: Rectangle = track) -> None:
-                right = x_of(self.value(q), t)
-                m.stretch_to_fit_width(max(right - t.get_left()[0], 0.001)).align_to(t, LEFT)
-
-            def mark(m: VMobject, k: int = k) -> None:
-                m.set_fill(s.BAD_COLOR if not self.captured()[k] else s.TEXT)
-
-            self.number(pct, dash, quantity, scale=100)
-            self.follow(fill, grow)
-            self.follow(pct, lambda m, t=track: m.next_to(t, RIGHT, buff=0.12))
-            self.follow(unit, lambda m, p=pct: m.next_to(p, RIGHT, buff=0.06))
-            if k < total:
-                self.follow(name, mark)
-            rows.add(row.add(name))
+        rows = VGroup(*(self.share_row(k, name, length, row_h, strip, x_of) for k, name in enumerate(names)))
         rows.arrange(DOWN, buff=pitch - row_h, aligned_edge=RIGHT)
         rows[-1].shift(DOWN * 0.5 * pitch)  # the rest apart from the modes (digits)
         tracks = [row[0] for row in rows]
@@ -666,6 +631,53 @@ class View:
         key = self.key(rows.width)
         return parts.add(key.next_to(parts, DOWN, buff=0.2).align_to(rows, LEFT))
 
+    def share_row(
+        self,
+        k: int,
+        name: Mobject,
+        length: float,
+        row_h: float,
+        strip: float,
+        x_of: Callable[[float, Rectangle], float],
+    ) -> VGroup:
+        """Row ``k`` of ``bars``: the track and its share bar (``x_of``: a share's place on the log axis), the share in
+        %, with ``strip`` the lane of when the mode was captured, and the row's ``name`` right-aligned before it."""
+        total = self.kind.total
+        history = strip > 0
+        track = Rectangle(width=length, height=row_h, stroke_width=1, stroke_color=s.MUTED, fill_opacity=0)
+        track.name = "track"
+        colour = s.FAKE_COLOR if k < total else s.MUTED
+        fill = Rectangle(width=0.001, height=row_h, stroke_width=0, fill_color=colour, fill_opacity=0.9)
+        fill.name = f"share {k}" if k < total else "share rest"
+        pct = s.number(100.0, 1, s.SMALL, s.TEXT).next_to(track, RIGHT, buff=0.12)
+        dash = s.text("–", s.SMALL, s.TEXT).next_to(track, RIGHT, buff=0.12)
+        unit = s.text("%", s.SMALL, s.MUTED).next_to(pct, RIGHT, buff=0.06)
+        pct.name = f"share {k} %" if k < total else "share rest %"
+        quantity = self.kind.share.format(k=k) if k < total else self.kind.rest
+        row = VGroup(track, fill, pct, dash, unit)
+        if history:  # the rest's row keeps the column with an empty lane: every name in one column
+            lane = Rectangle(width=strip, height=row_h, stroke_width=1 if k < total else 0, fill_opacity=0)
+            lane.set_stroke(s.MUTED).next_to(track, LEFT, buff=0.3).name = "lane" if k < total else "no lane"
+            row.add(lane)
+            if k < total:
+                row.add(self.lit(k, lane))
+        name.next_to(row, LEFT, buff=0.15)  # right-aligned in one column
+
+        def grow(m: Rectangle, q: str = quantity, t: Rectangle = track) -> None:
+            right = x_of(self.value(q), t)
+            m.stretch_to_fit_width(max(right - t.get_left()[0], 0.001)).align_to(t, LEFT)
+
+        def mark(m: VMobject, k: int = k) -> None:
+            m.set_fill(s.BAD_COLOR if not self.captured()[k] else s.TEXT)
+
+        self.number(pct, dash, quantity, scale=100)
+        self.follow(fill, grow)
+        self.follow(pct, lambda m, t=track: m.next_to(t, RIGHT, buff=0.12))
+        self.follow(unit, lambda m, p=pct: m.next_to(p, RIGHT, buff=0.06))
+        if k < total:
+            self.follow(name, mark)
+        return row.add(name)
+
     def share_axis(self, track: Rectangle, floor: float) -> VGroup:
         """The log axis under the bars: a tick and its number (in %) at each power of ten from 10 x ``floor``."""
         y = track.get_bottom()[1]
@@ -686,7 +698,7 @@ class View:
         """The strips' head above the ``first`` lane and their time axis under the ``last`` one: the run's first and
         last step, so 'when captured' reads as a stretch of the run."""
         y = last.get_bottom()[1]
-        total = total_steps(self.run, self.at)
+        total = self.run.total_steps
         ends = VGroup()
         for x, words in ((last.get_left()[0], "0"), (last.get_right()[0], f"{total:,}")):
             tick = Line([x, y - 0.02, 0], [x, y - 0.1, 0]).set_stroke(s.MUTED, 1.5)
@@ -725,7 +737,7 @@ class View:
     def lit(self, k: int, lane: Rectangle) -> VMobject:
         """The stretches of the run so far in which mode (digit) ``k`` counted as held, as blocks in ``lane``
         (a measurement holds until the next one)."""
-        series, end = self.series, float(total_steps(self.run, self.at) or 1)
+        series, end = self.series, float(self.run.total_steps or 1)
         held_k = np.array([k in (held_in(r, self.kind) or ()) for r in series.rows])
         blocks = VMobject(fill_color=s.TEXT, fill_opacity=0.85, stroke_width=0)
         blocks.name = f"captured {k}"

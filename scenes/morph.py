@@ -512,6 +512,8 @@ class Timeline:
 class NoiseToImage(c.RunScene):
     """G's samples on the fixed noise from step 0 to the end, through every snapshot, paced by their change."""
 
+    data_area = ((float(GRID_CENTER[0]), float(GRID_CENTER[1])), GRID_HEIGHT, GRID_HEIGHT)
+
     def construct(self) -> None:
         self.build()
         self.play(FadeIn(self.heading), FadeIn(self.foot.group), FadeIn(self.view.intro), run_time=1.0)

@@ -312,6 +312,8 @@ class Thumbnail:
 class TrainingCurves(c.RunScene):
     """Losses (top) and D's mean scores on real and generated samples (bottom), drawn as training went."""
 
+    data_area = ((-1.5, -0.4), 7.8, 6.0)
+
     needs = (METRICS.loss_d, METRICS.loss_g, METRICS.d_real, METRICS.d_fake)
 
     def construct(self) -> None:

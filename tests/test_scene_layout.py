@@ -49,34 +49,38 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out["image-measured"] = make_designed_run(
         root / "image-measured", "image", modes=lambda t: range(10) if t < 0.5 else (1, 4, 7)
     )
+    # to compare with: the same of another length and snapshot interval (a compared run is shown at the same
+    # fraction of its own training, and its numbers are of its own step)
+    for name in list(out):
+        kind = name.split("-")[0]
+        more = {"n": 16 if kind == "image" else 64}
+        if name.endswith("measured"):
+            more["modes"] = hop if kind == "toy2d" else (lambda t: (2, 5))
+        out[f"{name}-other"] = make_designed_run(
+            root / f"{name}-other", kind, total_steps=150, snapshot_every=25, **more
+        )
     return out
 
 
-#: Scenes redesigned on scenes/style.py so far; the rest follow (issue 13), then this becomes builtin_scenes().
-LAID_OUT: tuple[str, ...] = (
-    "adversarial",
-    "distribution",
-    "gradient_flow",
-    "mode_collapse",
-    "morph",
-    "training_curves",
-)
-#: scenes that draw only runs with quality measures
-MEASURED = ("mode_collapse",)
-#: scenes laid out with --compare (the run against itself): only so, or also alone
-COMPARED_ONLY, COMPARED_TOO = ("gradient_flow",), ("mode_collapse",)
-
-
 def cases() -> list[tuple[str, str]]:
-    """(scene file, run kind) for every laid-out built-in scene and every kind of run it draws."""
+    """(scene file, run kind) for every built-in scene (as ``ganviz render all`` discovers them) and every kind of run
+    it draws."""
     out = []
     for name in builtin_scenes():
-        if name not in LAID_OUT:
-            continue
         for cls in load_scene_classes(builtin_scene_path(name)):
             for kind in cls.kinds or ("image", "toy2d", "toy1d"):
                 out.append((name, kind))
     return sorted(set(out))
+
+
+def drawable(cls: type, kind: str, runs: dict[str, Path]) -> str:
+    """The designed run of ``kind`` the scene draws: the plain one, else the one with quality measures."""
+    from pipeline.run import Run
+
+    for name in (kind, f"{kind}-measured"):
+        if name in runs and cls.cannot_draw(Run.load(runs[name])) is None:
+            return name
+    raise AssertionError(f"{cls.__name__} draws none of the designed {kind} runs")
 
 
 def texts(shot: Shot) -> list[Mob]:
@@ -168,12 +172,13 @@ def test_scene_layout(scene: str, kind: str, runs: dict[str, Path]) -> None:
     for cls in load_scene_classes(builtin_scene_path(scene)):
         if cls.kinds and kind not in cls.kinds:
             continue
-        run = runs[f"{kind}-measured" if scene in MEASURED else kind]
-        alone = [] if scene in COMPARED_ONLY else probe(cls, run=run)
-        compared = probe(cls, run=run, compare=run) if scene in COMPARED_ONLY + COMPARED_TOO else []
-        assert alone or compared, f"{cls.__name__} played nothing"
+        name = drawable(cls, kind, runs)
+        run, other = runs[name], runs[f"{name}-other"]
+        alone = probe(cls, run=run)
+        compared = probe(cls, run=run, compare=other) if cls.compares else []
+        assert alone, f"{cls.__name__} played nothing"
         found = problems(alone + compared)
-        found += untrue(alone, {"run": str(run)}) + untrue(compared, {"run": str(run), "other": str(run)})
+        found += untrue(alone, {"run": str(run)}) + untrue(compared, {"run": str(run), "other": str(other)})
         assert not found, f"{cls.__name__} on a {kind} run:\n" + "\n".join(found[:25])
 
 
