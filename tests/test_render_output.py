@@ -11,6 +11,7 @@ import struct
 from pathlib import Path
 
 import av
+import cli_errors
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
@@ -67,9 +68,10 @@ def render(args: list[str], monkeypatch: pytest.MonkeyPatch, quiet: bool = True)
 
 
 def one_line_error(res: Result) -> str:
-    lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
-    assert res.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error: "), res.output
-    return lines[0]
+    """The refusal's one line (tests/cli_errors.py), and nothing else printed."""
+    line = cli_errors.one_line_error(res)
+    assert not res.stdout.strip(), res.output
+    return line
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import av
+import cli_errors
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -280,13 +281,12 @@ def test_cli_render_webm_and_png(fmt: str, image_short: Path, tmp_path: Path, mo
 
 # -- bad input: one line each, and nothing left behind ----------------------------------------------------
 def one_line_error(args: list[str]) -> str:
+    """The refusal's one line (tests/cli_errors.py), nothing else printed, and no output folder left."""
     result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1, result.output
-    lines = [ln for ln in result.output.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-    assert "Traceback" not in result.output
+    line = cli_errors.one_line_error(result)
+    assert not result.stdout.strip(), result.output
     assert not Path("outputs").exists(), "a refused render left an output folder"  # cwd: the test's tmp_path
-    return lines[0]
+    return line
 
 
 def test_error_file_without_scene(image_run: Path, tmp_path: Path) -> None:
