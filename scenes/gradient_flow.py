@@ -214,7 +214,7 @@ class GradientFlow(c.RunScene):
         self.scale = bar_scale(np.concatenate([row.norms.ravel() for row in rows]))
         self.titles = self.row_titles(rows)
         self.rows_total = rows[0].total
-        names = ", ".join(row.run.name for row in rows)  # top row first
+        names = tuple(row.run.name for row in rows)  # top row first
         self.footer = style.footer(int(rows[0].total), name=names)
         self.notes: list[str] = []
         self.number_width = max((style.text(printed(v), style.SMALL).width for v in self.longest(rows)), default=0.5)

@@ -293,8 +293,9 @@ class Footer:
         return self.group[1]
 
 
-def footer(total: int, start: int = 0, label: str = "step", name: str = "") -> Footer:
-    """``name``: the run's name (or names), at the footer's right end: where the run is named, not in the title."""
+def footer(total: int, start: int = 0, label: str = "step", name: str | tuple[str, ...] = "") -> Footer:
+    """``name``: the run's name, at the footer's right end (where the run is named, not in the title); compared runs'
+    names as a tuple, each shortened on its own (a cut across both would name neither)."""
     left, right, bottom, _ = safe_box()
     tracker = ValueTracker(start)
     word = text(label, SMALL, MUTED)
@@ -304,7 +305,10 @@ def footer(total: int, start: int = 0, label: str = "step", name: str = "") -> F
     row.move_to([left, bottom, 0], aligned_edge=DOWN + LEFT)
     bar_left, bar_right = row.get_right()[0] + 0.35, right
     if name:
-        tag = constant(shortened(name, SMALL, (right - bar_left) * 0.45, MUTED))
+        names = (name,) if isinstance(name, str) else tuple(name)
+        room = ((right - bar_left) * 0.45 - 0.4 * (len(names) - 1)) / len(names)
+        tag = VGroup(*(shortened(n, SMALL, room, MUTED) for n in names)).arrange(RIGHT, buff=0.4, aligned_edge=DOWN)
+        tag = constant(tag)
         tag.move_to([right, row.get_center()[1], 0], aligned_edge=RIGHT).align_to(row, DOWN)
         row.add(tag)
         bar_right = tag.get_left()[0] - 0.3
