@@ -41,7 +41,6 @@ Quantity names (``Reading.quantity``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -171,15 +170,6 @@ def snapshot_stat(values: np.ndarray, statistic: str) -> float:
     return float({"mean": np.mean, "median": np.median, "max": np.max}[statistic](v))
 
 
-def eval_at(run: Run, measure: str, step: float, space: str | None = None) -> dict[str, Any] | None:
-    """The row of ``measure`` at the last measurement up to ``step`` (None before the first)."""
-    found = run.evals.get(measure, space)
-    if found is None:
-        return None
-    i = int(np.searchsorted(found.steps, step + 1e-9, side="right")) - 1
-    return found.rows[i] if i >= 0 else None
-
-
 def eval_part(row: dict[str, Any] | None, part: str = "") -> float:
     """The value of ``eval:<measure>:<part>`` (module docstring) in one row of evals.jsonl; NaN without a row or
     where the row lacks what the part needs (a row recorded before the field existed)."""
@@ -209,12 +199,3 @@ def eval_part(row: dict[str, Any] | None, part: str = "") -> float:
 def percent(fraction: float) -> str:
     """A fraction as the whole percent the screen prints ('98'), '–' when unknown."""
     return "–" if not np.isfinite(fraction) else f"{100 * fraction:.0f}"
-
-
-def registered(mobs: Sequence[Any]) -> list[Reading]:
-    """Every reading registered on ``mobs`` and their parts (for a scene's own checks)."""
-    out: list[Reading] = []
-    for mob in mobs:
-        for part in mob.get_family():
-            out.extend(getattr(part, "readings", ()))
-    return out

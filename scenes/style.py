@@ -45,7 +45,6 @@ from scenes.readouts import constant, reads
 
 # -- fonts -----------------------------------------------------------------------------------------------
 FONT = "DejaVu Sans"
-MONO = "DejaVu Sans Mono"
 
 
 @lru_cache(maxsize=1)
