@@ -69,7 +69,7 @@ class RunRecorder(Recorder):
             log_every=cfg.log_every,
             field_resolution=cfg.field_resolution,
             name=cfg.variant,
-            _resume=None if new else (start, elapsed),
+            _resume=(start, elapsed),  # the trainer has made and checked its folder: no user-facing emptiness check
         )
         self.t, self.writes = t, t.ranks.writes
         if norms is not None:
