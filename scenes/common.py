@@ -268,6 +268,28 @@ def place_dots(cloud: VMobject, points: np.ndarray, radius: float) -> None:
     cloud.points = quads.reshape(-1, 3)
 
 
+_TRIANGLE = np.array([[np.cos(a), np.sin(a), 0.0] for a in np.pi / 2 + np.arange(4) * 2 * np.pi / 3])
+
+
+def place_edge_marks(marks: VMobject, points: np.ndarray, lo: np.ndarray, hi: np.ndarray, size: float) -> np.ndarray:
+    """Redraw ``marks`` as a triangle on the edge of the box ``lo``-``hi`` (scene units) for each point outside it,
+    where the line from the box's centre to the point leaves the box, pointing out along that line: a point off a
+    map is shown as off it, never pinned to its edge as if it were there. Returns the mask of points inside."""
+    pts = np.asarray(points, np.float64)[:, :2]
+    inside = np.all((pts >= lo) & (pts <= hi), axis=1)
+    mid, half = (np.asarray(lo) + hi) / 2, (np.asarray(hi) - lo) / 2
+    d = pts[~inside] - mid
+    on_edge = mid + d / np.maximum(np.max(np.abs(d) / half, axis=1, keepdims=True), 1e-12)
+    turn = np.arctan2(d[:, 1], d[:, 0]) - np.pi / 2  # the template points up: turn it to point out
+    cos, sin = np.cos(turn)[:, None], np.sin(turn)[:, None]
+    x, y = _TRIANGLE[None, :, 0], _TRIANGLE[None, :, 1]
+    corners = np.stack([cos * x - sin * y, sin * x + cos * y, 0 * (x + cos)], axis=2) * size
+    corners[..., :2] += on_edge[:, None, :]
+    a, b = corners[:, :-1], corners[:, 1:]
+    marks.points = np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], axis=2).reshape(-1, 3)
+    return inside
+
+
 def point_cloud(points: np.ndarray, color: str, radius: float, opacity: float) -> VMobject:
     """Dots at ``points`` (scene units) as one mobject (see ``place_dots``)."""
     cloud = VMobject(fill_color=color, fill_opacity=opacity, stroke_width=0)

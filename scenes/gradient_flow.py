@@ -26,6 +26,7 @@ from manim import (
     PI,
     RIGHT,
     UP,
+    Animation,
     AnimationGroup,
     DecimalNumber,
     FadeIn,
@@ -162,6 +163,8 @@ class Row:
     names: list[Mobject] = field(default_factory=list)  # the head line's names (G, D, real x): make way at the end
     score: ValueTracker = field(default_factory=lambda: ValueTracker(0.0))  # goal: D's mean score shown
     score_number: DecimalNumber | None = None
+    output: Mobject | None = None  # the name 'D(G(z))' over the score
+    fake_name: Mobject | None = None  # 'G(z)' under the samples
 
     @classmethod
     def of(cls, run: c.Run, index: int = 0) -> Row:
@@ -367,7 +370,7 @@ class GradientFlow(c.RunScene):
             shown, reading = r.claim(G_MEDIAN, m, spec(m, 3), run=row.who)
             tag = r.claims(style.text(f"G's gradient norm, median over the run: {shown}", style.LABEL), reading)
             tags.append(tag.next_to(row.head, RIGHT, buff=0.4))
-        self.play(*(FadeOut(m) for row in rows for m in row.names), run_time=0.3)
+        self.play(*(FadeOut(m) for row in rows for m in row.names), *self.recede_d(rows), run_time=0.3)
         self.play(*(FadeIn(t) for t in tags), run_time=0.5)
         a, b = medians
         if not (a > 0 and b > 0):
@@ -388,6 +391,17 @@ class GradientFlow(c.RunScene):
                 line = self.say(words, t2c={f"{shown}×": style.GRAD_COLOR})
             r.claims(line, reading)
         self.play(FadeIn(line), run_time=0.5)
+
+    def recede_d(self, rows: list[Row]) -> list[Animation]:
+        """The headline is about G's gradient: D's layers, bars, numbers and score and the samples recede (their
+        values no longer change, so the bars' updaters go: they would redraw them at full strength)."""
+        parts: list[Mobject] = []
+        for row in rows:
+            for bar in row.bars[row.n_g :]:
+                bar.clear_updaters()
+            parts += [*row.blocks[row.n_g :], *row.bars[row.n_g :], *row.numbers[row.n_g :], row.output]
+            parts += [row.score_number, row.real, row.fake, row.fake_name]
+        return style.dim(*parts)
 
     # -- parts ------------------------------------------------------------------------------------------------
     def lay_out(self, row: Row, top: float) -> None:
@@ -589,6 +603,7 @@ class GradientFlow(c.RunScene):
         real = style.text("real x", style.SMALL, style.REAL_COLOR).next_to(row.real, UP, buff=0.08)
         fake = style.text("G(z)", style.SMALL, style.FAKE_COLOR).next_to(row.fake, DOWN, buff=0.08)
         row.names.append(real)
+        row.fake_name = fake
         row.still += [row.real, real, fake]
         row.live.append(row.fake)
 
@@ -605,6 +620,7 @@ class GradientFlow(c.RunScene):
         row.score.goal = 0.0
         value.add_updater(self.showing(row.score))
         row.score_number = r.reads(value, "snapshot:d_fake:mean", run=row.who)
+        row.output = name
         value.set_opacity(0.0)  # until the forward pass reaches D
         row.still.append(name)
         row.live.append(value)

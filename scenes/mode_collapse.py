@@ -50,6 +50,7 @@ MAX_FRAMES = 41  # snapshots G's samples pass through (spread over the run)
 MAX_POINTS = 300  # of G's samples on the fixed noise: enough to see where the mass is, cheap to redraw every frame
 MAP_SIZE, DIGITS_SIZE, COMPARED_SIZE = 4.0, 3.6, 2.8  # the picture's side, alone on screen and side by side
 DOT = 0.035  # radius of one of G's samples on the map
+MARK = 0.075  # size of the marker on the map's edge for a sample off it
 #: a mode's ring on the map (colour, width, opacity): bold where G's samples capture it, faint where they miss it
 CAPTURED, MISSED = (s.REAL_COLOR, 5, 1.0), (s.MUTED, 1.5, 0.7)
 HOP_LOSSES = 2  # measurements at which G lost a mode it held before: this many or more and G "hops"
@@ -343,7 +344,9 @@ class ModeCollapse(c.RunScene):
         foot = self.footer(runs, panels[0].timeline)
         if foot is None:  # side by side: the key of both runs' bars across the bottom, where a footer would be
             left, _, bottom, _ = s.safe_box()
-            foot_group = panels[0].view.key(0.0, across=True).move_to([left, bottom, 0], aligned_edge=DOWN + LEFT)
+            off = any(getattr(p.view, "leaves_map", False) for p in panels)
+            foot_group = panels[0].view.key(0.0, across=True, off_map=off)
+            foot_group.move_to([left, bottom, 0], aligned_edge=DOWN + LEFT)
         else:
             foot_group = foot.group
         self.play(FadeIn(head), FadeIn(foot_group), run_time=0.6)
@@ -711,9 +714,10 @@ class View:
 
     history_head = "captured"
 
-    def key(self, width: float, across: bool = False) -> VGroup:
-        """The legend of the marks on the share axis (``bars`` drew them) and what the last row holds: one line
-        ``across`` the screen, else one entry a line."""
+    def key(self, width: float, across: bool = False, off_map: bool = False) -> VGroup:
+        """The legend of the marks on the share axis (``bars`` drew them) and what the last row holds, and
+        (``off_map``) of the maps' edge markers: as many entries a line as fit in ``width``, or ``across`` the
+        safe area."""
         rule, even = self.marks
 
         def item(line: VMobject, words: str) -> VGroup:
@@ -724,8 +728,13 @@ class View:
 
         items = [item(rule, self.kind.rule), item(even, f"even share 1/{self.kind.total}")]
         items.append(constant(s.text(self.kind.rest_rule, s.SMALL, s.MUTED)))
+        if off_map:
+            mark = VMobject(fill_color=s.FAKE_COLOR, fill_opacity=1.0, stroke_width=0)
+            c.place_edge_marks(mark, np.array([[0.0, 1.0]]), np.array([-0.5, -0.5]), np.array([0.5, 0.5]), MARK * 1.4)
+            items.append(VGroup(mark, s.text("G(z) off the map", s.SMALL, s.MUTED)).arrange(RIGHT, buff=0.12))
         if across:
-            return VGroup(*items).arrange(RIGHT, buff=0.45)
+            left, right, _, _ = s.safe_box()
+            width = right - left
         lines: list[VGroup] = []
         for entry in items:  # as many on a line as fit in ``width``
             if lines and lines[-1].width + 0.45 + entry.width <= width:
@@ -804,13 +813,18 @@ class ModesView(View):
         fake = c.point_cloud(pos[0], s.FAKE_COLOR, DOT, 1.0)
         fake.name = "generated points"
         lo, hi = frame.get_corner(DOWN + LEFT)[:2] + DOT, frame.get_corner(UP + RIGHT)[:2] - DOT
+        off = VMobject(fill_color=s.FAKE_COLOR, fill_opacity=1.0, stroke_width=0)
+        off.name = "off-map markers"
 
-        def move(m: VMobject) -> None:  # samples off the map are not drawn (the bars count them, as off every mode)
+        def move(m: VMobject) -> None:  # samples off the map: a marker on its edge pointing to where they are
             now = at.blend(pos)
-            c.place_dots(m, now[np.all((now[:, :2] >= lo) & (now[:, :2] <= hi), axis=1)], DOT)
+            inside = c.place_edge_marks(off, now, lo, hi, MARK)
+            c.place_dots(m, now[inside], DOT)
 
         fake.add_updater(move)
-        picture = Group(field, frame, real, rings, numbers, fake)
+        move(fake)
+        self.leaves_map = any(not np.all((p[:, :2] >= lo) & (p[:, :2] <= hi)) for p in pos)
+        picture = Group(field, frame, real, rings, numbers, fake, off)
         picture.whole = True  # drawn in this order, one over the other: never split by ``static_first``
         return picture
 
@@ -819,6 +833,10 @@ class ModesView(View):
         on = Circle(radius=0.12).set_stroke(*CAPTURED)
         dot = c.point_cloud(np.zeros((1, 3)), s.FAKE_COLOR, DOT + 0.01, 1.0)
         items = [(ring, "a mode", s.TEXT), (on, "captured by G", s.TEXT), (dot, "G(z)", s.FAKE_COLOR)]
+        if self.leaves_map:  # a marker on the map's edge: a sample beyond it, in that direction
+            mark = VMobject(fill_color=s.FAKE_COLOR, fill_opacity=1.0, stroke_width=0)
+            c.place_edge_marks(mark, np.array([[0.0, 1.0]]), np.array([-0.5, -0.5]), np.array([0.5, 0.5]), MARK * 1.4)
+            items.append((mark, "G(z) off the map", s.FAKE_COLOR))
         return VGroup(
             *(VGroup(icon, s.text(words, s.SMALL, colour)).arrange(RIGHT, buff=0.12) for icon, words, colour in items)
         ).arrange(RIGHT, buff=0.4)

@@ -23,6 +23,7 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    Animation,
     Dot,
     FadeIn,
     FadeOut,
@@ -265,16 +266,27 @@ class Points(Samples):
             np.array([x0 + (i % cols) * (w + gap) + w / 2, TOY_TOP - (i // cols) * (h + caption + 0.2) - h / 2, 0])
             for i in range(len(self.marks))
         ]
+        self.captions: dict[int, VGroup] = {}  # snapshot -> its slot's 'step 240 / structure'
         self.slots = {}  # snapshot -> (its slot's frame, real samples and caption; G's samples, shown on reaching it)
         for k, center in zip(self.marks, centers, strict=True):
             frame, fake = self.panel(center, w, h, at=k, small=True)
             at, said = claim("snapshot:step", int(morph.steps[k]), "{:,.0f}", step=int(morph.steps[k]))
             words = VGroup(claims(s.text(f"step {at}", s.SMALL), said), s.text(morph.phases[k], s.SMALL, s.MUTED))
-            self.slots[k] = (c.Group(frame, words.arrange(DOWN, buff=0.08).next_to(frame, DOWN, buff=0.1)), fake)
+            words.arrange(DOWN, buff=0.08).next_to(frame, DOWN, buff=0.1).fade(1.0 - s.DIM)
+            self.slots[k] = (c.Group(frame, words), fake)
+            self.captions[k] = words
+        self.lit: list[int] = []  # the milestones whose captions are lit (the others wait, or have had their beat)
 
     def milestone(self, k: int) -> list[c.Mobject]:
         """G's samples at snapshot ``k`` (one of ``marks``) in its slot."""
         return [self.slots[k][1]]
+
+    def light(self, *marks: int) -> list[Animation]:
+        """Light the captions of ``marks`` and dim those lit before: the beat's milestones stand out."""
+        out = [*s.dim(*(self.captions[k] for k in self.lit if k not in marks))]
+        out += s.undim(*(self.captions[k] for k in marks if k not in self.lit))
+        self.lit = list(marks)
+        return out
 
 
 class Points2D(Points):
@@ -523,7 +535,7 @@ class NoiseToImage(c.RunScene):
             self.morph(first, last)
             self.beat(last)
         self.play(FadeOut(self.heading), run_time=0.5)  # the question leaves, then its answer comes: never a morph
-        self.play(FadeIn(self.verdict()), run_time=0.8)
+        self.play(FadeIn(self.verdict()), *self.cited(), run_time=0.8)
         self.wait(2.5)
 
     def build(self) -> None:
@@ -561,9 +573,17 @@ class NoiseToImage(c.RunScene):
     def beat(self, k: int) -> None:
         """A pause at snapshot ``k`` (the start, or the first snapshot of a phase): toys copy it into its slot."""
         if k in self.view.marks:
-            self.play(FadeIn(*self.view.milestone(k), shift=DOWN * 0.1), run_time=PHASE_PAUSE)
+            lit = self.view.light(k) if isinstance(self.view, Points) else []
+            self.play(FadeIn(*self.view.milestone(k), shift=DOWN * 0.1), *lit, run_time=PHASE_PAUSE)
         else:
             self.wait(PHASE_PAUSE)
+
+    def cited(self) -> list[Animation]:
+        """Toys: the milestones the verdict names (where 'structure' and 'detail' begin) lit, the others dim."""
+        if not isinstance(self.view, Points):
+            return []
+        starts = [self.walk.phase_start(name) for name in c.PHASES[1:]]
+        return self.view.light(*(k for k in self.view.marks if int(self.walk.steps[k]) in starts))
 
     def verdict(self) -> c.Mobject:
         """What the phases measured, in the run's numbers: the steps where 'structure' and 'detail' begin (the

@@ -32,6 +32,7 @@ from manim import (
     Integer,
     Line,
     MathTypst,
+    Mobject,
     Rectangle,
     Text,
     ValueTracker,
@@ -275,6 +276,21 @@ def swap(old: VMobject, new: VMobject) -> list[Animation]:
         FadeOut(old, rate_func=lambda t: min(1.0, 2.0 * t)),
         FadeIn(new, rate_func=lambda t: max(0.0, 2.0 * t - 1.0)),
     ]
+
+
+#: the opacity of what the current beat does not need (3Blue1Brown's rule: one idea per frame, the rest recedes)
+DIM = 0.3
+
+
+def dim(*mobs: Mobject, level: float = DIM) -> list[Animation]:
+    """Animations that take ``mobs`` back to ``level`` of the opacity they have now (fill and stroke each: an open
+    curve stays a curve; a picture goes to ``level``), so the current beat's elements stand out."""
+    return [m.animate.fade(1.0 - level) for m in mobs]
+
+
+def undim(*mobs: VMobject, level: float = DIM) -> list[Animation]:
+    """Bring back what ``dim`` took to ``level`` (drawn shapes and text: a picture's opacity is not relative)."""
+    return [m.animate.fade(1.0 - 1.0 / level) for m in mobs]
 
 
 # -- the footer: step counter and progress -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from manim import (
     Circle,
     Dot,
     FadeIn,
+    FadeOut,
     Line,
     ValueTracker,
     VGroup,
@@ -321,7 +322,10 @@ class TrainingCurves(c.RunScene):
         self.play(FadeIn(self.heading), FadeIn(self.axes), FadeIn(self.foot.group), run_time=1.0)
         self.play(FadeIn(self.pen.group), FadeIn(self.thumb.group), FadeIn(self.gap), run_time=0.6)
         self.draw_pen()
-        self.play(FadeIn(self.ending()), run_time=0.8)
+        # the closing beat is about D's two scores: the losses and the samples recede
+        self.stop_pen()
+        loss = [self.axes[0], *(part[i] for part in (self.pen.lines, self.pen.tips, self.pen.labels) for i in (0, 1))]
+        self.play(FadeIn(self.ending()), *s.dim(*loss, self.thumb.group), run_time=0.8)
         self.wait(2.5)
 
     def chart(self) -> None:
@@ -407,12 +411,23 @@ class TrainingCurves(c.RunScene):
         top = float(self.data[found[0].column][0][found[1]]) if found else None
         stops = ([top] if top is not None else []) + [self.last]
         at = float(self.first)
+        note: VGroup | None = None
         for stop in stops:
             time = DRAW_TIME * (stop - at) / max(self.last, 1)
-            self.play(self.pen.tracker.animate.set_value(stop), run_time=max(time, 0.1), rate_func=linear)
+            # the spike's words leave as the pen moves on (their beat is the pause); its ring stays, faint
+            after = [FadeOut(note[:2]), *s.dim(note[2])] if note is not None else []
+            self.play(self.pen.tracker.animate.set_value(stop), *after, run_time=max(time, 0.1), rate_func=linear)
             at = stop
             if found and stop == top:
-                self.play(FadeIn(self.spike_note(found[0], found[1])), run_time=0.8)
+                note = self.spike_note(found[0], found[1])
+                self.play(FadeIn(note), run_time=0.8)
+                self.wait(1.2)
+
+    def stop_pen(self) -> None:
+        """The pen has reached the last step: nothing it drives changes any more, so its updaters go (a receding
+        element is then only faded, never redrawn at full strength)."""
+        for m in (self.pen.lines, self.gap[1], self.thumb.cursor, self.foot.tracker):
+            m.clear_updaters()
 
     def spike(self) -> tuple[Curve, int] | None:
         """(curve, index of its top in the drawn series) of the largest spike of either loss, if one stands out."""

@@ -344,3 +344,22 @@ def test_networks_with_more_layers_are_named_as_room_allows(compare: bool, tmp_p
         assert any(note in s.texts() for s in shots) == (not kinds), variant
         if kinds:  # a ConvT's name centred over it and the BatchNorm after it
             assert named[0].center[0] == pytest.approx((blocks[0].box[0] + blocks[1].box[2]) / 2, abs=1e-6)
+
+
+def test_the_compared_headline_beat_dims_d(compared: list[Shot], single: list[Shot]) -> None:
+    """One idea per frame: the headline is about G's gradient, so when it comes D's bars and numbers, its score
+    and the samples recede (to style.DIM) while G's bars and numbers stay at full strength. One run alone ends on
+    G's and D's medians both: nothing recedes."""
+    end = compared[-1]
+    n_g = sum(b.stroke == style.G_COLOR.lower() for b in rows(end)[0])
+    assert 0 < n_g < len(rows(end)[0])
+    for row in bars(end):
+        g, d = row[:n_g], row[n_g:]
+        assert all(b.fill_opacity > 0.85 for b in g) and all(b.fill_opacity < 0.9 * style.DIM + 1e-3 for b in d)
+    numbers = [m for m in end.find("DecimalNumber") if m.readings and "grad_norm" in str(m.readings[0])]
+    assert numbers and all((m.fill_opacity > 0.99) == ("grad_norm_g" in str(m.readings[0])) for m in numbers), [
+        (m.text, m.fill_opacity) for m in numbers
+    ]
+    samples = [m for m in end.find("ImageMobject") if m.name in ("generated", "real")]
+    assert samples and all(m.fill_opacity < style.DIM + 1e-3 for m in samples), [m.fill_opacity for m in samples]
+    assert all(b.fill_opacity > 0.85 for row in bars(single[-1]) for b in row if b.height > 1e-3)

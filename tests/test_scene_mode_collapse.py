@@ -427,3 +427,26 @@ def test_a_compared_runs_long_name_fits_its_panel(tmp_path: Path, runs: dict[str
     text = label.text or ""
     assert text.endswith("seed7") and "…" in text and len(text) > 30
     assert label.box[2] <= 0.0 + 1e-6  # inside the left half
+
+
+def test_samples_off_the_map_are_marked_on_its_edge(tmp_path: Path) -> None:
+    """G's samples that overshoot the modes (learning fraction 2.5 t: at the end they lie 2.5 times as far from
+    the blob as the modes) leave the map: each is drawn as a marker on the map's edge, not as a dot pinned there,
+    and the legend names the marker."""
+    run = make_designed_run(tmp_path / "far", "toy2d", n=N, modes=cover, learn=lambda t: 2.5 * t)
+    shots = probe(mode_collapse.ModeCollapse, run)
+    (frame,) = [m for m in shots[-1].find("Rectangle") if m.width == pytest.approx(mode_collapse.MAP_SIZE, abs=0.01)]
+    loaded = Run.load(run)
+    fake = np.asarray(loaded.read_snapshot(TOTAL, ("fake",)).fake)[: mode_collapse.MAX_POINTS, :2]
+    x0, x1, y0, y1 = (float(v) for v in loaded.fixed.field_extent)
+    lo, hi = np.array([x0, y0]), np.array([x1, y1])
+    off = int((~np.all((fake >= lo) & (fake <= hi), axis=1)).sum())
+    assert 0 < off < len(fake)
+    (marks,) = shots[-1].find(name="off-map markers")
+    assert len(marks.points) == off * 3 * 4  # a triangle each: three straight cubic curves
+    xs, ys = marks.points[:, 0], marks.points[:, 1]
+    near_edge = np.minimum.reduce(
+        [abs(xs - frame.box[0]), abs(xs - frame.box[2]), abs(ys - frame.box[1]), abs(ys - frame.box[3])]
+    )  # noqa: E501
+    assert near_edge.max() < 2 * mode_collapse.MARK + 0.05
+    assert shots[-1].find("Text", "G\\(z\\) off the map")

@@ -17,7 +17,7 @@ import pytest
 from designed import arcs, blend, image_noise, image_targets, make_designed_run
 from scene_probe import Shot, probe
 
-from scenes import morph
+from scenes import morph, style
 
 pytestmark = pytest.mark.xdist_group("scene-content")
 
@@ -288,3 +288,20 @@ def test_toy_milestones_are_the_phase_starts(designed_toy2d: Path) -> None:
     steps = [int(m.text.split()[1].replace(",", "")) for m in end.find("Text", r"step [\d,]+")]
     assert sorted(steps) == sorted({*band_starts(end), TOTAL})
     assert re.fullmatch(r"How does G move its points onto the data\?", shots[1].find("Text", "How .*")[0].text)
+
+
+def test_toy_milestone_captions_are_lit_at_their_beat(designed_toy2d: Path) -> None:
+    """One idea per frame: a milestone's caption is faint (style.DIM) until the morph reaches it, lit during its
+    beat, faint again after; at the close the milestones the closing line names (where 'structure' and 'detail'
+    begin) are lit and the others faint."""
+    shots = probe(morph.NoiseToImage, designed_toy2d)
+
+    def lit(shot: Shot) -> list[int]:
+        found = shot.find("Text", r"step [\d,]+")
+        assert all(m.fill_opacity > 0.99 or m.fill_opacity < style.DIM + 1e-3 for m in found)
+        return sorted(int(m.text.split()[1].replace(",", "")) for m in found if m.fill_opacity > 0.99)
+
+    assert lit(shots[1]) == []  # the scene opens with every milestone still to come
+    seen = [tuple(lit(shot)) for shot in shots[2:-2]]
+    assert all(len(s) <= 1 for s in seen) and {s[0] for s in seen if s} == {0, *band_starts(shots[-1]), TOTAL}
+    assert lit(shots[-1]) == band_starts(shots[-1])[1:]  # structure and detail (noise begins at 0)

@@ -262,3 +262,26 @@ def test_the_largest_spike_of_a_loss_is_marked_at_the_curves_top(shots: list[Sho
     (arrow,) = shot.find("Arrow")
     assert 0.1 < np.hypot(*(np.array(arrow.end) - dot.center)) < 0.2  # to the ring's edge
     assert training_curves.SCORE_TOP < words.box[1] and words.box[3] < training_curves.LOSS_BOTTOM
+
+
+def test_each_beat_dims_what_it_does_not_need(shots: list[Shot], tmp_path: Path) -> None:
+    """One idea per frame: the closing beat is about D's scores, so the losses (their names, values and curves)
+    and the samples recede while D's two scores, their gap and the closing note stay at full strength; the spike's
+    words leave when the pen moves on from it, and its ring stays, faint."""
+    end = shots[-1]
+    for name, (column, colour) in CURVES.items():
+        label = pen_label(end, name, colour)
+        faded = column.startswith("loss")
+        assert (label.fill_opacity <= style.DIM + 1e-6) == faded, (name, label.fill_opacity)
+    (picture,) = end.find("ImageMobject")
+    assert picture.fill_opacity <= style.DIM + 1e-6 or not picture.visible
+    closing = [m for m in end.find("Text") if m.center[0] > 3 and m.center[1] < -1.2 and m.fill == hexc(style.TEXT)]
+    assert note(end) and all(m.fill_opacity > 0.99 for m in closing)
+    run = make_designed_run(tmp_path / "spike", "image")
+    loss_g = METRICS["loss_g"].copy()
+    loss_g[99:104] += 2.0
+    rewrite_metrics(run, {"loss_g": loss_g})
+    spiked = probe(training_curves.TrainingCurves, run)
+    assert spiked[-1].find("Text", ".*peaks at.*") == []
+    (ring,) = spiked[-1].find("Circle")
+    assert 0.05 < ring.stroke_opacity <= style.DIM + 1e-6
