@@ -361,7 +361,9 @@ class ModeCollapse(c.RunScene):
         else:  # the finding takes the title's place: the question, answered
             closing[0].move_to(head.get_corner(UP + LEFT), aligned_edge=UP + LEFT)
         self.play(FadeOut(head), run_time=0.4)
-        self.play(*(FadeIn(m) for m in closing), run_time=0.6)
+        # the closing lines speak of the count of modes and the share off them: each mode's share recedes
+        shares = [m for p in panels for m in p.view.mode_numbers]
+        self.play(*(FadeIn(m) for m in closing), *s.dim(*shares), run_time=0.6)
         self.wait(2.4)
 
     def sweep(self, panels: list[Panel]) -> None:
@@ -443,12 +445,16 @@ class ModeCollapse(c.RunScene):
         view = (ModesView if run.kind == "toy2d" else DigitsView)(run, series, at, tag, named=count > 1 and index > 0)
         if count == 1:
             picture = view.picture(MAP_SIZE if run.kind == "toy2d" else DIGITS_SIZE, np.array([x0, y_top, 0.0]))
-            key = view.legend().next_to(picture, DOWN, buff=0.22, aligned_edge=LEFT)
-            x1 = max(picture.get_right()[0], key.get_right()[0]) + 0.6
             extra = view.colour_key()
             if extra is not None:
                 extra.next_to(picture, RIGHT, buff=0.25).align_to(picture, DOWN)
-                x1 = extra.get_right()[0] + 0.45
+            room = (extra if extra is not None else picture).get_right()[0] - picture.get_left()[0]
+            key = view.legend(room).next_to(picture, DOWN, buff=0.22, aligned_edge=LEFT)
+            x1 = (
+                extra.get_right()[0] + 0.45
+                if extra is not None
+                else max(picture.get_right()[0], key.get_right()[0]) + 0.6
+            )
             counter = view.counter(s.TITLE).move_to([x1, y_top, 0], aligned_edge=UP + LEFT)
             bars = view.bars(right - x1, floor, history=True).next_to(counter, DOWN, buff=0.3, aligned_edge=LEFT)
             parts = Group(picture, key, counter, bars, *([extra] if extra is not None else []))
@@ -495,6 +501,7 @@ class View:
         self.run, self.series, self.at, self.tag, self.named = run, series, at, tag, named
         self.kind = kind_of(run)
         self.refreshers: list[Callable[[], None]] = []
+        self.mode_numbers: list[Mobject] = []  # each mode's (digit's) share in %: the closing beat dims them
 
     def follow(self, mob: Mobject, change: Callable[[Mobject], object]) -> None:
         """Let ``change`` set ``mob`` from the measures in force at every ``refresh`` (not every frame: parts that
@@ -556,7 +563,8 @@ class View:
         """The run's picture, ``size`` scene units square, its upper left corner at ``corner``."""
         raise NotImplementedError
 
-    def legend(self) -> VGroup:
+    def legend(self, width: float) -> VGroup:
+        """What the picture's marks mean, in lines at most ``width`` long."""
         raise NotImplementedError
 
     def colour_key(self) -> Group | None:
@@ -658,6 +666,8 @@ class View:
         pct.name = f"share {k} %" if k < total else "share rest %"
         quantity = self.kind.share.format(k=k) if k < total else self.kind.rest
         row = VGroup(track, fill, pct, dash, unit)
+        if k < total:
+            self.mode_numbers += [pct, dash, unit]
         if history:  # the rest's row keeps the column with an empty lane: every name in one column
             lane = Rectangle(width=strip, height=row_h, stroke_width=1 if k < total else 0, fill_opacity=0)
             lane.set_stroke(s.MUTED).next_to(track, LEFT, buff=0.3).name = "lane" if k < total else "no lane"
@@ -828,7 +838,7 @@ class ModesView(View):
         picture.whole = True  # drawn in this order, one over the other: never split by ``static_first``
         return picture
 
-    def legend(self) -> VGroup:
+    def legend(self, width: float) -> VGroup:
         ring = Circle(radius=0.12).set_stroke(*MISSED)
         on = Circle(radius=0.12).set_stroke(*CAPTURED)
         dot = c.point_cloud(np.zeros((1, 3)), s.FAKE_COLOR, DOT + 0.01, 1.0)
@@ -837,9 +847,16 @@ class ModesView(View):
             mark = VMobject(fill_color=s.FAKE_COLOR, fill_opacity=1.0, stroke_width=0)
             c.place_edge_marks(mark, np.array([[0.0, 1.0]]), np.array([-0.5, -0.5]), np.array([0.5, 0.5]), MARK * 1.4)
             items.append((mark, "G(z) off the map", s.FAKE_COLOR))
-        return VGroup(
-            *(VGroup(icon, s.text(words, s.SMALL, colour)).arrange(RIGHT, buff=0.12) for icon, words, colour in items)
-        ).arrange(RIGHT, buff=0.4)
+        entries = [
+            VGroup(icon, s.text(words, s.SMALL, colour)).arrange(RIGHT, buff=0.12) for icon, words, colour in items
+        ]
+        lines: list[VGroup] = []
+        for entry in entries:  # as many on a line as fit under the map and its colour key
+            if lines and lines[-1].width + 0.4 + entry.width <= width:
+                lines[-1].add(entry).arrange(RIGHT, buff=0.4)
+            else:
+                lines.append(VGroup(entry))
+        return VGroup(*lines).arrange(DOWN, buff=0.12, aligned_edge=LEFT)
 
     def colour_key(self) -> Group:
         bar = s.colour_bar(height=1.8, width=0.22)
@@ -866,5 +883,5 @@ class DigitsView(View):
         img.add_updater(lambda m: m.pixel_array.__setitem__((..., slice(0, 3)), at.blend(grids).round()))
         return Group(img)
 
-    def legend(self) -> VGroup:
+    def legend(self, width: float) -> VGroup:
         return VGroup(s.text("G's samples on the fixed noise", s.SMALL, s.MUTED))

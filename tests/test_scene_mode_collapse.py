@@ -12,6 +12,7 @@ the 1000) to 100 %: a bar's length over its track is log10(share / FLOOR) / 4.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -450,3 +451,13 @@ def test_samples_off_the_map_are_marked_on_its_edge(tmp_path: Path) -> None:
     )  # noqa: E501
     assert near_edge.max() < 2 * mode_collapse.MARK + 0.05
     assert shots[-1].find("Text", "G\\(z\\) off the map")
+
+
+def test_the_closing_beat_dims_each_modes_share(runs: dict[str, Path]) -> None:
+    """One idea per frame: the closing line speaks of the count of modes and of the share off every mode, so when
+    it comes each mode's share (its number) recedes to style.DIM and the off share stays at full strength."""
+    end = probe(mode_collapse.ModeCollapse, runs["cover"])[-1]
+    modes = [m for m in end.find("DecimalNumber") if re.fullmatch(r"share \d+ %", m.name)]
+    (rest,) = end.find("DecimalNumber", name="share rest %")
+    assert len(modes) == 8 and all(m.fill_opacity <= style.DIM + 1e-3 for m in modes)
+    assert rest.fill_opacity > 0.99
