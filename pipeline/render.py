@@ -79,16 +79,32 @@ def builtin_scenes() -> list[str]:
 
 
 def resolve_scene_file(spec: str | os.PathLike[str]) -> Path:
-    """A path to a scene file, or the name of a built-in scene ('morph' means scenes/morph.py)."""
+    """A path to a scene file, or the name of a built-in scene ('morph' means scenes/morph.py).
+
+    A file at ``spec`` comes first (a user's own scenes/morph.py wins); only where there is none does a relative
+    ``scenes/NAME.py`` (or ``NAME.py``) name the built-in scene of that file name, so the usage the docs show,
+    ``ganviz render scenes/adversarial.py``, works outside the checkout too.
+    """
     path = Path(spec)
     if path.is_file():
         return path
     if path.suffix == "" and builtin_scene_path(str(spec)).is_file():
         return builtin_scene_path(str(spec))
+    builtin = _builtin_by_file_name(path)
+    if builtin is not None:
+        return builtin
     if path.is_dir():
         raise RenderError(f"{path}: is a folder; pass one scene file, e.g. scenes/morph.py (or 'all')")
     names = ", ".join(builtin_scenes())
     raise RenderError(f"{path}: scene file not found; pass a .py file with a Scene class or one of: {names}, all")
+
+
+def _builtin_by_file_name(path: Path) -> Path | None:
+    """The built-in scene a missing relative ``scenes/NAME.py`` or ``NAME.py`` names, if there is one."""
+    if path.is_absolute() or path.suffix != ".py" or path.parts[:-1] not in ((), ("scenes",)):
+        return None
+    builtin = builtin_scene_path(path.stem)
+    return builtin if builtin.is_file() and not path.stem.startswith("_") else None
 
 
 def load_scene_classes(path: Path) -> list[type]:
