@@ -109,6 +109,7 @@ RUN_JSON = Fields(
     Field("last_step", "int", "step of the latest checkpoint"),
     Field("resumed", "list", "one {at_step, time, status} per resume that trained"),
     Field("metric_columns", "list", "the columns of metrics.jsonl"),
+    Field("extra_metrics", "list", "a recorded loop's own metrics.jsonl columns (Recorder.step's other names)"),
     Field("world_size", "int", "processes that trained the run (only under torchrun)"),
     Field("evals", "object", "the quality measures: {file, every, samples, space, measures} (format 2)"),
 )
