@@ -326,6 +326,13 @@ def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
         ({"real": torch.randn(8, 2), "noise_dim": 2, "snapshot_every": 0}, "snapshot_every=0"),
         ({"real": torch.randn(8, 2), "noise_dim": 2, "n_fixed": 4, "fixed_labels": torch.zeros(3)}, "fixed_labels"),
         ({"real": torch.randn(8, 2), "noise_dim": 2, "fixed_labels": torch.zeros(512).long()}, "both fixed_labels"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "resume": -1}, "resume=-1: True, False, or the step"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "resume": 5}, "resume=5: .* holds no run to continue"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "measure": "fid"}, "measure='fid': use one of"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "measure": "gaussian"}, "measures a 1-D toy run, but real"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "measure": "rings", "measure_samples": 3}, "measure_samples"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "measure_every": 0}, "measure_every=0"),
+        ({"real": torch.randn(8, 1, 4, 4), "noise_dim": 2, "measure": "inception"}, "give measure_real"),
     ]
     for kwargs, message in cases:
         with pytest.raises(GanvizError, match=message) as e:
@@ -338,9 +345,21 @@ def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
     rec = Recorder(tmp_path / "e", g, d, real=torch.randn(8, 2), noise_dim=2)
     with pytest.raises(GanvizError, match="use it as `with Recorder"):
         rec.step(loss_d=1.0)
-    with pytest.raises(GanvizError, match=r"step\(loss_q=...\): unknown metric"), rec:
-        rec.step(loss_q=1.0)
-    assert Run.load(tmp_path / "e").status == "crashed"
+    for k, (values, message) in enumerate(
+        [
+            ({"grad_norm_g": 1.0}, r"step\(grad_norm_g=...\): the Recorder fills grad_norm_g itself"),
+            ({"loss_d": torch.ones(4)}, r"step\(loss_d=...\): a single number, got a tensor of shape \(4,\)"),
+            ({"gp": "high"}, r"step\(gp=...\): a number or a tensor, got str"),
+            ({"step": 0}, r"step\(step=0\): the step just done, a whole number from 1"),
+            ({"step": 2}, r"step\(step=2\): expected step 1, the one after the last recorded"),
+            ({"d_real": 2.5}, r"step\(d_real=...\): 2.5 at step 1 is not a probability of real \(d_output='logit'\)"),
+        ]
+    ):
+        rec = Recorder(tmp_path / f"e{k}", g, d, real=torch.randn(8, 2), noise_dim=2, log_every=1)
+        with pytest.raises(GanvizError, match=message) as e, rec:
+            rec.step(**values)
+        assert "\n" not in str(e.value)
+        assert Run.load(tmp_path / f"e{k}").status == "crashed"
     assert not (tmp_path / "a").exists()  # refused before anything was written
 
 
