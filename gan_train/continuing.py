@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from ganviz.errors import GanvizError, RunError
-from ganviz.format import FIXED_FILE, RUN_JSON
+from ganviz.format import FIXED, FIXED_FILE, RUN_JSON
 
 #: run.json config fields that a continued run must share with the run it continues.
-SAME_CONFIG = ("loss", "d_output", "noise_shape", "n_fixed", "conditional", "field_resolution", "seed")
+SAME_CONFIG = ("d_output", "loss", "noise_shape", "n_fixed", "conditional", "field_resolution", "seed")
 #: Schedule fields a continued run may change (run.json and its config then say the new values).
 MAY_CHANGE = (RUN_JSON.total_steps, RUN_JSON.steps_per_epoch, RUN_JSON.snapshot_every)
 
@@ -51,7 +51,8 @@ def fixed_differs(path: Path, arrays: dict[str, np.ndarray]) -> str | None:
             stored = {k: saved[k] for k in saved.files}
     except Exception as e:  # numpy reports a damaged zip in many ways
         raise RunError(f"{f}: damaged fixed.npz ({type(e).__name__}); the run cannot be continued") from None
-    for name in sorted(set(stored) | set(arrays)):
+    names = set(stored) | set(arrays)
+    for name in [*(n for n in FIXED.names if n in names), *sorted(names - set(FIXED.names))]:  # noise, real first
         a, b = stored.get(name), arrays.get(name)
         if a is None or b is None or a.shape != b.shape or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
             return name

@@ -110,7 +110,8 @@ class GradNorms:
         self._handle: Any = None
 
     def start(self) -> None:
-        self._handle = register_optimizer_step_pre_hook(self._before_step)
+        if self._handle is None:
+            self._handle = register_optimizer_step_pre_hook(self._before_step)
 
     def stop(self) -> None:
         if self._handle is not None:
@@ -264,8 +265,9 @@ class Recorder:
         try:
             if not self.continues:
                 self._begin(RunWriter(self.run_dir, save_checkpoint=torch.save), new=True)
-            elif self.resume is True:
+            elif self.resume is True:  # the first rec.step says where; its updates' gradient norms count already
                 self.awaiting = True
+                self.norms.start()
             else:
                 self._continue_after(int(self.resume))
         except BaseException:
@@ -380,7 +382,8 @@ class Recorder:
             self._snapshot(self.step_no)
         if self.measured_at != self.step_no:
             self._measure(self.step_no)
-        self.info.setdefault(RUN_JSON.total_steps, self.step_no)
+        if self.total_steps is None:  # the loop did not say: it ran to here (a continued run too)
+            self.info[RUN_JSON.total_steps] = self.step_no
         self.info[RUN_JSON.status] = status
         self._end()
 
