@@ -613,3 +613,30 @@ def test_resume_true_takes_the_step_from_the_first_rec_step(tmp_path):
     assert "\n" not in str(e.value)
     run = record_steps(tmp_path / "r", range(0), resume=True)
     assert run.status == "finished" and run.metrics.step.tolist() == [1, 2, 3] and run.steps == [0, 3]
+
+
+def test_the_documented_resumable_loop_continues_its_run(tmp_path, monkeypatch):
+    """docs/record-your-gan.md's loop with its own checkpoint, for 12 steps (checkpoint every 5), then run again: it
+    resumes from step 10, and the run is the first one's, steps 11-12 redone the same way."""
+    from test_recorder import doc_snippet
+
+    changes = {"start, total, ckpt = 0, 3000,": "start, total, ckpt = 0, 12,", "step % 500": "step % 5"}
+    changes |= {
+        "snapshot_every=30": "snapshot_every=4",
+        'measure="8gaussians",': 'measure="8gaussians", measure_samples=64,',
+    }
+    code = doc_snippet("docs/record-your-gan.md", "## Continuing after your own checkpoint", changes)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "record-your-gan.md", "exec"), {})
+    first = Run.load(tmp_path / "outputs" / "runs" / "my-toy")
+    first_metrics, first_end = first.metrics, first.snapshot("end").arrays
+    exec(compile(code, "record-your-gan.md", "exec"), {})
+    run = Run.load(tmp_path / "outputs" / "runs" / "my-toy")
+    assert run.status == "finished" and [e["at_step"] for e in run.info["resumed"]] == [10]
+    assert run.metrics.step.tolist() == list(range(1, 13)) and run.steps == [0, 4, 8, 12]
+    for col in first_metrics:
+        if col not in WALL_CLOCK:
+            np.testing.assert_array_equal(run.metrics[col], first_metrics[col], err_msg=col)
+    for key, value in first_end.items():
+        np.testing.assert_array_equal(run.snapshot("end")[key], value, err_msg=key)
+    assert np.isfinite(run.metrics.acc_real).all() and run.evals.get("modes_captured") is not None
