@@ -121,7 +121,11 @@ class Evaluator:
 
     def __call__(self, g: nn.Module, step: int) -> list[dict[str, Any]]:
         """The rows of one evaluation of ``g`` at ``step``."""
-        fake = self.generate(g)
+        return self.rows(self.generate(g), step)
+
+    def rows(self, fake: Tensor, step: int) -> list[dict[str, Any]]:
+        """The rows of one evaluation from G's outputs ``fake`` (``generate``); no random numbers drawn from
+        training's streams (a recorded loop measures them on its writer's thread)."""
         n = len(fake)
         if self.kind == "toy1d":
             fit = measures.normal_fit(fake, GAUSSIAN_MEAN, GAUSSIAN_STD)

@@ -11,7 +11,9 @@
   ``"inception"`` (the FID network, ``pip install 'ganviz[inception]'``) against ``measure_real``.
 
 G is measured on noise of its own (the same at every measurement) with its buffers and the random streams left as
-they were, so measuring changes nothing the loop trains on.
+they were, so measuring changes nothing the loop trains on. Only G's outputs are made on the loop's thread; the
+measures of them are computed on the run's writer thread (``RunWriter.append_evals_from``), so the loop does not
+wait for them.
 """
 
 from __future__ import annotations
@@ -58,9 +60,9 @@ class LoopEvaluator(Evaluator):
     def call(self, g: nn.Module, z: Tensor, start: int) -> Tensor:
         return Probe.call(g, z, None if self.labels is None else self.labels[start : start + len(z)])
 
-    def __call__(self, g: nn.Module, step: int) -> list[dict[str, Any]]:
+    def generate(self, g: nn.Module) -> Tensor:
         with untouched(g):
-            return super().__call__(g, step)
+            return super().generate(g)
 
 
 def loop_evaluator(

@@ -198,52 +198,57 @@ class Recorder:
         _resume: tuple[int, float] | None = None,
     ):
         path, g, d = Path(path), unwrap(g), unwrap(d)  # snapshots call the plain modules, never DDP's wrapper
-        if measure_every is None and isinstance(snapshot_every, int):
-            measure_every = 10 * snapshot_every
-        continues = _resume is None and _resumes(resume, path)
-        new = _resume is None and not continues
-        loss = _checked(path, d_output, loss, snapshot_every, log_every, measure_every, new=new)
+        self.continues = _resume is None and _resumes(resume, path)  # a run in the folder to continue
+        new = _resume is None and not self.continues
+        loss, measure_every = _checked(path, d_output, loss, snapshot_every, log_every, measure_every, new=new)
         labels = None
         if fixed is None:
             device = next(g.parameters()).device
             noise = _fixed_noise(fixed_noise, noise_dim, n_fixed, seed, real).detach().to(device)
             labels = _labelled(fixed_labels, real_labels, len(noise), real, device)
             fixed = _loop_batches(noise, real, labels, field_resolution)
-        noise = fixed.tensors[FIXED.noise]
-        kind = _kind_of(fixed.tensors[FIXED.real])
+        noise, kind = fixed.tensors[FIXED.noise], _kind_of(fixed.tensors[FIXED.real])
         self.probe = probe or _probe(kind, d_output, loss, labels)
         self.run_dir, self.g, self.d = path, g, d
         self.fixed, self.fixed_arrays = fixed.tensors, fixed.arrays
         self.snapshot_every, self.total_steps, self.log_every = snapshot_every, total_steps, log_every
         self.steps_per_epoch, self.batch_size = steps_per_epoch, batch_size
         self.start, self.elapsed = _resume or (0, 0.0)
-        self.writes, self.step_no, self.ended = True, self.start, False
-        self.snapshot_at: int | None = None  # the step of the latest snapshot taken
-        self.d_output, self.resume, self.continues = d_output, resume, continues
-        self.awaiting = False  # resume=True: the step to continue after comes with the first rec.step(step=...)
-        self.extras: list[str] = []  # the loop's own columns, in the order they first came
-        self.evaluator: LoopEvaluator | None = None
-        if measure is not None:
-            labels = self.probe.labels
-            self.evaluator = loop_evaluator(measure, kind, noise, labels, seed, measure_samples, measure_real)
-        self.measure_every, self.measured_at = measure_every, None
+        self.writes, self.step_no = True, self.start
+        self.d_output, self.resume, self.measure_every = d_output, resume, measure_every
+        self._recording_state()
+        self.evaluator = _evaluator(measure, kind, noise, self.probe.labels, seed, measure_samples, measure_real)
         self.norms = GradNorms(g, d)
         config = {"loss": loss, "d_output": d_output, "noise_shape": list(noise.shape[1:]), "n_fixed": len(noise)}
         config |= {"seed": seed, "batch_size": batch_size, "snapshot_every": snapshot_every, "log_every": log_every}
         config |= {"field_resolution": field_resolution, "conditional": self.probe.labels is not None}
-        self.info = {
-            **run_header(str(next(g.parameters()).device)),
-            **_loop_info(name, kind, config, total_steps, steps_per_epoch),
-            **(info or {}),
+        self.info = self._described(_loop_info(name, kind, config, total_steps, steps_per_epoch), info or {})
+
+    def _recording_state(self) -> None:
+        """What changes while the Recorder records, as it is before it opens the folder."""
+        self.pending: list[tuple[torch.Tensor, list[int], np.ndarray]] = []  # rows not yet off the device
+        self.writer: RunWriter | NullWriter | None = None
+        self._lock: RunLock | None = None
+        self.ended = False
+        self.snapshot_at: int | None = None  # the step of the latest snapshot taken
+        self.measured_at: int | None = None  # the step of the latest measures
+        self.awaiting = False  # resume=True: the step to continue after comes with the first rec.step(step=...)
+        self.extras: list[str] = []  # the loop's own columns, in the order they first came
+
+    def _described(self, loop: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+        """run.json's fields at the start: the header, the loop's description, ``info`` (the trainer's own, which
+        replace the loop's), the layers and columns, and where the measures go."""
+        described = {
+            **run_header(str(next(self.g.parameters()).device)),
+            **loop,
+            **info,
             RUN_JSON.layers_g: self.norms.layers["g"].names,
             RUN_JSON.layers_d: self.norms.layers["d"].names,
             RUN_JSON.metric_columns: list(METRIC_COLUMNS),
         }
         if self.evaluator is not None:
-            self.info.update(evals_info(self.evaluator, measure_every))
-        self.pending: list[tuple[torch.Tensor, list[int], np.ndarray]] = []
-        self.writer: RunWriter | NullWriter | None = None
-        self._lock: RunLock | None = None
+            described.update(evals_info(self.evaluator, self.measure_every))
+        return described
 
     # -- the context: open, close -----------------------------------------------------------------------
     def __enter__(self) -> Recorder:
@@ -539,9 +544,12 @@ class Recorder:
         check_scores(rows, self.d_output)
 
     def _measure(self, step: int) -> None:
-        """How good G is at ``step`` (``measure=``), appended to evals.jsonl."""
-        if self.evaluator is not None and self.writes and self.writer is not None:
-            self.writer.append_evals(self.evaluator(self.g, step))
+        """How good G is at ``step`` (``measure=``), appended to evals.jsonl: G's samples made now, measured on the
+        writer's thread (gan_train/loop_measures.py)."""
+        ev = self.evaluator
+        if ev is not None and self.writes and self.writer is not None:
+            fake = ev.generate(self.g)  # G as it is at this step; the measures of it on the writer's thread
+            self.writer.append_evals_from(lambda: ev.rows(fake, step))
             self.measured_at = step
 
     def _snapshot(self, step: int) -> None:
@@ -582,6 +590,19 @@ def _loop_info(
     }
 
 
+def _evaluator(
+    measure: str | None,
+    kind: str,
+    noise: torch.Tensor,
+    labels: torch.Tensor | None,
+    seed: int,
+    samples: int,
+    real: torch.Tensor | None,
+) -> LoopEvaluator | None:
+    """The quality measures ``measure`` names (gan_train/loop_measures.py), or None without one."""
+    return None if measure is None else loop_evaluator(measure, kind, noise, labels, seed, samples, real)
+
+
 def _resumes(resume: bool | int, path: Path) -> bool:
     """Whether the Recorder continues the run in ``path`` (``resume`` given and a run there); a resume step other
     than 0 needs that run."""
@@ -616,8 +637,9 @@ def _checked(
     log_every: int,
     measure_every: int | None,
     new: bool,
-) -> str:
-    """The Recorder's arguments checked, each refusal naming the argument; returns the loss's name."""
+) -> tuple[str, int]:
+    """The Recorder's arguments checked, each refusal naming the argument; returns the loss's name and the steps
+    between measures (default: every 10th snapshot)."""
     if new and path.exists() and (not path.is_dir() or any(p.name != LOCK_FILE for p in path.iterdir())):
         raise RecorderError(f"Recorder path {path}: exists and is not an empty folder; choose a new folder")
     if d_output not in D_OUTPUTS:
@@ -625,10 +647,12 @@ def _checked(
     loss = loss or ("wgan-gp" if d_output == "critic" else "bce")
     if loss not in LOSSES:
         raise RecorderError(f"Recorder loss={loss!r}: use one of {', '.join(LOSSES)}")
+    if measure_every is None and isinstance(snapshot_every, int):
+        measure_every = 10 * snapshot_every
     for arg, value in (("snapshot_every", snapshot_every), ("log_every", log_every), ("measure_every", measure_every)):
         if not isinstance(value, int) or value < 1:
             raise RecorderError(f"Recorder {arg}={value!r}: must be a whole number of steps, at least 1")
-    return loss
+    return loss, measure_every  # type: ignore[return-value]  (checked above)
 
 
 def _fixed_noise(

@@ -176,6 +176,11 @@ class RunWriter:
     def append_evals(self, rows: list[dict[str, Any]]) -> None:
         self._append(EVALS_FILE, rows)
 
+    def append_evals_from(self, rows: Callable[[], list[dict[str, Any]]]) -> None:
+        """evals.jsonl rows that ``rows()`` computes here, on the writer's thread, so the caller does not wait for
+        them (a recorded loop's measures of samples G has already made)."""
+        self.submit(lambda: append_lines(self.path / EVALS_FILE, "".join(_json_row(r) + "\n" for r in rows())))
+
     def _append(self, name: str, rows: list[dict[str, Any]]) -> None:
         """Whole JSON lines appended and fsynced: a crash can cut only the last line short."""
         text = "".join(_json_row(r) + "\n" for r in rows)
