@@ -149,3 +149,25 @@ def test_measuring_leaves_the_loops_training_exactly_as_it_was(tmp_path: Path) -
     assert sorted({r["step"] for r in evals(tmp_path / "rings")}) == [0, 1, 2, 3, 4]
     for key, value in plain.items():
         torch.testing.assert_close(measured[key], value, rtol=0, atol=0, msg=key)
+
+
+def test_mode_collapse_draws_a_recorded_toy_loop(tmp_path: Path) -> None:
+    """The scene really draws the recorded run (a dry-run render through the scene probe): its count of modes and
+    its closing line, from the run's own measures."""
+    from scene_probe import probe
+
+    from scenes import mode_collapse
+
+    torch.manual_seed(0)
+    data = torch.from_numpy(toy_8gaussians(512, np.random.default_rng(0)))
+    g, d = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2)), nn.Linear(2, 1)
+    kwargs = {"snapshot_every": 2, "measure": "8gaussians", "measure_every": 4, "measure_samples": 64}
+    with Recorder(tmp_path / "r", g, d, real=data[:64], noise_dim=4, **kwargs) as rec:
+        for _ in range(12):
+            rec.step(loss_d=1.0, d_real=0.6, d_fake=0.4)
+    run = Run.load(tmp_path / "r")
+    assert [int(s) for s in run.evals.get("modes_captured").steps] == [0, 4, 8, 12]
+    texts = " ".join(probe(mode_collapse.ModeCollapse, run=tmp_path / "r")[-1].texts())
+    assert "of 8 modes captured" in texts and "12 of 12" in texts
+    said = mode_collapse.verdict(run, run.evals.get("modes_captured")).words
+    assert said in texts, (said, texts)
