@@ -154,7 +154,7 @@ EVALS = Fields(
     Field("recognised", "list", "classes: generated samples recognised as each digit"),
     Field("unrecognised", "int", "classes: generated samples recognised as no digit"),
     Field("confidence", "float", "classes: the classifier's confidence a recognised sample needs"),
-    Field("kl", "float", "classes: KL divergence (nats) of G's digit histogram from the real data's"),
+    Field("kl", "float", "classes: KL divergence (nats) of G's digit histogram from the real data's (null: infinite)"),
     Field("k", "int", "precision, recall: the k of the k-nearest-neighbour manifolds"),
     Field("reference", "str", "w1, ks: the exact distribution compared against"),
 )

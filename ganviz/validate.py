@@ -179,7 +179,7 @@ _EVAL_TYPES: dict[str, tuple[type, ...]] = {
     EVALS.floor: (int, float),
     EVALS.floor_std: (int, float),
     EVALS.counts: (list,),
-    EVALS.kl: (int, float),
+    EVALS.kl: (int, float, type(None)),  # null: infinite (G draws a class the real reference has none of)
     EVALS.k: (int,),
     EVALS.reference: (str,),
 }

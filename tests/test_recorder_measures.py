@@ -171,3 +171,21 @@ def test_mode_collapse_draws_a_recorded_toy_loop(tmp_path: Path) -> None:
     assert "of 8 modes captured" in texts and "12 of 12" in texts
     said = mode_collapse.verdict(run, run.evals.get("modes_captured")).words
     assert said in texts, (said, texts)
+
+
+def test_an_infinite_kl_is_written_as_null_and_reads(designed_image: Path, tmp_path: Path) -> None:
+    """Against a loop's own real images the reference may lack a digit G draws: KL is infinite, written as null,
+    and the row still reads (it used to make the whole evals.jsonl 'damaged')."""
+    import shutil
+
+    from gan_train.measures import class_histogram
+    from ganviz.writer import RunWriter
+
+    kl = class_histogram(torch.tensor([0, 1, 1]), 10, torch.tensor([5.0, 0, 0, 0, 0, 0, 0, 0, 0, 5])).kl
+    assert kl == float("inf")
+    run = Path(shutil.copytree(designed_image, tmp_path / "r"))
+    writer = RunWriter(run)
+    row = {"step": 0, "measure": "classes", "value": 2, "space": "digits", "n_fake": 3, "n_real": 10}
+    writer.append_evals([{**row, "counts": [1, 2, 0, 0, 0, 0, 0, 0, 0, 0], "kl": kl}])
+    writer.close()
+    assert Run.load(run).evals.get("classes", "digits").rows[-1]["kl"] is None
