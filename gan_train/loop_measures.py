@@ -9,6 +9,8 @@
 - an image feature space: ``"digits"`` (the small classifier trained on the embedded MNIST digits; 28x28 digits,
   other sizes resized) against ganviz's digits, or against ``measure_real``, the loop's own real images; or
   ``"inception"`` (the FID network, ``pip install 'ganviz[inception]'``) against ``measure_real``.
+- 2-D points of the loop's own: ``"points"``, the sliced Wasserstein distance to ``measure_real`` (its first
+  ``measure_samples`` points; the real-vs-real floor from the rest, which must be twice as many).
 
 G is measured on noise of its own (the same at every measurement) with its buffers and the random streams left as
 they were, so measuring changes nothing the loop trains on. Only G's outputs are made on the loop's thread; the
@@ -33,7 +35,7 @@ from ganviz.errors import GanvizError
 from ganviz.format import EVALS_FILE, KIND_NAMES, RUN_JSON
 
 #: What ``measure`` may name, and the kind of run it measures.
-MEASURES = {**TOY_DATASETS, "digits": "image", "inception": "image"}
+MEASURES = {**TOY_DATASETS, "points": "toy2d", "digits": "image", "inception": "image"}
 
 
 class MeasureError(GanvizError):
@@ -53,6 +55,9 @@ class LoopEvaluator(Evaluator):
         labels: Tensor | None,
     ):
         super().__init__(cfg, data, device)
+        if cfg.kind == "toy2d" and len(data):  # the loop's own points: G against the first, the floor from the rest
+            self.real = torch.from_numpy(data[: self.samples]).float().to(device)
+            self.held_out = torch.from_numpy(data[self.samples :]).float()
         gen = torch.Generator().manual_seed(cfg.seed + 31337)  # as the trainer's: its own stream, the same each time
         self.noise = torch.randn(self.samples, *noise_shape, generator=gen).to(device)
         self.labels = None if labels is None else labels.repeat(math.ceil(self.samples / len(labels)))[: self.samples]
@@ -75,7 +80,8 @@ def loop_evaluator(
     real: Tensor | None,
 ) -> LoopEvaluator:
     """The evaluator ``measure`` asks for, for a run of ``kind`` whose G takes inputs like ``noise`` (on G's device);
-    ``real`` the loop's own real images for an image space. Every refusal is one line naming the argument."""
+    ``real`` the loop's own real images for an image space, or points for ``"points"``. Every refusal is one line
+    naming the argument."""
     want = MEASURES.get(measure)
     if want is None:
         raise MeasureError(f"Recorder measure={measure!r}: use one of {', '.join(MEASURES)}")
@@ -85,10 +91,12 @@ def loop_evaluator(
         )
     if not isinstance(samples, int) or samples < 10:
         raise MeasureError(f"Recorder measure_samples={samples!r}: a whole number of samples, at least 10")
-    data = np.zeros((0, 2), np.float32)
     if kind == "image":
-        data = _reference(measure, real)
-    dataset = measure if kind != "image" else ("digits" if real is None else "folder")
+        data, dataset = _reference(measure, real), "digits" if real is None else "folder"
+    elif measure == "points":
+        data, dataset = _points(real, samples), "quadratic"  # a 2-D toy measured by the sliced distance alone
+    else:
+        data, dataset = np.zeros((0, 2), np.float32), measure
     space = measure if kind == "image" else "none"
     cfg = Config(dataset=dataset, seed=seed, eval_samples=samples, eval_space=space, noise_dim=noise.shape[1])
     return LoopEvaluator(cfg, data, noise.device, tuple(noise.shape[1:]), labels)
@@ -109,6 +117,17 @@ def _reference(space: str, real: Tensor | None) -> np.ndarray:
         )
     x = ((real.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return x.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+
+
+def _points(real: Tensor | None, samples: int) -> np.ndarray:
+    """The loop's own 2-D points that ``measure="points"`` compares G with, as float32 (N, 2)."""
+    if not isinstance(real, Tensor) or real.dim() != 2 or real.shape[1] != 2 or len(real) < 3 * samples:
+        shape = tuple(real.shape) if isinstance(real, Tensor) else type(real).__name__
+        raise MeasureError(
+            f"Recorder measure_real: measure='points' needs at least 3 x measure_samples = {3 * samples} real points "
+            f"(N, 2) (G against {samples} of them, the floor from the rest); got {shape}"
+        )
+    return real.detach().float().cpu().numpy()
 
 
 def evals_info(ev: LoopEvaluator, every: int) -> dict[str, Any]:

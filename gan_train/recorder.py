@@ -151,8 +151,8 @@ class Recorder:
       for where G's loss pushes each 2-D point; by default ``bce``, or ``wgan-gp`` for a critic.
     - ``snapshot_every``, ``total_steps`` (when known), ``steps_per_epoch``, ``batch_size`` (for samples/s),
       ``log_every`` (steps per block of metrics leaving the device), ``name`` (run.json's variant).
-    - ``measure``: ganviz's quality measures of G in the loop (gan_train/loop_measures.py: a toy ganviz knows, or
-      the ``digits``/``inception`` feature space, against ``measure_real`` where given), at step 0, every
+    - ``measure``: ganviz's quality measures of G in the loop (gan_train/loop_measures.py: a toy ganviz knows, the
+      ``digits``/``inception`` feature space, or ``points``: against ``measure_real`` where given), at step 0, every
       ``measure_every`` steps (default: every 10th snapshot) and at the last step, on ``measure_samples`` samples.
     - ``resume``: continue the run in ``path`` after the step the loop's own checkpoint is at: that step (an int),
       or True to take it from the first ``rec.step(step=...)``; rows and snapshots after it are dropped. A folder

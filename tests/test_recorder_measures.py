@@ -20,6 +20,7 @@ from torch import nn
 from gan_train import Recorder
 from gan_train.datasets import toy_8gaussians
 from gan_train.features import SPACES, FeatureSpace
+from pipeline.errors import GanvizError
 from pipeline.run import Run
 
 torch.set_num_threads(1)
@@ -189,3 +190,33 @@ def test_an_infinite_kl_is_written_as_null_and_reads(designed_image: Path, tmp_p
     writer.append_evals([{**row, "counts": [1, 2, 0, 0, 0, 0, 0, 0, 0, 0], "kl": kl}])
     writer.close()
     assert Run.load(run).evals.get("classes", "digits").rows[-1]["kl"] is None
+
+
+def test_a_loop_on_2d_points_of_its_own_is_measured_against_them(tmp_path: Path) -> None:
+    """``measure="points"``: the sliced distance to the loop's own real points, the floor from the rest of them; a
+    G that outputs exactly those points reads (about) the floor, one far from them far above it."""
+    ring = torch.randn(600, 2)
+    ring = 3 * ring / ring.norm(dim=1, keepdim=True)
+
+    class Copies(nn.Module):  # G: the i-th real point for noise row i (offset by a shift)
+        def __init__(self, shift: float) -> None:
+            super().__init__()
+            self.shift = nn.Parameter(torch.tensor(shift))
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            idx = (z[:, 0].abs() * 1e4).long() % 100
+            return ring[idx] + self.shift
+
+    values = {}
+    for shift in (0.0, 5.0):
+        path = tmp_path / str(shift)
+        kwargs = {"measure": "points", "measure_real": ring, "measure_samples": 100}
+        with Recorder(path, Copies(shift), nn.Linear(2, 1), real=ring[:64], noise_dim=2, **kwargs) as rec:
+            rec.step(loss_d=1.0)
+        (row,) = [r for r in evals(path) if r["step"] == 0]
+        assert row["measure"] == "sliced_w1" and row["n_real"] == 100 and row["n_fake"] == 100
+        values[shift] = (row["value"], row["floor"])
+    assert values[0.0][0] < 3 * values[0.0][1] and values[5.0][0] > 10 * values[5.0][1]
+    with pytest.raises(GanvizError, match=r"measure=.points. needs at least 3 x measure_samples = 3000 real points") as e:
+        Recorder(tmp_path / "x", Copies(0.0), nn.Linear(2, 1), real=ring[:64], noise_dim=2, measure="points")
+    assert "\n" not in str(e.value)
