@@ -217,6 +217,6 @@ def test_a_loop_on_2d_points_of_its_own_is_measured_against_them(tmp_path: Path)
         assert row["measure"] == "sliced_w1" and row["n_real"] == 100 and row["n_fake"] == 100
         values[shift] = (row["value"], row["floor"])
     assert values[0.0][0] < 3 * values[0.0][1] and values[5.0][0] > 10 * values[5.0][1]
-    with pytest.raises(GanvizError, match=r"measure=.points. needs at least 3 x measure_samples = 3000 real points") as e:
+    with pytest.raises(GanvizError, match=r"measure=.points. needs at least 3 x measure_samples = 3000") as e:
         Recorder(tmp_path / "x", Copies(0.0), nn.Linear(2, 1), real=ring[:64], noise_dim=2, measure="points")
     assert "\n" not in str(e.value)
