@@ -16,6 +16,7 @@ a resumed run evaluates exactly as an uninterrupted one.
 from __future__ import annotations
 
 import warnings
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,7 @@ class Evaluator:
         if self.kind == "toy2d":
             real = TOYS[cfg.dataset](3 * self.samples, rng)  # held out: fresh draws, never trained on
             self.real = torch.from_numpy(real[: self.samples]).to(device)
-            self.floor = measures.sliced_wasserstein_floor(torch.from_numpy(real[self.samples :]), self.samples)
+            self.held_out = torch.from_numpy(real[self.samples :])  # for the floor, computed when first needed
         elif self.kind == "image" and self.space_name is not None:
             from gan_train.features import get_space
 
@@ -91,6 +92,12 @@ class Evaluator:
             self.real_features = self.space.features(real).double()
             self.real_stats = measures.feature_stats(self.real_features)
             self.real_classes = self.space.classes(real) if self.space.head is not None else None
+
+    @cached_property
+    def floor(self) -> measures.SlicedFloor:
+        """2-D toys: the sliced distance between two real samples of this size (once per run, at the first
+        evaluation: a recorded loop computes it on its writer's thread, not in the loop)."""
+        return measures.sliced_wasserstein_floor(self.held_out, self.samples)
 
     @property
     def measures(self) -> list[str]:
@@ -108,16 +115,24 @@ class Evaluator:
     def generate(self, g: nn.Module) -> Tensor:
         """G's outputs on the evaluation noise, in blocks: uint8 NHWC images or float points, on the device."""
         out = []
-        for z in torch.split(self.noise, 500):
-            x = g(z).float()
+        for start in range(0, len(self.noise), 500):
+            x = self.call(g, self.noise[start : start + 500], start).float()
             if self.kind == "image":
                 x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
             out.append(x)
         return torch.cat(out)
 
+    def call(self, g: nn.Module, z: Tensor, start: int) -> Tensor:
+        """G on the evaluation noise ``z`` (rows ``start`` on); a recorded loop's conditional G also takes labels."""
+        return g(z)
+
     def __call__(self, g: nn.Module, step: int) -> list[dict[str, Any]]:
         """The rows of one evaluation of ``g`` at ``step``."""
-        fake = self.generate(g)
+        return self.rows(self.generate(g), step)
+
+    def rows(self, fake: Tensor, step: int) -> list[dict[str, Any]]:
+        """The rows of one evaluation from G's outputs ``fake`` (``generate``); no random numbers drawn from
+        training's streams (a recorded loop measures them on its writer's thread)."""
         n = len(fake)
         if self.kind == "toy1d":
             fit = measures.normal_fit(fake, GAUSSIAN_MEAN, GAUSSIAN_STD)

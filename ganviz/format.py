@@ -109,6 +109,7 @@ RUN_JSON = Fields(
     Field("last_step", "int", "step of the latest checkpoint"),
     Field("resumed", "list", "one {at_step, time, status} per resume that trained"),
     Field("metric_columns", "list", "the columns of metrics.jsonl"),
+    Field("extra_metrics", "list", "a recorded loop's own metrics.jsonl columns (Recorder.step's other names)"),
     Field("world_size", "int", "processes that trained the run (only under torchrun)"),
     Field("evals", "object", "the quality measures: {file, every, samples, space, measures} (format 2)"),
 )
@@ -153,7 +154,7 @@ EVALS = Fields(
     Field("recognised", "list", "classes: generated samples recognised as each digit"),
     Field("unrecognised", "int", "classes: generated samples recognised as no digit"),
     Field("confidence", "float", "classes: the classifier's confidence a recognised sample needs"),
-    Field("kl", "float", "classes: KL divergence (nats) of G's digit histogram from the real data's"),
+    Field("kl", "float", "classes: KL divergence (nats) of G's digit histogram from the real data's (null: infinite)"),
     Field("k", "int", "precision, recall: the k of the k-nearest-neighbour manifolds"),
     Field("reference", "str", "w1, ks: the exact distribution compared against"),
 )

@@ -21,6 +21,7 @@ from ganviz.format import (
     DEFAULT_ROOT,
     EVALS_FILE,
     FIXED_FILE,
+    METRIC_COLUMNS,
     METRICS_FILE,
     RUN_FILE,
     RUN_JSON,
@@ -150,8 +151,15 @@ class Run:
     # -- metrics -----------------------------------------------------------------------------
     @cached_property
     def metrics(self) -> Metrics:
-        """Metric columns as float64 arrays (``step`` and ``epoch`` as int64), one entry per step."""
-        return read_metrics_columns(self.path / METRICS_FILE)
+        """Metric columns as float64 arrays (``step`` and ``epoch`` as int64), one entry per step; a recorded loop's
+        own columns (``extra_metrics``) among them."""
+        return read_metrics_columns(self.path / METRICS_FILE, self.extra_metrics)
+
+    @property
+    def extra_metrics(self) -> tuple[str, ...]:
+        """The columns a recorded loop added of its own (``rec.step(gp=...)``), in the order they first came."""
+        names = self.info.get(RUN_JSON.extra_metrics) or []
+        return tuple(dict.fromkeys(n for n in names if isinstance(n, str) and n not in METRIC_COLUMNS))
 
     @cached_property
     def evals(self) -> Evals:

@@ -152,15 +152,21 @@ def _read_jsonl(f: Path, first_bad: Callable[[list[Any]], tuple[int, str] | None
     return rows
 
 
-def read_metrics_columns(f: Path) -> Metrics:
-    """metrics.jsonl as columns: float64 arrays (``step`` and ``epoch`` int64, null as NaN), one entry per step."""
+def read_metrics_columns(f: Path, extra: tuple[str, ...] = ()) -> Metrics:
+    """metrics.jsonl as columns: float64 arrays (``step`` and ``epoch`` int64, null as NaN), one entry per step.
+    ``extra``: a recorded loop's own columns (run.json ``extra_metrics``); a row without one holds no value of it."""
     rows = read_metrics_rows(f)
-    return Metrics(
-        {
-            col: np.array([r.get(col) for r in rows], np.int64 if col in _INT_COLUMNS else np.float64)
-            for col in METRIC_COLUMNS
-        }
-    )
+    columns = {
+        col: np.array([r.get(col) for r in rows], np.int64 if col in _INT_COLUMNS else np.float64)
+        for col in METRIC_COLUMNS
+    }
+    for col in extra:
+        values = [r.get(col) for r in rows]
+        bad = next((k for k, v in enumerate(values) if not (v is None or type(v) in (int, float))), None)
+        if bad is not None:
+            raise RunError(f"{f}: row {bad + 1}: '{col}' is not a number; the metrics file is corrupt")
+        columns[col] = np.array([np.nan if v is None else v for v in values], np.float64)
+    return Metrics(columns)
 
 
 # -- evals.jsonl: the quality measures --------------------------------------------------------------------------
@@ -173,7 +179,7 @@ _EVAL_TYPES: dict[str, tuple[type, ...]] = {
     EVALS.floor: (int, float),
     EVALS.floor_std: (int, float),
     EVALS.counts: (list,),
-    EVALS.kl: (int, float),
+    EVALS.kl: (int, float, type(None)),  # null: infinite (G draws a class the real reference has none of)
     EVALS.k: (int,),
     EVALS.reference: (str,),
 }

@@ -32,6 +32,7 @@ from ganviz.format import (
     RUN_FILE,
     SNAPSHOT_DIR,
     snapshot_name,
+    snapshot_step,
 )
 from ganviz.validate import read_eval_rows, read_metrics_rows
 
@@ -175,6 +176,11 @@ class RunWriter:
     def append_evals(self, rows: list[dict[str, Any]]) -> None:
         self._append(EVALS_FILE, rows)
 
+    def append_evals_from(self, rows: Callable[[], list[dict[str, Any]]]) -> None:
+        """evals.jsonl rows that ``rows()`` computes here, on the writer's thread, so the caller does not wait for
+        them (a recorded loop's measures of samples G has already made)."""
+        self.submit(lambda: append_lines(self.path / EVALS_FILE, "".join(_json_row(r) + "\n" for r in rows())))
+
     def _append(self, name: str, rows: list[dict[str, Any]]) -> None:
         """Whole JSON lines appended and fsynced: a crash can cut only the last line short."""
         text = "".join(_json_row(r) + "\n" for r in rows)
@@ -230,6 +236,37 @@ def truncate_metrics(path: Path, last_step: int) -> None:
     _rewrite(f, keep)
     if (path / EVALS_FILE).exists():
         _rewrite(path / EVALS_FILE, [r for r in read_eval_rows(path / EVALS_FILE) if r[EVALS.step] <= last_step])
+
+
+def cut_back_to(path: Path, last_step: int, blank: Callable[[int], dict[str, Any]]) -> tuple[int, float]:
+    """A recorded run continued after ``last_step`` (``Recorder(resume=...)``): temp files of a killed process
+    removed, snapshots after the step deleted (latest first), metrics.jsonl and evals.jsonl cut back to it, each
+    file rewritten atomically, so the folder reads at every moment.
+
+    Rows up to the step that never reached the disk (the loop was killed before the Recorder wrote them) come back
+    as ``blank(step)`` rows (every value missing), so steps run 1..last_step without a gap; a gap
+    earlier in the file is an error. Returns (rows blanked, the ``time`` of the last row kept, 0.0 for none).
+    """
+    for folder in (path, path / SNAPSHOT_DIR):
+        for p in folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+    later = sorted((s, p) for p in (path / SNAPSHOT_DIR).glob("step_*.npz") if (s := snapshot_step(p.name)) is not None)
+    for s, p in reversed(later):
+        if s > last_step:
+            p.unlink()
+    f = path / METRICS_FILE
+    keep = [r for r in read_metrics_rows(f) if r["step"] <= last_step]
+    steps = [r["step"] for r in keep]
+    if steps != list(range(1, len(keep) + 1)):
+        raise RunError(f"{f}: steps 1..{last_step} have gaps before the last one recorded; the run cannot continue")
+    elapsed = next((float(r["time"]) for r in reversed(keep) if isinstance(r.get("time"), (int, float))), 0.0)
+    blanks = [blank(s) for s in range(len(keep) + 1, last_step + 1)]
+    if f.exists() or blanks:
+        _rewrite(f, keep + blanks)
+    if (path / EVALS_FILE).exists():
+        _rewrite(path / EVALS_FILE, [r for r in read_eval_rows(path / EVALS_FILE) if r[EVALS.step] <= last_step])
+    return len(blanks), elapsed
 
 
 def _rewrite(f: Path, rows: list[dict[str, Any]]) -> None:

@@ -1,6 +1,7 @@
 """`ganviz export`: a run's numbers for other tools: TensorBoard event files and CSV.
 
-TensorBoard gets every metric column (losses, scores, accuracy, gradient norms, learning rates) at every step,
+TensorBoard gets every metric column (losses, scores, accuracy, gradient norms, learning rates, and a recorded
+loop's own columns under ``loop/``) at every step,
 the quality measures where the run has them, the per-layer gradient norms and the fixed-noise sample grid at every
 snapshot. It is written with ``torch.utils.tensorboard``, which needs the ``tensorboard`` package (an optional
 extra: ``pip install 'ganviz[tensorboard]'``).
@@ -35,23 +36,29 @@ METRIC_TAGS = {
 }
 
 
+#: TensorBoard section of a recorded loop's own columns (``rec.step(gp=...)``): ``loop/gp``.
+EXTRA_TAG = "loop"
+
+
 class ExportError(GanvizError):
     """An export that cannot be written (tensorboard missing, folder not writable)."""
 
 
 def export_csv(run: Run, path: Path) -> Path:
-    """metrics.jsonl as CSV, one row per step with every column (empty where the value is missing)."""
+    """metrics.jsonl as CSV, one row per step with every column, a recorded loop's own last (empty where the value
+    is missing)."""
     m = run.metrics
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
-            w.writerow(METRIC_COLUMNS)
+            columns = [*METRIC_COLUMNS, *run.extra_metrics]
+            w.writerow(columns)
             for i in range(len(m.step)):
                 w.writerow(
                     [
                         "" if not np.isfinite(v := float(m[c][i])) else (int(v) if c in ("step", "epoch") else v)
-                        for c in METRIC_COLUMNS
+                        for c in columns
                     ]
                 )
     except OSError as e:
@@ -75,7 +82,7 @@ def export_tensorboard(run: Run, folder: Path) -> Path:
     except OSError as e:
         raise ExportError(f"--tensorboard {folder}: cannot write ({e.strerror})") from None
     with writer:
-        for col, tag in METRIC_TAGS.items():
+        for col, tag in [*METRIC_TAGS.items(), *((name, f"{EXTRA_TAG}/{name}") for name in run.extra_metrics)]:
             for step, value in zip(m.step.tolist(), m[col].tolist(), strict=True):
                 if np.isfinite(value):
                     writer.add_scalar(tag, value, step)

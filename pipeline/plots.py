@@ -247,6 +247,24 @@ def fig_accuracy(run: Run, style: str) -> Any:
     return fig
 
 
+def fig_extras(run: Run, style: str) -> Any:
+    """A recorded loop's own scalars (``rec.step(gp=...)``, run.json ``extra_metrics``), one panel each: their units
+    are the loop's, so none shares an axis with another."""
+    plt = _pyplot()
+    m, names = run.metrics, run.extra_metrics
+    cols = min(3, len(names))
+    rows = -(-len(names) // cols)
+    w, h = _figsize(style, 2.3 * cols, 1.9 * rows)
+    fig, axes = plt.subplots(rows, cols, figsize=(w, h), squeeze=False)
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        _metric_curve(ax, m, name, ROLE["g"], name)
+        ax.set(xlabel="step", title=name)
+    for ax in axes.ravel()[len(names) :]:
+        ax.set_visible(False)
+    fig.suptitle("The loop's own values")
+    return fig
+
+
 def fig_grad_norms(run: Run, style: str) -> Any:
     from matplotlib.colors import LogNorm
 
@@ -466,7 +484,7 @@ def figure_builders(
     return _builders(run, style, chosen, log)
 
 
-METRIC_FIGURES = ("losses", "scores", "accuracy")  # drawn from metrics.jsonl; the others from snapshots
+METRIC_FIGURES = ("losses", "scores", "accuracy", "extras")  # drawn from metrics.jsonl; the others from snapshots
 
 
 def _require_metrics(run: Run) -> None:
@@ -481,6 +499,8 @@ def _builders(run: Run, style: str, chosen: list[int], log: bool) -> dict[str, C
         "accuracy": lambda: fig_accuracy(run, style),
         "grad_norms": lambda: fig_grad_norms(run, style),
     }
+    if run.extra_metrics:
+        out["extras"] = lambda: fig_extras(run, style)
     if run.kind == "image":
         out["samples"] = lambda: fig_samples(run, style, chosen)
         out["real_vs_fake"] = lambda: fig_real_vs_fake(run, style, chosen[-1])

@@ -326,6 +326,13 @@ def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
         ({"real": torch.randn(8, 2), "noise_dim": 2, "snapshot_every": 0}, "snapshot_every=0"),
         ({"real": torch.randn(8, 2), "noise_dim": 2, "n_fixed": 4, "fixed_labels": torch.zeros(3)}, "fixed_labels"),
         ({"real": torch.randn(8, 2), "noise_dim": 2, "fixed_labels": torch.zeros(512).long()}, "both fixed_labels"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "resume": -1}, "resume=-1: True, False, or the step"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "resume": 5}, "resume=5: .* holds no run to continue"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "measure": "fid"}, "measure='fid': use one of"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "measure": "gaussian"}, "measures a 1-D toy run, but real"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "measure": "rings", "measure_samples": 3}, "measure_samples"),
+        ({"real": torch.randn(8, 2), "noise_dim": 2, "measure_every": 0}, "measure_every=0"),
+        ({"real": torch.randn(8, 1, 4, 4), "noise_dim": 2, "measure": "inception"}, "give measure_real"),
     ]
     for kwargs, message in cases:
         with pytest.raises(GanvizError, match=message) as e:
@@ -338,16 +345,36 @@ def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
     rec = Recorder(tmp_path / "e", g, d, real=torch.randn(8, 2), noise_dim=2)
     with pytest.raises(GanvizError, match="use it as `with Recorder"):
         rec.step(loss_d=1.0)
-    with pytest.raises(GanvizError, match=r"step\(loss_q=...\): unknown metric"), rec:
-        rec.step(loss_q=1.0)
-    assert Run.load(tmp_path / "e").status == "crashed"
+    for k, (values, message) in enumerate(
+        [
+            ({"grad_norm_g": 1.0}, r"step\(grad_norm_g=...\): the Recorder fills grad_norm_g itself"),
+            ({"loss_d": torch.ones(4)}, r"step\(loss_d=...\): a single number, got a tensor of shape \(4,\)"),
+            ({"gp": "high"}, r"step\(gp=...\): a number or a tensor, got str"),
+            ({"step": 0}, r"step\(step=0\): the step just done, a whole number from 1"),
+            ({"step": 2}, r"step\(step=2\): expected step 1, the one after the last recorded"),
+            ({"d_real": 2.5}, r"step\(d_real=...\): 2.5 at step 1 is not a probability of real \(d_output='logit'\)"),
+        ]
+    ):
+        rec = Recorder(tmp_path / f"e{k}", g, d, real=torch.randn(8, 2), noise_dim=2, log_every=1)
+        with pytest.raises(GanvizError, match=message) as e, rec:
+            rec.step(**values)
+        assert "\n" not in str(e.value)
+        assert Run.load(tmp_path / f"e{k}").status == "crashed"
     assert not (tmp_path / "a").exists()  # refused before anything was written
 
 
 def test_the_documented_dcgan_loop_records_a_run_every_scene_can_draw(tmp_path: Path, monkeypatch) -> None:
-    """docs/record-your-gan.md's example, run as written but for 3 steps of a smaller batch."""
+    """docs/record-your-gan.md's example (the textbook loop's own D_x, D_G_z1, D_G_z2), run as written but for 3
+    steps of a smaller batch, measured in a stand-in digits space (no classifier training here)."""
+    from gan_train.features import SPACES, FeatureSpace
     from pipeline.render import builtin_scene_path, builtin_scenes, cannot_draw, load_scene_classes
 
+    class Means(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.cat([x.mean((2, 3)), x.std((2, 3))], 1)
+
+    stand_in = lambda device, **_: FeatureSpace("digits", Means(), device, 28, 1, head=nn.Linear(2, 10))  # noqa: E731
+    monkeypatch.setitem(SPACES, "digits", stand_in)
     changes = {
         "nz, epochs, batch_size = 64, 5, 128": "nz, epochs, batch_size = 64, 1, 32",
         "TensorDataset(images)": "TensorDataset(images[:96])",
@@ -357,11 +384,15 @@ def test_the_documented_dcgan_loop_records_a_run_every_scene_can_draw(tmp_path: 
     exec(compile(code, "record-your-gan.md", "exec"), {})
     run = Run.load(tmp_path / "outputs" / "runs" / "my-dcgan")
     assert run.status == "finished" and run.steps == [0, 3] and run.metrics.step.tolist() == [1, 2, 3]
-    assert run.info["d_scores"] == "probability" and np.isfinite(run.metrics.acc_fake).all()
+    m = run.metrics
+    assert run.info["d_scores"] == "probability" and np.isfinite(m.loss_d).all() and np.isfinite(m.d_fake_after).all()
+    assert ((m.d_real > 0) & (m.d_real < 1)).all() and np.isnan(m.acc_real).all()  # .item() means: no accuracy
     assert run.info["layer_types_g"][:2] == ["ConvTranspose2d", "BatchNorm2d"]
     assert run.info["layer_shapes_g"][-1] == [1, 28, 28]
+    assert sorted({r["step"] for r in run.evals.rows}) == [0, 3] and run.evals.get("classes", "digits") is not None
     drawable = [n for n in builtin_scenes() if cannot_draw(load_scene_classes(builtin_scene_path(n))[0], run) is None]
-    assert sorted(drawable) == sorted(set(builtin_scenes()) - {"distribution", "mode_collapse"})  # no 2-D, no evals
+    assert set(drawable) >= set(builtin_scenes()) - {"distribution", "adversarial"}  # measured: mode_collapse too
+    assert "distribution" not in drawable  # no 2-D points
 
 
 def test_a_scene_names_the_metrics_a_run_did_not_record(conditional: Path, tmp_path: Path) -> None:

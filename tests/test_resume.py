@@ -418,3 +418,225 @@ def test_resume_of_a_finished_run_changes_nothing(tmp_path):
     assert res.stderr.strip() == note
     assert {p.name: p.read_bytes() for p in path.iterdir() if p.is_file() and p.name != ".lock"} == before
     assert Run.load(path).info["resumed"] == []
+
+
+# -- a recorded loop of one's own that resumes from its own checkpoint ---------------------------------------------
+#: A loop as a tutorial writes it: its own checkpoint every 10 steps (the Recorder flushed just before), resumed
+#: from that checkpoint when it exists; argv: run folder, checkpoint file, total steps, step to SIGKILL itself at
+#: (0: never), and how it tells the Recorder where it continues ("step": resume=N; "first": resume=True and step=).
+OWN_LOOP = """
+import os, signal, sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_train import Recorder
+from gan_train.datasets import toy_8gaussians
+
+run_dir, ckpt, how = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[5]
+total, kill_at = int(sys.argv[3]), int(sys.argv[4])
+torch.set_num_threads(1)
+torch.manual_seed(0)
+data = torch.from_numpy(toy_8gaussians(2048, np.random.default_rng(0)))
+G = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 2))
+D = nn.Sequential(nn.Linear(2, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+opt_g = torch.optim.Adam(G.parameters(), 1e-3, betas=(0.5, 0.999))
+opt_d = torch.optim.Adam(D.parameters(), 1e-3, betas=(0.5, 0.999))
+start = 0
+if ckpt.exists():
+    state = torch.load(ckpt)
+    G.load_state_dict(state["G"]); D.load_state_dict(state["D"])
+    opt_g.load_state_dict(state["opt_g"]); opt_d.load_state_dict(state["opt_d"])
+    torch.set_rng_state(state["rng"])
+    start = state["step"]
+rec = Recorder(
+    run_dir, G, D, real=data[:128], noise_dim=4, snapshot_every=5, log_every=4, total_steps=total,
+    measure="8gaussians", measure_every=10, measure_samples=100, resume=start if how == "step" else True,
+)
+with rec:
+    for step in range(start + 1, total + 1):
+        real = data[torch.randint(0, len(data), (64,))]
+        fake = G(torch.randn(64, 4))
+        out_real, out_fake = D(real), D(fake.detach())
+        loss_d = F.softplus(-out_real).mean() + F.softplus(out_fake).mean()
+        opt_d.zero_grad(); loss_d.backward(); opt_d.step()
+        out_after = D(fake)
+        loss_g = F.softplus(-out_after).mean()
+        opt_g.zero_grad(); loss_g.backward(); opt_g.step()
+        rec.step(step=step, loss_d=loss_d, loss_g=loss_g, d_real=out_real, d_fake=out_fake, d_fake_after=out_after,
+                 spread=fake.detach().std())
+        if step % 10 == 0:
+            rec.flush()
+            state = {"G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(),
+                     "opt_d": opt_d.state_dict(), "rng": torch.get_rng_state(), "step": step}
+            torch.save(state, ckpt.with_suffix(".tmp")); os.replace(ckpt.with_suffix(".tmp"), ckpt)
+        if step == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+"""
+OWN_TOTAL = 40
+
+
+def own_loop(tmp: Path, name: str, kill_at: int = 0, how: str = "step") -> subprocess.CompletedProcess:
+    script = tmp / "own_loop.py"
+    script.write_text(OWN_LOOP)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    args = [sys.executable, str(script), str(tmp / name), str(tmp / f"{name}.pt"), str(OWN_TOTAL), str(kill_at), how]
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def own_reference(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    tmp = tmp_path_factory.mktemp("own")
+    done = own_loop(tmp, "ref")
+    assert done.returncode == 0, done.stderr
+    return Run.load(tmp / "ref")
+
+
+def assert_same_recorded_run(run: Run, reference: Run) -> None:
+    """Every step once, in order, with the uninterrupted loop's values (but the wall clock); the same snapshots and
+    measures."""
+    m, ref = run.metrics, reference.metrics
+    assert m.step.tolist() == list(range(1, OWN_TOTAL + 1))
+    for col in [*ref, *m]:
+        if col not in WALL_CLOCK:
+            np.testing.assert_array_equal(m[col], ref[col], err_msg=col)
+    assert run.steps == reference.steps == [*range(0, OWN_TOTAL + 1, 5)]
+    for step in run.steps:
+        a, b = run.snapshot(step), reference.snapshot(step)
+        assert sorted(a.arrays) == sorted(b.arrays)
+        for key in a.arrays:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=f"{key} at step {step}")
+    assert run.evals.rows == reference.evals.rows
+    assert [r["step"] for r in run.evals.rows if r["measure"] == "sliced_w1"] == [0, 10, 20, 30, 40]
+
+
+@pytest.mark.parametrize(("kill_at", "how"), [(27, "step"), (13, "first")])
+def test_a_recorded_loop_killed_between_its_checkpoints_continues_its_run(tmp_path, own_reference, kill_at, how):
+    """SIGKILL after step ``kill_at``, between the loop's checkpoints at 10k and 10k + 10: the run reads; restarted,
+    the loop resumes from its checkpoint and the Recorder drops what came after it. The run then equals the
+    uninterrupted one: steps 1..40 once each, the same values, snapshots and measures."""
+    killed = own_loop(tmp_path, "run", kill_at, how)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a last line the kill cut short
+        during = Run.load(tmp_path / "run")
+        assert during.status == "running" and during.metrics.step.tolist()[: kill_at // 10 * 10] == [
+            *range(1, kill_at // 10 * 10 + 1)
+        ]
+    resumed = own_loop(tmp_path, "run", 0, how)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "warning" not in resumed.stderr.lower()  # flushed before each checkpoint: no step lost
+    run = Run.load(tmp_path / "run")
+    assert run.status == "finished" and run.extra_metrics == ("spread",)
+    assert [(e["at_step"], e["status"]) for e in run.info["resumed"]] == [(kill_at // 10 * 10, "running")]
+    assert_same_recorded_run(run, own_reference)
+    assert not list((tmp_path / "run").rglob("*.tmp"))
+
+
+def stand_in(path: Path, **kwargs: object):  # noqa: ANN201 (a Recorder)
+    """The Recorder of a stand-in loop: fixed nets and real batch, no training."""
+    from torch import nn
+
+    from gan_train import Recorder
+
+    torch.manual_seed(0)
+    g, d = nn.Linear(2, 2), nn.Linear(2, 1)
+    real = torch.arange(16.0).view(8, 2) / 8
+    return Recorder(path, g, d, real=real, noise_dim=2, snapshot_every=5, log_every=3, **kwargs)
+
+
+def record_steps(path: Path, steps: range, **kwargs: object) -> Run:
+    """The stand-in loop's steps, with designed values (the step number)."""
+    with stand_in(path, **kwargs) as rec:
+        for s in steps:
+            rec.step(step=s, loss_d=float(s), own=2.0 * s)
+    return Run.load(path)
+
+
+def test_steps_a_killed_loop_never_wrote_come_back_as_missing_rows(tmp_path):
+    """The loop's checkpoint is at step 20 but only 17 rows reached the disk (no rec.flush() before it): steps 18-20
+    are recorded as missing, with one warning, and the run goes on from 21 without a gap."""
+    record_steps(tmp_path / "r", range(1, 18))
+    with pytest.warns(UserWarning, match=r"steps 18-20 were handed over but not on disk .* recorded as missing"):
+        run = record_steps(tmp_path / "r", range(21, 24), resume=20)
+    m = run.metrics
+    assert m.step.tolist() == list(range(1, 24))
+    assert m.loss_d.tolist()[:17] == list(map(float, range(1, 18))) and np.isnan(m.loss_d[17:20]).all()
+    assert m["own"].tolist()[20:] == [42.0, 44.0, 46.0] and np.isnan(m["own"][17:20]).all()
+    assert run.info["resumed"][0]["lost_steps"] == 3 and run.info["resumed"][0]["status"] == "finished"
+    assert run.steps == [0, 5, 10, 15, 17, 23]  # 17: where the first loop ended; 20 was never taken
+
+
+def test_a_loop_continued_after_a_step_drops_later_rows_snapshots_and_measures(tmp_path):
+    record_steps(tmp_path / "r", range(1, 13), measure="rings", measure_every=5, measure_samples=20)
+    run = record_steps(tmp_path / "r", range(8, 10), resume=7, measure="rings", measure_every=5, measure_samples=20)
+    assert run.metrics.step.tolist() == list(range(1, 10)) and run.metrics.loss_d.tolist() == list(range(1, 10))
+    assert run.steps == [0, 5, 9] and sorted({r["step"] for r in run.evals.rows}) == [0, 5, 9]
+    assert run.status == "finished" and run.info["total_steps"] == 9
+
+
+def test_a_run_recorded_otherwise_is_not_continued(tmp_path):
+    from pipeline.errors import GanvizError
+
+    record_steps(tmp_path / "r", range(1, 4))
+    before = (tmp_path / "r" / "metrics.jsonl").read_text()
+    for kwargs, message in (
+        ({"d_output": "critic"}, r"recorded with d_output 'logit', this Recorder 'critic'"),
+        ({"seed": 3}, r"recorded with seed 0, this Recorder 3"),
+    ):
+        with pytest.raises(GanvizError, match=message) as e:
+            record_steps(tmp_path / "r", range(3, 4), resume=2, **kwargs)
+        assert "\n" not in str(e.value) and "record into a new folder" in str(e.value)
+    from torch import nn
+
+    from gan_train import Recorder
+
+    other = Recorder(tmp_path / "r", nn.Linear(2, 2), nn.Linear(2, 1), real=torch.ones(8, 2), noise_dim=2, resume=2)
+    with pytest.raises(GanvizError, match=r"fixed batch 'real' in fixed.npz, unlike this Recorder's"), other:
+        pass
+    assert (tmp_path / "r" / "metrics.jsonl").read_text() == before  # refused before anything changed
+    assert Run.load(tmp_path / "r").status == "finished"
+
+
+def test_resume_true_takes_the_step_from_the_first_rec_step(tmp_path):
+    """Without ``step=`` the first rec.step cannot say where the run continues: one line. A loop with nothing left
+    to do leaves the run as it was, finished again."""
+    from pipeline.errors import GanvizError
+
+    record_steps(tmp_path / "r", range(1, 4))
+    rec = stand_in(tmp_path / "r", resume=True)
+    with pytest.raises(GanvizError, match=r"resume=True\): the first rec.step after a resume needs step=") as e, rec:
+        rec.step(loss_d=1.0)
+    assert "\n" not in str(e.value)
+    run = record_steps(tmp_path / "r", range(0), resume=True)
+    assert run.status == "finished" and run.metrics.step.tolist() == [1, 2, 3] and run.steps == [0, 3]
+
+
+def test_the_documented_resumable_loop_continues_its_run(tmp_path, monkeypatch):
+    """docs/record-your-gan.md's loop with its own checkpoint, for 12 steps (checkpoint every 5), then run again: it
+    resumes from step 10, and the run is the first one's, steps 11-12 redone the same way."""
+    from test_recorder import doc_snippet
+
+    changes = {"start, total, ckpt = 0, 3000,": "start, total, ckpt = 0, 12,", "step % 500": "step % 5"}
+    changes |= {
+        "snapshot_every=30": "snapshot_every=4",
+        'measure="8gaussians",': 'measure="8gaussians", measure_samples=64,',
+    }
+    code = doc_snippet("docs/record-your-gan.md", "## Continuing after your own checkpoint", changes)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "record-your-gan.md", "exec"), {})
+    first = Run.load(tmp_path / "outputs" / "runs" / "my-toy")
+    first_metrics, first_end = first.metrics, first.snapshot("end").arrays
+    exec(compile(code, "record-your-gan.md", "exec"), {})
+    run = Run.load(tmp_path / "outputs" / "runs" / "my-toy")
+    assert run.status == "finished" and [e["at_step"] for e in run.info["resumed"]] == [10]
+    assert run.metrics.step.tolist() == list(range(1, 13)) and run.steps == [0, 4, 8, 12]
+    for col in first_metrics:
+        if col not in WALL_CLOCK:
+            np.testing.assert_array_equal(run.metrics[col], first_metrics[col], err_msg=col)
+    for key, value in first_end.items():
+        np.testing.assert_array_equal(run.snapshot("end")[key], value, err_msg=key)
+    assert np.isfinite(run.metrics.acc_real).all() and run.evals.get("modes_captured") is not None
