@@ -328,8 +328,9 @@ class ModeCollapse(c.RunScene):
             )
         return (
             f"scene {name} needs the run's quality measures, which {run.name} did not record: run "
-            f"'ganviz eval {run.path}'{' --space digits' if run.kind == 'image' else ''}, or train with "
-            "'--set eval_every=N'"
+            f"'ganviz eval {run.path}'{' --space digits' if run.kind == 'image' else ''} or train with "
+            "'--set eval_every=N' (ganviz's trainer), or record your own loop with "
+            f"Recorder(..., measure={'digits' if run.kind == 'image' else '8gaussians'!r})"
         )
 
     def construct(self) -> None:

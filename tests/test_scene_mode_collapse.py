@@ -403,7 +403,7 @@ def test_cannot_draw_says_why(name: str, needle: str, runs: dict[str, Path]) -> 
     reason = mode_collapse.ModeCollapse.cannot_draw(Run.load(runs[name]))
     assert reason is not None and needle in reason and "\n" not in reason
     if name == "image":
-        assert "--space digits" in reason and "--set eval_every=N" in reason
+        assert "--space digits" in reason and "--set eval_every=N" in reason and "measure='digits'" in reason
 
 
 def test_render_all_skips_with_the_note(
