@@ -521,15 +521,18 @@ class CounterfeiterAndPolice(c.RunScene):
         acc = Accuracy(run)
         self.box = bill_box(run) if run.kind != "image" else []
         self.total = run.total_steps
+        self.next_section("the-cast")  # each act is a slide of `ganviz lecture` (manim's sections)
         self.cast()
         self.trace_panel(acc)
         for act in story(run, acc):
+            self.next_section(f"act-{act.number}")
             for k, step in enumerate(act.steps):
                 self.advance(step)
                 if k == len(act.steps) - 1:
                     self.open_act(act)
                 self.d_turn(step)
                 self.g_turn()
+        self.next_section("the-rules")
         self.rules()
 
     # -- the stage -------------------------------------------------------------------------------------------------

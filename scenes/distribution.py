@@ -193,6 +193,7 @@ class DecisionField(c.RunScene):
         self.fmap = FieldMap(
             c.data_extent(run), np.array([style.safe_box()[0] + size / 2, (top + bottom) / 2, 0]), size
         )
+        self.next_section("the-map")  # each act is a slide of `ganviz lecture` (manim's sections)
         self.play(FadeIn(self.side[0]), FadeIn(self.footer.group))
         self.legend_top = self.side[0].get_bottom()[1] - 0.3  # where the legend's next row goes
         self.show_map(first)
@@ -201,9 +202,11 @@ class DecisionField(c.RunScene):
         self.play(FadeIn(chart), FadeIn(pointer), run_time=0.6)
         # manim redraws every part after the first that changes: the side panel first, the changing parts last
         self.bring_to_back(*self.side, chart).bring_to_front(pointer, self.footer.group)
+        self.next_section("the-run")
         for step in self.steps[1:]:
             self.advance(self.snaps[step])
             self.wait(0.25)
+        self.next_section("the-verdict")
         self.play(FadeIn(self.verdict()), run_time=0.5)
         self.wait(2.0)
 

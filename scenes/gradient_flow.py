@@ -223,20 +223,24 @@ class GradientFlow(c.RunScene):
         self.number_width = max((style.text(printed(v), style.SMALL).width for v in self.longest(rows)), default=0.5)
         for row in rows:
             self.lay_out(row, top=ROW_TOPS[row.index] if self.compact else SINGLE_TOP)
+        self.next_section("the-networks")  # each act is a slide of `ganviz lecture` (manim's sections)
         self.introduce(rows)
         for note in self.notes:  # what this run's drawing leaves out
             self.play(FadeIn(caption := self.say(note)), run_time=0.3)
             self.wait(1.5)
             self.play(FadeOut(caption), run_time=0.3)
+        self.next_section("forward")
         caption = self.say("forward: z through G into G(z); G(z) and real x through D")
         self.play(FadeIn(caption), run_time=0.3)
         self.pass_forward(rows)
         self.play(FadeOut(caption), run_time=0.3)
+        self.next_section("backward")
         caption = self.say("backward: the gradient flows back to z; bar: its norm at each layer")
         self.play(FadeIn(caption), run_time=0.3)
         for step in self.run.spread_steps(N_UPDATES + 1)[1:]:
             self.update_to(rows, step)
         self.play(FadeOut(caption), run_time=0.3)
+        self.next_section("the-finding")
         self.conclude(rows)
         self.wait(2.0)
 

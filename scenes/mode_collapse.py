@@ -350,11 +350,14 @@ class ModeCollapse(c.RunScene):
             foot_group.move_to([left, bottom, 0], aligned_edge=DOWN + LEFT)
         else:
             foot_group = foot.group
+        self.next_section("the-question")  # each act is a slide of `ganviz lecture` (manim's sections)
         self.play(FadeIn(head), FadeIn(foot_group), run_time=0.6)
         self.play(*(FadeIn(p.group) for p in panels), run_time=0.8)
         self.static_first(head, *(p.group for p in panels), foot_group)
         self.wait(0.4)
+        self.next_section("the-run")
         self.sweep(panels)
+        self.next_section("the-finding")
         closing: list[Mobject] = [p.closing for p in panels]
         if len(runs) > 1:  # the contrast of the two takes the title's place, each run's line under its panel
             steps = [p.timeline.shown for p in panels]

@@ -527,13 +527,16 @@ class NoiseToImage(c.RunScene):
     data_area = ((float(GRID_CENTER[0]), float(GRID_CENTER[1])), GRID_HEIGHT, GRID_HEIGHT)
 
     def construct(self) -> None:
+        self.next_section("the-question")  # each act is a slide of `ganviz lecture` (manim's sections)
         self.build()
         self.play(FadeIn(self.heading), FadeIn(self.foot.group), FadeIn(self.view.intro), run_time=1.0)
         self.play(FadeIn(self.timeline.group), FadeIn(self.view.closeup), run_time=0.8)
         self.beat(0)
+        self.next_section("the-morph")
         for first, last in self.walk.legs():
             self.morph(first, last)
             self.beat(last)
+        self.next_section("the-answer")
         self.play(FadeOut(self.heading), run_time=0.5)  # the question leaves, then its answer comes: never a morph
         self.play(FadeIn(self.verdict()), *self.cited(), run_time=0.8)
         self.wait(2.5)

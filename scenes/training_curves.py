@@ -318,10 +318,13 @@ class TrainingCurves(c.RunScene):
     needs = (METRICS.loss_d, METRICS.loss_g, METRICS.d_real, METRICS.d_fake)
 
     def construct(self) -> None:
+        self.next_section("the-question")  # each act is a slide of `ganviz lecture` (manim's sections)
         self.chart()
         self.play(FadeIn(self.heading), FadeIn(self.axes), FadeIn(self.foot.group), run_time=1.0)
         self.play(FadeIn(self.pen.group), FadeIn(self.thumb.group), FadeIn(self.gap), run_time=0.6)
+        self.next_section("the-run")
         self.draw_pen()
+        self.next_section("the-scores")
         # the closing beat is about D's two scores: the losses and the samples recede
         self.stop_pen()
         loss = [self.axes[0], *(part[i] for part in (self.pen.lines, self.pen.tips, self.pen.labels) for i in (0, 1))]
