@@ -557,5 +557,80 @@ def demo(
         click.echo(f"README images: {', '.join(str(p) for p in copied)}")
 
 
+# --- lecture: the lessons' runs, their scenes act by act, and a deck that presents offline ------------------
+@main.command()
+@click.option(
+    "--size",
+    type=click.Choice(["small", "large"]),
+    help="small: runs and 480p video a 2-core CPU makes in about 12 minutes; large: the variants' own lengths and "
+    "720p [default: large where CUDA is present, else small]",
+)
+@click.option("--run", "runs", multiple=True, metavar="LESSON=RUN", help="Your run for a lesson (repeatable).")
+@click.option("--compare", "compares", multiple=True, metavar="LESSON=RUN", help="Your second run for a lesson.")
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), help="Folder of the deck [default: outputs/lectures/lecture-SIZE]"
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    default=Path("outputs") / "runs",
+    show_default=True,
+    help="Where the lecture's own runs are trained, and found again by a later call.",
+)
+@click.option(
+    "-q", "--quality", type=click.Choice(["low", "medium", "high", "4k"]), help="Video quality [default: by size]"
+)
+@click.option("--width", metavar="PIXELS", help="Render this many pixels wide instead of the quality's width.")
+@click.option("--fps", metavar="N", help="Frames per second instead of the quality's.")
+@click.option("--lessons", metavar="LIST", help="Only these lessons, comma-separated (e.g. gradients,collapse).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field of the runs trained.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@friendly
+def lecture(
+    size: str | None,
+    runs: tuple[str, ...],
+    compares: tuple[str, ...],
+    out: Path | None,
+    root: Path,
+    quality: str | None,
+    width: str | None,
+    fps: str | None,
+    lessons: str | None,
+    sets: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Train the runs a GAN lecture needs (or use yours), render its lessons act by act, write an offline deck.
+
+    Lessons (LESSON names for --run/--compare): game, noise, equilibrium, gradients (--compare: the
+    non-saturating run), collapse (--compare: the collapsing run), curves.
+    """
+    from pipeline.lecture import SIZES, default_size, parse_choice, run_lecture
+    from pipeline.render import RenderOptions
+
+    size = size or default_size()
+    opts = RenderOptions(
+        quality or SIZES[size].quality,
+        progress=False,
+        pixel_width=whole_number(width, "--width"),
+        frame_rate=whole_number(fps, "--fps"),
+    )
+    opts.check()
+    res = run_lecture(
+        size=size,
+        runs=parse_choice(runs, "--run"),
+        compares=parse_choice(compares, "--compare"),
+        out=out,
+        root=root,
+        options=opts,
+        overrides=parse_sets(sets),
+        lessons=tuple(k.strip() for k in lessons.split(",")) if lessons is not None else None,
+        progress=not quiet,
+        echo=click.echo,
+    )
+    click.echo(f"lecture: {res.slides} slides in {res.folder}")
+    for kind in ("html", "pptx", "mp4"):
+        click.echo(str(res.files[kind]))
+
+
 if __name__ == "__main__":
     main()

@@ -60,6 +60,7 @@ class Act:
     seconds: float
     captions: tuple[str, ...] = ()
     numbers: tuple[Number, ...] = field(default_factory=tuple)
+    findings: tuple[str, ...] = ()  # the captions that state the run's numbers (registered with ``claims``)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -70,7 +71,13 @@ class Act:
     def from_json(row: dict[str, Any], folder: Path) -> Act:
         numbers = tuple(Number(**n) for n in row.get("numbers", ()))
         return Act(
-            row["scene"], row["name"], folder / row["video"], float(row["seconds"]), tuple(row["captions"]), numbers
+            row["scene"],
+            row["name"],
+            folder / row["video"],
+            float(row["seconds"]),
+            tuple(row["captions"]),
+            numbers,
+            tuple(row.get("findings", ())),
         )
 
 
@@ -129,11 +136,21 @@ def _texts_in(mob: Any) -> list[str]:
     return out
 
 
-def on_screen(scene: Any) -> tuple[tuple[str, ...], tuple[Number, ...]]:
-    """The captions (texts of ``CAPTION_WORDS`` words or more, and every text a scene registered numbers on) and
-    the registered numbers visible on ``scene`` now, each once, in scene order."""
+@dataclass(frozen=True)
+class Screen:
+    """What is on screen at one moment: captions, the registered numbers, and the captions stating numbers."""
+
+    captions: tuple[str, ...] = ()
+    numbers: tuple[Number, ...] = ()
+    findings: tuple[str, ...] = ()
+
+
+def on_screen(scene: Any) -> Screen:
+    """The captions (texts of ``CAPTION_WORDS`` words or more, and every text a scene registered numbers on), the
+    registered numbers and the captions that state them (findings) visible on ``scene`` now, each once, in order."""
     captions: list[str] = []
     numbers: list[Number] = []
+    findings: list[str] = []
 
     def walk(mob: Any, inside_caption: bool = False) -> None:
         if not _visible(mob):
@@ -147,6 +164,8 @@ def on_screen(scene: Any) -> tuple[tuple[str, ...], tuple[Number, ...]]:
             words = " ".join(_texts_in(mob)) if text is None else text
             if words and words not in captions:
                 captions.append(words)
+            if words and any(r.shown is not None for r in readings) and words not in findings:
+                findings.append(words)
         for r in readings:
             shown = r.shown if r.shown is not None else text
             if shown is not None:
@@ -157,7 +176,7 @@ def on_screen(scene: Any) -> tuple[tuple[str, ...], tuple[Number, ...]]:
 
     for mob in dict.fromkeys([*scene.mobjects, *scene.foreground_mobjects]):
         walk(mob)
-    return tuple(captions), tuple(dict.fromkeys(numbers))
+    return Screen(tuple(captions), tuple(dict.fromkeys(numbers)), tuple(findings))
 
 
 @contextlib.contextmanager
@@ -222,7 +241,7 @@ def _render_sections(cls: type, path: Path, work: Path, out: Path, opts: RenderO
 
     cfg = render_config(opts.quality, "mp4", work, pixel_width=opts.pixel_width, frame_rate=opts.frame_rate)
     cfg.update(save_sections=True, sections_dir=str(work / "sections"), progress_bar="none")
-    ends: dict[str, tuple[tuple[str, ...], tuple[Number, ...]]] = {}
+    ends: dict[str, Screen] = {}
     with manim.tempconfig(cfg), _noting_become():
         try:
             instance = cls()
@@ -250,6 +269,7 @@ def _render_sections(cls: type, path: Path, work: Path, out: Path, opts: RenderO
         name = "whole" if row["name"] == "autocreated" else row["name"]  # a scene without sections: one act
         video = out / f"{cls.__name__}-{k:02d}-{name}.mp4"
         faststart(work / "sections" / row["video"], video)
-        captions, numbers = ends.get(row["name"], ((), ()))
-        acts.append(Act(cls.__name__, name, video, float(row.get("duration") or 0.0), captions, numbers))
+        end = ends.get(row["name"], Screen())
+        seconds = float(row.get("duration") or 0.0)
+        acts.append(Act(cls.__name__, name, video, seconds, end.captions, end.numbers, end.findings))
     return acts

@@ -1,0 +1,190 @@
+"""`ganviz lecture`, tried as a teacher would: the deck from designed runs (tests/designed.py), nothing trained, at
+160x90 and 5 fps. The HTML deck opens in headless Chromium from file:// with every other request blocked, the
+PowerPoint file reads back with python-pptx, and the MP4 decodes end to end. The full lecture's time is a benchmark
+(benchmarks/lecture_time.py), not a test."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from cli_errors import one_line_error
+from designed import collapse, cover, make_designed_run
+from PIL import Image
+
+from pipeline.cli import main
+from pipeline.deck import reveal_dir
+from pipeline.lecture import LESSONS, needed_runs, run_lecture
+from pipeline.render import RenderOptions
+from pipeline.slides import read_acts
+from pipeline.video import VideoFrames
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+TINY = RenderOptions(progress=False, pixel_width=160, frame_rate=5)
+LESSONS_TRIED = ("noise", "collapse")
+
+needs_reveal = pytest.mark.skipif(
+    not (reveal_dir() / "dist" / "reveal.js").is_file(), reason=f"reveal.js not installed in {reveal_dir()}: make setup"
+)
+
+
+@pytest.fixture(scope="module")
+def lecture(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Two lessons (noise to image; mode collapse, covering against collapsing) from designed runs."""
+    if not (reveal_dir() / "dist" / "reveal.js").is_file():
+        pytest.skip(f"reveal.js not installed in {reveal_dir()}: run make setup")
+    base = tmp_path_factory.mktemp("lecture")
+    image = make_designed_run(base / "digits", "image")
+    covering = make_designed_run(base / "covering", "toy2d", n=64, modes=cover)
+    collapsing = make_designed_run(base / "collapsing", "toy2d", n=64, modes=collapse, loss="bce", seed=1)
+    res = run_lecture(
+        size="small",
+        runs={"noise": image, "collapse": covering},
+        compares={"collapse": collapsing},
+        out=base / "deck",
+        root=base / "runs",
+        options=TINY,
+        lessons=LESSONS_TRIED,
+        echo=lambda line: None,
+    )
+    return {"res": res, "base": base, "runs": {"noise": image, "collapse": covering}}
+
+
+def expected_slides(folder: Path) -> tuple[int, list]:
+    """title + per lesson (question, acts, what it showed) + summary; and the acts in order."""
+    acts = [a for key in LESSONS_TRIED for a in read_acts(folder / "acts" / key)]
+    return 1 + 2 * len(LESSONS_TRIED) + len(acts) + 1, acts
+
+
+@pytest.mark.xdist_group("scenes")
+def test_nothing_is_trained_when_every_lesson_has_its_runs(lecture: dict) -> None:
+    res = lecture["res"]
+    assert res.trained == [] and not (lecture["base"] / "runs").exists()
+    count, acts = expected_slides(res.folder)
+    assert res.slides == count and len(acts) == 6  # morph: 3 acts, mode_collapse: 3 acts
+
+
+@pytest.mark.xdist_group("scenes")
+def test_pptx_has_each_act_as_a_movie_and_the_runs_numbers_in_its_notes(lecture: dict) -> None:
+    from pptx import Presentation
+
+    res = lecture["res"]
+    count, acts = expected_slides(res.folder)
+    prs = Presentation(str(res.files["pptx"]))
+    slides = list(prs.slides)
+    assert len(slides) == count
+    movies = []
+    for slide in slides:
+        media = [s for s in slide.shapes if s.shape_type is not None and s.shape_type == 16]  # MSO_SHAPE_TYPE.MEDIA
+        assert len(media) <= 1
+        movies += media
+        if media:  # the movie and its poster frame are in the package
+            rels = {r.reltype.rsplit("/", 1)[-1] for r in slide.part.rels.values()}
+            assert {"video", "media", "image"} <= rels, rels
+    assert len(movies) == len(acts)
+    notes = [s.notes_slide.notes_text_frame.text for s in slides]
+    said = "\n".join(notes)
+    for act in acts:  # every finding of every act, its numbers as the screen printed them, is in the notes
+        for finding in act.findings:
+            assert finding in said, finding
+    # mode collapse's closing slide says how many modes each run held, as its scene did
+    collapse_end = next(n for n in notes if "G covers all 8 modes" in n)
+    assert any(ch.isdigit() for ch in collapse_end)
+
+
+@pytest.mark.xdist_group("scenes")
+def test_mp4_decodes_end_to_end_with_title_cards(lecture: dict) -> None:
+    from pipeline.deck import CARD_SECONDS
+
+    res = lecture["res"]
+    count, acts = expected_slides(res.folder)
+    clip = VideoFrames(res.files["mp4"])
+    cards = count - len(acts)
+    frames = sum(len(VideoFrames(a.video)) for a in acts) + cards * round(CARD_SECONDS * 5)
+    assert clip.size == (160, 90) and clip.fps == 5
+    assert len(clip) == frames
+    decoded = sum(1 for _ in clip)  # every frame decodes
+    assert decoded == frames
+    first = next(iter(clip))
+    assert first.max() > 150  # the title card's words are on it
+
+
+@pytest.mark.xdist_group("scenes")
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (scripts/setup.sh installs it)")
+def test_html_deck_presents_offline_in_chromium(lecture: dict, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    res = lecture["res"]
+    count, acts = expected_slides(res.folder)
+    asked: list[str] = []
+
+    def only_files(route) -> None:  # noqa: ANN001
+        asked.append(route.request.url)
+        route.continue_() if route.request.url.startswith("file://") else route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM)
+        try:
+            page = browser.new_page(viewport={"width": 640, "height": 360})
+            page.route("**/*", only_files)
+            page.goto(res.files["html"].resolve().as_uri())
+            page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=15000)
+            assert page.evaluate("Reveal.getTotalSlides()") == count
+            assert "Generative adversarial networks" in page.inner_text(".present")
+            page.keyboard.press("ArrowRight")  # the first lesson's question
+            page.keyboard.press("ArrowRight")  # its first act: the video plays by itself
+            page.wait_for_function("Reveal.getIndices().h === 2")
+            video = ".present video"
+            page.wait_for_function(f"document.querySelector('{video}').currentTime > 0.4", timeout=15000)
+            assert page.evaluate(f"document.querySelector('{video}').getAttribute('src')") == (
+                f"media/{acts[0].video.name}"
+            )
+            # the act's last frame on screen is the scene's: compare the page with the act's poster
+            page.evaluate(
+                f"(() => {{ const v = document.querySelector('{video}'); v.pause(); v.currentTime = v.duration; }})()"
+            )
+            page.wait_for_function(f"document.querySelector('{video}').seeking === false")
+            shot = tmp_path / "slide.png"
+            page.screenshot(path=str(shot))
+            notes = page.evaluate("Array.from(document.querySelectorAll('.present aside.notes p'), p => p.textContent)")
+        finally:
+            browser.close()
+    assert [u for u in asked if not u.startswith("file://")] == []
+    assert notes == list(acts[0].captions)  # the speaker notes: the act's captions, word for word
+    poster = np.asarray(Image.open(res.folder / "media" / f"{acts[0].video.stem}.png").convert("L").resize((640, 360)))
+    page_px = np.asarray(Image.open(shot).convert("L"))
+    assert np.corrcoef(poster.ravel(), page_px.ravel())[0, 1] > 0.8
+
+
+def test_lessons_train_only_the_runs_no_one_gave(tmp_path: Path) -> None:
+    assert needed_runs({}, {}) == ["digits", "minimax", "toy", "toy-bce"]
+    mine = {lesson.key: tmp_path for lesson in LESSONS}
+    assert needed_runs(mine, {}) == ["digits", "toy-bce"]  # the compared runs of gradients and collapse
+    assert needed_runs(mine, {"gradients": tmp_path, "collapse": tmp_path}) == []
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["--run", "game"], ["--run game", "LESSON=RUN_FOLDER"]),
+        (["--run", "chess=x"], ["unknown lesson 'chess'", "game, noise"]),
+        (["--compare", "noise=RUN"], ["--compare noise=", "draws one run"]),
+        (["--lessons", "game,chess"], ["--lessons game,chess", "choose from"]),
+        (["--width", "wide"], ["--width wide", "whole number"]),
+    ],
+)
+def test_bad_options_are_one_line(tmp_path: Path, args: list[str], needles: list[str], designed_image: Path) -> None:
+    args = [a.replace("RUN", str(designed_image)) for a in args]
+    res = CliRunner().invoke(main, ["lecture", "--root", str(tmp_path / "runs"), "-o", str(tmp_path / "d"), *args])
+    one_line_error(res, *needles)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_without_reveal_js_it_says_run_make_setup_before_training(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("GANVIZ_REVEAL_DIR", str(tmp_path / "none"))
+    res = CliRunner().invoke(main, ["lecture", "--size", "small", "--root", str(tmp_path / "runs")])
+    one_line_error(res, "reveal.js is not installed", "make setup")
+    assert not (tmp_path / "runs").exists()
