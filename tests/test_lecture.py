@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from cli_errors import one_line_error
+from click.testing import CliRunner
 from designed import collapse, cover, make_designed_run
 from PIL import Image
 
