@@ -139,18 +139,21 @@ Reveal.initialize({{ width: {width}, height: {height}, margin: 0, hash: true, ce
 """
 
 
-def write_html(deck: Deck, folder: Path) -> Path:
-    """``folder/index.html`` with ``folder/media/`` (the videos and their posters) and ``folder/reveal/``: arrow
-    keys move, S opens the speaker view with the notes, each video plays when its slide opens."""
+def write_html(deck: Deck, folder: Path, shown: dict[Path, Path] | None = None) -> Path:
+    """``folder/index.html`` with ``folder/media/`` (the videos and their posters: ``shown``, else made) and
+    ``folder/reveal/``: arrow keys move, S opens the speaker view with the notes, each video plays when its slide
+    opens."""
     media = folder / "media"
     media.mkdir(parents=True, exist_ok=True)
     _copy_reveal(folder / "reveal")
-    shown = posters(deck, media)
+    shown = shown or posters(deck, media)
     sections = []
     for slide in deck.slides:
         video = poster = None
         if slide.video is not None:
             shutil.copyfile(slide.video, media / slide.video.name)
+            if shown[slide.video].parent != media:
+                shutil.copyfile(shown[slide.video], media / shown[slide.video].name)
             video, poster = f"media/{slide.video.name}", f"media/{shown[slide.video].name}"
         sections.append(_section(slide, video, poster))
     page = PAGE.format(
@@ -168,9 +171,10 @@ def write_html(deck: Deck, folder: Path) -> Path:
 
 
 # -- PowerPoint -----------------------------------------------------------------------------------------------------
-def write_pptx(deck: Deck, path: Path, poster_dir: Path) -> Path:
+def write_pptx(deck: Deck, path: Path, shown: dict[Path, Path]) -> Path:
     """A 16:9 PowerPoint file: a card is text on the scenes' background, a video slide is the act's MP4 embedded as a
-    movie over the whole slide (its poster: the act's last frame); every slide carries its notes."""
+    movie over the whole slide (its poster ``shown[video]``: the act's last frame, see ``posters``); every slide
+    carries its notes. PowerPoint, Keynote and Impress play a movie when it is clicked."""
     from pptx import Presentation
     from pptx.dml.color import RGBColor
     from pptx.util import Emu, Pt
@@ -178,7 +182,6 @@ def write_pptx(deck: Deck, path: Path, poster_dir: Path) -> Path:
     prs = Presentation()
     prs.slide_width, prs.slide_height = Emu(12192000), Emu(6858000)  # 13.333 x 7.5 in
     blank = prs.slide_layouts[6]
-    shown = posters(deck, poster_dir)
     for slide in deck.slides:
         page = prs.slides.add_slide(blank)
         page.background.fill.solid()
@@ -267,10 +270,11 @@ def write_deck(deck: Deck, folder: Path) -> dict[str, Path]:
     missing = [v for v in deck.videos if not v.is_file()]
     if missing:
         raise DeckError(f"{missing[0]}: video not found; render the lesson again")
-    folder.mkdir(parents=True, exist_ok=True)
-    html_path = write_html(deck, folder)
+    (folder / "media").mkdir(parents=True, exist_ok=True)
+    shown = posters(deck, folder / "media")
+    html_path = write_html(deck, folder, shown)
     return {
         "html": html_path,
-        "pptx": write_pptx(deck, folder / "lecture.pptx", folder / "media"),
+        "pptx": write_pptx(deck, folder / "lecture.pptx", shown),
         "mp4": write_mp4(deck, folder / "lecture.mp4"),
     }

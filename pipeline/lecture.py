@@ -169,8 +169,11 @@ def lesson_acts(lesson: Lesson, run: Run, compare: Run | None, folder: Path, opt
     return acts
 
 
-def lesson_slides(lesson: Lesson, run: Run, compare: Run | None, acts: list[Act]) -> list[Slide]:
-    """A lesson as slides: its question; each act (notes: the captions it adds, word for word); what it showed."""
+def lesson_slides(
+    lesson: Lesson, run: Run, compare: Run | None, acts: list[Act], also: tuple[str, ...] = ()
+) -> list[Slide]:
+    """A lesson as slides: its question; each act (notes: the captions it adds, word for word); what it showed (and
+    ``also``: what another lesson's scene showed of the same run)."""
     names = run.name + (f" and {compare.name}" if compare is not None else "")
     slides = [Slide(lesson.title, (lesson.question,), notes=(lesson.question, f"From the run{'s' * bool(compare)} "
                                                                                f"{names}."))]  # fmt: skip
@@ -179,8 +182,19 @@ def lesson_slides(lesson: Lesson, run: Run, compare: Run | None, acts: list[Act]
         new = [c for c in act.captions if c not in seen] or list(act.captions)
         seen.update(act.captions)
         slides.append(Slide(f"{lesson.title}, {k} of {len(acts)}", video=act.video, notes=tuple(new)))
-    slides.append(Slide(f"{lesson.title}: what the run showed", findings(acts), notes=findings(acts)))
+    said = findings(acts) + also
+    slides.append(Slide(f"{lesson.title}: what the run showed", said, notes=said))
     return slides
+
+
+def same_run_elsewhere(run: Run, done: list[tuple[Lesson, list[Act]]], paths: dict[str, tuple]) -> tuple[str, ...]:
+    """What the mode collapse lesson said of ``run`` when it was one of its two runs: the loss curves lesson then
+    closes with how many modes that run held, as that scene printed it."""
+    for lesson, acts in done:
+        if lesson.key == "collapse" and run.path.resolve() in paths.get(lesson.key, ()):
+            last = findings(acts)[-1]
+            return (f"The same run in the mode collapse lesson: {last}",)
+    return ()
 
 
 def findings(acts: list[Act]) -> tuple[str, ...]:
@@ -216,12 +230,15 @@ def build_lecture(
             notes=("Each lesson opens with a question and ends with what its run showed.",),
         )
     ]
+    paths: dict[str, tuple] = {}
     for i, lesson in enumerate(lessons, 1):
         run, compare = lesson_runs(lesson, trained, runs, compares)
         echo(f"lecture: lesson {i}/{len(lessons)}, {lesson.title.lower()} ({lesson.scene} from {run.name})")
         acts = lesson_acts(lesson, run, compare, folder / "acts" / lesson.key, opts)
+        also = same_run_elsewhere(run, done, paths) if lesson.key == "curves" else ()
         done.append((lesson, acts))
-        slides += lesson_slides(lesson, run, compare, acts)
+        paths[lesson.key] = tuple(r.path.resolve() for r in (run, compare) if r is not None)
+        slides += lesson_slides(lesson, run, compare, acts, also)
     slides.append(summary_slide(done))
     return Deck("A GAN lecture", tuple(slides)), done
 

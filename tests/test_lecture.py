@@ -24,7 +24,7 @@ from pipeline.video import VideoFrames
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TINY = RenderOptions(progress=False, pixel_width=160, frame_rate=5)
-LESSONS_TRIED = ("noise", "collapse")
+LESSONS_TRIED = ("noise", "collapse", "curves")
 
 needs_reveal = pytest.mark.skipif(
     not (reveal_dir() / "dist" / "reveal.js").is_file(), reason=f"reveal.js not installed in {reveal_dir()}: make setup"
@@ -33,7 +33,8 @@ needs_reveal = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def lecture(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Two lessons (noise to image; mode collapse, covering against collapsing) from designed runs."""
+    """Three lessons from designed runs: noise to image; mode collapse, covering against collapsing; the loss curves
+    of the collapsing run."""
     if not (reveal_dir() / "dist" / "reveal.js").is_file():
         pytest.skip(f"reveal.js not installed in {reveal_dir()}: run make setup")
     base = tmp_path_factory.mktemp("lecture")
@@ -42,7 +43,7 @@ def lecture(tmp_path_factory: pytest.TempPathFactory) -> dict:
     collapsing = make_designed_run(base / "collapsing", "toy2d", n=64, modes=collapse, loss="bce", seed=1)
     res = run_lecture(
         size="small",
-        runs={"noise": image, "collapse": covering},
+        runs={"noise": image, "collapse": covering, "curves": collapsing},
         compares={"collapse": collapsing},
         out=base / "deck",
         root=base / "runs",
@@ -64,7 +65,7 @@ def test_nothing_is_trained_when_every_lesson_has_its_runs(lecture: dict) -> Non
     res = lecture["res"]
     assert res.trained == [] and not (lecture["base"] / "runs").exists()
     count, acts = expected_slides(res.folder)
-    assert res.slides == count and len(acts) == 6  # morph: 3 acts, mode_collapse: 3 acts
+    assert res.slides == count and len(acts) == 9  # morph, mode_collapse, training_curves: 3 acts each
 
 
 @pytest.mark.xdist_group("scenes")
@@ -90,9 +91,13 @@ def test_pptx_has_each_act_as_a_movie_and_the_runs_numbers_in_its_notes(lecture:
     for act in acts:  # every finding of every act, its numbers as the screen printed them, is in the notes
         for finding in act.findings:
             assert finding in said, finding
-    # mode collapse's closing slide says how many modes each run held, as its scene did
-    collapse_end = next(n for n in notes if "G covers all 8 modes" in n)
-    assert any(ch.isdigit() for ch in collapse_end)
+    # the loss curves lesson closes with what the mode collapse lesson's scene printed about the same run
+    contrast = read_acts(res.folder / "acts" / "collapse")[-1].findings[-1]
+    assert "of 8 modes" in contrast
+    curves = [f for act in read_acts(res.folder / "acts" / "curves") for f in act.findings]
+    curves_end = next(n for n in notes if "The same run" in n)
+    assert curves_end.splitlines() == [*dict.fromkeys(curves), f"The same run in the mode collapse lesson: {contrast}"]
+    assert notes[-1].count("\n") == len(LESSONS_TRIED) - 1  # the summary: one line per lesson
 
 
 @pytest.mark.xdist_group("scenes")
