@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ganviz.errors import GanvizError
-from pipeline.video import FASTSTART, VideoFrames
+from pipeline.video import FASTSTART, VideoFrames, contact_sheet
 
 #: the scenes' background, so cards and videos read as one deck
 BACKGROUND = "#101018"
@@ -224,9 +224,9 @@ def card_image(slide: Slide, size: tuple[int, int]) -> np.ndarray:
     w, h = size
     img = Image.new("RGB", size, BACKGROUND)
     draw = ImageDraw.Draw(img)
-    big, small = _font(max(8, h // 12)), _font(max(6, h // 26))
+    big, small = _font(max(8, h // 12)), _font(max(6, h // 22))
     y = h * 0.2
-    for words, font, colour, chars in [(slide.title, big, TEXT, 36), *((li, small, MUTED, 70) for li in slide.lines)]:
+    for words, font, colour, chars in [(slide.title, big, TEXT, 36), *((li, small, MUTED, 60) for li in slide.lines)]:
         for line in textwrap.wrap(words, chars) or [""]:
             draw.text((w * 0.07, y), line, fill=colour, font=font)
             y += font.size * 1.3
@@ -265,8 +265,22 @@ def write_mp4(deck: Deck, path: Path, *, fps: float | None = None, size: tuple[i
     return path
 
 
+def write_sheet(deck: Deck, shown: dict[Path, Path], path: Path, columns: int = 6, width: int = 320) -> Path:
+    """A contact sheet of the deck: every slide, a card as the MP4 shows it, a video by its poster, numbered."""
+    frames = []
+    for slide in deck.slides:
+        if slide.video is None:
+            frames.append(card_image(slide, (width, width * 9 // 16)))
+        else:
+            frames.append(np.asarray(Image.open(shown[slide.video]).convert("RGB").resize((width, width * 9 // 16))))
+    labels = [f"{k}. {s.title}" for k, s in enumerate(deck.slides, 1)]
+    contact_sheet(frames, labels, columns, width).save(path)
+    return path
+
+
 def write_deck(deck: Deck, folder: Path) -> dict[str, Path]:
-    """All three forms into ``folder``: index.html (with media/ and reveal/), lecture.pptx and lecture.mp4."""
+    """All three forms into ``folder``: index.html (with media/ and reveal/), lecture.pptx and lecture.mp4; and
+    slides.png, a contact sheet of the slides."""
     missing = [v for v in deck.videos if not v.is_file()]
     if missing:
         raise DeckError(f"{missing[0]}: video not found; render the lesson again")
@@ -277,4 +291,5 @@ def write_deck(deck: Deck, folder: Path) -> dict[str, Path]:
         "html": html_path,
         "pptx": write_pptx(deck, folder / "lecture.pptx", shown),
         "mp4": write_mp4(deck, folder / "lecture.mp4"),
+        "sheet": write_sheet(deck, shown, folder / "slides.png"),
     }

@@ -51,7 +51,12 @@ def lecture(tmp_path_factory: pytest.TempPathFactory) -> dict:
         lessons=LESSONS_TRIED,
         echo=lambda line: None,
     )
-    return {"res": res, "base": base, "runs": {"noise": image, "collapse": covering}}
+    return {
+        "res": res,
+        "base": base,
+        "runs": {"noise": image, "collapse": covering, "curves": collapsing},
+        "collapsing": collapsing,
+    }
 
 
 def expected_slides(folder: Path) -> tuple[int, list]:
@@ -134,7 +139,7 @@ def test_html_deck_presents_offline_in_chromium(lecture: dict, tmp_path: Path) -
         browser = pw.chromium.launch(executable_path=CHROMIUM)
         try:
             page = browser.new_page(viewport={"width": 640, "height": 360})
-            page.route("**/*", only_files)
+            page.context.route("**/*", only_files)  # the speaker view's window too
             page.goto(res.files["html"].resolve().as_uri())
             page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=15000)
             assert page.evaluate("Reveal.getTotalSlides()") == count
@@ -155,10 +160,17 @@ def test_html_deck_presents_offline_in_chromium(lecture: dict, tmp_path: Path) -
             shot = tmp_path / "slide.png"
             page.screenshot(path=str(shot))
             notes = page.evaluate("Array.from(document.querySelectorAll('.present aside.notes p'), p => p.textContent)")
+            with page.expect_popup() as opened:  # S: reveal's speaker view, with this slide's notes
+                page.keyboard.press("s")
+            speaker = opened.value
+            value = ".speaker-controls-notes .value"
+            speaker.wait_for_function(f"(document.querySelector('{value}') || {{}}).textContent", timeout=15000)
+            speaker_notes = speaker.inner_text(value)
         finally:
             browser.close()
     assert [u for u in asked if not u.startswith("file://")] == []
     assert notes == list(acts[0].captions)  # the speaker notes: the act's captions, word for word
+    assert [line for line in speaker_notes.splitlines() if line.strip()] == notes
     poster = np.asarray(Image.open(res.folder / "media" / f"{acts[0].video.stem}.png").convert("L").resize((640, 360)))
     page_px = np.asarray(Image.open(shot).convert("L"))
     assert np.corrcoef(poster.ravel(), page_px.ravel())[0, 1] > 0.8
@@ -193,3 +205,31 @@ def test_without_reveal_js_it_says_run_make_setup_before_training(tmp_path: Path
     res = CliRunner().invoke(main, ["lecture", "--size", "small", "--root", str(tmp_path / "runs")])
     one_line_error(res, "reveal.js is not installed", "make setup")
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.xdist_group("scenes")
+def test_a_second_call_renders_nothing_it_has(lecture: dict) -> None:
+    res = lecture["res"]
+    acts = [a for key in LESSONS_TRIED for a in read_acts(res.folder / "acts" / key)]
+    videos = {a.video: a.video.stat().st_mtime_ns for a in acts}
+    again = run_lecture(
+        size="small",
+        runs=lecture["runs"],
+        compares={"collapse": lecture["collapsing"]},
+        out=res.folder,
+        root=lecture["base"] / "runs",
+        options=TINY,
+        lessons=LESSONS_TRIED,
+        echo=lambda line: None,
+    )
+    assert again.trained == [] and again.slides == res.slides
+    assert {v: v.stat().st_mtime_ns for v in videos} == videos
+
+
+def test_finished_lecture_runs_are_reused_not_trained(tmp_path: Path) -> None:
+    from pipeline.lecture import run_folder, train_runs
+
+    made = make_designed_run(run_folder(tmp_path, "toy", "small"), "toy2d", n=16, modes=cover)
+    lines: list[str] = []
+    found, trained = train_runs(["toy"], tmp_path, "small", echo=lines.append)
+    assert found == {"toy": made} and trained == [] and lines == [f"lecture: run 1/1, {made} (reused)"]
