@@ -125,6 +125,19 @@ def chosen(keys: tuple[str, ...] | None) -> tuple[Lesson, ...]:
     return tuple(x for x in LESSONS if x.key in keys)
 
 
+def check_drawable(runs: dict[str, Path], compares: dict[str, Path], lessons: tuple[Lesson, ...]) -> None:
+    """Refuse, before anything trains, a run of the user's that its lesson's scene cannot draw (one line)."""
+    from pipeline.render import builtin_scene_path, cannot_draw, load_scene_classes
+
+    for lesson in lessons:
+        for option, given in (("--run", runs), ("--compare", compares)):
+            if lesson.key in given:
+                (cls,) = load_scene_classes(builtin_scene_path(lesson.scene))[:1]
+                reason = cannot_draw(cls, Run.load(given[lesson.key]))
+                if reason is not None:
+                    raise GanvizError(f"{option} {lesson.key}={given[lesson.key]}: {reason}")
+
+
 def needed_runs(runs: dict[str, Path], compares: dict[str, Path], lessons: tuple[Lesson, ...] = LESSONS) -> list[str]:
     """The RUNS that some lesson still needs because the user named none for it."""
     need = []
@@ -309,6 +322,7 @@ def run_lecture(
     if not (reveal_dir() / "dist" / "reveal.js").is_file():  # before any training: the deck needs it at the end
         raise GanvizError(f"{reveal_dir()}: reveal.js is not installed; run `make setup` to install it")
     folder = out or Path("outputs") / "lectures" / f"lecture-{size}"
+    check_drawable(runs, compares, picked)
     need = needed_runs(runs, compares, picked)
     trained, now = train_runs(need, root, size, overrides, progress=progress, echo=echo)
     deck, _ = build_lecture(folder, trained, runs, compares, opts, echo, picked)

@@ -191,6 +191,7 @@ def test_lessons_train_only_the_runs_no_one_gave(tmp_path: Path) -> None:
         (["--compare", "noise=RUN"], ["--compare noise=", "draws one run"]),
         (["--lessons", "game,chess"], ["--lessons game,chess", "choose from"]),
         (["--width", "wide"], ["--width wide", "whole number"]),
+        (["--run", "collapse=RUN"], ["--run collapse=", "quality measures"]),
     ],
 )
 def test_bad_options_are_one_line(tmp_path: Path, args: list[str], needles: list[str], designed_image: Path) -> None:
