@@ -84,13 +84,20 @@ def _copy_reveal(dest: Path) -> None:
             shutil.copyfile(src, dst)
 
 
+def media_name(k: int, video: Path) -> str:
+    """The name of the deck's ``k``-th video in its media folder: two lessons may draw the same scene, whose acts
+    have the same file names in their own folders."""
+    return f"{k:02d}-{video.name}"
+
+
 def posters(deck: Deck, media: Path) -> dict[Path, Path]:
-    """A poster for each video: its last frame (where the act has said what it says), as ``media/<video>.png``."""
+    """A poster for each video: its last frame (where the act has said what it says), as
+    ``media/<nn>-<video>.png``."""
     out = {}
-    for video in deck.videos:
+    for k, video in enumerate(deck.videos, 1):
         clip = VideoFrames(video)
         (frame,) = clip.pick([len(clip) - 1])
-        out[video] = media / f"{video.stem}.png"
+        out[video] = media / Path(media_name(k, video)).with_suffix(".png")
         Image.fromarray(frame).save(out[video])
     return out
 
@@ -148,13 +155,15 @@ def write_html(deck: Deck, folder: Path, shown: dict[Path, Path] | None = None) 
     _copy_reveal(folder / "reveal")
     shown = shown or posters(deck, media)
     sections = []
+    k = 0
     for slide in deck.slides:
         video = poster = None
         if slide.video is not None:
-            shutil.copyfile(slide.video, media / slide.video.name)
-            if shown[slide.video].parent != media:
-                shutil.copyfile(shown[slide.video], media / shown[slide.video].name)
-            video, poster = f"media/{slide.video.name}", f"media/{shown[slide.video].name}"
+            k += 1
+            video, poster = f"media/{media_name(k, slide.video)}", f"media/{shown[slide.video].name}"
+            shutil.copyfile(slide.video, folder / video)
+            if shown[slide.video].parent.resolve() != media.resolve():
+                shutil.copyfile(shown[slide.video], folder / poster)
         sections.append(_section(slide, video, poster))
     page = PAGE.format(
         title=html.escape(deck.title),

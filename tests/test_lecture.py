@@ -16,7 +16,7 @@ from designed import collapse, cover, make_designed_run
 from PIL import Image
 
 from pipeline.cli import main
-from pipeline.deck import reveal_dir
+from pipeline.deck import Deck, Slide, media_name, reveal_dir, write_html
 from pipeline.lecture import LESSONS, needed_runs, run_lecture
 from pipeline.render import RenderOptions
 from pipeline.slides import read_acts
@@ -150,7 +150,7 @@ def test_html_deck_presents_offline_in_chromium(lecture: dict, tmp_path: Path) -
             video = ".present video"
             page.wait_for_function(f"document.querySelector('{video}').currentTime > 0.4", timeout=15000)
             assert page.evaluate(f"document.querySelector('{video}').getAttribute('src')") == (
-                f"media/{acts[0].video.name}"
+                f"media/{media_name(1, acts[0].video)}"
             )
             # the act's last frame on screen is the scene's: compare the page with the act's poster
             page.evaluate(
@@ -171,7 +171,8 @@ def test_html_deck_presents_offline_in_chromium(lecture: dict, tmp_path: Path) -
     assert [u for u in asked if not u.startswith("file://")] == []
     assert notes == list(acts[0].captions)  # the speaker notes: the act's captions, word for word
     assert [line for line in speaker_notes.splitlines() if line.strip()] == notes
-    poster = np.asarray(Image.open(res.folder / "media" / f"{acts[0].video.stem}.png").convert("L").resize((640, 360)))
+    poster_file = res.folder / "media" / Path(media_name(1, acts[0].video)).with_suffix(".png")
+    poster = np.asarray(Image.open(poster_file).convert("L").resize((640, 360)))
     page_px = np.asarray(Image.open(shot).convert("L"))
     assert np.corrcoef(poster.ravel(), page_px.ravel())[0, 1] > 0.8
 
@@ -234,3 +235,22 @@ def test_finished_lecture_runs_are_reused_not_trained(tmp_path: Path) -> None:
     lines: list[str] = []
     found, trained = train_runs(["toy"], tmp_path, "small", echo=lines.append)
     assert found == {"toy": made} and trained == [] and lines == [f"lecture: run 1/1, {made} (reused)"]
+
+
+@pytest.mark.xdist_group("scenes")
+def test_two_lessons_of_one_scene_keep_their_own_videos(lecture: dict, tmp_path: Path) -> None:
+    """Two lessons may draw the same scene (the equilibrium and the loss curves: TrainingCurves), whose acts have the
+    same file names: each slide plays its own video and shows its own poster."""
+    acts = read_acts(lecture["res"].folder / "acts" / "noise")
+    first, second = tmp_path / "a" / "Scene-01-act.mp4", tmp_path / "b" / "Scene-01-act.mp4"
+    for act, copy in ((acts[0], first), (acts[-1], second)):
+        copy.parent.mkdir()
+        shutil.copyfile(act.video, copy)
+    page = write_html(Deck("two", (Slide("one", video=first), Slide("two", video=second))), tmp_path / "deck")
+    text = page.read_text(encoding="utf-8")
+    media = tmp_path / "deck" / "media"
+    for k, source in enumerate((first, second), 1):
+        assert f'src="media/{media_name(k, source)}"' in text
+        assert (media / media_name(k, source)).read_bytes() == source.read_bytes()
+    pictures = [np.asarray(Image.open(p)) for p in sorted(media.glob("*.png"))]
+    assert len(pictures) == 2 and not np.array_equal(*pictures)
