@@ -24,6 +24,7 @@ from pipeline.render import RenderOptions
 from pipeline.slides import ACTS_FILE, Act, read_acts, render_acts
 
 STAMP = "source.json"  # beside a lesson's acts: the runs and settings they were rendered from
+ACTS_VERSION = 2  # bumped when acts.json gains a field: acts rendered before are rendered again
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,8 @@ def _stamp(run: Run, compare: Run | None, opts: RenderOptions) -> dict[str, Any]
     def of(r: Run | None) -> list[Any] | None:
         return None if r is None else [str(r.path.resolve()), (r.path / "run.json").stat().st_mtime_ns]
 
-    return {"run": of(run), "compare": of(compare), "size": [opts.quality, opts.pixel_width, opts.frame_rate]}
+    size = [opts.quality, opts.pixel_width, opts.frame_rate]
+    return {"run": of(run), "compare": of(compare), "size": size, "version": ACTS_VERSION}
 
 
 def lesson_acts(lesson: Lesson, run: Run, compare: Run | None, folder: Path, opts: RenderOptions) -> list[Act]:
@@ -183,6 +185,30 @@ def lesson_acts(lesson: Lesson, run: Run, compare: Run | None, folder: Path, opt
     return acts
 
 
+#: the readouts a speaker reads out, in words (scenes/readouts.py names the quantities)
+READOUT_WORDS = {
+    "step": "step",
+    "metric:accuracy": "D right (%)",
+    "metric:d_real": "D(x)",
+    "metric:d_fake": "D(G(z))",
+    "metric:loss_d": "D's loss",
+    "metric:loss_g": "G's loss",
+    "eval:modes_captured": "modes captured",
+}
+
+
+def readouts(act: Act) -> str | None:
+    """The act's counters as its last frame shows them, in words ('On screen: step 1,200 · D(x) 0.82 ...'); None
+    when it shows none of those ``READOUT_WORDS`` names."""
+    said = []
+    for n in act.numbers:
+        if n.counter and n.quantity in READOUT_WORDS:
+            item = f"{READOUT_WORDS[n.quantity]} {n.shown}" + (" (second run)" if n.run != "run" else "")
+            if item not in said:
+                said.append(item)
+    return f"On screen: {' · '.join(said)}" if said else None
+
+
 def lesson_slides(
     lesson: Lesson, run: Run, compare: Run | None, acts: list[Act], also: tuple[str, ...] = ()
 ) -> list[Slide]:
@@ -195,7 +221,9 @@ def lesson_slides(
     for k, act in enumerate(acts, 1):
         new = [c for c in act.captions if c not in seen] or list(act.captions)
         seen.update(act.captions)
-        slides.append(Slide(f"{lesson.title}, {k} of {len(acts)}", video=act.video, notes=tuple(new)))
+        counters = readouts(act)
+        notes = (*new, *([counters] if counters else []))
+        slides.append(Slide(f"{lesson.title}, {k} of {len(acts)}", video=act.video, notes=notes))
     said = findings(acts) + also
     slides.append(Slide(f"{lesson.title}: what the run showed", said, notes=said))
     return slides

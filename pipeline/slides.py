@@ -48,6 +48,7 @@ class Number:
     average: int = 1  # averaged over this many logged steps (readouts.window)
     scale: float = 1.0  # 100: a fraction shown as a percent
     run: str = "run"  # "other": the run it is compared with
+    counter: bool = False  # a changing readout (``reads``), not a number a caption states
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def on_screen(scene: Any) -> Screen:
         for r in readings:
             shown = r.shown if r.shown is not None else text
             if shown is not None:
-                numbers.append(Number(r.quantity, shown, r.step, r.average, r.scale, r.run))
+                numbers.append(Number(r.quantity, shown, r.step, r.average, r.scale, r.run, r.shown is None))
         if text is None:
             for sub in mob.submobjects:
                 walk(sub, inside_caption or caption)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from pipeline.cli import main
 from pipeline.deck import Deck, Slide, media_name, reveal_dir, write_html
-from pipeline.lecture import LESSONS, needed_runs, run_lecture
+from pipeline.lecture import LESSONS, needed_runs, readouts, run_lecture
 from pipeline.render import RenderOptions
 from pipeline.slides import read_acts
 from pipeline.video import VideoFrames
@@ -169,7 +169,10 @@ def test_html_deck_presents_offline_in_chromium(lecture: dict, tmp_path: Path) -
         finally:
             browser.close()
     assert [u for u in asked if not u.startswith("file://")] == []
-    assert notes == list(acts[0].captions)  # the speaker notes: the act's captions, word for word
+    # the speaker notes: the act's captions, word for word, then its counters as its last frame shows them
+    assert notes[: len(acts[0].captions)] == list(acts[0].captions)
+    assert notes[len(acts[0].captions) :] == [readouts(acts[0])]
+    assert readouts(acts[0]).startswith("On screen: step 0")
     assert [line for line in speaker_notes.splitlines() if line.strip()] == notes
     poster_file = res.folder / "media" / Path(media_name(1, acts[0].video)).with_suffix(".png")
     poster = np.asarray(Image.open(poster_file).convert("L").resize((640, 360)))
