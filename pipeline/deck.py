@@ -108,7 +108,8 @@ def _section(slide: Slide, video: str | None, poster: str | None) -> str:
     aside = f'<aside class="notes">{notes}</aside>' if notes else ""
     if slide.video is None:
         lines = "".join(f"<p>{html.escape(line)}</p>" for line in slide.lines)
-        return f"<section><h2>{html.escape(slide.title)}</h2>{lines}{aside}</section>"
+        long = ' class="long"' if long_card(slide) else ""
+        return f"<section{long}><h2>{html.escape(slide.title)}</h2>{lines}{aside}</section>"
     return (
         f'<section data-title="{html.escape(slide.title)}">'
         f'<video data-autoplay muted playsinline preload="auto" src="{video}" poster="{poster}"'
@@ -128,6 +129,8 @@ PAGE = """<!doctype html>
 .reveal-viewport {{ background: {background}; }}
 .reveal h2 {{ color: {text}; text-transform: none; font-size: 64px; }}
 .reveal p {{ color: {muted}; font-size: 34px; }}
+.reveal section.long h2 {{ font-size: 44px; }}
+.reveal section.long p {{ font-size: 21px; text-align: left; margin: 6px 60px; }}
 .reveal video {{ display: block; margin: 0; max-width: 100%; max-height: 100%; }}
 </style>
 </head>
@@ -207,7 +210,7 @@ def write_pptx(deck: Deck, path: Path, shown: dict[Path, Path]) -> Path:
             frame = box.text_frame
             frame.word_wrap = True
             for k, (words, size, colour) in enumerate(
-                [(slide.title, 40, TEXT), *((line, 22, MUTED) for line in slide.lines)]
+                [(slide.title, 40, TEXT), *((line, 14 if long_card(slide) else 22, MUTED) for line in slide.lines)]
             ):
                 para = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
                 para.text = words
@@ -228,15 +231,22 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
 
 
+def long_card(slide: Slide) -> bool:
+    """A card with more to read than a question (the summary of the numbers): set smaller everywhere."""
+    return sum(len(line) for line in slide.lines) > 240
+
+
 def card_image(slide: Slide, size: tuple[int, int]) -> np.ndarray:
     """A card as an RGB frame of ``size``: its heading and lines, wrapped, on the scenes' background."""
     w, h = size
     img = Image.new("RGB", size, BACKGROUND)
     draw = ImageDraw.Draw(img)
-    big, small = _font(max(8, h // 12)), _font(max(6, h // 22))
-    y = h * 0.2
-    for words, font, colour, chars in [(slide.title, big, TEXT, 36), *((li, small, MUTED, 60) for li in slide.lines)]:
-        for line in textwrap.wrap(words, chars) or [""]:
+    long = long_card(slide)
+    big, small = _font(max(8, h // (16 if long else 12))), _font(max(6, h // (34 if long else 22)))
+    y = h * (0.1 if long else 0.2)
+    chars = 95 if long else 60
+    for words, font, colour, n in [(slide.title, big, TEXT, 36), *((li, small, MUTED, chars) for li in slide.lines)]:
+        for line in textwrap.wrap(words, n) or [""]:
             draw.text((w * 0.07, y), line, fill=colour, font=font)
             y += font.size * 1.3
         y += font.size * 0.4
