@@ -65,7 +65,7 @@ def expected_slides(folder: Path) -> tuple[int, list]:
     return 1 + 2 * len(LESSONS_TRIED) + len(acts) + 1, acts
 
 
-@pytest.mark.xdist_group("scenes")
+@pytest.mark.xdist_group("lecture")
 def test_nothing_is_trained_when_every_lesson_has_its_runs(lecture: dict) -> None:
     res = lecture["res"]
     assert res.trained == [] and not (lecture["base"] / "runs").exists()
@@ -73,7 +73,7 @@ def test_nothing_is_trained_when_every_lesson_has_its_runs(lecture: dict) -> Non
     assert res.slides == count and len(acts) == 9  # morph, mode_collapse, training_curves: 3 acts each
 
 
-@pytest.mark.xdist_group("scenes")
+@pytest.mark.xdist_group("lecture")
 def test_pptx_has_each_act_as_a_movie_and_the_runs_numbers_in_its_notes(lecture: dict) -> None:
     from pptx import Presentation
 
@@ -105,7 +105,7 @@ def test_pptx_has_each_act_as_a_movie_and_the_runs_numbers_in_its_notes(lecture:
     assert notes[-1].count("\n") == len(LESSONS_TRIED) - 1  # the summary: one line per lesson
 
 
-@pytest.mark.xdist_group("scenes")
+@pytest.mark.xdist_group("lecture")
 def test_mp4_decodes_end_to_end_with_title_cards(lecture: dict) -> None:
     from pipeline.deck import CARD_SECONDS
 
@@ -122,7 +122,7 @@ def test_mp4_decodes_end_to_end_with_title_cards(lecture: dict) -> None:
     assert first.max() > 150  # the title card's words are on it
 
 
-@pytest.mark.xdist_group("scenes")
+@pytest.mark.xdist_group("lecture")
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (scripts/setup.sh installs it)")
 def test_html_deck_presents_offline_in_chromium(lecture: dict, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
@@ -212,7 +212,7 @@ def test_without_reveal_js_it_says_run_make_setup_before_training(tmp_path: Path
     assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.xdist_group("scenes")
+@pytest.mark.xdist_group("lecture")
 def test_a_second_call_renders_nothing_it_has(lecture: dict) -> None:
     res = lecture["res"]
     acts = [a for key in LESSONS_TRIED for a in read_acts(res.folder / "acts" / key)]
@@ -240,7 +240,7 @@ def test_finished_lecture_runs_are_reused_not_trained(tmp_path: Path) -> None:
     assert found == {"toy": made} and trained == [] and lines == [f"lecture: run 1/1, {made} (reused)"]
 
 
-@pytest.mark.xdist_group("scenes")
+@pytest.mark.xdist_group("lecture")
 def test_two_lessons_of_one_scene_keep_their_own_videos(lecture: dict, tmp_path: Path) -> None:
     """Two lessons may draw the same scene (the equilibrium and the loss curves: TrainingCurves), whose acts have the
     same file names: each slide plays its own video and shows its own poster."""

@@ -34,7 +34,7 @@ def footer_step(numbers) -> int:
     return next(int(n.shown.replace(",", "")) for n in numbers if n.quantity == "step" and n.step is None)
 
 
-@pytest.mark.xdist_group("scenes")
+@pytest.mark.xdist_group("lecture")
 def test_each_act_is_a_video_as_long_as_the_act(curves_acts: tuple[Path, Path]) -> None:
     _, out = curves_acts
     acts = read_acts(out)
@@ -47,7 +47,7 @@ def test_each_act_is_a_video_as_long_as_the_act(curves_acts: tuple[Path, Path]) 
         assert abs(len(clip) / clip.fps - act.seconds) <= 2 / clip.fps, act
 
 
-@pytest.mark.xdist_group("scenes")
+@pytest.mark.xdist_group("lecture")
 def test_notes_repeat_what_is_on_screen(curves_acts: tuple[Path, Path]) -> None:
     from scenes.training_curves import TrainingCurves
 
