@@ -53,7 +53,7 @@ from manim import (
 )
 
 from pipeline.run import RunError
-from pipeline.runformat import METRICS, SNAPSHOT
+from pipeline.runformat import SNAPSHOT
 from scenes import common as c
 from scenes import readouts as r
 from scenes import style as s
@@ -89,26 +89,51 @@ class Act:
 
 
 class Accuracy:
-    """D's accuracy as the screen shows it: ``metric:accuracy`` averaged over ``readouts.window`` logged steps
-    (a trailing mean), at a step; and the caption text of it, registered."""
+    """D's accuracy as the screen shows it, at a step, and the caption text of it, registered: ``metric:accuracy``
+    averaged over ``readouts.window`` logged steps (a trailing mean) where the run recorded acc_real and acc_fake;
+    else (``derived``) ``snapshot:accuracy``, D's accuracy on the fixed batches at each snapshot, from the scores the
+    snapshots hold (a loop of one's own that handed no accuracy to the Recorder still recorded those)."""
 
     def __init__(self, run: c.Run):
+        self.derived = not recorded_accuracy(run)
+        if self.derived:
+            self.quantity, self.window = "snapshot:accuracy", 1
+            self.steps, self.values = r.snapshot_accuracy(run)
+            self.mean = self.values
+            if len(self.steps) == 0:
+                raise RunError(
+                    f"{run.path}: no snapshot holds D's scores on both fixed batches: nothing says how often D is right"
+                )
+            return
         if len(run.metrics.step) == 0:
             raise RunError(f"{run.path}: no training step is logged yet; the scene shows D's accuracy over the run")
-        self.window = r.window(run)
+        self.quantity, self.window = "metric:accuracy", r.window(run)
         self.steps, self.values = r.series(run, "accuracy")
         self.mean = r.series(run, "accuracy", self.window)[1]
 
     def at(self, step: float) -> float:
-        """The averaged accuracy at the last logged step up to ``step`` (NaN before the first)."""
+        """The accuracy shown at ``step``: the average at the last logged step (or the latest snapshot) up to it;
+        NaN before the first."""
         return r.at(self.steps, self.mean, step)
 
+    def known(self, step: float) -> bool:
+        return bool(np.isfinite(self.at(step)))
+
     def percent(self, step: float) -> int:
-        """The whole percent the counter prints at ``step``."""
+        """The whole percent the counter prints at ``step`` (where ``known``)."""
         return int(r.percent(self.at(step)))
 
     def claim(self, step: int) -> tuple[str, r.Reading]:
-        return r.claim("metric:accuracy", self.at(step), step=step, average=self.window, scale=100)
+        return r.claim(self.quantity, self.at(step), step=step, average=self.window, scale=100)
+
+
+def recorded_accuracy(run: c.Run) -> bool:
+    """Whether the run logged D's accuracy (acc_real and acc_fake at one step at least)."""
+    return len(run.metrics.step) > 0 and bool(np.isfinite(r.metric(run, "accuracy")).any())
+
+
+#: what the trace says of an accuracy derived from the snapshots' scores: below its axis, and beside its counter
+DERIVED, DERIVED_NOTE = ("accuracy from D's scores", "on the fixed batches"), "at each snapshot"
 
 
 def step_claim(step: int) -> tuple[str, r.Reading]:
@@ -123,7 +148,7 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
     acc = acc or Accuracy(run)
     steps = run.snapshot_steps()
     first, last = steps[0], steps[-1]
-    early = [t for t in steps if first < t <= (first + last) / 2 and t != last and np.isfinite(acc.at(t))]
+    early = [t for t in steps if first < t <= (first + last) / 2 and t != last and acc.known(t)]
     if early:  # D's best moment: the first snapshot within 2 points of its best accuracy in the first half
         top = max(acc.at(t) for t in early)
         best = next(t for t in early if acc.at(t) >= top - 0.02)
@@ -134,13 +159,13 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
 
     acts = []
     one = tuple(dict.fromkeys(t for t in (first, best) if t != last))
-    if one and np.isfinite(acc.at(best)):
+    if one and acc.known(best):
         opening = int(acc.steps[min(acc.window, len(acc.steps)) - 1])  # the first full average
-        start, top = acc.percent(opening), acc.percent(best)
+        start, top = (acc.percent(opening) if acc.known(opening) else None), acc.percent(best)
         (p_top, r_top), (s_best, r_best) = acc.claim(best), step_claim(best)
         if top < 60:
             line, said = f"D barely learns: right {p_top} % at best, by step {s_best}", (r_top, r_best)
-        elif top - start >= 10 and opening < best:
+        elif start is not None and top - start >= 10 and opening < best:
             (p_start, r_start), (s_open, r_open) = acc.claim(opening), step_claim(opening)
             line = f"D learns fast: right {p_start} % at step {s_open}, {p_top} % by step {s_best}"
             said = (r_start, r_open, r_top, r_best)
@@ -149,7 +174,7 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
         acts.append(Act(1, one, line, said))
     elif one:
         acts.append(Act(1, one, "D sees its first bills"))
-    if mid is not None and np.isfinite(acc.at(best)):
+    if mid is not None and acc.known(best) and acc.known(mid):
         was, now = acc.percent(best), acc.percent(mid)
         (p_now, r_now), (s_mid, r_mid) = acc.claim(mid), step_claim(mid)
         (p_was, r_was), (s_best, r_best) = acc.claim(best), step_claim(best)
@@ -165,8 +190,11 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
         else:
             line = f"G keeps up: by step {s_mid} D is right only {p_now} % of the time"
         acts.append(Act(2, (mid,), line, said))
-    end = acc.percent(last)
     (p_end, r_end), (s_last, r_last) = acc.claim(last), step_claim(last)
+    end = acc.percent(last) if acc.known(last) else None
+    if end is None:
+        acts.append(Act(3, (last,), f"By step {s_last} nothing yet says how often D is right", (r_last,)))
+        return acts
     if abs(end - 50) <= 3:
         line = f"By step {s_last} D can only guess: right {p_end} % of the time, the equilibrium"
     elif end > 50:
@@ -434,19 +462,14 @@ class Trace:
         )
         left = x0 - 0.95
         head = s.text("How often is D right?", s.LABEL).move_to([left, y1 + 1.05, 0], aligned_edge=LEFT)
-        self.value = r.reads(s.number(100.0, 0, s.HEADING, s.D_COLOR), "metric:accuracy", average=acc.window, scale=100)
+        self.value = r.reads(s.number(100.0, 0, s.HEADING, s.D_COLOR), acc.quantity, average=acc.window, scale=100)
         unit = s.text("%", s.LABEL, s.D_COLOR)
         self.readout = VGroup(self.value, unit).arrange(RIGHT, buff=0.08, aligned_edge=DOWN)
         self.readout.move_to([left, y1 + 0.5, 0], aligned_edge=LEFT)
-        note = r.constant(s.text(r.average_words(acc.window), s.SMALL, s.MUTED))
+        words = DERIVED_NOTE if acc.derived else r.average_words(acc.window)
+        note = r.constant(s.text(words, s.SMALL, s.MUTED))
         note.next_to(self.readout, RIGHT, buff=0.2).align_to(unit, DOWN)
-        # the legend in words, each beside a stroke of its line
-        thin = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=1.5)
-        thick = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=4.5)
-        legend = VGroup(
-            VGroup(thin, s.text("each step", s.SMALL, s.MUTED)).arrange(RIGHT, buff=0.12),
-            VGroup(thick, r.constant(s.text(r.average_words(acc.window), s.SMALL, s.MUTED))).arrange(RIGHT, buff=0.12),
-        ).arrange(DOWN, buff=0.1, aligned_edge=LEFT)
+        legend = self.legend(acc)
         legend.next_to(steps, DOWN, buff=0.18).align_to([left, 0, 0], LEFT)
         self.still = VGroup(axes, ticks, coin, steps, head, note, legend)
 
@@ -460,6 +483,19 @@ class Trace:
         unit.add_updater(lambda m: m.next_to(self.value, RIGHT, buff=0.08, aligned_edge=DOWN))
         self.live = VGroup(self.faint_line, self.mean_line, self.dot, self.readout)
         self.live.update()
+
+    @staticmethod
+    def legend(acc: Accuracy) -> VGroup:
+        """The legend in words, each beside a stroke of its line; an accuracy derived from the snapshots' scores is
+        one line, and says so."""
+        thin = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=1.5)
+        thick = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=4.5)
+        if acc.derived:  # one line, so no strokes to tell lines apart: where its values come from
+            return VGroup(*(s.text(w, s.SMALL, s.MUTED) for w in DERIVED)).arrange(DOWN, buff=0.1, aligned_edge=LEFT)
+        return VGroup(
+            VGroup(thin, s.text("each step", s.SMALL, s.MUTED)).arrange(RIGHT, buff=0.12),
+            VGroup(thick, r.constant(s.text(r.average_words(acc.window), s.SMALL, s.MUTED))).arrange(RIGHT, buff=0.12),
+        ).arrange(DOWN, buff=0.1, aligned_edge=LEFT)
 
     def step(self) -> int:
         """The footer's step (the footer shows the tracker rounded)."""
@@ -514,7 +550,17 @@ class CounterfeiterAndPolice(c.RunScene):
 
     data_area = (((BILL_X + GAUGE_X) / 2, (FAKE_ROW + REAL_ROW) / 2), 4.0, 3.5)  # D's desk
 
-    needs = (METRICS.acc_real, METRICS.acc_fake)
+    @classmethod
+    def cannot_draw(cls, run: c.Run) -> str | None:
+        """Beyond the kind and a critic's scores (no boundary between real and fake to count D right by): a run with
+        neither an accuracy column nor D's scores in any snapshot."""
+        reason = super().cannot_draw(run)
+        if reason is None and not recorded_accuracy(run) and not len(r.snapshot_accuracy(run)[0]):
+            reason = (
+                f"scene {cls.__name__} draws D's accuracy, but {run.name} recorded neither acc_real and acc_fake nor "
+                "D's scores on the fixed batches in a snapshot (hand acc_real and acc_fake to Recorder.step)"
+            )
+        return reason
 
     def construct(self) -> None:
         run = self.run
