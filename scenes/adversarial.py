@@ -190,19 +190,23 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
         else:
             line = f"G keeps up: by step {s_mid} D is right only {p_now} % of the time"
         acts.append(Act(2, (mid,), line, said))
+    acts.append(ending(acc, last))
+    return acts
+
+
+def ending(acc: Accuracy, last: int) -> Act:
+    """Act 3: where D's accuracy ended against the 0.5 of a coin toss (or that nothing says it yet)."""
     (p_end, r_end), (s_last, r_last) = acc.claim(last), step_claim(last)
-    end = acc.percent(last) if acc.known(last) else None
-    if end is None:
-        acts.append(Act(3, (last,), f"By step {s_last} nothing yet says how often D is right", (r_last,)))
-        return acts
+    if not acc.known(last):
+        return Act(3, (last,), f"By step {s_last} nothing yet says how often D is right", (r_last,))
+    end = acc.percent(last)
     if abs(end - 50) <= 3:
         line = f"By step {s_last} D can only guess: right {p_end} % of the time, the equilibrium"
     elif end > 50:
         line = f"By step {s_last} D still wins: right {p_end} % of the time, not the equilibrium"
     else:
         line = f"By step {s_last} D is fooled more often than not: right only {p_end} %"
-    acts.append(Act(3, (last,), line, (r_end, r_last)))
-    return acts
+    return Act(3, (last,), line, (r_end, r_last))
 
 
 #: each loss's own objective in Typst math (D's and G's lines; ``{d}``, ``{g}``, ``{x}``, ``{z}``, ``{gz}``: the
@@ -388,8 +392,14 @@ def scatter_face(points: np.ndarray, scores: np.ndarray, extent: list[float]) ->
     """2-D samples as dots in the run's data box, each in the colour of D's score for it."""
     box = c.PlotBox(extent, ORIGIN, BILL_SIZE * 0.8)
     area = box.frame().set_stroke(opacity=0.0)  # the data box, not the dots' bounds, is what the bill centres
-    dots = (Dot(p, radius=DOT, color=s.score_hex(v)) for p, v in zip(box.to_scene(points[:, :2]), scores, strict=True))
+    ok = np.isfinite(points[:, :2]).all(axis=1)  # a sample at NaN or infinity has no place on the bill
+    dots = (Dot(p, radius=DOT, color=hue(v)) for p, v in zip(box.to_scene(points[ok, :2]), scores[ok], strict=True))
     return VGroup(area, *dots)
+
+
+def hue(score: float) -> str:
+    """A dot's colour: D's score in the score map, muted where D's score is not a number."""
+    return s.score_hex(score) if np.isfinite(score) else s.MUTED
 
 
 def bill_box(run: c.Run) -> list[float]:
@@ -399,7 +409,8 @@ def bill_box(run: c.Run) -> list[float]:
     dims = 2 if run.kind == "toy2d" else 1
     ends = [run.snapshot(t, keys=(SNAPSHOT.fake,)).fake for t in (run.snapshot_steps()[0], run.snapshot_steps()[-1])]
     pts = np.concatenate([run.real, *ends]).reshape(-1, dims).astype(np.float64)
-    lo, hi = pts.min(0), pts.max(0)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    lo, hi = (pts.min(0), pts.max(0)) if len(pts) else (np.full(dims, -1.0), np.full(dims, 1.0))
     centre, half = (lo + hi) / 2, max(float((hi - lo).max()), 1e-6) * 0.55
     return [float(v) for k in range(dims) for v in (centre[k] - half, centre[k] + half)]
 
@@ -408,10 +419,12 @@ def strip_face(values: np.ndarray, scores: np.ndarray, extent: list[float]) -> V
     """1-D samples as a strip: x is the value, rows only keep the dots apart; each in the colour of D's score."""
     lo, hi = float(extent[0]), float(extent[1])
     width = BILL_SIZE * 0.8
-    x = (np.clip((values.ravel() - lo) / (hi - lo), 0, 1) - 0.5) * width
+    ok = np.isfinite(values.ravel())  # a sample at NaN or infinity has no place on the strip
+    values, scores = values.ravel()[ok], np.asarray(scores)[ok]
+    x = (np.clip((values - lo) / (hi - lo), 0, 1) - 0.5) * width
     y = ((np.arange(len(x)) * 0.618) % 1.0 - 0.5) * width * 0.6
     axis = Line([-width / 2, -width * 0.38, 0], [width / 2, -width * 0.38, 0], stroke_color=s.MUTED, stroke_width=2)
-    dots = VGroup(*(Dot([a, b, 0.0], radius=DOT, color=s.score_hex(v)) for a, b, v in zip(x, y, scores, strict=True)))
+    dots = VGroup(*(Dot([a, b, 0.0], radius=DOT, color=hue(v)) for a, b, v in zip(x, y, scores, strict=True)))
     return VGroup(axis, dots)
 
 
@@ -695,12 +708,12 @@ class CounterfeiterAndPolice(c.RunScene):
         looks = [Line(lane.bill.get_right(), lens, stroke_color=s.FORWARD_COLOR, stroke_width=5) for lane in self.lanes]
         self.play(*(ShowPassingFlash(line, time_width=0.6) for line in looks), run_time=0.6)
         self.play(*(FadeIn(lane.gauge) for lane in self.lanes), run_time=0.3)
-        self.play(*(lane.gauge.tracker.animate.set_value(lane.score) for lane in self.lanes), run_time=1.0)
+        self.play(*(lane.gauge.tracker.animate.set_value(lane.needle) for lane in self.lanes), run_time=1.0)
         for lane in self.lanes:
             lane.gauge.hold()
         self.play(
             *(GrowFromCenter(lane.mark) for lane in self.lanes),
-            *(lane.gauge.value.animate.set_opacity(1.0) for lane in self.lanes),
+            *(lane.gauge.value.animate.set_opacity(1.0) for lane in self.lanes if lane.known),
             run_time=0.3,
         )
         self.wait(0.9)
@@ -773,14 +786,14 @@ class CounterfeiterAndPolice(c.RunScene):
         array = SNAPSHOT.d_real if real else SNAPSHOT.d_fake
         colour, row = (s.REAL_COLOR, REAL_ROW) if real else (s.FAKE_COLOR, FAKE_ROW)
         if run.kind == "image":
-            i = int(np.argsort(scores, kind="stable")[len(scores) // 2])  # the typical bill: D's median score
+            i = typical(scores)
             face, score, quantity = image_face(samples[i]), float(scores[i]), f"snapshot:{array}:item{i}"
             label = "x · real" if real else "G(z) · fake"
         else:
             k = POINTS_2D if run.kind == "toy2d" else POINTS_1D
             pick = spread(len(scores), k)
             draw = scatter_face if run.kind == "toy2d" else strip_face
-            face, score = draw(samples[pick], scores[pick], self.box), float(np.mean(scores[pick]))
+            face, score = draw(samples[pick], scores[pick], self.box), mean_of(scores[pick])
             quantity = f"snapshot:{array}:spread{k}"
             label = f"x · {len(pick)} real" if real else f"G(z) · {len(pick)} fakes"
         return Bill(face, colour).move_to([BILL_X, row, 0]), score, quantity, label
@@ -797,10 +810,19 @@ class CounterfeiterAndPolice(c.RunScene):
         gauge = s.Gauge(0.5, radius=GAUGE_RADIUS).move_to([GAUGE_X, row, 0])
         # the number shows D's recorded score once the needle has swung to it, never a value on the way
         gauge.value.clear_updaters()
-        s.show_value(gauge.value, score)
+        s.show_value(gauge.value, score if np.isfinite(score) else 0.5)  # shown only if a number
         r.reads(gauge.value, quantity).set_opacity(0.0)
-        mark = s.verdict_mark((score > 0.5) == real, 0.45).move_to([TICK_X, row, 0])
+        mark = s.verdict_mark((score > 0.5) == real, 0.45) if np.isfinite(score) else s.text("no score", s.SMALL)
+        mark.move_to([TICK_X, row, 0])
         return Lane(bill, tag, gauge, mark, score, self.source(real))
+
+
+def typical(scores: np.ndarray) -> int:
+    """The typical bill of an image run: the sample with D's median score (of the finite ones, if any)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if not len(finite):
+        return len(scores) // 2
+    return int(finite[np.argsort(scores[finite], kind="stable")[len(finite) // 2]])
 
 
 def spread(n: int, k: int) -> np.ndarray:
@@ -819,6 +841,15 @@ class Lane:
     mark: c.Mobject
     score: float
     source: np.ndarray
+
+    @property
+    def known(self) -> bool:
+        """D's score is a number (a NaN or infinite one gets no needle swing, no number and no verdict)."""
+        return bool(np.isfinite(self.score))
+
+    @property
+    def needle(self) -> float:
+        return self.score if self.known else 0.5
 
     @property
     def group(self) -> c.Group:

@@ -22,8 +22,9 @@ from ganviz.writer import RunWriter, atomic_write_json
 
 KINDS = ("image", "toy2d", "toy1d")
 #: what a metric column may hold: its designed values, one value throughout, nothing (a loop that did not hand it
-#: over), some rows missing (NaN or inf: the writer records both as null), or values far out of any range
-COLUMN_MODES = ("normal", "constant", "missing", "holes", "huge")
+#: over), some rows missing (NaN or inf: the writer records both as null), nothing in the first fifth of the rows (a
+#: loop that hands it over after a warm-up), or values far out of any range
+COLUMN_MODES = ("normal", "constant", "missing", "holes", "late", "huge")
 #: what G's samples in the snapshots may be: designed, all one sample, or (toys) NaN/inf at one snapshot
 SAMPLE_MODES = ("normal", "constant", "nan", "inf")
 HANDED = (
@@ -46,6 +47,7 @@ class Shape:
     snapshots: tuple[int, ...] = tuple(range(0, 65, 8))
     columns: dict[str, str] = field(default_factory=dict)  # column -> COLUMN_MODES entry (default normal)
     samples: str = "normal"
+    scores: str = "normal"  # D's scores, its field and the gradient norms at the middle snapshot: or all NaN, or inf
     critic: bool = False
     conditional: bool = False
     recorded: bool = True  # run.json as the Recorder writes it (else as the trainer does)
@@ -57,7 +59,7 @@ class Shape:
         snaps = self.snapshots if len(self.snapshots) <= 6 else (*self.snapshots[:3], "...", *self.snapshots[-2:])
         return (
             f"{self.kind} run of {self.steps} steps, {len(self.snapshots)} snapshots at {snaps}, columns {odd}, "
-            f"samples {self.samples}, critic={self.critic}, conditional={self.conditional}, "
+            f"samples {self.samples}, scores {self.scores}, critic={self.critic}, conditional={self.conditional}, "
             f"recorded={self.recorded}, total_known={self.total_known}, measured={self.measured}"
         )
 
@@ -88,6 +90,7 @@ def shapes(draw: st.DrawFn, kinds: tuple[str, ...] = KINDS) -> Shape:
         snapshots=snaps,
         columns=columns,
         samples=samples,
+        scores=draw(st.sampled_from(("normal", "normal", "nan", "inf"))),
         critic=draw(st.sampled_from((False, False, False, True))),  # most scenes refuse a critic: cheap, rarer
         conditional=draw(st.booleans()),
         recorded=draw(st.booleans()),
@@ -148,6 +151,11 @@ def odd_snapshot(snap: dict[str, np.ndarray], shape: Shape, i: int, labels: np.n
         out[SNAPSHOT.fake] = np.full_like(fake, bad)
         if SNAPSHOT.grid_fake in out:
             out[SNAPSHOT.grid_fake] = np.full_like(out[SNAPSHOT.grid_fake], bad)
+    if shape.scores != "normal" and i == len(shape.snapshots) // 2:
+        bad = np.nan if shape.scores == "nan" else np.inf
+        for key in (SNAPSHOT.d_real, SNAPSHOT.d_fake, SNAPSHOT.field, SNAPSHOT.grad_norm_g, SNAPSHOT.grad_norm_d):
+            if key in out:
+                out[key] = np.full_like(out[key], bad)
     if labels is not None:
         out[SNAPSHOT.labels] = labels
     return out
@@ -158,7 +166,8 @@ def rewrite_metrics(path: Path, shape: Shape) -> None:
     as the Recorder's writer does."""
     f = path / "metrics.jsonl"
     rows = [json.loads(line) for line in f.read_text().splitlines()]
-    rng = np.random.default_rng(len(rows))
+    n = len(rows)
+    rng = np.random.default_rng(n)
     for col in HANDED:
         mode = shape.columns.get(col, "normal")
         if shape.recorded and col in (METRICS.acc_real, METRICS.acc_fake) and mode == "normal" and shape.critic:
@@ -169,7 +178,9 @@ def rewrite_metrics(path: Path, shape: Shape) -> None:
                 v = v * 40.0 - 25.0
             if mode == "constant":
                 v = 0.5
-            elif mode == "missing" or (mode == "holes" and rng.random() < 0.3):
+            elif (
+                mode == "missing" or (mode == "holes" and rng.random() < 0.3) or (mode == "late" and 5 * k < len(rows))
+            ):
                 v = None
             elif mode == "huge":
                 v = v * 1e30 if k % 7 else -1e30

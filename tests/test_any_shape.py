@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from shapes import Shape, make_shaped_run, regular, shapes
+from shapes import KINDS, Shape, make_shaped_run, regular, shapes
 
 from ganviz.reader import Run
 from pipeline import render
@@ -39,7 +39,7 @@ from pipeline.render import (
 pytestmark = pytest.mark.xdist_group("any-shape")
 
 WIDTH, FPS = 64, 4
-EXAMPLES = int(os.environ.get("GANVIZ_SHAPES", "3"))
+EXAMPLES = int(os.environ.get("GANVIZ_SHAPES", "2"))
 RENDER_CONFIG = render.render_config
 SCENES = [(name, cls) for name in builtin_scenes() for cls in load_scene_classes(builtin_scene_path(name))]
 
@@ -91,12 +91,6 @@ def check(path: Path, cls: type, shape: Shape, other: Shape | None) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
-#: the run of issue 21's report: a recorded DCGAN loop, 64 steps, a snapshot every 8, no accuracy handed over
-REPORTED = Shape("image", 64, regular(64, 8), {"acc_real": "missing", "acc_fake": "missing"})
-#: found by this test: a run whose first snapshot is not step 0 (the footer starts at a step of more digits)
-LATE_START = Shape("image", 1400, (45, 298, 374, 480, 869), recorded=True)
-#: found by this test: a one-step run with its one snapshot at step 0, before any logged step
-ONE_STEP = Shape("toy2d", 1, (0,), recorded=False, total_known=False)
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -108,12 +102,37 @@ SETTINGS = settings(
 
 @pytest.mark.parametrize(("name", "cls"), SCENES, ids=[c.__name__ for _, c in SCENES])
 @SETTINGS
-@given(shape=shapes(), other=st.none() | shapes())
-@example(shape=REPORTED, other=None)
-@example(shape=LATE_START, other=REPORTED)
-@example(shape=ONE_STEP, other=None)
-def test_every_scene_draws_or_refuses_any_shape(name: str, cls: type, shape: Shape, other: Shape | None) -> None:
+@given(data=st.data())
+def test_every_scene_draws_or_refuses_any_shape(name: str, cls: type, data: st.DataObject) -> None:
+    """Shapes of the kinds the scene draws (any kind would mostly be refused at once: few examples are affordable)."""
+    shape = data.draw(shapes(cls.kinds or KINDS), label="shape")
+    other = data.draw(st.none() | shapes(cls.kinds or KINDS), label="other") if cls.compares else None
     check(builtin_scene_path(name), cls, shape, other)
+
+
+#: what this test found, kept as examples: issue 21's report (a recorded loop of 64 steps with a snapshot every 8 and
+#: no accuracy), with D(x) handed over only after a warm-up, so the first step TrainingCurves shows (13) has more
+#: digits than its footer's start: 'zip() argument 2 is longer than argument 1'; a run whose first snapshot is not
+#: step 0 (the same in NoiseToImage); a one-step run snapshotted only at step 0, before any accuracy is logged
+#: (CounterfeiterAndPolice: "invalid literal for int() with base 10: '–'")
+MISSING_ACCURACY = {"acc_real": "missing", "acc_fake": "missing"}
+FOUND = [
+    ("training_curves", Shape("image", 64, regular(64, 8), {**MISSING_ACCURACY, "d_real": "late"})),
+    ("morph", Shape("image", 1400, (45, 298, 374, 480, 869))),
+    ("adversarial", Shape("toy2d", 1, (0,), recorded=False, total_known=False)),
+]
+
+
+@pytest.mark.parametrize(("name", "shape"), FOUND, ids=[f"{n}-{s.kind}-{s.steps}" for n, s in FOUND])
+def test_shapes_that_crashed_a_scene_are_drawn(name: str, shape: Shape) -> None:
+    path = builtin_scene_path(name)
+    (cls,) = load_scene_classes(path)
+    root = Path(tempfile.mkdtemp(prefix="shape-"))
+    try:
+        refused = draws_or_refuses(cls, path, make_shaped_run(root / "run", shape))
+        assert refused is None, f"drawn, not refused: {refused}"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 PLANTED = """
