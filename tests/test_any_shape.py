@@ -114,12 +114,16 @@ def test_every_scene_draws_or_refuses_any_shape(name: str, cls: type, data: st.D
 #: no accuracy), with D(x) handed over only after a warm-up, so the first step TrainingCurves shows (13) has more
 #: digits than its footer's start: 'zip() argument 2 is longer than argument 1'; a run whose first snapshot is not
 #: step 0 (the same in NoiseToImage); a one-step run snapshotted only at step 0, before any accuracy is logged
-#: (CounterfeiterAndPolice: "invalid literal for int() with base 10: '–'")
+#: (CounterfeiterAndPolice: "invalid literal for int() with base 10: '–'"); infinite scores and samples at the middle
+#: snapshot of a 1-D run (CounterfeiterAndPolice's gauge swung to infinity: manim's "Not sure how you reached here";
+#: NoiseToImage paced its morph by a NaN change: "arange: cannot compute length")
 MISSING_ACCURACY = {"acc_real": "missing", "acc_fake": "missing"}
 FOUND = [
     ("training_curves", Shape("image", 64, regular(64, 8), {**MISSING_ACCURACY, "d_real": "late"})),
     ("morph", Shape("image", 1400, (45, 298, 374, 480, 869))),
+    ("morph", Shape("toy1d", 98, (25, 38), samples="inf", scores="inf", recorded=False)),
     ("adversarial", Shape("toy2d", 1, (0,), recorded=False, total_known=False)),
+    ("adversarial", Shape("toy1d", 40, regular(40, 10), samples="inf", scores="inf", recorded=False)),
 ]
 
 
