@@ -18,7 +18,8 @@ Quantity names (``Reading.quantity``):
 - ``snapshot:step``: the step of the latest snapshot up to the step shown (a thumbnail's 'G(z) at step 120');
 - ``snapshot:accuracy``: D's accuracy on the fixed batches at the latest snapshot up to the step shown, derived from
   the snapshot's scores where a run recorded no ``acc_real``/``acc_fake`` (``snapshot_accuracy``): the mean of the
-  share of the real batch D scores above 0.5 and the share of G's samples it scores below 0.5 (finite scores only);
+  share of the real batch D scores above 0.5 and the share of G's samples it scores at or below 0.5 (as the
+  Recorder counts acc_fake, and as the scene's verdict marks do; finite scores only);
 - ``snapshot:<array>:<statistic>``: a statistic of one array of the snapshot shown (``mean``, ``median``, ``max``,
   ``item<i>``: the i-th entry; ``spread<k>``: the mean of k entries spread evenly through the array, indices
   round(linspace(0, n - 1, k)) without repeats, all n when n <= k: the samples on a toy run's bill in
@@ -187,7 +188,7 @@ def snapshot_accuracy(run: Run) -> tuple[np.ndarray, np.ndarray]:
         real, fake = real[np.isfinite(real)], fake[np.isfinite(fake)]
         if real.size and fake.size:
             steps.append(snap.step)
-            values.append((float(np.mean(real > 0.5)) + float(np.mean(fake < 0.5))) / 2)
+            values.append((float(np.mean(real > 0.5)) + float(np.mean(fake <= 0.5))) / 2)
     return np.array(steps, np.int64), np.array(values, np.float64)
 
 

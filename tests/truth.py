@@ -105,7 +105,7 @@ def _phase_start(run: str, phase: str) -> float:
 
 def _snapshot_accuracy(run: str, step: int) -> float:
     """D's accuracy on the fixed batches at the latest snapshot up to ``step`` that holds finite scores of both: half
-    the share of real samples scored above 0.5 plus half the share of G's scored below it."""
+    the share of real samples scored above 0.5 plus half the share of G's scored at or below it."""
     for t in reversed([t for t in _snapshot_steps(run) if t <= step]):
         arrays = _snapshot(run, t)
         if "d_real" not in arrays or "d_fake" not in arrays:
@@ -113,7 +113,7 @@ def _snapshot_accuracy(run: str, step: int) -> float:
         real, fake = (np.asarray(arrays[k], np.float64).ravel() for k in ("d_real", "d_fake"))
         real, fake = real[np.isfinite(real)], fake[np.isfinite(fake)]
         if len(real) and len(fake):
-            return float(np.count_nonzero(real > 0.5) / len(real) + np.count_nonzero(fake < 0.5) / len(fake)) / 2
+            return float(np.count_nonzero(real > 0.5) / len(real) + np.count_nonzero(fake <= 0.5) / len(fake)) / 2
     return float("nan")
 
 
