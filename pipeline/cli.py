@@ -490,6 +490,8 @@ def render(
         files = render_file(path, target, scene=scene, **options)
     for f in files:
         click.echo(str(f))
+    if getattr(files, "failed", None):  # render all drew the others and said which failed (its summary line)
+        sys.exit(1)
 
 
 # --- demo: train the embedded digits and make everything from it ---------------------------------

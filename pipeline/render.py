@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ganviz.errors import GanvizError
+from ganviz.errors import GanvizError, first_line
 from ganviz.reader import Run
 from pipeline.current import RUN_ENV, handing_over
 from pipeline.gifs import DEFAULT_MAX_SIZE, parse_size, video_gif
@@ -54,6 +54,15 @@ MIN_WIDTH, MAX_WIDTH = 64, 7680
 
 class RenderError(GanvizError):
     """A scene file or scene that cannot be rendered (missing, no Scene class, raised, wrong run)."""
+
+
+class SceneFailed(RenderError):
+    """A scene that raised while rendering (a bug in it or a run it does not handle), as opposed to one that refused
+    a run in one line; ``error`` is the exception in one line (``Type: message``)."""
+
+    def __init__(self, message: str, error: str):
+        super().__init__(message)
+        self.error = error
 
 
 def builtin_scene_path(name: str) -> Path:
@@ -334,8 +343,9 @@ def _render_class(
             except GanvizError as e:
                 raise RenderError(f"{path}: scene {cls.__name__}: {e}") from None
             except Exception as e:
-                raise RenderError(
-                    f"{path}: scene {cls.__name__} failed ({type(e).__name__}: {e}); fix the scene or the run"
+                raise SceneFailed(
+                    f"{path}: scene {cls.__name__} failed ({type(e).__name__}: {e}); fix the scene or the run",
+                    first_line(e),
                 ) from None
             result = _result_file(instance, fmt)
         if result is None or not result.is_file():
@@ -407,6 +417,28 @@ def scene_kinds(path: Path) -> set[str]:
     return kinds
 
 
+class Rendered(list):
+    """What ``render_all`` wrote (the files, as a list) and what became of each scene: ``drawn`` (names), ``skipped``
+    and ``failed`` (name -> why, in one line)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn: list[str] = []
+        self.skipped: dict[str, str] = {}
+        self.failed: dict[str, str] = {}
+
+    def summary(self) -> str:
+        """One line: 'drawn 4 / skipped 1 (distribution: ...) / failed 1 (training_curves: ValueError: ...)'."""
+
+        def listed(items: dict[str, str]) -> str:
+            return f" ({'; '.join(f'{k}: {v}' for k, v in items.items())})" if items else ""
+
+        return (
+            f"render all: drawn {len(self.drawn)} / skipped {len(self.skipped)}{listed(self.skipped)}"
+            f" / failed {len(self.failed)}{listed(self.failed)}"
+        )
+
+
 def render_all(
     run: Run,
     *,
@@ -416,25 +448,49 @@ def render_all(
     outputs: Path | None = None,
     options: RenderOptions | None = None,
     **settings: Any,
-) -> list[Path]:
-    """Render every built-in scene that applies to ``run``: into ``out``, else ``<outputs>/videos/<run>/`` for the
-    run each scene draws (``outputs`` defaults to ./outputs). Options as for ``render_file``.
+) -> Rendered:
+    """Render every built-in scene that applies to ``run``: into ``out``, else
+    ``<outputs>/videos/<run>/`` for the run each scene draws (``outputs`` defaults to ./outputs). Options as for
+    ``render_file``.
 
     A scene that cannot draw ``run`` (a 2-D scene and an image run, a scene that needs measures the run did not
-    record) draws ``runs_2d`` if it can, else it is skipped with a one-line note saying why.
+    record) draws ``runs_2d`` if it can, else it is skipped with a one-line note saying why. A scene that fails
+    does not stop the others. Ends with ``Rendered.summary()`` on stderr; the caller decides what a failure means.
     """
     opts = options or RenderOptions(**settings)
     opts.check()
-    written: list[Path] = []
+    done = Rendered()
     for name in builtin_scenes():
         path = builtin_scene_path(name)
-        classes = load_scene_classes(path)
-        candidates = [r for r in (run, runs_2d) if r is not None]
-        use = next((r for r in candidates if all(cannot_draw(c, r) is None for c in classes)), None)
-        if use is None:
-            reason = next(reason for c in classes if (reason := cannot_draw(c, run)) is not None)
-            print(f"note: skipping {name}: {reason}", file=sys.stderr, flush=True)
-            continue
-        dest = out if out is not None or outputs is None else outputs / "videos" / use.name
-        written += render_file(path, use, out=dest, compare=compare, options=opts)
-    return written
+        try:
+            done.extend(_render_builtin(path, run, runs_2d, compare, out, outputs, opts))
+            done.drawn.append(name)
+        except SceneFailed as e:
+            done.failed[name] = e.error
+            print(f"error: {e}", file=sys.stderr, flush=True)
+        except RenderError as e:  # refused, before rendering or while it began: one line
+            why = str(e).removeprefix(f"{path}: ")
+            done.skipped[name] = why.split("; ")[0]
+            print(f"note: skipping {name}: {why}", file=sys.stderr, flush=True)
+    print(done.summary(), file=sys.stderr, flush=True)
+    return done
+
+
+def _render_builtin(
+    path: Path,
+    run: Run,
+    runs_2d: Run | None,
+    compare: Run | None,
+    out: Path | None,
+    outputs: Path | None,
+    opts: RenderOptions,
+) -> list[Path]:
+    """Render the scenes of one built-in file from ``run``, else from ``runs_2d``; RenderError (the first scene's
+    reason) when neither can be drawn."""
+    classes = load_scene_classes(path)
+    candidates = [r for r in (run, runs_2d) if r is not None]
+    use = next((r for r in candidates if all(cannot_draw(c, r) is None for c in classes)), None)
+    if use is None:
+        raise RenderError(next(reason for c in classes if (reason := cannot_draw(c, run)) is not None))
+    dest = out if out is not None or outputs is None else outputs / "videos" / use.name
+    return render_file(path, use, out=dest, compare=compare, options=opts)

@@ -53,7 +53,7 @@ from manim import (
 )
 
 from pipeline.run import RunError
-from pipeline.runformat import METRICS, SNAPSHOT
+from pipeline.runformat import SNAPSHOT
 from scenes import common as c
 from scenes import readouts as r
 from scenes import style as s
@@ -89,26 +89,51 @@ class Act:
 
 
 class Accuracy:
-    """D's accuracy as the screen shows it: ``metric:accuracy`` averaged over ``readouts.window`` logged steps
-    (a trailing mean), at a step; and the caption text of it, registered."""
+    """D's accuracy as the screen shows it, at a step, and the caption text of it, registered: ``metric:accuracy``
+    averaged over ``readouts.window`` logged steps (a trailing mean) where the run recorded acc_real and acc_fake;
+    else (``derived``) ``snapshot:accuracy``, D's accuracy on the fixed batches at each snapshot, from the scores the
+    snapshots hold (a loop of one's own that handed no accuracy to the Recorder still recorded those)."""
 
     def __init__(self, run: c.Run):
+        self.derived = not recorded_accuracy(run)
+        if self.derived:
+            self.quantity, self.window = "snapshot:accuracy", 1
+            self.steps, self.values = r.snapshot_accuracy(run)
+            self.mean = self.values
+            if len(self.steps) == 0:
+                raise RunError(
+                    f"{run.path}: no snapshot holds D's scores on both fixed batches: nothing says how often D is right"
+                )
+            return
         if len(run.metrics.step) == 0:
             raise RunError(f"{run.path}: no training step is logged yet; the scene shows D's accuracy over the run")
-        self.window = r.window(run)
+        self.quantity, self.window = "metric:accuracy", r.window(run)
         self.steps, self.values = r.series(run, "accuracy")
         self.mean = r.series(run, "accuracy", self.window)[1]
 
     def at(self, step: float) -> float:
-        """The averaged accuracy at the last logged step up to ``step`` (NaN before the first)."""
+        """The accuracy shown at ``step``: the average at the last logged step (or the latest snapshot) up to it;
+        NaN before the first."""
         return r.at(self.steps, self.mean, step)
 
+    def known(self, step: float) -> bool:
+        return bool(np.isfinite(self.at(step)))
+
     def percent(self, step: float) -> int:
-        """The whole percent the counter prints at ``step``."""
+        """The whole percent the counter prints at ``step`` (where ``known``)."""
         return int(r.percent(self.at(step)))
 
     def claim(self, step: int) -> tuple[str, r.Reading]:
-        return r.claim("metric:accuracy", self.at(step), step=step, average=self.window, scale=100)
+        return r.claim(self.quantity, self.at(step), step=step, average=self.window, scale=100)
+
+
+def recorded_accuracy(run: c.Run) -> bool:
+    """Whether the run logged D's accuracy (acc_real and acc_fake at one step at least)."""
+    return len(run.metrics.step) > 0 and bool(np.isfinite(r.metric(run, "accuracy")).any())
+
+
+#: what the trace says of an accuracy derived from the snapshots' scores: below its axis, and beside its counter
+DERIVED, DERIVED_NOTE = ("accuracy from D's scores", "on the fixed batches"), "at each snapshot"
 
 
 def step_claim(step: int) -> tuple[str, r.Reading]:
@@ -123,7 +148,7 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
     acc = acc or Accuracy(run)
     steps = run.snapshot_steps()
     first, last = steps[0], steps[-1]
-    early = [t for t in steps if first < t <= (first + last) / 2 and t != last and np.isfinite(acc.at(t))]
+    early = [t for t in steps if first < t <= (first + last) / 2 and t != last and acc.known(t)]
     if early:  # D's best moment: the first snapshot within 2 points of its best accuracy in the first half
         top = max(acc.at(t) for t in early)
         best = next(t for t in early if acc.at(t) >= top - 0.02)
@@ -134,13 +159,13 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
 
     acts = []
     one = tuple(dict.fromkeys(t for t in (first, best) if t != last))
-    if one and np.isfinite(acc.at(best)):
+    if one and acc.known(best):
         opening = int(acc.steps[min(acc.window, len(acc.steps)) - 1])  # the first full average
-        start, top = acc.percent(opening), acc.percent(best)
+        start, top = (acc.percent(opening) if acc.known(opening) else None), acc.percent(best)
         (p_top, r_top), (s_best, r_best) = acc.claim(best), step_claim(best)
         if top < 60:
             line, said = f"D barely learns: right {p_top} % at best, by step {s_best}", (r_top, r_best)
-        elif top - start >= 10 and opening < best:
+        elif start is not None and top - start >= 10 and opening < best:
             (p_start, r_start), (s_open, r_open) = acc.claim(opening), step_claim(opening)
             line = f"D learns fast: right {p_start} % at step {s_open}, {p_top} % by step {s_best}"
             said = (r_start, r_open, r_top, r_best)
@@ -149,7 +174,7 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
         acts.append(Act(1, one, line, said))
     elif one:
         acts.append(Act(1, one, "D sees its first bills"))
-    if mid is not None and np.isfinite(acc.at(best)):
+    if mid is not None and acc.known(best) and acc.known(mid):
         was, now = acc.percent(best), acc.percent(mid)
         (p_now, r_now), (s_mid, r_mid) = acc.claim(mid), step_claim(mid)
         (p_was, r_was), (s_best, r_best) = acc.claim(best), step_claim(best)
@@ -165,16 +190,23 @@ def story(run: c.Run, acc: Accuracy | None = None) -> list[Act]:
         else:
             line = f"G keeps up: by step {s_mid} D is right only {p_now} % of the time"
         acts.append(Act(2, (mid,), line, said))
-    end = acc.percent(last)
+    acts.append(ending(acc, last))
+    return acts
+
+
+def ending(acc: Accuracy, last: int) -> Act:
+    """Act 3: where D's accuracy ended against the 0.5 of a coin toss (or that nothing says it yet)."""
     (p_end, r_end), (s_last, r_last) = acc.claim(last), step_claim(last)
+    if not acc.known(last):
+        return Act(3, (last,), f"By step {s_last} nothing yet says how often D is right", (r_last,))
+    end = acc.percent(last)
     if abs(end - 50) <= 3:
         line = f"By step {s_last} D can only guess: right {p_end} % of the time, the equilibrium"
     elif end > 50:
         line = f"By step {s_last} D still wins: right {p_end} % of the time, not the equilibrium"
     else:
         line = f"By step {s_last} D is fooled more often than not: right only {p_end} %"
-    acts.append(Act(3, (last,), line, (r_end, r_last)))
-    return acts
+    return Act(3, (last,), line, (r_end, r_last))
 
 
 #: each loss's own objective in Typst math (D's and G's lines; ``{d}``, ``{g}``, ``{x}``, ``{z}``, ``{gz}``: the
@@ -360,8 +392,14 @@ def scatter_face(points: np.ndarray, scores: np.ndarray, extent: list[float]) ->
     """2-D samples as dots in the run's data box, each in the colour of D's score for it."""
     box = c.PlotBox(extent, ORIGIN, BILL_SIZE * 0.8)
     area = box.frame().set_stroke(opacity=0.0)  # the data box, not the dots' bounds, is what the bill centres
-    dots = (Dot(p, radius=DOT, color=s.score_hex(v)) for p, v in zip(box.to_scene(points[:, :2]), scores, strict=True))
+    ok = np.isfinite(points[:, :2]).all(axis=1)  # a sample at NaN or infinity has no place on the bill
+    dots = (Dot(p, radius=DOT, color=hue(v)) for p, v in zip(box.to_scene(points[ok, :2]), scores[ok], strict=True))
     return VGroup(area, *dots)
+
+
+def hue(score: float) -> str:
+    """A dot's colour: D's score in the score map, muted where D's score is not a number."""
+    return s.score_hex(score) if np.isfinite(score) else s.MUTED
 
 
 def bill_box(run: c.Run) -> list[float]:
@@ -371,7 +409,8 @@ def bill_box(run: c.Run) -> list[float]:
     dims = 2 if run.kind == "toy2d" else 1
     ends = [run.snapshot(t, keys=(SNAPSHOT.fake,)).fake for t in (run.snapshot_steps()[0], run.snapshot_steps()[-1])]
     pts = np.concatenate([run.real, *ends]).reshape(-1, dims).astype(np.float64)
-    lo, hi = pts.min(0), pts.max(0)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    lo, hi = (pts.min(0), pts.max(0)) if len(pts) else (np.full(dims, -1.0), np.full(dims, 1.0))
     centre, half = (lo + hi) / 2, max(float((hi - lo).max()), 1e-6) * 0.55
     return [float(v) for k in range(dims) for v in (centre[k] - half, centre[k] + half)]
 
@@ -380,10 +419,12 @@ def strip_face(values: np.ndarray, scores: np.ndarray, extent: list[float]) -> V
     """1-D samples as a strip: x is the value, rows only keep the dots apart; each in the colour of D's score."""
     lo, hi = float(extent[0]), float(extent[1])
     width = BILL_SIZE * 0.8
-    x = (np.clip((values.ravel() - lo) / (hi - lo), 0, 1) - 0.5) * width
+    ok = np.isfinite(values.ravel())  # a sample at NaN or infinity has no place on the strip
+    values, scores = values.ravel()[ok], np.asarray(scores)[ok]
+    x = (np.clip((values - lo) / (hi - lo), 0, 1) - 0.5) * width
     y = ((np.arange(len(x)) * 0.618) % 1.0 - 0.5) * width * 0.6
     axis = Line([-width / 2, -width * 0.38, 0], [width / 2, -width * 0.38, 0], stroke_color=s.MUTED, stroke_width=2)
-    dots = VGroup(*(Dot([a, b, 0.0], radius=DOT, color=s.score_hex(v)) for a, b, v in zip(x, y, scores, strict=True)))
+    dots = VGroup(*(Dot([a, b, 0.0], radius=DOT, color=hue(v)) for a, b, v in zip(x, y, scores, strict=True)))
     return VGroup(axis, dots)
 
 
@@ -434,19 +475,14 @@ class Trace:
         )
         left = x0 - 0.95
         head = s.text("How often is D right?", s.LABEL).move_to([left, y1 + 1.05, 0], aligned_edge=LEFT)
-        self.value = r.reads(s.number(100.0, 0, s.HEADING, s.D_COLOR), "metric:accuracy", average=acc.window, scale=100)
+        self.value = r.reads(s.number(100.0, 0, s.HEADING, s.D_COLOR), acc.quantity, average=acc.window, scale=100)
         unit = s.text("%", s.LABEL, s.D_COLOR)
         self.readout = VGroup(self.value, unit).arrange(RIGHT, buff=0.08, aligned_edge=DOWN)
         self.readout.move_to([left, y1 + 0.5, 0], aligned_edge=LEFT)
-        note = r.constant(s.text(r.average_words(acc.window), s.SMALL, s.MUTED))
+        words = DERIVED_NOTE if acc.derived else r.average_words(acc.window)
+        note = r.constant(s.text(words, s.SMALL, s.MUTED))
         note.next_to(self.readout, RIGHT, buff=0.2).align_to(unit, DOWN)
-        # the legend in words, each beside a stroke of its line
-        thin = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=1.5)
-        thick = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=4.5)
-        legend = VGroup(
-            VGroup(thin, s.text("each step", s.SMALL, s.MUTED)).arrange(RIGHT, buff=0.12),
-            VGroup(thick, r.constant(s.text(r.average_words(acc.window), s.SMALL, s.MUTED))).arrange(RIGHT, buff=0.12),
-        ).arrange(DOWN, buff=0.1, aligned_edge=LEFT)
+        legend = self.legend(acc)
         legend.next_to(steps, DOWN, buff=0.18).align_to([left, 0, 0], LEFT)
         self.still = VGroup(axes, ticks, coin, steps, head, note, legend)
 
@@ -460,6 +496,19 @@ class Trace:
         unit.add_updater(lambda m: m.next_to(self.value, RIGHT, buff=0.08, aligned_edge=DOWN))
         self.live = VGroup(self.faint_line, self.mean_line, self.dot, self.readout)
         self.live.update()
+
+    @staticmethod
+    def legend(acc: Accuracy) -> VGroup:
+        """The legend in words, each beside a stroke of its line; an accuracy derived from the snapshots' scores is
+        one line, and says so."""
+        thin = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=1.5)
+        thick = Line(ORIGIN, RIGHT * 0.35, stroke_color=s.D_COLOR, stroke_width=4.5)
+        if acc.derived:  # one line, so no strokes to tell lines apart: where its values come from
+            return VGroup(*(s.text(w, s.SMALL, s.MUTED) for w in DERIVED)).arrange(DOWN, buff=0.1, aligned_edge=LEFT)
+        return VGroup(
+            VGroup(thin, s.text("each step", s.SMALL, s.MUTED)).arrange(RIGHT, buff=0.12),
+            VGroup(thick, r.constant(s.text(r.average_words(acc.window), s.SMALL, s.MUTED))).arrange(RIGHT, buff=0.12),
+        ).arrange(DOWN, buff=0.1, aligned_edge=LEFT)
 
     def step(self) -> int:
         """The footer's step (the footer shows the tracker rounded)."""
@@ -514,7 +563,17 @@ class CounterfeiterAndPolice(c.RunScene):
 
     data_area = (((BILL_X + GAUGE_X) / 2, (FAKE_ROW + REAL_ROW) / 2), 4.0, 3.5)  # D's desk
 
-    needs = (METRICS.acc_real, METRICS.acc_fake)
+    @classmethod
+    def cannot_draw(cls, run: c.Run) -> str | None:
+        """Beyond the kind and a critic's scores (no boundary between real and fake to count D right by): a run with
+        neither an accuracy column nor D's scores in any snapshot."""
+        reason = super().cannot_draw(run)
+        if reason is None and not recorded_accuracy(run) and not len(r.snapshot_accuracy(run)[0]):
+            reason = (
+                f"scene {cls.__name__} draws D's accuracy, but {run.name} recorded neither acc_real and acc_fake nor "
+                "D's scores on the fixed batches in a snapshot (hand acc_real and acc_fake to Recorder.step)"
+            )
+        return reason
 
     def construct(self) -> None:
         run = self.run
@@ -652,12 +711,12 @@ class CounterfeiterAndPolice(c.RunScene):
         looks = [Line(lane.bill.get_right(), lens, stroke_color=s.FORWARD_COLOR, stroke_width=5) for lane in self.lanes]
         self.play(*(ShowPassingFlash(line, time_width=0.6) for line in looks), run_time=0.6)
         self.play(*(FadeIn(lane.gauge) for lane in self.lanes), run_time=0.3)
-        self.play(*(lane.gauge.tracker.animate.set_value(lane.score) for lane in self.lanes), run_time=1.0)
+        self.play(*(lane.gauge.tracker.animate.set_value(lane.needle) for lane in self.lanes), run_time=1.0)
         for lane in self.lanes:
             lane.gauge.hold()
         self.play(
             *(GrowFromCenter(lane.mark) for lane in self.lanes),
-            *(lane.gauge.value.animate.set_opacity(1.0) for lane in self.lanes),
+            *(lane.gauge.value.animate.set_opacity(1.0) for lane in self.lanes if lane.known),
             run_time=0.3,
         )
         self.wait(0.9)
@@ -730,14 +789,14 @@ class CounterfeiterAndPolice(c.RunScene):
         array = SNAPSHOT.d_real if real else SNAPSHOT.d_fake
         colour, row = (s.REAL_COLOR, REAL_ROW) if real else (s.FAKE_COLOR, FAKE_ROW)
         if run.kind == "image":
-            i = int(np.argsort(scores, kind="stable")[len(scores) // 2])  # the typical bill: D's median score
+            i = typical(scores)
             face, score, quantity = image_face(samples[i]), float(scores[i]), f"snapshot:{array}:item{i}"
             label = "x · real" if real else "G(z) · fake"
         else:
             k = POINTS_2D if run.kind == "toy2d" else POINTS_1D
             pick = spread(len(scores), k)
             draw = scatter_face if run.kind == "toy2d" else strip_face
-            face, score = draw(samples[pick], scores[pick], self.box), float(np.mean(scores[pick]))
+            face, score = draw(samples[pick], scores[pick], self.box), mean_of(scores[pick])
             quantity = f"snapshot:{array}:spread{k}"
             label = f"x · {len(pick)} real" if real else f"G(z) · {len(pick)} fakes"
         return Bill(face, colour).move_to([BILL_X, row, 0]), score, quantity, label
@@ -754,10 +813,19 @@ class CounterfeiterAndPolice(c.RunScene):
         gauge = s.Gauge(0.5, radius=GAUGE_RADIUS).move_to([GAUGE_X, row, 0])
         # the number shows D's recorded score once the needle has swung to it, never a value on the way
         gauge.value.clear_updaters()
-        s.show_value(gauge.value, score)
+        s.show_value(gauge.value, score if np.isfinite(score) else 0.5)  # shown only if a number
         r.reads(gauge.value, quantity).set_opacity(0.0)
-        mark = s.verdict_mark((score > 0.5) == real, 0.45).move_to([TICK_X, row, 0])
+        mark = s.verdict_mark((score > 0.5) == real, 0.45) if np.isfinite(score) else s.text("no score", s.SMALL)
+        mark.move_to([TICK_X, row, 0])
         return Lane(bill, tag, gauge, mark, score, self.source(real))
+
+
+def typical(scores: np.ndarray) -> int:
+    """The typical bill of an image run: the sample with D's median score (of the finite ones, if any)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if not len(finite):
+        return len(scores) // 2
+    return int(finite[np.argsort(scores[finite], kind="stable")[len(finite) // 2]])
 
 
 def spread(n: int, k: int) -> np.ndarray:
@@ -776,6 +844,15 @@ class Lane:
     mark: c.Mobject
     score: float
     source: np.ndarray
+
+    @property
+    def known(self) -> bool:
+        """D's score is a number (a NaN or infinite one gets no needle swing, no number and no verdict)."""
+        return bool(np.isfinite(self.score))
+
+    @property
+    def needle(self) -> float:
+        return self.score if self.known else 0.5
 
     @property
     def group(self) -> c.Group:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from manim import (
@@ -73,6 +74,19 @@ class RunScene(Scene):
     data_area: tuple[tuple[float, float], float, float] = ((0.0, 0.0), 6.0, 4.0)
     run: Run
     other_run: Run | None
+
+    def play(self, *args: Any, **kwargs: Any) -> None:
+        """Play, after bringing what each animation animates up to date with its updaters.
+
+        An animation copies its mobject when it begins and runs the copy's updaters every frame (the mobject's own
+        are suspended). A number whose tracker moved since it was last drawn (a footer set to the first step shown)
+        would get new digits in the copy only: the two no longer have the same parts, and manim fails in
+        ``Animation.interpolate`` with 'zip() argument 2 is longer than argument 1' (tests/test_any_shape.py found
+        it on runs whose first step shown has more digits than the counter's start)."""
+        animated = [m for m in (getattr(item, "mobject", item) for item in args) if isinstance(m, Mobject)]
+        for mob in [*self.mobjects, *animated]:  # trackers first: the numbers on screen follow them
+            mob.update(0)
+        super().play(*args, **kwargs)
 
     def setup(self) -> None:
         self.run = scene_run(None, type(self).__name__)

@@ -72,6 +72,8 @@ def pace(changes: np.ndarray, total: float = MORPH_TIME, minimum: float = MIN_SE
     n = len(changes)
     if n == 0:
         return np.zeros(0)
+    finite = np.isfinite(changes)  # to or from samples that are not numbers: as large as the largest measured change
+    changes = np.where(finite, changes, changes[finite].max() if finite.any() else 0.0)
     floor = min(minimum, 0.25 * total / n)
     weight = changes**2
     spent = weight.sum()

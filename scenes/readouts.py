@@ -16,6 +16,10 @@ Quantity names (``Reading.quantity``):
 - ``metric:<a>-<b>:<d>``: metric ``a`` less metric ``b``, each as printed to ``d`` decimals (arithmetic on screen is
   done with the numbers shown: '0.82 − 0.18 = 0.64' even where the unrounded gap is 0.645);
 - ``snapshot:step``: the step of the latest snapshot up to the step shown (a thumbnail's 'G(z) at step 120');
+- ``snapshot:accuracy``: D's accuracy on the fixed batches at the latest snapshot up to the step shown, derived from
+  the snapshot's scores where a run recorded no ``acc_real``/``acc_fake`` (``snapshot_accuracy``): the mean of the
+  share of the real batch D scores above 0.5 and the share of G's samples it scores at or below 0.5 (as the
+  Recorder counts acc_fake, and as the scene's verdict marks do; finite scores only);
 - ``snapshot:<array>:<statistic>``: a statistic of one array of the snapshot shown (``mean``, ``median``, ``max``,
   ``item<i>``: the i-th entry; ``spread<k>``: the mean of k entries spread evenly through the array, indices
   round(linspace(0, n - 1, k)) without repeats, all n when n <= k: the samples on a toy run's bill in
@@ -168,6 +172,24 @@ def snapshot_stat(values: np.ndarray, statistic: str) -> float:
     if not v.size:
         return float("nan")
     return float({"mean": np.mean, "median": np.median, "max": np.max}[statistic](v))
+
+
+def snapshot_accuracy(run: Run) -> tuple[np.ndarray, np.ndarray]:
+    """(snapshot steps, D's accuracy on the fixed batches there) from the snapshots' scores: what a run that recorded
+    no accuracy column still says about D (``snapshot:accuracy``). Scores are probabilities of real (a logit D's are
+    recorded through a sigmoid), so 0.5 is D's boundary; a critic has none. Snapshots without both scores, or whose
+    scores are all non-finite, are left out."""
+    steps, values = [], []
+    for snap in run.iter_snapshots(keys=("d_real", "d_fake")):
+        real, fake = snap.get("d_real"), snap.get("d_fake")
+        if real is None or fake is None:
+            continue
+        real, fake = np.asarray(real, np.float64).ravel(), np.asarray(fake, np.float64).ravel()
+        real, fake = real[np.isfinite(real)], fake[np.isfinite(fake)]
+        if real.size and fake.size:
+            steps.append(snap.step)
+            values.append((float(np.mean(real > 0.5)) + float(np.mean(fake <= 0.5))) / 2)
+    return np.array(steps, np.int64), np.array(values, np.float64)
 
 
 def eval_part(row: dict[str, Any] | None, part: str = "") -> float:

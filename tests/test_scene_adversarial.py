@@ -11,6 +11,7 @@ averages over the last 200 // 50 = 4 steps.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -318,10 +319,58 @@ def test_the_end_is_the_equilibrium_only_near_50_percent(d_fall: float, caption:
     assert acts[-1].caption == caption and acts[-1].steps == (TOTAL,)
 
 
-def test_a_run_without_logged_steps_is_refused_in_one_line(tmp_path: Path) -> None:
-    path = make_designed_run(tmp_path / "run", "image")
-    (path / "metrics.jsonl").write_text("")
-    with pytest.raises(adversarial.RunError, match=r"no training step is logged yet"):
+def without_accuracy(run: Path) -> Path:
+    """The run as a loop that handed no accuracy to the Recorder records it: acc_real and acc_fake null throughout."""
+    f = run / "metrics.jsonl"
+    rows = [json.loads(line) for line in f.read_text().splitlines()]
+    f.write_text("".join(json.dumps({**row, "acc_real": None, "acc_fake": None}) + "\n" for row in rows))
+    return run
+
+
+def snapshot_accuracy(step: int, n: int = 16) -> float:
+    """D's designed accuracy on the fixed batches at the snapshot at ``step``: every real score is above 0.5; a fake's
+    is at or below 0.5 unless (0.05 + 0.4 i / (n - 1)) (0.2 + a) passes it."""
+    fakes = [d_fake(i, step, n) for i in range(n)]
+    return (1.0 + sum(f <= 0.5 for f in fakes) / n) / 2
+
+
+def test_a_run_without_accuracy_draws_it_from_the_snapshot_scores_and_says_so(tmp_path: Path) -> None:
+    """A recorded loop that handed over no accuracy: the counter, the trace and the captions show D's accuracy on the
+    fixed batches at each snapshot, from the scores the snapshots hold, and the screen says where it comes from."""
+    path = without_accuracy(make_designed_run(tmp_path / "run", "image"))
+    run = Run.load(path)
+    assert adversarial.CounterfeiterAndPolice.cannot_draw(run) is None
+    acc = adversarial.Accuracy(run)
+    assert acc.derived and acc.quantity == "snapshot:accuracy" and acc.window == 1
+    assert list(acc.steps) == list(range(0, TOTAL + 1, EVERY))
+    np.testing.assert_allclose(acc.values, [snapshot_accuracy(t) for t in acc.steps])
+    assert snapshot_accuracy(TOTAL) < snapshot_accuracy(0) == 1.0  # the designed fakes fool D more by the end
+    shots = probe(adversarial.CounterfeiterAndPolice, path)
+    said = " ".join(" ".join(shot.texts()) for shot in shots)
+    assert " ".join(adversarial.DERIVED) in said and adversarial.DERIVED_NOTE in said  # below the axis, by the counter
+    counters = [
+        (shot, m)
+        for shot in shots
+        for m in shot.find("DecimalNumber")
+        if any(r.quantity == "snapshot:accuracy" for r in m.readings)
+    ]
+    assert counters
+    for shot, m in counters:
+        step = footer_step(shot)
+        latest = max(t for t in acc.steps if t <= step)
+        assert m.text == f"{100 * snapshot_accuracy(latest):.0f}", (shot.time, step, m.text)
+    captions = [
+        r for shot in shots for m in shot.mobs for r in m.readings if r.quantity == "snapshot:accuracy" and r.shown
+    ]
+    assert captions and all(r.shown == f"{100 * snapshot_accuracy(r.step):.0f}" for r in captions)
+
+
+def test_a_run_with_neither_accuracy_nor_snapshot_scores_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = without_accuracy(make_designed_run(tmp_path / "run", "image", drop=("d_real", "d_fake")))
+    reason = adversarial.CounterfeiterAndPolice.cannot_draw(Run.load(path))
+    assert reason is not None and "\n" not in reason
+    assert "recorded neither acc_real and acc_fake nor D's scores" in reason
+    with pytest.raises(adversarial.RunError, match=r"no snapshot holds D's scores"):
         adversarial.Accuracy(Run.load(path))
 
 

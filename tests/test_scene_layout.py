@@ -182,6 +182,22 @@ def test_scene_layout(scene: str, kind: str, runs: dict[str, Path]) -> None:
         assert not found, f"{cls.__name__} on a {kind} run:\n" + "\n".join(found[:25])
 
 
+def test_derived_accuracy_is_laid_out_and_true(runs: dict[str, Path], tmp_path: Path) -> None:
+    """CounterfeiterAndPolice on a run that logged no accuracy (a recorded loop that handed none over) draws D's
+    accuracy from the snapshots' scores: its legend, counter and captions pass the layout and truth checks too."""
+    from shapes import Shape, make_shaped_run, regular
+
+    from scenes.adversarial import CounterfeiterAndPolice
+
+    missing = {"acc_real": "missing", "acc_fake": "missing"}
+    for kind in ("image",):  # a toy's bills differ, its accuracy is the same
+        run = make_shaped_run(tmp_path / kind, Shape(kind, 200, regular(200, 20), missing))
+        shots = probe(CounterfeiterAndPolice, run=run)
+        assert any(r.quantity == "snapshot:accuracy" for shot in shots for m in shot.mobs for r in m.readings)
+        found = problems(shots) + untrue(shots, {"run": str(run)})
+        assert not found, f"CounterfeiterAndPolice on a {kind} run without accuracy:\n" + "\n".join(found[:25])
+
+
 def test_the_checks_can_fail(runs: dict[str, Path]) -> None:
     """A scene that breaks each rule once is caught by each rule."""
     from manim import FadeIn, Line, Text

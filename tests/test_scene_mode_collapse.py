@@ -413,7 +413,9 @@ def test_render_all_skips_with_the_note(
     monkeypatch.setattr(render, "builtin_scenes", lambda: ["mode_collapse"])
     assert render.render_all(Run.load(runs["image"]), runs_2d=Run.load(runs["rings"]), out=tmp_path) == []
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("note: skipping mode_collapse: scene ModeCollapse needs"), err
+    assert len(err) == 2 and err[0].startswith("note: skipping mode_collapse: scene ModeCollapse needs"), err
+    assert err[1].startswith("render all: drawn 0 / skipped 1 (mode_collapse: scene ModeCollapse needs"), err
+    assert err[1].endswith(" / failed 0"), err
 
 
 def test_a_compared_runs_long_name_fits_its_panel(tmp_path: Path, runs: dict[str, Path]) -> None:

@@ -103,6 +103,20 @@ def _phase_start(run: str, phase: str) -> float:
     return float(found[0]) if found else float("nan")
 
 
+def _snapshot_accuracy(run: str, step: int) -> float:
+    """D's accuracy on the fixed batches at the latest snapshot up to ``step`` that holds finite scores of both: half
+    the share of real samples scored above 0.5 plus half the share of G's scored at or below it."""
+    for t in reversed([t for t in _snapshot_steps(run) if t <= step]):
+        arrays = _snapshot(run, t)
+        if "d_real" not in arrays or "d_fake" not in arrays:
+            continue
+        real, fake = (np.asarray(arrays[k], np.float64).ravel() for k in ("d_real", "d_fake"))
+        real, fake = real[np.isfinite(real)], fake[np.isfinite(fake)]
+        if len(real) and len(fake):
+            return float(np.count_nonzero(real > 0.5) / len(real) + np.count_nonzero(fake <= 0.5) / len(fake)) / 2
+    return float("nan")
+
+
 def _median(run: str, column: str) -> float:
     values = [_metric_value(r, column) for r in _metrics(run)]
     finite = np.array([v for v in values if np.isfinite(v)])
@@ -131,6 +145,8 @@ def expected(run: str, quantity: str, step: int, average: int = 1, other: str | 
     if quantity == "snapshot:step":  # the step of the latest snapshot up to the step shown
         earlier = [s for s in _snapshot_steps(run) if s <= step]
         return float(earlier[-1]) if earlier else float("nan")
+    if quantity == "snapshot:accuracy":
+        return _snapshot_accuracy(run, step)
     if source == "phase":  # the first snapshot step in phase 'structure' or 'detail'
         return _phase_start(run, rest)
     if source == "config":
