@@ -395,8 +395,10 @@ def test_the_documented_dcgan_loop_records_a_run_every_scene_can_draw(tmp_path: 
     assert "distribution" not in drawable  # no 2-D points
 
 
-def test_a_scene_names_the_metrics_a_run_did_not_record(conditional: Path, tmp_path: Path) -> None:
-    """The documented note: a run without accuracies is refused by the adversarial scene in one line."""
+def test_a_scene_draws_or_names_what_a_run_did_not_record(conditional: Path, tmp_path: Path) -> None:
+    """The documented example: a run without accuracies is still drawn by the adversarial scene (its accuracy at
+    each snapshot from the snapshots' scores), and ModeCollapse refuses a run of data it cannot measure in the one
+    line the docs show."""
     import shutil
 
     from pipeline.render import builtin_scene_path, cannot_draw, load_scene_classes
@@ -405,11 +407,12 @@ def test_a_scene_names_the_metrics_a_run_did_not_record(conditional: Path, tmp_p
     shutil.copytree(conditional, run_dir)
     lines = [json.dumps({**r, "acc_real": None, "acc_fake": None}) for r in rows(run_dir)]
     (run_dir / "metrics.jsonl").write_text("\n".join(lines) + "\n")
-    (cls,) = load_scene_classes(builtin_scene_path("adversarial"))
+    (adversarial,) = load_scene_classes(builtin_scene_path("adversarial"))
+    assert cannot_draw(adversarial, Run.load(run_dir)) is None
+    (collapse,) = load_scene_classes(builtin_scene_path("mode_collapse"))
     doc = (ROOT / "docs" / "record-your-gan.md").read_text(encoding="utf-8")
-    documented = next(ln for ln in doc.splitlines() if ln.startswith("note: skipping adversarial"))
-    assert documented == f"note: skipping adversarial: {cannot_draw(cls, Run.load(run_dir))}"
-    assert cannot_draw(cls, Run.load(conditional)) is None
+    documented = next(ln for ln in doc.splitlines() if ln.startswith("note: skipping mode_collapse"))
+    assert documented == f"note: skipping mode_collapse: {cannot_draw(collapse, Run.load(run_dir))}"
 
 
 def test_a_loop_that_ends_between_snapshots_gets_its_last_one(tmp_path: Path) -> None:
