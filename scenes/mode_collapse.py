@@ -482,6 +482,13 @@ class ModeCollapse(c.RunScene):
         return Panel(parts, closing, at, view)
 
 
+def edge_mark_icon() -> VMobject:
+    """The legend's picture of the marker a sample off the map gets on its edge (one pointing up)."""
+    mark = VMobject(fill_color=s.FAKE_COLOR, fill_opacity=1.0, stroke_width=0)
+    c.place_edge_marks(mark, np.array([[0.0, 1.0]]), np.array([-0.5, -0.5]), np.array([0.5, 0.5]), MARK * 1.4)
+    return mark
+
+
 def compared_label(run: Run, width: float) -> Mobject:
     """A compared run's label on one line of at most ``width``: its loss in words and its name, the middle of the
     name giving way to an ellipsis where too long (its start and its end, e.g. a seed, tell runs apart)."""
@@ -743,9 +750,8 @@ class View:
         items = [item(rule, self.kind.rule), item(even, f"even share 1/{self.kind.total}")]
         items.append(constant(s.text(self.kind.rest_rule, s.SMALL, s.MUTED)))
         if off_map:
-            mark = VMobject(fill_color=s.FAKE_COLOR, fill_opacity=1.0, stroke_width=0)
-            c.place_edge_marks(mark, np.array([[0.0, 1.0]]), np.array([-0.5, -0.5]), np.array([0.5, 0.5]), MARK * 1.4)
-            items.append(VGroup(mark, s.text("G(z) off the map", s.SMALL, s.MUTED)).arrange(RIGHT, buff=0.12))
+            words = s.text("G(z) off the map", s.SMALL, s.MUTED)
+            items.append(VGroup(edge_mark_icon(), words).arrange(RIGHT, buff=0.12))
         if across:
             left, right, _, _ = s.safe_box()
             width = right - left
@@ -848,9 +854,7 @@ class ModesView(View):
         dot = c.point_cloud(np.zeros((1, 3)), s.FAKE_COLOR, DOT + 0.01, 1.0)
         items = [(ring, "a mode", s.TEXT), (on, "captured by G", s.TEXT), (dot, "G(z)", s.FAKE_COLOR)]
         if self.leaves_map:  # a marker on the map's edge: a sample beyond it, in that direction
-            mark = VMobject(fill_color=s.FAKE_COLOR, fill_opacity=1.0, stroke_width=0)
-            c.place_edge_marks(mark, np.array([[0.0, 1.0]]), np.array([-0.5, -0.5]), np.array([0.5, 0.5]), MARK * 1.4)
-            items.append((mark, "G(z) off the map", s.FAKE_COLOR))
+            items.append((edge_mark_icon(), "G(z) off the map", s.FAKE_COLOR))
         entries = [
             VGroup(icon, s.text(words, s.SMALL, colour)).arrange(RIGHT, buff=0.12) for icon, words, colour in items
         ]

@@ -16,6 +16,7 @@ import numpy as np
 from designed import cover, designed_snapshot, make_designed_run
 from hypothesis import strategies as st
 
+from gan_train.recorder import HANDED  # the columns a loop hands over, as the Recorder names them
 from ganviz.format import FIXED, METRICS, RUN_JSON, SNAPSHOT
 from ganviz.reader import Run
 from ganviz.writer import RunWriter, atomic_write_json
@@ -27,15 +28,6 @@ KINDS = ("image", "toy2d", "toy1d")
 COLUMN_MODES = ("normal", "constant", "missing", "holes", "late", "huge")
 #: what G's samples in the snapshots may be: designed, all one sample, or (toys) NaN/inf at one snapshot
 SAMPLE_MODES = ("normal", "constant", "nan", "inf")
-HANDED = (
-    METRICS.loss_d,
-    METRICS.loss_g,
-    METRICS.d_real,
-    METRICS.d_fake,
-    METRICS.d_fake_after,
-    METRICS.acc_real,
-    METRICS.acc_fake,
-)
 
 
 @dataclass(frozen=True)
