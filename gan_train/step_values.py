@@ -41,7 +41,7 @@ SCORES = {METRICS.d_real: METRICS.acc_real, METRICS.d_fake: METRICS.acc_fake, ME
 #: Columns the Recorder fills itself; a loop cannot hand them (``step`` and ``epoch`` are ``step``'s own arguments).
 FILLED = tuple(c for c in METRIC_COLUMNS if c not in HANDED)
 #: An extra column's name: a Python identifier of at most 64 characters (it is a keyword argument of ``step``).
-EXTRA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+EXTRA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")  # \Z: "$" would let a name end in a newline
 MAX_EXTRAS = 64
 
 
