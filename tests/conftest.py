@@ -24,6 +24,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from designed import make_designed_run  # noqa: E402
+from manim import config as manim_config  # noqa: E402  (at import: a mutation run's fork server loads it once)
 
 from gan_train.config import apply_overrides, get_variant  # noqa: E402
 from gan_train.train import train  # noqa: E402
@@ -110,9 +111,7 @@ def _listing() -> set[str]:
 def _manim_media_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Mobjects built outside a render (scene helpers under test) cache their text in manim's media folder:
     a temporary one, not ./media of the checkout."""
-    from manim import config
-
-    config.media_dir = str(tmp_path_factory.mktemp("manim-media"))
+    manim_config.media_dir = str(tmp_path_factory.mktemp("manim-media"))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
