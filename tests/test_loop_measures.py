@@ -159,3 +159,10 @@ def test_run_json_says_where_the_measures_are() -> None:
             "measures": ["sliced_w1", "arc_bins_hit", "near_arc"],
         }
     }
+
+
+def test_the_reference_and_the_noise_live_on_gs_device() -> None:
+    """G's device is the noise's: a loop's own points and the evaluation noise go there, the floor's points stay on
+    the host (torch's 'meta' device stands in for a GPU: it holds shapes, not values)."""
+    ev = evaluator("points", "toy2d", real=torch.arange(60.0).reshape(30, 2), noise=torch.zeros(4, 3, device="meta"))
+    assert ev.real.device.type == "meta" and ev.noise.device.type == "meta" and ev.held_out.device.type == "cpu"
