@@ -230,3 +230,11 @@ def test_a_folder_that_is_no_run_is_named(tmp_path: Path) -> None:
         f"{tmp_path}: no run has data yet (a metrics row and a snapshot); the latest, new, is 'running': wait until "
         "it has written some, or name a run"
     )
+
+
+def test_checking_a_step_that_is_no_snapshot_names_the_missing_file(tmp_path: Path) -> None:
+    run = Run.load(make_run(tmp_path / "r"))
+    run.check_snapshot(5)  # readable: nothing said
+    with pytest.raises(RunError) as e:
+        run.check_snapshot(7)
+    assert str(e.value) == f"{tmp_path / 'r' / 'snapshots' / 'step_00000007.npz'}: file not found"
