@@ -101,12 +101,28 @@ def test_the_loops_own_images_become_the_pixels_of_the_reference(monkeypatch: py
     assert (cfg.dataset, cfg.eval_space, cfg.noise_dim, cfg.eval_samples) == ("folder", "inception", 8, 10)
 
 
+def test_without_measure_real_the_digits_space_compares_with_ganvizs_digits(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def keep(self, cfg, data, device, *a) -> None:  # noqa: ANN001
+        seen["data"], seen["cfg"] = data, cfg
+        self.samples, self.kind = cfg.eval_samples, cfg.kind
+
+    monkeypatch.setattr(Evaluator, "__init__", keep)
+    digits = torch.zeros(3, 28, 28, 1, dtype=torch.uint8).numpy()
+    monkeypatch.setattr("gan_train.loop_measures.load_digits_with_labels", lambda: (digits, None))
+    evaluator("digits", "image", noise=torch.zeros(4, 8))
+    assert seen["data"] is digits and (seen["cfg"].dataset, seen["cfg"].eval_space) == ("digits", "digits")
+    evaluator("digits", "image", real=torch.zeros(10, 1, 28, 28), noise=torch.zeros(4, 8))
+    assert seen["cfg"].dataset == "folder" and seen["data"].shape == (10, 28, 28, 1)
+
+
 def test_the_loops_own_points_split_into_gs_reference_and_the_floors() -> None:
     points = torch.arange(60.0).reshape(30, 2)
     ev = evaluator("points", "toy2d", real=points)
     assert ev.real.tolist() == points[:10].tolist() and ev.held_out.tolist() == points[10:].tolist()
     assert ev.measures == ["sliced_w1"] and ev.cfg.dataset == "quadratic"
-    for bad, got in ((points[:29], "(29, 2)"), (torch.zeros(30, 3), "(30, 3)"), (None, "NoneType")):
+    for bad, got in ((points[:29], "(29, 2)"), (torch.zeros(30, 3), "(30, 3)"), (None, "NoneType"), ([1.0], "list")):
         with pytest.raises(MeasureError) as e:
             evaluator("points", "toy2d", real=bad)
         assert str(e.value) == (
