@@ -239,3 +239,69 @@ def test_the_measures_default_to_every_10th_snapshot(tmp_path: Path) -> None:
     run = Run.load(tmp_path / "r")
     assert run.info["evals"]["every"] == 20
     assert sorted({r["step"] for r in run.evals.rows}) == [0, 20, 23]
+
+
+class Still(torch.optim.Optimizer):
+    """An optimiser whose step changes nothing: what matters here is what the Recorder reads before it."""
+
+    def __init__(self, params: object, lr: object):
+        super().__init__(params, {"lr": lr})
+
+    def step(self, closure: object = None) -> None:
+        return None
+
+
+def test_a_learning_rate_held_in_a_tensor_is_read_only_on_the_host(tmp_path: Path) -> None:
+    """A CPU tensor's lr is read as a number; one on an accelerator would cost a device sync per step: missing
+    ('meta' stands in for a GPU)."""
+    g, d = nets()
+    opt_g, opt_d = Still(g.parameters(), torch.tensor(0.03)), Still(d.parameters(), torch.tensor(0.1, device="meta"))
+    with Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2) as rec:
+        opt_g.step()
+        opt_d.step()
+        rec.step(loss_d=1.0)
+    m = Run.load(tmp_path / "r").metrics
+    assert m.lr_g.tolist() == [pytest.approx(0.03)] and np.isnan(m.lr_d).all()
+
+
+def test_steps_handed_outside_the_recording_are_refused(tmp_path: Path) -> None:
+    g, d = nets()
+    rec = Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2)
+    with pytest.raises(RecorderError) as e:
+        rec.step(loss_d=1.0)
+    assert str(e.value) == "Recorder.step: not recording; use it as `with Recorder(...) as rec:`"
+    with rec:
+        rec.step(loss_d=1.0)
+    with pytest.raises(RecorderError, match=r"^Recorder.step: not recording;"):
+        rec.step(loss_d=1.0)
+
+
+def test_a_resume_from_the_first_step_number(tmp_path: Path) -> None:
+    """resume=True: the first rec.step says where the run goes on (step=), and is refused without it."""
+    g, d = nets()
+    real = torch.randn(8, 2)
+    with Recorder(tmp_path / "r", g, d, real=real, noise_dim=2, steps_per_epoch=2) as rec:
+        for s in (1, 2, 3):
+            rec.step(loss_d=float(s), gp=0.5)
+    with Recorder(tmp_path / "r", g, d, real=real, noise_dim=2, steps_per_epoch=2, resume=True) as rec:
+        with pytest.raises(RecorderError) as e:
+            rec.step(loss_d=9.0)
+        assert str(e.value) == (
+            "Recorder(resume=True): the first rec.step after a resume needs step= (the step just done, 1-based), or "
+            "pass resume=N, the step your checkpoint holds"
+        )
+        rec.step(step=3, loss_d=30.0)  # the checkpoint held step 2: step 3 is done again
+        rec.step(loss_d=4.0)
+    m = Run.load(tmp_path / "r").metrics
+    assert m.step.tolist() == [1, 2, 3, 4] and m.loss_d.tolist() == [1.0, 2.0, 30.0, 4.0]
+    assert m.epoch.tolist() == [0, 0, 1, 1]
+
+
+def test_a_lost_step_is_a_row_with_every_value_missing(tmp_path: Path) -> None:
+    """What a resume writes for a step handed over but never written (docs/run-format.md: resumed, lost_steps)."""
+    g, d = nets()
+    rec = Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2, steps_per_epoch=4)
+    rec.extras = ["gp"]
+    row = rec._blank_row(9)
+    assert row == {**dict.fromkeys([*METRIC_COLUMNS, "gp"]), "step": 9, "epoch": 2}
+    assert list(row) == [*METRIC_COLUMNS, "gp"]
