@@ -238,3 +238,31 @@ def test_checking_a_step_that_is_no_snapshot_names_the_missing_file(tmp_path: Pa
     with pytest.raises(RunError) as e:
         run.check_snapshot(7)
     assert str(e.value) == f"{tmp_path / 'r' / 'snapshots' / 'step_00000007.npz'}: file not found"
+
+
+def test_a_snapshot_loads_only_the_arrays_asked_for(tmp_path: Path) -> None:
+    run = Run.load(make_run(tmp_path / "r"))
+    assert sorted(run.snapshot("end", keys=["fake", "grad_norm_d"]).arrays) == ["fake", "grad_norm_d"]
+    assert sorted(run.snapshot("end").arrays) == ["epoch", "fake", "grad_norm_d", "grad_norm_g", "step"]
+
+
+def test_has_data_reads_one_line_of_at_most_1_mib_and_checks_the_newest_snapshot_first(tmp_path: Path) -> None:
+    path = make_run(tmp_path / "r")
+    (path / "snapshots" / "step_00000000.npz").write_bytes(b"junk")
+    run = Run.load(path)
+    assert run.has_data() and run.damaged == {}  # step 20 passed first: the older files were not opened
+    first = {"step": 1, "epoch": 0}
+    (path / "metrics.jsonl").write_bytes(b'{"step": 1,\r "epoch": 0}\n')  # JSON whitespace, read as bytes
+    assert Run.load(path).has_data()
+    (path / "metrics.jsonl").write_text(json.dumps({**first, "note": "x" * (3 << 19)}) + "\n")  # 1.5 MiB
+    assert not Run.load(path).has_data()
+    (path / "metrics.jsonl").write_text(json.dumps({**first, "note": "x" * (1 << 19)}) + "\n")  # 0.5 MiB
+    assert Run.load(path).has_data()
+
+
+def test_latest_orders_runs_by_start_time_those_without_one_last(tmp_path: Path) -> None:
+    make_run(tmp_path / "b-undated")
+    make_run(tmp_path / "a-dated", started="2026-03-01T10:00:00+00:00")
+    assert Run.latest(tmp_path).name == "a-dated"
+    make_run(tmp_path / "c-later", started="2026-03-02T10:00:00+00:00")
+    assert Run.latest(tmp_path).name == "c-later"
