@@ -110,14 +110,7 @@ def test_steps_picked_spread_evenly_with_the_first_and_the_last(tmp_path: Path) 
 
 def test_a_pick_that_cannot_be_read_moves_to_a_readable_one(tmp_path: Path) -> None:
     path = make_run(tmp_path / "r", steps=(0, 5, 10, 15, 20))
-    f = path / "snapshots" / "step_00000020.npz"
-    np.savez_compressed(f, step=np.int64(20), epoch=np.int64(0), fake=np.arange(4000.0), grad_norm_g=np.ones(2),
-                        grad_norm_d=np.ones(1))  # fmt: skip
-    with zipfile.ZipFile(f) as z:
-        at = z.getinfo("fake.npy").header_offset + 30 + len("fake.npy") + 200  # inside fake's compressed bytes
-    data = bytearray(f.read_bytes())  # the directory stays intact: the damage is found only when decompressed
-    data[at] ^= 0xFF
-    f.write_bytes(bytes(data))
+    flip_inside(big_snapshot(path, 20))  # found only when decompressed
     run = Run.load(path)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
@@ -266,3 +259,77 @@ def test_latest_orders_runs_by_start_time_those_without_one_last(tmp_path: Path)
     assert Run.latest(tmp_path).name == "a-dated"
     make_run(tmp_path / "c-later", started="2026-03-02T10:00:00+00:00")
     assert Run.latest(tmp_path).name == "c-later"
+
+
+def flip_inside(f: Path, member: str = "fake.npy") -> None:
+    """A flipped byte inside one array's compressed bytes of an .npz: its directory stays intact."""
+    with zipfile.ZipFile(f) as z:
+        at = z.getinfo(member).header_offset + 30 + len(member) + 200
+    data = bytearray(f.read_bytes())
+    data[at] ^= 0xFF
+    f.write_bytes(bytes(data))
+
+
+def big_snapshot(path: Path, step: int) -> Path:
+    f = path / "snapshots" / f"step_{step:08d}.npz"
+    norms = {"grad_norm_g": np.array([step, 10 * step], np.float32), "grad_norm_d": np.array([-step], np.float32)}
+    np.savez_compressed(f, step=np.int64(step), epoch=np.int64(0), fake=np.arange(4000.0), **norms)
+    return f
+
+
+def test_iterating_skips_what_cannot_be_read_and_loads_only_the_keys(tmp_path: Path) -> None:
+    path = make_run(tmp_path / "r")
+    np.savez(path / "snapshots" / "step_00000005.npz", step=np.int64(5), grad_norm_g=np.ones(2), grad_norm_d=np.ones(1))
+    flip_inside(big_snapshot(path, 10))
+    run = Run.load(path)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert run.steps == [0, 10, 15, 20]  # listing finds 5 lacks 'fake'
+        got = [(s.step, sorted(s.arrays)) for s in run.iter_snapshots(steps=[0, 5, 10, 15], keys=["fake"])]
+    assert got == [(0, ["fake"]), (15, ["fake"])]  # 5 known damaged, 10 fails to decompress
+    assert sorted(run.damaged) == [5, 10] and len(w) == 2
+    assert [s.step for s in run.iter_snapshots(steps=[20])] == [20]  # the steps given, not every step
+
+
+def test_iterating_over_nothing_readable_is_one_error_naming_the_first_file(tmp_path: Path) -> None:
+    path = make_run(tmp_path / "r")
+    flip_inside(big_snapshot(path, 0))
+    flip_inside(big_snapshot(path, 5))
+    run = Run.load(path)
+    with pytest.raises(RunError) as e:
+        list(run.iter_snapshots(steps=[0, 5]))
+    why = run.damaged[0]
+    assert str(e.value) == (
+        f"{path}: none of the 2 snapshots could be read (step_00000000.npz: {why}); restore them or train the run again"
+    )
+    with pytest.raises(RunError) as e:
+        list(Run.load(path).iter_snapshots(steps=[7]))
+    missing = path / "snapshots" / "step_00000007.npz"
+    assert str(e.value) == (
+        f"{path}: none of the 1 snapshots could be read (step_00000007.npz: {missing}: file not found); restore them "
+        "or train the run again"
+    )
+
+
+def test_gradient_norms_read_only_the_norm_arrays(tmp_path: Path) -> None:
+    """A snapshot whose samples are damaged still gives its gradient norms; a run.json without layer names gets
+    numbered ones."""
+    path = make_run(tmp_path / "r")
+    flip_inside(big_snapshot(path, 10))
+    steps, names, mat = Run.load(path).layer_grad_norms()["g"]
+    assert steps.tolist() == list(STEPS) and mat[:, 2].tolist() == [10.0, 100.0]
+    info = json.loads((path / "run.json").read_text())
+    del info["layers_g"]
+    (path / "run.json").write_text(json.dumps(info))
+    assert Run.load(path).layer_grad_norms()["g"][1] == ["layer 0", "layer 1"]
+
+
+def test_each_pick_is_decompressed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ganviz.reader
+
+    reads = []
+    real = ganviz.reader.read_npz_arrays
+    monkeypatch.setattr(ganviz.reader, "read_npz_arrays", lambda p, k: reads.append(p.name) or real(p, k))
+    run = Run.load(make_run(tmp_path / "r"))
+    assert run.spread_steps(3) == [0, 10, 20] and len(reads) == 3
+    assert run.spread_steps(3) == [0, 10, 20] and len(reads) == 3  # verified once per file

@@ -65,6 +65,14 @@ def test_an_npz_reads_only_the_keys_asked_for(tmp_path: Path) -> None:
         load_npz(tmp_path / "none.npz")
 
 
+def test_an_array_of_python_objects_is_never_unpickled(tmp_path: Path) -> None:
+    f = tmp_path / "obj.npz"
+    np.savez(f, fake=np.zeros(2), obj=np.array([{"a": 1}, None], dtype=object))
+    with pytest.raises(DamagedNpz, match=r"^ValueError: Object arrays cannot be loaded when allow_pickle=False"):
+        read_npz_arrays(f, None)
+    assert sorted(load_npz(f, ["fake"])) == ["fake"]  # only what is asked for is read
+
+
 def test_what_is_no_npz_archive_is_refused_by_its_first_bytes(tmp_path: Path) -> None:
     lone = tmp_path / "lone.npz"
     np.save(lone.with_suffix(".npy"), np.arange(3))

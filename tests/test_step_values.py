@@ -85,6 +85,12 @@ def test_read_step_splits_handed_values_from_the_loops_own() -> None:
     assert row["d_real"].item() == pytest.approx(float(real.sigmoid().mean()))
 
 
+def test_two_outputs_are_per_sample_and_one_is_a_mean() -> None:
+    row, _ = read_step({"d_real": torch.tensor([1.0, -1.0]), "d_fake": torch.tensor([[0.25]])}, "logit")
+    assert row["acc_real"].tolist() == [0.5] and row["d_real"].item() == pytest.approx(0.5)
+    assert row["d_fake"].tolist() == [0.25] and "acc_fake" not in row  # one element: already D's mean
+
+
 def test_a_handed_accuracy_wins_and_a_missing_one_is_derived() -> None:
     fake = torch.tensor([-1.0, -1.0, 1.0, -1.0])  # three of four called fake
     row, _ = read_step({"d_fake": fake, "acc_fake": 0.1}, "logit")
@@ -114,9 +120,15 @@ def test_a_column_of_ones_own_is_an_identifier_of_1_to_64_characters() -> None:
 def test_a_mean_score_must_be_a_probability(d_output: str) -> None:
     fine = [{"step": 1, "d_real": 0.0, "d_fake": 1.0, "d_fake_after": 1 + 5e-7}, {"step": 2, "d_real": -5e-7}]
     check_scores(fine, d_output)
+    check_scores([{"step": 2, "d_real": -1e-6, "d_fake": 1 + 1e-6}], d_output)  # the bounds themselves pass
     check_scores([{"step": 3, "d_real": math.nan, "d_fake": math.inf, "d_fake_after": None}], d_output)
     check_scores([{"step": 3, "d_real": torch.tensor([7.0])}], d_output)  # still on the device: checked as a float
-    hint = "hand D's per-sample logits" if d_output == "logit" else "a D that returns logits needs d_output='logit'"
+    hint = (
+        "hand D's per-sample logits (d_real=D(x)) or their mean probability (D(x).sigmoid().mean()); a mean of logits "
+        "is no probability"
+        if d_output == "logit"
+        else "a D that returns logits needs d_output='logit'"
+    )
     for name, v, shown in (("d_real", 1.01, "1.01"), ("d_fake", -0.02, "-0.02"), ("d_fake_after", 3e-6 + 1, "1")):
         with pytest.raises(StepValueError) as e:
             check_scores([{"step": 1, "d_real": 0.5}, {"step": 7, name: v}], d_output)

@@ -104,6 +104,8 @@ def row(step: object, **kw: object) -> dict:
         ([row(1), row(BIG - 1, epoch=BIG - 1, loss_d=BIG - 1, loss_g=1 - BIG)], None),
         ([row(1, loss_d=None, loss_g=1e300, d_real=-3)], None),
         ([row(1), [1]], (1, "not a JSON object")),
+        ([row(0), row(1)], (0, "step 0 does not follow step 0")),
+        ([row(1, loss_d=1), row(2, loss_d=True)], (1, "'loss_d' is not a number")),
         ([row(1), "x"], (1, "not a JSON object")),
         ([row(1), row("2")], (1, "'step' is not a step number")),
         ([row(1), row(True)], (1, "'step' is not a step number")),
@@ -193,6 +195,18 @@ def test_bytes_that_are_no_utf8_json_are_damage_wherever_they_are(tmp_path: Path
     assert read_metrics_rows(f) == [row(1), row(2)]
 
 
+def test_a_line_reads_as_json_reads_it_from_bytes(tmp_path: Path) -> None:
+    """Line by line, as json.loads reads bytes: a UTF-16 line reads; a line of a whitespace JSON does not know is
+    damage, not a blank line."""
+    f = tmp_path / "metrics.jsonl"
+    f.write_bytes(json.dumps(row(1)).encode("utf-16-le"))
+    assert read(read_metrics_rows, f) == ([row(1)], [])
+    for odd in ("\x1c", "\u00a0", "\u2028"):
+        f.write_bytes(lines(row(1), odd.encode(), row(2)))
+        with pytest.raises(RunError, match=r"line 2 is damaged \(not valid JSON\)"):
+            read_metrics_rows(f)
+
+
 def test_a_missing_metrics_file_is_no_rows_and_an_unreadable_one_is_named(tmp_path: Path) -> None:
     assert read_metrics_rows(tmp_path / "metrics.jsonl") == []
     (tmp_path / "metrics.jsonl").mkdir()
@@ -203,15 +217,20 @@ def test_a_missing_metrics_file_is_no_rows_and_an_unreadable_one_is_named(tmp_pa
 def test_metrics_columns_hold_each_rows_value_or_nan(tmp_path: Path) -> None:
     f = tmp_path / "metrics.jsonl"
     f.write_bytes(
-        lines(row(1, loss_d=2, gp=0.25), row(2, epoch=1, loss_d=None, gp=None, lr=3), {"step": 4, "epoch": 1})
+        lines(
+            row(1, loss_d=2, gp=0.25, k=1),
+            row(2, epoch=1, loss_d=None, gp=None, lr=3, k=2),
+            {"step": 4, "epoch": 1, "k": 4},
+        )
     )
-    m = read_metrics_columns(f, ("gp", "lr", "w"))
+    m = read_metrics_columns(f, ("gp", "lr", "w", "k"))
+    assert m["k"].dtype == np.float64 and m["k"].tolist() == [1.0, 2.0, 4.0]  # whole numbers too read as floats
     assert m.step.dtype == np.int64 and m.step.tolist() == [1, 2, 4] and m.epoch.tolist() == [0, 1, 1]
     assert m.loss_d.dtype == np.float64 and np.array_equal(m.loss_d, [2.0, np.nan, np.nan], equal_nan=True)
     assert np.array_equal(m["gp"], [0.25, np.nan, np.nan], equal_nan=True) and m["gp"].dtype == np.float64
     assert np.array_equal(m["lr"], [np.nan, 3.0, np.nan], equal_nan=True)
     assert np.isnan(m["w"]).all() and len(m["w"]) == 3
-    assert list(m) == [*METRIC_COLUMNS, "gp", "lr", "w"]
+    assert list(m) == [*METRIC_COLUMNS, "gp", "lr", "w", "k"]
     assert "gp" not in read_metrics_columns(f)
 
 
