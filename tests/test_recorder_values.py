@@ -305,3 +305,20 @@ def test_a_lost_step_is_a_row_with_every_value_missing(tmp_path: Path) -> None:
     row = rec._blank_row(9)
     assert row == {**dict.fromkeys([*METRIC_COLUMNS, "gp"]), "step": 9, "epoch": 2}
     assert list(row) == [*METRIC_COLUMNS, "gp"]
+
+
+def test_a_step_out_of_order_is_named_and_new_columns_are_declared_before_their_rows(tmp_path: Path) -> None:
+    g, d = nets()
+    with Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2, log_every=100) as rec:
+        rec.step(step=1, loss_d=1.0)
+        with pytest.raises(RecorderError) as e:
+            rec.step(step=5, loss_d=1.0)
+        assert str(e.value) == (
+            "Recorder.step(step=5): expected step 2, the one after the last recorded; hand every step once, 1-based "
+            "(a loop resumed from its checkpoint: Recorder(resume=...))"
+        )
+        rec.step(gp=0.5)
+        rec.writer.flush()
+        on_disk = json.loads((tmp_path / "r" / "run.json").read_text())
+        assert on_disk["extra_metrics"] == ["gp"] and on_disk["metric_columns"][-1] == "gp"
+        assert lines(tmp_path / "r") == []  # the rows are still on their way
