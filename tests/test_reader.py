@@ -333,3 +333,19 @@ def test_each_pick_is_decompressed_once(tmp_path: Path, monkeypatch: pytest.Monk
     run = Run.load(make_run(tmp_path / "r"))
     assert run.spread_steps(3) == [0, 10, 20] and len(reads) == 3
     assert run.spread_steps(3) == [0, 10, 20] and len(reads) == 3  # verified once per file
+
+
+def test_iterating_over_files_known_damaged_is_one_error(tmp_path: Path) -> None:
+    path = make_run(tmp_path / "r")
+    for s in (0, 5):
+        (path / "snapshots" / f"step_{s:08d}.npz").write_bytes(b"junk")
+    run = Run.load(path)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert run.steps == [10, 15, 20]  # listing found both
+    with pytest.raises(RunError) as e:
+        list(run.iter_snapshots(steps=[0, 5]))
+    assert str(e.value) == (
+        f"{path}: none of the 2 snapshots could be read (step_00000000.npz: not an .npz archive); restore them or "
+        "train the run again"
+    )
