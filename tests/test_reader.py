@@ -349,3 +349,32 @@ def test_iterating_over_files_known_damaged_is_one_error(tmp_path: Path) -> None
         f"{path}: none of the 2 snapshots could be read (step_00000000.npz: not an .npz archive); restore them or "
         "train the run again"
     )
+
+
+def test_each_damaged_file_is_warned_about_once_and_only_while_another_reads(tmp_path: Path) -> None:
+    path = make_run(tmp_path / "r", steps=(0, 5))
+    (path / "snapshots" / "step_00000000.npz").write_bytes(b"junk")
+    run = Run.load(path)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert run.steps == [5] and run.steps == [5]
+    assert [str(x.message) for x in w] == [
+        f"{path / 'snapshots' / 'step_00000000.npz'}: unreadable or damaged .npz (not an .npz archive); skipped"
+    ]
+    (path / "snapshots" / "step_00000005.npz").write_bytes(b"junk")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert Run.load(path).steps == []  # nothing readable: no warnings, the error that follows says it
+    assert w == []
+
+
+def test_reading_a_damaged_snapshot_marks_it_damaged(tmp_path: Path) -> None:
+    path = make_run(tmp_path / "r")
+    flip_inside(big_snapshot(path, 10))
+    run = Run.load(path)  # nothing listed yet
+    with pytest.raises(RunError) as e:
+        run.read_snapshot(10)
+    assert str(e.value) == f"{path / 'snapshots' / 'step_00000010.npz'}: unreadable or damaged .npz ({run.damaged[10]})"
+    assert list(run.damaged) == [10]
+    with pytest.warns(RunWarning, match=r"step_00000010.npz: unreadable or damaged .npz"):
+        assert run.steps == [0, 5, 15, 20]

@@ -164,3 +164,7 @@ def test_eval_series_never_mix_spaces_or_sample_counts() -> None:
     assert evals.get("sliced_w1").values.tolist()[0] != evals.get("sliced_w1").values.tolist()[0]  # NaN
     assert evals.get("kid") is None and evals.get("fd", "clip") is None
     assert Evals([{"step": 0, "measure": "w1", "value": 1.5}]).series[0].n_fake is None
+    whole = Evals(
+        [{"step": 0, "measure": "modes_captured", "value": 8}, {"step": 5, "measure": "modes_captured", "value": 7}]
+    )
+    assert whole.get("modes_captured").values.dtype == np.float64  # whole numbers too, so NaN can stand in a gap
