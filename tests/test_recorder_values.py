@@ -302,8 +302,9 @@ def test_a_lost_step_is_a_row_with_every_value_missing(tmp_path: Path) -> None:
     g, d = nets()
     rec = Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2, steps_per_epoch=4)
     rec.extras = ["gp"]
-    row = rec._blank_row(9)
-    assert row == {**dict.fromkeys([*METRIC_COLUMNS, "gp"]), "step": 9, "epoch": 2}
+    row = rec._blank_row(10)
+    assert row == {**dict.fromkeys([*METRIC_COLUMNS, "gp"]), "step": 10, "epoch": 2}
+    assert type(row["epoch"]) is int
     assert list(row) == [*METRIC_COLUMNS, "gp"]
 
 
@@ -322,3 +323,46 @@ def test_a_step_out_of_order_is_named_and_new_columns_are_declared_before_their_
         on_disk = json.loads((tmp_path / "r" / "run.json").read_text())
         assert on_disk["extra_metrics"] == ["gp"] and on_disk["metric_columns"][-1] == "gp"
         assert lines(tmp_path / "r") == []  # the rows are still on their way
+
+
+def test_a_block_of_rows_of_different_widths_keeps_each_value_in_its_row(tmp_path: Path) -> None:
+    g, d = nets()
+    t = torch.tensor
+    steps = [{"loss_d": 1.0}, {"loss_d": t(2.0), "loss_g": t(3.0)}, {"loss_d": t(4.0)}, {"gp": t(5.0), "loss_g": 6.0}]
+    with Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2, log_every=4) as rec:
+        for values in steps:
+            rec.step(**values)
+    m = Run.load(tmp_path / "r").metrics
+    assert m.loss_d.tolist()[:3] == [1.0, 2.0, 4.0] and np.isnan(m.loss_d[3])
+    assert np.array_equal(m.loss_g, [np.nan, 3.0, np.nan, 6.0], equal_nan=True)
+    assert np.array_equal(m["gp"], [np.nan, np.nan, np.nan, 5.0], equal_nan=True)
+
+
+def test_time_is_seconds_since_the_start_to_4_decimals_and_throughput_to_2(tmp_path: Path) -> None:
+    g, d = nets()
+    with Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2, batch_size=7, log_every=3) as rec:
+        for _ in range(9):
+            rec.step(loss_d=torch.tensor(1.0))
+    m = Run.load(tmp_path / "r").metrics
+    assert (m.time < 600).all() and all(v == round(v, 4) for v in m.time) and not all(v == int(v) for v in m.time)
+    rate = m.samples_per_s
+    assert all(v == round(v, 2) for v in rate) and not all(v == int(v) for v in rate)
+
+
+def test_a_block_written_in_no_time_has_no_throughput(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gan_train.recorder
+
+    monkeypatch.setattr(gan_train.recorder.time, "perf_counter", lambda: 100.0)
+    g, d = nets()
+    with Recorder(tmp_path / "r", g, d, real=torch.randn(8, 2), noise_dim=2, batch_size=7) as rec:
+        rec.step(loss_d=1.0)
+    assert lines(tmp_path / "r")[0]["samples_per_s"] is None and lines(tmp_path / "r")[0]["time"] == 0.0
+
+
+def test_without_real_or_noise_the_recorder_says_which(tmp_path: Path) -> None:
+    with pytest.raises(RecorderError) as e:
+        Recorder(tmp_path / "r", *nets(), noise_dim=2)
+    assert str(e.value) == "Recorder: give real (a batch of real samples as G makes them)"
+    with pytest.raises(RecorderError) as e:
+        Recorder(tmp_path / "r", *nets(), real=torch.randn(8, 2))
+    assert str(e.value) == "Recorder: give fixed_noise (G's input for every snapshot) or noise_dim to draw it"
