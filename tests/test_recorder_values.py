@@ -134,6 +134,7 @@ def test_the_fixed_real_images_are_stored_as_uint8_pixels(tmp_path: Path) -> Non
     assert run.kind == "image" and run.fixed.real.dtype == np.uint8 and run.fixed.real.shape == (2, 2, 2, 1)
     assert run.fixed.real[..., 0].tolist() == [[[0, 255], [128, 0]], [[255, 191], [64, 153]]]
     assert run.info["config"]["n_fixed"] == 2 and run.fixed.noise.shape == (2, 2)
+    assert run.fixed.field_extent is None and run.fixed.field_points is None  # D's field is drawn for points only
 
 
 @pytest.mark.parametrize(("shape", "kind", "n_fixed"), [((600, 1), "toy1d", 512), ((600, 2), "toy2d", 512)])
@@ -185,7 +186,9 @@ def test_run_json_describes_the_loop(tmp_path: Path) -> None:
         d_output="critic", batch_size=8, log_every=4, field_resolution=16,
     ) as rec:  # fmt: skip
         rec.step(loss_d=-3.0)
-    info = Run.load(tmp_path / "r").info
+    run = Run.load(tmp_path / "r")
+    info = run.info
+    assert run.fixed.field_points.shape == (16 * 16, 2)  # D's field on a 16 x 16 grid
     assert (info["variant"], info["kind"], info["seed"], info["d_scores"]) == ("mine", "toy2d", 7, "critic")
     assert info["snapshot_every"] == 3 and info["total_steps"] == 1 and "steps_per_epoch" not in info
     assert info["config"] == {
