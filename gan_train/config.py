@@ -84,7 +84,7 @@ class Config:
     # speed
     compile: bool = setting(False, "torch.compile G and D")
     channels_last: bool = setting(True, "channels-last memory format for image models")
-    amp: str = setting("auto", "'auto' (bf16 on CUDA), 'bf16' or 'off'")
+    amp: str = setting("auto", "'auto' (bf16 on CUDA and where a CPU computes it natively and faster), 'bf16' or 'off'")
 
     @property
     def kind(self) -> str:

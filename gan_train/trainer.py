@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from gan_train.amp import choose_amp
 from gan_train.config import Config, ConfigError
-from gan_train.datasets import load_dataset
+from gan_train.datasets import default_cache_dir, load_dataset
 from gan_train.distributed import Ranks, pick_device, setup, unwrap
 from gan_train.evaluation import evaluator_or_none
 from gan_train.losses import LOSSES, gradient_penalty
@@ -136,9 +137,12 @@ class Trainer:
         self.opt_d = torch.optim.Adam(self.d.parameters(), cfg.lr_d, betas=(cfg.beta1, cfg.beta2), **fused)
         g_run, d_run = (torch.compile(self.g), torch.compile(self.d)) if cfg.compile else (self.g, self.d)
         self.g_run, self.d_run = self.ranks.wrap(g_run), self.ranks.wrap(d_run)  # DDP over the compiled modules
-        use_bf16 = cfg.amp == "bf16" or (cfg.amp == "auto" and device.type == "cuda")
+        # rank 0 decides (a CPU probe on each rank could disagree) and every rank computes alike
+        self.amp = self.ranks.broadcast_object(
+            choose_amp(cfg.amp, device, image, default_cache_dir()) if self.ranks.writes else None
+        )
         self.autocast: Callable[[], Any] = (
-            (lambda: torch.autocast(device.type, torch.bfloat16)) if use_bf16 else contextlib.nullcontext
+            (lambda: torch.autocast(device.type, torch.bfloat16)) if self.amp.bf16 else contextlib.nullcontext
         )
         self.fixed_batches = self._fixed_batches(n)
         self.fixed_arrays, self.fixed = self.fixed_batches

@@ -86,6 +86,7 @@ RUN_JSON = Fields(
     Field("d_scores", "str", "what D's scores (d_real, d_fake, field) hold: 'probability' of real, or 'critic' values"),
     Field("seed", "int", "the seed"),
     Field("device", "str", "device used (cpu, cuda:0, ...)"),
+    Field("amp", "object", "{setting, used, reason}: bf16 autocast or fp32 (off), and why (gan_train/amp.py)"),
     Field("torch_version", "str", "versions that wrote the run"),
     Field("ganviz_version", "str", "versions that wrote the run"),
     Field("python_version", "str", "versions that wrote the run"),
