@@ -54,6 +54,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         p.add_argument(f"--{name.replace('_', '-')}", type=int, help="override the size for this device")
     p.add_argument("--workers", type=int, help="the reference loop's DataLoader workers (textbook: 2; --quick: 0)")
     p.add_argument("--compile-backend", help="torch.compile backend (default inductor; eager with --quick on CPU)")
+    p.add_argument("--measures-variant", help="the run whose measures (c) times (default: dcgan-digits, the demo's)")
+    p.add_argument("--measures-steps", type=int, help="its steps (0: the variant's own)")
     p.add_argument("--threads", type=int, default=0, help="torch threads on CPU (0: torch's default)")
     p.add_argument("--in-process", action="store_true", help="run the parts in this process (no budget kill)")
     p.add_argument("--parts", default=",".join(SHARES), help="comma-separated subset of: " + ", ".join(SHARES))
@@ -82,6 +84,10 @@ def resolve(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if s["steps"] % s["warmup"] or s["snap_every"] % s["warmup"]:
         raise SystemExit("error: --warmup must divide --steps and --snap-every (ganviz times whole metric blocks)")
     s["measures_variant"], s["measures_steps"], s["measures_rounds"] = MEASURES[kind]
+    if args.measures_variant:
+        s["measures_variant"] = args.measures_variant
+    if args.measures_steps is not None:
+        s["measures_steps"] = args.measures_steps
     s["ddp_steps"], s["ddp_warmup"] = DDP[kind]
     s["ddp_cpu_ngf"], s["ddp_cpu_batch"] = (8, 16) if kind == "quick" else (16, 64)
     quick_cpu = kind == "quick" and device == "cpu"

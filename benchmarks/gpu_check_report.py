@@ -38,6 +38,11 @@ def stopped_note(part: dict[str, Any]) -> list[str]:
     return [f"**Stopped**: {part['stopped']}.", ""] if part.get("stopped") else []
 
 
+def nothing(part: dict[str, Any]) -> list[str]:
+    """The end of a section without results: a part left out has said so already."""
+    return ["Not measured.", ""] if part else []
+
+
 def header(s: dict[str, Any], results: dict[str, Any], command: str, started: dt.datetime, end_load: Any) -> list[str]:
     m = results.get("prep", {}).get("machine", {})
     where = f"{m['gpu']} ({m['gpu_memory_gib']:.0f} GiB), {m['gpus']} GPU(s)" if m.get("gpu") else "no GPU used"
@@ -104,7 +109,7 @@ def loop_section(results: dict[str, Any]) -> list[str]:
     out = ["## (a) ganviz's loop against the reference loop", "", *stopped_note(part)]
     rows = {k: v for k, v in part.get("rows", {}).items() if v}
     if not rows.get("reference"):
-        return [*out, "Not measured.", ""]
+        return [*out, *nothing(part)]
     ref = med(rows["reference"])
     names = {
         "reference": "reference (ImageFolder + DataLoader, fp32, `.item()` per step)",
@@ -131,7 +136,7 @@ def precision_section(results: dict[str, Any]) -> list[str]:
     out = ["## (b) fp32, bf16 autocast and torch.compile", "", *stopped_note(part)]
     rows = {k: v for k, v in part.get("rows", {}).items() if v}
     if not rows:
-        return [*out, "Not measured.", ""]
+        return [*out, *nothing(part)]
     base = med(rows["fp32"]) if rows.get("fp32") else None
     out += [
         "| ganviz setting | img/s (median) | min - max | vs fp32 | whole train() call (median) | rounds |",
@@ -142,7 +147,11 @@ def precision_section(results: dict[str, Any]) -> list[str]:
         out.append(f"| {name} | {med(vals):,.0f} | {spread(vals)} | {vs} | {med(vals, 'wall_s'):.1f} s | {len(vals)} |")
     backend = part.get("compile_backend")
     cache = "; later rounds reuse inductor's on-disk cache" if backend == "inductor" else ""
-    out += ["", f"The whole call includes set-up and warm-up, where torch.compile compiles (backend {backend}{cache})."]
+    out += [
+        "",
+        f"The whole call includes set-up and warm-up, where torch.compile compiles (backend {backend}{cache}). "
+        "On CUDA, fp32 convolutions and matrix products use TF32 (ganviz turns it on).",
+    ]
     return [*out, ""]
 
 
@@ -151,7 +160,7 @@ def measures_section(s: dict[str, Any], results: dict[str, Any]) -> list[str]:
     out = ["## (c) the quality measures' share of a run", "", *stopped_note(part)]
     with_m = part.get("rows", {}).get("with")
     if not with_m:
-        return [*out, "Not measured.", ""]
+        return [*out, *nothing(part)]
     inside, wall = med(with_m, "measures_s"), med(with_m, "wall_s")
     without = part["rows"].get("without")
     whole = f"{med(without, 'wall_s'):.1f} s" if without else "not run"
@@ -172,7 +181,7 @@ def snapshot_section(results: dict[str, Any]) -> list[str]:
     part = results.get("snapshot", {})
     out = ["## (d) snapshot overhead", "", *stopped_note(part)]
     if "step_s" not in part:
-        return [*out, "Not measured.", ""]
+        return [*out, *nothing(part)]
     every, step = part["every"], part["step_s"]
     out += [
         f"| what (one snapshot every {every} steps) | seconds | share of {every} steps' time |",
@@ -199,7 +208,7 @@ def ddp_section(results: dict[str, Any]) -> list[str]:
     out = ["## (e) data-parallel run (ganviz train --nproc N)", "", *stopped_note(part)]
     runs = part.get("runs", [])
     if not runs:
-        return [*out, "Not measured.", ""]
+        return [*out, *nothing(part)]
     out += [
         "| processes | device | backend | ngf | global batch | timed steps | img/s | ran | wall |",
         "| ---: | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |",
