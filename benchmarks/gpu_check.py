@@ -1,6 +1,6 @@
 """The GPU check: what a lent GPU machine should measure about ganviz's training, within a fixed time budget.
 
-Runs, each part in a process of its own with a share of ``--budget`` (default 450 s, under the 8 minutes the check
+Runs, each part in a process of its own with a share of ``--budget`` (default 440 s, under the 8 minutes the check
 is allowed; time a part leaves unused goes to the next): (a) ganviz's loop against the plain reference loop of
 train_throughput.py (same model, data and batch; interleaved rounds, medians), (b) img/s in fp32, bf16 autocast,
 ``--compile`` and both, (c) the quality measures' share of a run, (d) a snapshot's share of step time and (e) one
@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gpu_check_parts import stop_group
 from gpu_check_report import report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto (cuda when present), cuda, cuda:N or cpu")
     p.add_argument("--quick", action="store_true", help="toy sizes (seconds): the path the tests run")
     p.add_argument("--out", type=Path, help="results file (default benchmarks/results/gpu-check-<device>.md)")
-    p.add_argument("--budget", type=float, default=450.0, help="seconds for all parts together (default 450)")
+    p.add_argument("--budget", type=float, default=440.0, help="seconds for all parts together (default 440)")
     p.add_argument("--workdir", type=Path, help="keep JPEGs, cache and runs here (default: a temporary folder)")
     for name in ("ngf", "batch", "images", "steps", "warmup", "rounds", "precision_rounds", "snap_every"):
         p.add_argument(f"--{name.replace('_', '-')}", type=int, help="override the size for this device")
@@ -126,12 +127,13 @@ def in_subprocess(name: str, settings: Path, result: Path, seconds: float) -> in
         [sys.executable, str(PARTS_SCRIPT), name, str(settings), str(result)], env=env, start_new_session=True
     ) as proc:
         try:
-            rc = proc.wait(timeout=seconds)
+            return proc.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            rc = None
-    return rc
+            stop_group(proc)
+            return None
+        except BaseException:  # Ctrl-C, or SIGTERM (from gpu_check.sh's last guard): the part runs in its own session
+            stop_group(proc)
+            raise
 
 
 def in_process(name: str, settings: Path, result: Path) -> int:
@@ -177,6 +179,7 @@ def default_out(results: dict[str, dict[str, Any]], device: str) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("error: stopped by SIGTERM"))  # ends the running part too
     t0, started = time.perf_counter(), dt.datetime.now(dt.UTC)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="ganviz-gpu-check-"))
     work.mkdir(parents=True, exist_ok=True)

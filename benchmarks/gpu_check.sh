@@ -3,14 +3,14 @@
 #   bash benchmarks/gpu_check.sh --out "$OUT/gpu-check.md"      # on the GPU machine (docs/speed.md: GPU check)
 #   bash benchmarks/gpu_check.sh --device cpu --quick            # toy sizes on a CPU, seconds
 # PYTHON picks the interpreter (default python3). `timeout` is a last guard: the check budgets its own parts
-# (--budget, default 450 s) and stops at it; this kills everything 30 s past the budget.
+# (--budget, default 440 s) and stops at it; this kills everything 30 s past the budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-budget=450
+budget=440
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
     case "${args[i]}" in
-        --budget) budget="${args[i + 1]:-450}" ;;
+        --budget) budget="${args[i + 1]:-440}" ;;
         --budget=*) budget="${args[i]#--budget=}" ;;
     esac
 done

@@ -8,9 +8,11 @@ measured. A part also stops itself before a round that would overrun its deadlin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -225,8 +227,13 @@ def part_ddp(s: dict[str, Any], res: Result) -> None:
         plans.append((max(1, torch.cuda.device_count()), "cuda", s["ngf"], s["batch"]))
     if not plans or plans[0][0] == 1:
         plans.append((2, "cpu", s["ddp_cpu_ngf"], s["ddp_cpu_batch"]))
-    for nproc, device, ngf, batch in plans:
+    for i, (nproc, device, ngf, batch) in enumerate(plans):
+        if i and not res.fits(runs[-1]["wall_s"]):
+            res.data["stopped"] = f"before the run on {device}: it would overrun the budget"
+            break
         runs.append(ddp_run(s, nproc, device, ngf, batch, res))
+        if runs[-1]["rc"] is None:
+            res.data["stopped"] = f"the run on {device} at the part's budget"
         res.save()
 
 
@@ -243,11 +250,13 @@ def ddp_run(s: dict[str, Any], nproc: int, device: str, ngf: int, batch: int, re
     row: dict[str, Any] = {"nproc": nproc, "device": device, "ngf": ngf, "batch": batch, "steps": steps}
     row["backend"] = "nccl" if device == "cuda" and nproc > 1 else ("gloo" if nproc > 1 else "none (1 process)")
     t = time.perf_counter()
-    try:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=max(5, res.deadline - time.time()))
-        row["rc"], row["error"] = done.returncode, done.stderr.strip().splitlines()[-1:] if done.returncode else []
-    except subprocess.TimeoutExpired:
-        row["rc"], row["error"] = None, ["stopped at the part's budget"]
+    with subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
+        try:
+            _, err = proc.communicate(timeout=max(5.0, res.deadline - time.time()))
+            row["rc"], row["error"] = proc.returncode, err.strip().splitlines()[-1:] if proc.returncode else []
+        except subprocess.TimeoutExpired:
+            stop_group(proc)
+            row["rc"], row["error"] = None, ["stopped at the part's budget"]
     row["wall_s"] = time.perf_counter() - t
     metrics = out / "metrics.jsonl"
     if row["rc"] == 0 and metrics.exists():
@@ -255,6 +264,19 @@ def ddp_run(s: dict[str, Any], nproc: int, device: str, ngf: int, batch: int, re
         row["img_s"] = steps * batch / (rows[steps + warm]["time"] - rows[warm]["time"])
         row["world_size"] = json.loads((out / "run.json").read_text()).get("world_size", 1)
     return row
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """End a process started with ``start_new_session`` and everything in its group: SIGTERM first, which torchrun
+    passes on to its ranks (they run in sessions of their own, so a SIGKILL of the group would leave them running),
+    then SIGKILL whatever is left after ``grace`` seconds."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def machine_info(device: str) -> dict[str, Any]:
