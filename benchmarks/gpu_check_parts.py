@@ -136,6 +136,7 @@ def part_loop(s: dict[str, Any], res: Result) -> None:
         "ganviz": lambda i: timed_ganviz(cfg, runs / f"plain-{i}", s),
         "ganviz+snapshots": lambda i: timed_ganviz(cfg, runs / f"snap-{i}", s, every),
     }
+    res.data["snap_every"] = every
     interleaved(res, configs, s["rounds"])
     done, blocks = res.data["rounds_done"], (s["warmup"], s["warmup"])  # metric blocks; the first is warm-up
     if not done:
@@ -160,8 +161,8 @@ def part_precision(s: dict[str, Any], res: Result) -> None:
     settings = {
         "fp32": {"amp": "off"},
         "bf16": {"amp": "bf16"},
-        "fp32+compile": {"amp": "off", "compile": True},
-        "bf16+compile": {"amp": "bf16", "compile": True},
+        "bf16+compile": {"amp": "bf16", "compile": True},  # before fp32+compile: the likelier fastest, should the
+        "fp32+compile": {"amp": "off", "compile": True},  # compiles overrun the budget
     }
     configs = {
         name: (lambda i, name=name, o=o: timed_ganviz(apply_overrides(cfg, o), runs / f"{name}-{i}", s))

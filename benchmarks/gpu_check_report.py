@@ -114,7 +114,7 @@ def loop_section(results: dict[str, Any]) -> list[str]:
     names = {
         "reference": "reference (ImageFolder + DataLoader, fp32, `.item()` per step)",
         "ganviz": "ganviz, default settings, no snapshots",
-        "ganviz+snapshots": "ganviz, snapshots every N steps (see (d))",
+        "ganviz+snapshots": f"ganviz, a snapshot every {part.get('snap_every')} steps (see (d))",
     }
     out += ["| loop | img/s (median) | min - max | vs reference | rounds |", "| --- | ---: | ---: | ---: | ---: |"]
     for name, vals in rows.items():
