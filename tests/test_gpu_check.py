@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 #: the issue's parts, in the order the file gives them (issue 23, item 3)
 SECTIONS = ["Goals", "Time per part", "(a)", "(b)", "(c)", "(d)", "(e)"]
@@ -34,7 +32,6 @@ def number(cell: str) -> bool:
     return re.fullmatch(r"[+-]?[\d,]+(\.\d+)?( ?(%|x|s|ms|img/s))?( \(.*\))?", cell) is not None
 
 
-@pytest.mark.xdist_group("gpu_check")
 def test_cpu_quick_check_writes_every_section_with_numbers(tmp_path: Path) -> None:
     """The whole check at toy sizes, parts in one process (each would import torch again in its own, which on
     this 2-core machine costs more than the parts); the GPU machine runs each part in a process of its own."""
