@@ -158,7 +158,7 @@ class DataPath:
         size, budget = _human(self.bytes * self.processes), _human(self.budget)
         if self.path == IN_MEMORY:
             return f"data: in memory ({size} of a {budget} budget)"
-        return f"data: streamed from the memory-mapped cache ({size} > {budget} budget; --set data_memory=SIZE)"
+        return f"data: streamed from the memory-mapped cache ({size} > {budget} budget, --set data_memory)"
 
 
 def _human(n: int) -> str:

@@ -203,7 +203,7 @@ class Progress:
         if self.enabled:
             self.bar.__enter__()
             if self.note:  # one line above the bar (the data path)
-                self.bar.console.print(self.note, highlight=False, markup=False)
+                self.bar.console.print(self.note, highlight=False, markup=False, soft_wrap=True)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -112,10 +112,13 @@ def test_a_run_under_a_tiny_budget_streams_and_trains_as_in_memory(streamed_run,
     assert not batch_threads()
 
 
-def test_a_streamed_run_resumed_equals_an_uninterrupted_one(streamed_run, folder, tmp_path):
+def test_a_streamed_run_resumed_equals_an_uninterrupted_one(streamed_run, folder, tmp_path, capsys):
     part = folder_run(tmp_path / "part", folder, "1K", stop_after=4)  # mid-way through the second epoch
     assert Run.load(part).metrics["step"][-1] == 4
-    train(None, resume=part, progress=False)  # type: ignore[arg-type]
+    capsys.readouterr()
+    train(None, resume=part, progress=True)  # type: ignore[arg-type]
+    said = [line for line in capsys.readouterr().out.splitlines() if line.startswith("data:")]
+    assert said == ["data: streamed from the memory-mapped cache (18.0 KB > 1.0 KB budget, --set data_memory)"]
     a, b = Run.load(streamed_run), Run.load(part)
     assert list(b.metrics["step"]) == list(range(1, 8)) and b.info["status"] == "finished"
     assert b.info["data"]["path"] == STREAMED
