@@ -15,7 +15,15 @@ from click.testing import CliRunner
 from datafiles import blobs, write_jpegs
 
 import gan_train.train as train_module
-from gan_train.batches import IN_MEMORY, STREAMED, Batches, DataPath, StreamedBatches, free_memory
+from gan_train.batches import (
+    IN_MEMORY,
+    STREAMED,
+    Batches,
+    DataPath,
+    StreamedBatches,
+    dataset_on_device,
+    free_memory,
+)
 from gan_train.config import ConfigError, apply_overrides, get_variant, memory_size
 from gan_train.datasets import decode_folder, decode_image, decode_into_cache, list_images, load_dataset
 from gan_train.distributed import Ranks
@@ -39,17 +47,22 @@ def saved_memmap(tmp_path: Path, arr: np.ndarray) -> np.ndarray:
 
 
 # -- the two paths draw the same batches -------------------------------------------------------------------
+#: CUDA adds the pinned-memory ring and the non_blocking copies (tests/test_features.py does the same).
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("ranks", [Ranks(), Ranks(1, 2, 1)], ids=["one-process", "rank-1-of-2"])
-def test_streamed_batches_equal_in_memory_batches_across_epochs(tmp_path, ranks):
+def test_streamed_batches_equal_in_memory_batches_across_epochs(tmp_path, ranks, device):
     """Images (uint8) from a memory-mapped file: steps 1-8 of 3 per epoch, then a jump back (a resume)."""
-    arr = blobs(20, 8, 3)
-    in_memory = Batches(torch.from_numpy(arr), 6, seed=3, image=True, ranks=ranks)
-    streamed = StreamedBatches(saved_memmap(tmp_path, arr), 6, seed=3, image=True, ranks=ranks, prefetch=2)
+    arr, dev = blobs(20, 8, 3), torch.device(device)
+    in_memory = Batches(dataset_on_device(arr, dev), 6, seed=3, image=True, ranks=ranks)
+    streamed = StreamedBatches(saved_memmap(tmp_path, arr), 6, 3, image=True, ranks=ranks, device=dev, prefetch=2)
     try:
         for step in [*range(1, 9), 2, 3]:
             a, b = in_memory(step), streamed(step)
             assert a.shape == (6 // ranks.world, 3, 8, 8) and b.is_contiguous(memory_format=torch.channels_last)
-            assert torch.equal(a, b), step
+            assert b.device == a.device and torch.equal(a, b), step
         assert not torch.equal(streamed(4), in_memory(1))  # epoch 2 is another permutation
     finally:
         streamed.close()
