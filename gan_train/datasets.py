@@ -8,6 +8,7 @@ in it (the trainer streams batches from the file when it does not fit: gan_train
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import hashlib
 import importlib.util
@@ -352,6 +353,7 @@ def decode_into_cache(
     try:
         shape = (len(files), size, size, channels)
         mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        _reserve(tmp, mm.offset + mm.nbytes)
         kept = len(decode_folder(files, size, channels, progress, out=mm)[0])
         mm.flush()
         offset = mm.offset
@@ -365,6 +367,22 @@ def decode_into_cache(
         with contextlib.suppress(OSError):
             tmp.unlink()
     return np.load(cache, mmap_mode="r", allow_pickle=False), len(files) - kept
+
+
+def _reserve(path: Path, size: int) -> None:
+    """Allocate the file's blocks now: a full disk is then an OSError here, not a SIGBUS while writing the map.
+
+    Filesystems that cannot preallocate are left as they are."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as e:
+        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+    finally:
+        os.close(fd)
 
 
 def _shrink_npy(path: Path, offset: int, shape: tuple[int, ...]) -> None:

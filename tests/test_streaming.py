@@ -4,6 +4,7 @@ cache and draws exactly what the in-memory path draws; the cache is decoded stra
 from __future__ import annotations
 
 import errno
+import os
 import threading
 from pathlib import Path
 
@@ -246,7 +247,7 @@ def test_a_cache_that_cannot_be_written_decodes_into_ram(tmp_path, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(np.lib.format, "open_memmap", disk_full)
+    monkeypatch.setattr(os, "posix_fallocate", disk_full)  # the cache file's blocks are reserved before writing
     with pytest.warns(UserWarning, match="dataset cache not written.*disk full"):
         data = load_dataset(apply_overrides(cfg, {"image_size": 16}), cache_dir=tmp_path / "cache")
     assert data.array.shape == (4, 16, 16, 3) and not list((tmp_path / "cache").iterdir())
