@@ -98,6 +98,8 @@ def _loop(t: Trainer, rec: RunRecorder, stop_after: int | None) -> Path:
     except BaseException:
         rec.abort()
         raise
+    finally:
+        t.close()  # the streamed batches' thread, however the loop ended
     status = "finished" if step >= total else ("interrupted" if stop.signal else "stopped")
     rec.finish(status)
     teardown(t.ranks)
@@ -129,6 +131,7 @@ def start_run(
         "checkpoint_every": s.checkpoint_every,
         "checkpoint_seconds": cfg.checkpoint_seconds,
         "dataset": {"source": t.data.source, "size": len(t.data.array), "skipped": t.data.skipped},
+        RUN_JSON.data: t.data_path.info(),
         "last_step": 0,
         "resumed": [],
     }
@@ -188,6 +191,7 @@ def resume_run(
         checkpoint_every=s.checkpoint_every,
         checkpoint_seconds=cfg.checkpoint_seconds,
     )
+    info[RUN_JSON.data] = t.data_path.info()  # this process's path (the budget may differ from the last one's)
     info.setdefault("resumed", []).append(entry)
     info.update(_evals_info(t))
     writer = RunWriter(run_dir, save_checkpoint=torch.save) if ranks.writes else NullWriter()

@@ -101,6 +101,7 @@ RUN_JSON = Fields(
     Field("checkpoint_every", "int", "checkpoint cadence in steps (0: by checkpoint_seconds)"),
     Field("checkpoint_seconds", "float", "checkpoint cadence in training seconds"),
     Field("dataset", "object", "{source, size, skipped}"),
+    Field("data", "object", "{path, bytes, budget}: the batches came from memory on the device or streamed"),
     Field("layers_g", "list", "G's layers whose gradient norms snapshots record, in forward order"),
     Field("layers_d", "list", "D's layers, likewise"),
     Field("layer_shapes_g", "list", "output shape of each of layers_g for one sample, e.g. [64, 7, 7]"),
