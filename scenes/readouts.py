@@ -135,9 +135,8 @@ def trailing_mean(values: np.ndarray, width: int) -> np.ndarray:
     ok = np.isfinite(v)
     num = np.cumsum(np.where(ok, v, 0.0))
     den = np.cumsum(ok.astype(np.float64))
-    if width > 1:
-        num[width:] = num[width:] - num[:-width]
-        den[width:] = den[width:] - den[:-width]
+    num[width:] = num[width:] - num[:-width]  # width 1 too: the values themselves, not a running mean
+    den[width:] = den[width:] - den[:-width]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.maximum(den, 1), np.nan)
 
@@ -168,6 +167,7 @@ def snapshot_stat(values: np.ndarray, statistic: str) -> float:
     if statistic.startswith("spread"):
         k = int(statistic[6:])
         v = v[np.unique(np.linspace(0, len(v) - 1, min(k, len(v))).round().astype(int))]
+        statistic = "mean"
     v = v[np.isfinite(v)]
     if not v.size:
         return float("nan")
