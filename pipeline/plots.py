@@ -41,7 +41,7 @@ class PlotError(GanvizError):
 def ema(y: np.ndarray, span: float) -> np.ndarray:
     """Exponential moving average that skips NaN (steps with no value keep the previous average)."""
     y = np.asarray(y, np.float64)
-    out = np.full_like(y, np.nan)
+    out = np.empty_like(y)  # every entry is written below
     alpha = 2.0 / (span + 1.0)
     acc = np.nan
     for i, v in enumerate(y.tolist()):

@@ -46,25 +46,28 @@ def mmd2_whole(x: np.ndarray, y: np.ndarray) -> float:
 
 
 # -- the rings: geometry against a densely sampled arc ---------------------------------------------------------------
-def brute_rings(x: np.ndarray, bins: int, tol: float) -> tuple[float, tuple[float, float], float]:
-    """Each sample's nearest point on each semicircle (200,001 points along it), the nearer arc, and the bin of that
-    point counted along the arc (left: from its top end (0, 20) down; right: from its bottom end (0, -20) up)."""
+def turned(arcs, angle: float, shift: tuple[float, float]):
+    """The arcs rotated by ``angle`` about the origin and moved by ``shift`` (the geometry must not assume the toy's
+    layout: centres on x = 0, middles along the x axis)."""
+    c, s = math.cos(angle), math.sin(angle)
+    rot = lambda p: (c * p[0] - s * p[1], s * p[0] + c * p[1])  # noqa: E731
+    return tuple(((rot(ctr)[0] + shift[0], rot(ctr)[1] + shift[1]), rot(mid)) for ctr, mid in arcs)
+
+
+def brute_rings(x: np.ndarray, bins: int, tol: float, arcs) -> tuple[float, tuple[float, float], float]:
+    """Each sample's nearest point on each semicircle (200,001 points along it, from the end a quarter turn clockwise
+    of its middle direction to the end a quarter turn anticlockwise), the nearer arc, and the bin of that point."""
     t = np.linspace(0.0, 1.0, 200_001)
-    arcs = [
-        (
-            0.0 + RINGS_RADIUS * np.cos(np.pi / 2 + np.pi * t),
-            RINGS_RADIUS + RINGS_RADIUS * np.sin(np.pi / 2 + np.pi * t),
-        ),
-        (
-            0.0 + RINGS_RADIUS * np.cos(-np.pi / 2 + np.pi * t),
-            -RINGS_RADIUS + RINGS_RADIUS * np.sin(-np.pi / 2 + np.pi * t),
-        ),
-    ]
+    phi = -np.pi / 2 + np.pi * t
+    dense = []
+    for (cx, cy), (mx, my) in arcs:
+        px = cx + RINGS_RADIUS * (mx * np.cos(phi) - my * np.sin(phi))
+        dense.append((px, cy + RINGS_RADIUS * (mx * np.sin(phi) + my * np.cos(phi))))
     hit = np.zeros((2, bins), bool)
     near = 0
     for px, py in x:
         found = []
-        for ax, ay in arcs:
+        for ax, ay in dense:
             d = np.hypot(ax - px, ay - py)
             j = int(d.argmin())
             found.append((d[j], min(int(t[j] * bins), bins - 1)))
@@ -77,17 +80,23 @@ def brute_rings(x: np.ndarray, bins: int, tol: float) -> tuple[float, tuple[floa
 
 
 @pytest.mark.parametrize(("n", "bins", "tol", "seed"), [(6, 24, 2.0, 0), (15, 7, 1.5, 1), (40, 50, 3.0, 2)])
-def test_rings_coverage_is_the_brute_force_nearest_arc_point(n: int, bins: int, tol: float, seed: int) -> None:
+@pytest.mark.parametrize("layout", ["toy", "turned"])
+def test_rings_coverage_is_the_brute_force_nearest_arc_point(
+    n: int, bins: int, tol: float, seed: int, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Random samples anywhere around both circles (past the arcs' ends too); none within 1e-3 of the tolerance
     from its circle, where the brute force's resolution (1.6e-4) could tell otherwise (seeded: fixed points)."""
+    arcs = measures._ARCS if layout == "toy" else turned(measures._ARCS, 0.7, (3.0, -2.0))
+    monkeypatch.setattr(measures, "_ARCS", arcs)
     rng = np.random.default_rng(seed)
     ang, rad = rng.uniform(0, 2 * np.pi, 4 * n), rng.uniform(RINGS_RADIUS - 4, RINGS_RADIUS + 4, 4 * n)
-    centre = np.where(rng.random(4 * n) < 0.5, RINGS_RADIUS, -RINGS_RADIUS)
-    pts = np.stack([rad * np.cos(ang), centre + rad * np.sin(ang)], axis=1)
-    clear = [p for p in pts if abs(np.hypot(p[0], abs(p[1]) - RINGS_RADIUS) - RINGS_RADIUS - tol) > 1e-3]
-    x = np.array(clear[:n])
+    which = rng.integers(0, 2, 4 * n)
+    centres = np.array([arcs[k][0] for k in which])
+    pts = centres + rad[:, None] * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    gap = np.abs(np.linalg.norm(pts - centres, axis=1) - RINGS_RADIUS - tol)
+    x = pts[gap > 1e-3][:n]
     cov = rings_coverage(t64(x), bins=bins, tolerance=tol)
-    bins_hit, arc_bins_hit, near_arc = brute_rings(x, bins, tol)
+    bins_hit, arc_bins_hit, near_arc = brute_rings(x, bins, tol, arcs)
     assert cov.bins_hit == pytest.approx(bins_hit) and cov.near_arc == pytest.approx(near_arc)
     assert cov.arc_bins_hit == pytest.approx(arc_bins_hit)
     assert (cov.n, cov.bins, cov.tolerance) == (n, bins, tol)

@@ -87,6 +87,8 @@ def test_decimate_leaves_short_series_and_drops_empty_buckets() -> None:
     xd, yd = decimate(np.arange(7), y, 4)
     assert xd.tolist() == [3, 4, 6] and yd.tolist() == [1.0, 5.0, 2.0]
     assert decimate(np.arange(8), np.full(8, np.nan), 4)[0].tolist() == []  # no finite value: nothing to draw
+    gap = np.array([1.0, 2.0, np.nan, np.nan, np.nan, np.nan, 4.0, 3.0])  # 3 buckets of 3; the middle one empty
+    assert decimate(np.arange(8), gap, 6)[0].tolist() == [0, 1, 6, 7]
     flat = decimate(np.arange(9), np.ones(9), 4)[0]  # min and max are one point per bucket: kept once
     assert flat.tolist() == [0, 5]
 
@@ -104,6 +106,9 @@ def test_kde_is_scipys_gaussian_kde_at_the_rule_of_thumb_bandwidth() -> None:
 
 def test_kde_of_too_few_or_identical_samples() -> None:
     grid = np.array([0.0, 3.0])
+    two = np.array([1.0, 2.0])  # the fewest it estimates from
+    h = 1.06 * two.std() * 2 ** (-1 / 5)
+    np.testing.assert_allclose(kde(two, grid), gaussian_kde(two, bw_method=h / two.std(ddof=1))(grid), rtol=1e-10)
     assert kde(np.array([1.0, np.nan]), grid).tolist() == [0.0, 0.0]  # one finite sample: no density
     h = 1.06e-6 * 3 ** (-1 / 5)  # zero spread: the bandwidth floor 1e-6
     np.testing.assert_allclose(kde(np.full(3, 3.0), grid), [0.0, 1 / (h * math.sqrt(2 * math.pi))], rtol=1e-12)
@@ -115,6 +120,7 @@ def test_parse_steps() -> None:
     assert parse_steps("0,1000,end") == [0, 1000, "end"]
     assert parse_steps(" 5 , ,-3,1e3") == [5, -3, "1e3"]
     assert parse_steps([40, "end", " 7 "]) == [40, "end", 7]
+    assert parse_steps("x1,X2,-end") == ["x1", "X2", "-end"]  # only digits (and a leading '-') make a number
     for empty in (",", " , ", []):
         with pytest.raises(PlotError, match=r"^--frames .*: give snapshot steps like 0,1000,end$"):
             parse_steps(empty, "--frames")
@@ -130,6 +136,8 @@ def test_pick_steps_snaps_and_refuses_what_it_cannot_show(designed: Path, tmp_pa
     assert pick_steps(run, None, default_n=3) == [0, 100, 200]
     with pytest.raises(PlotError, match=r"^--steps 5000: .*beyond"):
         pick_steps(run, "5000", flag="--steps")
+    with pytest.raises(PlotError, match=r"^--steps ',': give snapshot steps"):
+        pick_steps(run, ",", flag="--steps")
     broken = make_designed_run(tmp_path / "broken", "image", n=4)
     (broken / "snapshots" / "step_00000060.npz").write_bytes(b"not a snapshot")
     with pytest.raises(PlotError, match=r"^--at 60: "):

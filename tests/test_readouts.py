@@ -5,6 +5,7 @@ numpy alone. Fast (no rendering): these are the tests mutation testing runs for 
 from __future__ import annotations
 
 import math
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -46,6 +47,7 @@ def test_claim_prints_the_scaled_value_and_registers_that_text() -> None:
     assert shown == "82.3"
     assert reading == r.Reading("metric:accuracy", step=30, average=4, run="run", scale=100, shown="82.3")
     assert r.claim("step", 1530.4) == ("1530", r.Reading("step", shown="1530"))  # default: whole numbers
+    assert r.claim("metric:d_fake", float("nan"))[0] == "nan"  # printed as Python prints it
 
 
 # -- the averaging rule ---------------------------------------------------------------------------------------------
@@ -78,6 +80,14 @@ def test_trailing_mean_is_the_mean_of_the_last_finite_values(width: int) -> None
     np.testing.assert_allclose(r.trailing_mean(v, width), brute_trailing_mean(v, width), rtol=1e-12, equal_nan=True)
 
 
+def test_trailing_mean_sums_in_float64() -> None:
+    """float32 values (a run's arrays may be) are averaged in float64: running sums of 4,000 values in float32 would
+    lose about 1e-4 of a window's mean."""
+    v = np.random.default_rng(1).uniform(100, 101, 4000).astype(np.float32)
+    want = brute_trailing_mean(v.astype(np.float64), 9)
+    np.testing.assert_allclose(r.trailing_mean(v, 9), want, rtol=1e-10)
+
+
 def test_trailing_mean_hand_worked() -> None:
     got = r.trailing_mean(np.array([2.0, np.nan, 4.0, 9.0, 1.0]), 2)
     np.testing.assert_allclose(got, [2.0, 2.0, 4.0, 6.5, 5.0])
@@ -101,17 +111,20 @@ def test_derived_columns_and_series(toy2d: Path) -> None:
     m = run.metrics
     np.testing.assert_allclose(r.metric(run, "accuracy"), (m["acc_real"] + m["acc_fake"]) / 2)
     np.testing.assert_allclose(r.metric(run, "gap"), m["d_real"] - m["d_fake"])
-    assert r.metric(run, "d_real").dtype == np.float64
+    assert r.metric(run, "epoch").dtype == np.float64  # an integer column is read as float64
     steps, values = r.series(run, "d_real")
     assert steps is m.step and np.array_equal(values, m["d_real"])
-    steps, smooth = r.series(run, "d_real", 5)
-    np.testing.assert_allclose(smooth, brute_trailing_mean(np.asarray(m["d_real"], np.float64), 5), rtol=1e-12)
+    for width in (2, 5):
+        steps, smooth = r.series(run, "d_real", width)
+        np.testing.assert_allclose(smooth, brute_trailing_mean(np.asarray(m["d_real"]), width), rtol=1e-12)
+    assert r.metric_at(run, "d_real", 37) == truth.expected(str(toy2d), "metric:d_real", 37)  # default: as logged
 
 
 def test_at_is_the_last_logged_value_up_to_the_step() -> None:
     steps, values = np.array([10, 20, 30]), np.array([1.0, 2.0, 3.0])
     assert math.isnan(r.at(steps, values, 9.5))  # before the first logged step nothing is known
     assert [r.at(steps, values, s) for s in (10, 19.5, 20, 20 - 1e-10, 29, 30, 1000)] == [1, 1, 2, 2, 2, 3, 3]
+    assert r.at(steps, values, 20 - 1e-9) == 2  # a frame's step a hair under a logged one, as float arithmetic gives
 
 
 # -- snapshots ----------------------------------------------------------------------------------------------------
@@ -145,22 +158,32 @@ def test_snapshot_accuracy_is_the_oracle_value(toy2d: Path) -> None:
 
 
 def test_snapshot_accuracy_at_the_boundary_and_without_scores(tmp_path: Path) -> None:
-    """D is right on a real sample scored above 0.5 and on a fake scored at or below it: real scores (0.5, 0.6, NaN)
-    are right 1 of 2 finite, fake scores (0.5, 0.7, 0.2, inf) 2 of 3: accuracy (1/2 + 2/3) / 2. A snapshot whose
-    scores are all non-finite is left out, as is one without them."""
-    path = make_designed_run(tmp_path / "run", "toy2d", total_steps=40, snapshot_every=20, n=4)
+    """D is right on a real sample scored above 0.5 and on a fake scored at or below it: at step 0 real scores
+    (0.5, 0.6, NaN) are right 1 of 2 finite, fake scores (0.5, 0.7, 0.2, inf) 2 of 3: accuracy (1/2 + 2/3) / 2. Left
+    out: step 20, whose real scores are all NaN, and step 40, which has no fake scores; the snapshots after them
+    count. Step 60's samples are damaged, its scores not: only the scores are read."""
+    path = make_designed_run(tmp_path / "run", "toy2d", total_steps=80, snapshot_every=20, n=4)
     files = sorted((path / "snapshots").glob("step_*.npz"))
-    edits = {0: ([0.5, 0.6, np.nan, np.nan], [0.5, 0.7, 0.2, np.inf]), 1: ([np.nan] * 4, [0.1] * 4)}
-    for i, (real, fake) in edits.items():
+    edits = {0: ([0.5, 0.6, np.nan, np.nan], [0.5, 0.7, 0.2, np.inf]), 1: ([np.nan] * 4, [0.1] * 4), 2: None}
+    for i, scores in edits.items():
         with np.load(files[i]) as z:
             arrays = {k: z[k] for k in z.files}
-        arrays["d_real"], arrays["d_fake"] = np.array(real), np.array(fake)
+        if scores is None:
+            del arrays["d_fake"]
+        else:
+            arrays["d_real"], arrays["d_fake"] = np.array(scores[0]), np.array(scores[1])
         np.savez(files[i], **arrays)
+    with zipfile.ZipFile(files[3]) as z:
+        start = z.getinfo("grid_fake.npy").header_offset
+    data = bytearray(files[3].read_bytes())
+    data[start + 300 : start + 340] = bytes(40)  # inside the samples' compressed bytes
+    files[3].write_bytes(bytes(data))
     steps, values = r.snapshot_accuracy(Run.load(path))
-    assert steps.tolist() == [0, 40]
+    assert steps.tolist() == [0, 60, 80]
     assert values[0] == pytest.approx((1 / 2 + 2 / 3) / 2)
     gone = make_designed_run(tmp_path / "gone", "toy2d", total_steps=40, snapshot_every=20, n=4, drop=("d_real",))
-    assert r.snapshot_accuracy(Run.load(gone))[0].tolist() == []
+    steps, values = r.snapshot_accuracy(Run.load(gone))
+    assert steps.tolist() == [] and steps.dtype == np.int64 and values.dtype == np.float64
 
 
 # -- quality measures ---------------------------------------------------------------------------------------------
@@ -172,6 +195,7 @@ DIGITS = {"measure": "recognised", "value": 2, "n_fake": 10, "recognised": [4, 0
     ("row", "part", "want"),
     [
         (MODES, "", 6.0),
+        ({**MODES, "off": 7}, "share_off", 0.35),  # the row's own count, where it has one
         ({**MODES, "value": None}, "", math.nan),
         (MODES, "counts2", 3.0),
         (MODES, "share0", 0.25),
@@ -186,6 +210,7 @@ DIGITS = {"measure": "recognised", "value": 2, "n_fake": 10, "recognised": [4, 0
         (MODES, "n_fake", 20.0),
         (MODES, "high", math.nan),
         (MODES, "absent", math.nan),
+        (MODES, "absent1", math.nan),  # six letters and a digit: not a 'counts'/'share' index
         ({**MODES, "n_fake": 0}, "share0", math.nan),  # no samples: no share
         ({**MODES, "n_fake": None}, "share0", math.nan),
     ],
@@ -195,6 +220,7 @@ def test_eval_part_hand_worked(row: dict, part: str, want: float) -> None:
 
 
 def test_eval_part_without_a_row_is_unknown() -> None:
+    assert r.eval_part(MODES) == 6.0  # no part: the row's value
     assert math.isnan(r.eval_part(None)) and math.isnan(r.eval_part(None, "counts0"))
 
 
