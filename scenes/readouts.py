@@ -183,7 +183,7 @@ def snapshot_accuracy(run: Run) -> tuple[np.ndarray, np.ndarray]:
         real, fake = snap.get("d_real"), snap.get("d_fake")
         if real is None or fake is None:
             continue
-        real, fake = np.asarray(real, np.float64).ravel(), np.asarray(fake, np.float64).ravel()
+        real, fake = np.ravel(real), np.ravel(fake)  # compared with 0.5 in their own float type: exact
         real, fake = real[np.isfinite(real)], fake[np.isfinite(fake)]
         if real.size and fake.size:
             steps.append(snap.step)

@@ -115,7 +115,7 @@ def verdict(exit_code: int | None) -> str:
         return "no tests"
     if exit_code in TIMEOUT:
         return "timeout"
-    return "not checked" if exit_code is None else "suspicious"
+    return "no tests" if exit_code is None else "suspicious"  # None: mutmut stopped before running it
 
 
 def read_row(module: str) -> Row:
@@ -164,10 +164,10 @@ def survivor_diffs(row: Row) -> list[str]:
 
 
 def table(rows: list[Row]) -> str:
-    head = "| module | mutants | killed | survived | no tests | equivalent | timeout | suspicious | score |"
+    head = "| module | mutants | killed | survived | no tests / not run | equivalent | timeout | suspicious | score |"
     lines = [head, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        other = sum(1 for n, v in r.verdicts.items() if v in ("suspicious", "not checked") and n not in r.equivalent)
+        other = r.count("suspicious")
         cells = [len(r.verdicts), r.count("killed"), r.count("survived"), r.count("no tests"), len(r.equivalent)]
         cells += [r.count("timeout"), other]
         lines.append(f"| {r.module} | " + " | ".join(map(str, cells)) + f" | {100 * r.score:.1f} % |")
@@ -186,8 +186,8 @@ def main() -> int:
             raise MutateError(f"pyproject.toml: no tests listed in [tool.ganviz.mutate.tests] for {missing}")
         children = int(os.environ.get("MUTATE_CHILDREN", "1"))
         again = os.environ.get("MUTANTS", "").replace(",", " ").split()
-        if again and len(todo) != 1:
-            raise MutateError("MUTANTS reruns mutants of one module: name it in MODULES")
+        if again and (len(todo) != 1 or not (MUTANTS / f"{todo[0]}.meta").exists()):
+            raise MutateError("MUTANTS reruns mutants of the module run last: name it in MODULES (run it first)")
         rows, diffs = [], []
         for module in todo:
             print(f"== mutmut: {module} with {' '.join(tests[module])}", flush=True)

@@ -211,6 +211,7 @@ DIGITS = {"measure": "recognised", "value": 2, "n_fake": 10, "recognised": [4, 0
         (MODES, "high", math.nan),
         (MODES, "absent", math.nan),
         (MODES, "absent1", math.nan),  # six letters and a digit: not a 'counts'/'share' index
+        ({"n_fake": 10, "X": 4}, "share_X", 0.4),  # any count of the row
         ({**MODES, "n_fake": 0}, "share0", math.nan),  # no samples: no share
         ({**MODES, "n_fake": None}, "share0", math.nan),
     ],
