@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 GANVIZ := $(VENV)/bin/ganviz
 STAMP  := $(VENV)/.ganviz-installed
 
-.PHONY: setup demo test test-cpus lint bench clean
+.PHONY: setup demo test test-cpus lint bench mutate clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	VENV=$(VENV) bash scripts/setup.sh
@@ -35,6 +35,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/train_throughput.py
 	$(PY) benchmarks/pipeline_speed.py
 	$(PY) benchmarks/render_times.py
+
+# Mutation testing of the modules that compute the numbers users read (docs/mutation.md; not part of `make test`):
+# MODULES=gan_train/measures.py for one, MUTANTS="NAME ..." to rerun some of its mutants, MUTATE_CHILDREN=2 for two.
+mutate: $(STAMP)
+	MODULES="$(MODULES)" MUTANTS="$(MUTANTS)" OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) scripts/mutate.py
 
 clean:
 	rm -rf outputs/runs outputs/plots outputs/gifs outputs/videos outputs/cache

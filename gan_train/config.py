@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
@@ -84,7 +85,12 @@ class Config:
     # speed
     compile: bool = setting(False, "torch.compile G and D")
     channels_last: bool = setting(True, "channels-last memory format for image models")
-    amp: str = setting("auto", "'auto' (bf16 on CUDA), 'bf16' or 'off'")
+    amp: str = setting("auto", "'auto' (bf16 on CUDA and where a CPU computes it natively and faster), 'bf16' or 'off'")
+    data_memory: str = setting(
+        "auto",
+        "memory the dataset may take on the training device: 'auto' (its free memory less headroom) or a size "
+        "such as 512M or 4G; a dataset bigger than this streams from the memory-mapped cache",
+    )
 
     @property
     def kind(self) -> str:
@@ -322,9 +328,30 @@ def validate(cfg: Config, flags: dict[str, str] | None = None) -> Config:
         raise bad("d_dropout", "must be in [0, 1)")
     if cfg.amp not in ("auto", "bf16", "off"):
         raise bad("amp", "choose auto, bf16 or off")
+    try:
+        memory_size(cfg.data_memory)
+    except ValueError:
+        raise bad("data_memory", "expected 'auto' or a size such as 512M, 4G or 1.5GB") from None
     if cfg.steps == 0 and cfg.epochs == 0:
         raise bad("steps", "set --steps or --epochs")
     return cfg
+
+
+_SIZE_RE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([KMGT]?)(?:I?B)?")
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def memory_size(text: str) -> int | None:
+    """Bytes of a size such as '512M', '4G', '1.5GB', '2GiB' or '1000' (powers of 1024); None for 'auto'.
+
+    Raises ValueError for anything else (a negative size, an unknown unit)."""
+    t = str(text).strip().upper()
+    if t == "AUTO":
+        return None
+    m = _SIZE_RE.fullmatch(t)
+    if m is None or (m.group(2) == "" and t.endswith("IB")):
+        raise ValueError(text)
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
 def resolve_config(variant: str, overrides: dict[str, Any], flags: dict[str, str] | None = None) -> Config:

@@ -1,11 +1,14 @@
-"""Datasets, all loaded into one in-memory array: uint8 (N,H,W,C) images or float32 (N,D) toy points.
+"""Datasets, each one array: uint8 (N,H,W,C) images or float32 (N,D) toy points.
 
-Image datasets are decoded and resized once, then cached as a memory-mapped ``.npy`` under
-``outputs/cache`` keyed by dataset, size and the source files, so later runs never decode a JPEG.
+Image folders are decoded and resized once, straight into a memory-mapped ``.npy`` under ``outputs/cache`` keyed by
+dataset, size and the source files, so later runs never decode a JPEG and a set bigger than RAM never has to fit
+in it (the trainer streams batches from the file when it does not fit: gan_train/streaming.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import hashlib
 import importlib.util
@@ -14,6 +17,7 @@ import json
 import os
 import pickle
 import struct
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +28,7 @@ import numpy as np
 
 from gan_train.config import Config
 from ganviz.errors import GanvizError
-from ganviz.writer import atomic_save_npy, atomic_write_json
+from ganviz.writer import atomic_write_json, describe_os_error
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff"}
 CACHE_ENV = "GANVIZ_CACHE_DIR"  # where decoded datasets are cached (default outputs/cache)
@@ -307,19 +311,101 @@ def _cache_key(name: str, files: list[Path], size: int, channels: int) -> str:
 
 
 def decode_folder(
-    files: list[Path], size: int, channels: int, progress: Callable[[Iterable], Iterable] | None = None
+    files: list[Path],
+    size: int,
+    channels: int,
+    progress: Callable[[Iterable], Iterable] | None = None,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Decode files in parallel threads (PIL releases the GIL while decoding); returns (array, skipped)."""
-    out = np.empty((len(files), size, size, channels), np.uint8)
-    ok = np.zeros(len(files), bool)
+    """Decode files in parallel threads (PIL releases the GIL while decoding); returns (array, skipped).
+
+    The images land in ``out`` (default: a new array of ``len(files)`` rows, e.g. a memory-mapped cache file),
+    packed in file order with the unreadable ones left out, so the set is never held twice; the returned array
+    is the first ``len(files) - skipped`` rows of it.
+    """
+    if out is None:
+        out = np.empty((len(files), size, size, channels), np.uint8)
+    kept = 0
     with ThreadPoolExecutor(max_workers=min(8, (os.cpu_count() or 1) + 1)) as pool:
         it = pool.map(lambda f: decode_image(f, size, channels), files, chunksize=64)
         if progress is not None:
             it = progress(it)
-        for i, img in enumerate(it):
+        for img in it:
             if img is not None:
-                out[i], ok[i] = img, True
-    return out[ok], int((~ok).sum())
+                out[kept] = img
+                kept += 1
+    return out[:kept], len(files) - kept
+
+
+def decode_into_cache(
+    cache: Path, files: list[Path], size: int, channels: int, progress: Callable[[Iterable], Iterable] | None = None
+) -> tuple[np.ndarray, int]:
+    """Decode straight into a memory-mapped temp file beside ``cache``, renamed to it once complete.
+
+    RAM holds only the pages being written (a 37 GB set decodes on a small machine); a killed decode leaves a
+    ``.NAME.XXXX.tmp`` behind, never a half-written cache. Returns (the cache read-only, skipped); an
+    OSError (disk full, read-only folder) propagates with the temp file removed.
+    """
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=cache.parent, prefix=f".{cache.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shape = (len(files), size, size, channels)
+        mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        _reserve(tmp, mm.offset + mm.nbytes)
+        kept = len(decode_folder(files, size, channels, progress, out=mm)[0])
+        mm.flush()
+        offset = mm.offset
+        del mm
+        if kept < len(files):
+            _shrink_npy(tmp, offset, (kept, size, size, channels))
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, cache)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return np.load(cache, mmap_mode="r", allow_pickle=False), len(files) - kept
+
+
+def _reserve(path: Path, size: int) -> None:
+    """Allocate the file's blocks now: a full disk is then an OSError here, not a SIGBUS while writing the map.
+
+    Filesystems that cannot preallocate are left as they are."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as e:
+        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _shrink_npy(path: Path, offset: int, shape: tuple[int, ...]) -> None:
+    """Cut a uint8 .npy down to its first ``shape[0]`` rows in place: a new header, the file truncated.
+
+    numpy pads the header so that the row count can change without moving the data (``GROWTH_AXIS_MAX_DIGITS``);
+    should a numpy ever not, the rows are copied into a new file in chunks instead.
+    """
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    if len(header.getvalue()) == offset:
+        with open(path, "rb+") as f:
+            f.write(header.getvalue())
+            f.truncate(offset + int(np.prod(shape)))
+        return
+    src = np.load(path, mmap_mode="r")
+    moved = path.with_name(path.name + ".shrunk")
+    dst = np.lib.format.open_memmap(moved, mode="w+", dtype=np.uint8, shape=shape)
+    for i in range(0, shape[0], 4096):
+        dst[i : i + 4096] = src[i : i + 4096]
+    dst.flush()
+    del src, dst
+    os.replace(moved, path)
 
 
 def load_image_folder(folder: Path, size: int, channels: int, name: str, cache_dir: Path | None, progress=None) -> Data:
@@ -334,17 +420,34 @@ def load_image_folder(folder: Path, size: int, channels: int, name: str, cache_d
             arr, skipped = cached
             _warn_skipped(folder, skipped, len(files))
             return Data(arr, f"{folder} (cached: {cache})", skipped)
+    arr, skipped = _decode(folder, files, size, channels, cache, progress)
+    _warn_skipped(folder, skipped, len(files))
+    return Data(arr, str(folder), skipped)
+
+
+def _decode(
+    folder: Path, files: list[Path], size: int, channels: int, cache: Path | None, progress
+) -> tuple[np.ndarray, int]:
+    """Decode into the cache file (memory-mapped), or into RAM when there is no cache or it cannot be written."""
+    if cache is not None:
+        try:
+            arr, skipped = decode_into_cache(cache, files, size, channels, progress)
+        except OSError as e:  # the cache is optional: say why and decode into RAM
+            warnings.warn(f"dataset cache not written ({describe_os_error(cache, e)})", stacklevel=3)
+        else:
+            if len(arr) == 0:
+                with contextlib.suppress(OSError):
+                    cache.unlink()
+                raise DataError(f"{folder}: none of the {len(files)} image files could be decoded")
+            try:  # the array first: a cache without its note is never read
+                atomic_write_json(_cache_note(cache), {"files": len(files), "skipped": skipped})
+            except GanvizError as e:
+                warnings.warn(f"dataset cache not written ({e})", stacklevel=3)
+            return arr, skipped
     arr, skipped = decode_folder(files, size, channels, progress)
     if len(arr) == 0:
         raise DataError(f"{folder}: none of the {len(files)} image files could be decoded")
-    _warn_skipped(folder, skipped, len(files))
-    if cache is not None:
-        try:  # the array first: a cache without its note is never read
-            atomic_save_npy(cache, arr)
-            atomic_write_json(_cache_note(cache), {"files": len(files), "skipped": skipped})
-        except GanvizError as e:  # atomic writes report OSError as WriteError; the cache is optional
-            warnings.warn(f"dataset cache not written ({e})", stacklevel=2)
-    return Data(arr, str(folder), skipped)
+    return arr, skipped
 
 
 def _warn_skipped(folder: Path, skipped: int, total: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import sys
 import time
@@ -284,13 +285,16 @@ class _PooledInception(nn.Module):
         return self.net(x)[0].flatten(1)
 
 
+#: pytorch-fid's FID_WEIGHTS_URL (tests/test_features.py checks they agree): read here without importing pytorch-fid,
+#: which imports torchvision's models (~0.3 s of every image run's start-up that has no weights to use)
+FID_WEIGHTS_URL = (
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
+)
+
+
 def inception_available() -> bool:
     """Whether the inception space can be built without downloading: pytorch-fid installed, its weights on disk."""
-    try:
-        from pytorch_fid import inception as fid
-    except ImportError:
-        return False
-    return inception_weights_path(fid.FID_WEIGHTS_URL).is_file()
+    return importlib.util.find_spec("pytorch_fid") is not None and inception_weights_path(FID_WEIGHTS_URL).is_file()
 
 
 def inception_space(device: torch.device) -> FeatureSpace:

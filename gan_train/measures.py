@@ -111,7 +111,7 @@ def unit_directions(dim: int, count: int, seed: int, device: torch.device | str 
     every call: values from different snapshots then differ only by what G did.
     """
     g = torch.Generator().manual_seed(seed)
-    v = torch.randn(count, dim, generator=g, dtype=torch.float64)
+    v = torch.randn(count, dim, generator=g, dtype=torch.float64, device="cpu")  # not torch's default device
     return (v / v.norm(dim=1, keepdim=True)).to(device)
 
 
@@ -162,7 +162,7 @@ def sliced_wasserstein_floor(
     theta = unit_directions(real.shape[1], directions, seed, real.device)
     values = []
     for _ in range(repeats):
-        idx = torch.randperm(len(real), generator=g)[: 2 * n].to(real.device)
+        idx = torch.randperm(len(real), generator=g, device="cpu")[: 2 * n].to(real.device)
         proj = real[idx] @ theta.T
         pa, pb = torch.sort(proj[:n], dim=0).values, torch.sort(proj[n:], dim=0).values
         values.append(_w1_sorted_columns(pa, pb).mean())
@@ -256,7 +256,7 @@ def mode_coverage(
     samples are high quality.
     """
     x = _points(samples, "mode_coverage samples")
-    centres = _points(torch.as_tensor(modes), "mode_coverage modes").to(x.device)
+    centres = _points(torch.as_tensor(modes, device=x.device), "mode_coverage modes")
     dist, nearest = torch.cdist(x, centres).min(1)
     good = dist <= threshold * std
     counts = torch.bincount(nearest[good], minlength=len(centres))
@@ -371,9 +371,9 @@ def kid(a: Tensor, b: Tensor, *, subsets: int = 50, subset_size: int | None = No
     g = torch.Generator().manual_seed(seed)
 
     def pick(n: int) -> Tensor:  # (n, subsets) 0/1: column l marks subset l
-        s = torch.zeros(n, subsets, dtype=torch.float64)
+        s = torch.zeros(n, subsets, dtype=torch.float64, device="cpu")
         for col in range(subsets):
-            s[torch.randperm(n, generator=g)[:m], col] = 1.0
+            s[torch.randperm(n, generator=g, device="cpu")[:m], col] = 1.0
         return s.to(x.device)
 
     sx, sy = pick(len(x)), pick(len(y))
@@ -499,7 +499,7 @@ def class_histogram(labels: Tensor, num_classes: int, reference: Tensor | None =
         raise ValueError(f"class_histogram: need labels in 0..{num_classes - 1}")
     counts = torch.bincount(labels, minlength=num_classes).double()
     p = counts / counts.sum()
-    q = torch.ones(num_classes, dtype=torch.float64) if reference is None else _f64(torch.as_tensor(reference))
-    q = (q / q.sum()).to(p.device)
+    q = torch.ones_like(p) if reference is None else _f64(torch.as_tensor(reference, device=p.device))
+    q = q / q.sum()
     kl = torch.where(p > 0, p * (p / q).log(), torch.zeros_like(p)).sum()
     return ClassHistogram(tuple(int(c) for c in counts.tolist()), len(labels), int((counts > 0).sum()), float(kl))

@@ -76,7 +76,7 @@ class RunRecorder(Recorder):
             self.norms.last = {"g": norms[0], "d": norms[1]}
         # rows carry the learning rates from the first step on, also of a net a step does not update
         self.norms.lr = {"g": t.opt_g.param_groups[0]["lr"], "d": t.opt_d.param_groups[0]["lr"]}
-        self.ui = Progress(s.total, start, enabled=progress and t.ranks.writes)
+        self.ui = Progress(s.total, start, enabled=progress and t.ranks.writes, note=t.data_path.line())
         self._begin(writer, new)
         self.t_ckpt = time.perf_counter()
 
@@ -183,8 +183,8 @@ class RunRecorder(Recorder):
 class Progress:
     """A rich progress bar updated once per metrics block (never per step)."""
 
-    def __init__(self, total: int, start: int, enabled: bool):
-        self.enabled = enabled
+    def __init__(self, total: int, start: int, enabled: bool, note: str = ""):
+        self.enabled, self.note = enabled, note
         if enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
             from rich.progress import Progress as Bar
@@ -202,6 +202,8 @@ class Progress:
     def __enter__(self) -> Progress:
         if self.enabled:
             self.bar.__enter__()
+            if self.note:  # one line above the bar (the data path)
+                self.bar.console.print(self.note, highlight=False, markup=False, soft_wrap=True)
         return self
 
     def __exit__(self, *exc: object) -> None:

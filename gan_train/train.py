@@ -98,6 +98,8 @@ def _loop(t: Trainer, rec: RunRecorder, stop_after: int | None) -> Path:
     except BaseException:
         rec.abort()
         raise
+    finally:
+        t.close()  # the streamed batches' thread, however the loop ended
     status = "finished" if step >= total else ("interrupted" if stop.signal else "stopped")
     rec.finish(status)
     teardown(t.ranks)
@@ -122,12 +124,14 @@ def start_run(
         "d_scores": "probability",
         "seed": cfg.seed,
         "device": str(t.device),
+        "amp": t.amp.to_json(),
         "total_steps": s.total,
         "steps_per_epoch": s.per_epoch,
         "snapshot_every": s.snapshot_every,
         "checkpoint_every": s.checkpoint_every,
         "checkpoint_seconds": cfg.checkpoint_seconds,
         "dataset": {"source": t.data.source, "size": len(t.data.array), "skipped": t.data.skipped},
+        RUN_JSON.data: t.data_path.info(),
         "last_step": 0,
         "resumed": [],
     }
@@ -182,10 +186,12 @@ def resume_run(
         total_steps=s.total,
         config=cfg.to_dict(),
         device=str(t.device),
+        amp=t.amp.to_json(),
         snapshot_every=s.snapshot_every,
         checkpoint_every=s.checkpoint_every,
         checkpoint_seconds=cfg.checkpoint_seconds,
     )
+    info[RUN_JSON.data] = t.data_path.info()  # this process's path (the budget may differ from the last one's)
     info.setdefault("resumed", []).append(entry)
     info.update(_evals_info(t))
     writer = RunWriter(run_dir, save_checkpoint=torch.save) if ranks.writes else NullWriter()

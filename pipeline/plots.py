@@ -41,7 +41,7 @@ class PlotError(GanvizError):
 def ema(y: np.ndarray, span: float) -> np.ndarray:
     """Exponential moving average that skips NaN (steps with no value keep the previous average)."""
     y = np.asarray(y, np.float64)
-    out = np.full_like(y, np.nan)
+    out = np.empty_like(y)  # every entry is written below
     alpha = 2.0 / (span + 1.0)
     acc = np.nan
     for i, v in enumerate(y.tolist()):
@@ -76,7 +76,7 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_LINE_POINTS) ->
     hi = np.where(np.isfinite(buckets), buckets, -np.inf).argmax(axis=1)
     base = np.arange(nb) * size
     idx = np.stack([base + np.minimum(lo, hi), base + np.maximum(lo, hi)], axis=1)[has].ravel()
-    idx = idx[np.r_[True, np.diff(idx) > 0]]  # a bucket whose min and max are the same point
+    idx = idx[np.diff(idx, prepend=-1) > 0]  # a bucket whose min and max are the same point; all-NaN: none
     return x[idx], y[idx]
 
 
@@ -130,6 +130,9 @@ def kde(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * z * z).sum(axis=1) / (len(x) * bw * np.sqrt(2 * np.pi))
 
 
+# Mutation testing (docs/mutation.md) covers the data preparation above; the drawing below is checked by what the
+# figures hold (tests/test_plots.py), not mutated.
+# pragma: no mutate start
 # -- style ---------------------------------------------------------------------------------------
 def style_params(style: str) -> dict[str, Any]:
     """rcParams for ``paper`` (single-column figure) or ``slides`` (bigger fonts and lines)."""
@@ -669,3 +672,6 @@ def _draw(name: str) -> list[tuple[Path, bytes]]:
         finally:
             plt.close(fig)
     return out
+
+
+# pragma: no mutate end

@@ -135,11 +135,9 @@ def trailing_mean(values: np.ndarray, width: int) -> np.ndarray:
     ok = np.isfinite(v)
     num = np.cumsum(np.where(ok, v, 0.0))
     den = np.cumsum(ok.astype(np.float64))
-    if width > 1:
-        num[width:] = num[width:] - num[:-width]
-        den[width:] = den[width:] - den[:-width]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.maximum(den, 1), np.nan)
+    num[width:] = num[width:] - num[:-width]  # width 1 too: the values themselves, not a running mean
+    den[width:] = den[width:] - den[:-width]
+    return np.where(den > 0, num / np.maximum(den, 1), np.nan)  # den >= 1 where it divides: no 0/0
 
 
 def series(run: Run, column: str, average: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +149,7 @@ def series(run: Run, column: str, average: int = 1) -> tuple[np.ndarray, np.ndar
 def at(steps: np.ndarray, values: np.ndarray, step: float) -> float:
     """The value at the last logged step up to ``step``; NaN before the first one (nothing is known yet)."""
     i = int(np.searchsorted(steps, step + 1e-9, side="right")) - 1
-    return float(values[i]) if i >= 0 else float("nan")
+    return float(values[i]) if i >= 0 else np.nan
 
 
 def metric_at(run: Run, column: str, step: float, average: int = 1) -> float:
@@ -168,9 +166,10 @@ def snapshot_stat(values: np.ndarray, statistic: str) -> float:
     if statistic.startswith("spread"):
         k = int(statistic[6:])
         v = v[np.unique(np.linspace(0, len(v) - 1, min(k, len(v))).round().astype(int))]
+        statistic = "mean"
     v = v[np.isfinite(v)]
     if not v.size:
-        return float("nan")
+        return np.nan
     return float({"mean": np.mean, "median": np.median, "max": np.max}[statistic](v))
 
 
@@ -184,7 +183,7 @@ def snapshot_accuracy(run: Run) -> tuple[np.ndarray, np.ndarray]:
         real, fake = snap.get("d_real"), snap.get("d_fake")
         if real is None or fake is None:
             continue
-        real, fake = np.asarray(real, np.float64).ravel(), np.asarray(fake, np.float64).ravel()
+        real, fake = np.ravel(real), np.ravel(fake)  # compared with 0.5 in their own float type: exact
         real, fake = real[np.isfinite(real)], fake[np.isfinite(fake)]
         if real.size and fake.size:
             steps.append(snap.step)
@@ -196,26 +195,26 @@ def eval_part(row: dict[str, Any] | None, part: str = "") -> float:
     """The value of ``eval:<measure>:<part>`` (module docstring) in one row of evals.jsonl; NaN without a row or
     where the row lacks what the part needs (a row recorded before the field existed)."""
     if row is None:
-        return float("nan")
-    n = float(row.get("n_fake") or 0) or float("nan")
+        return np.nan
+    n = float(row.get("n_fake") or 0) or np.nan
     if not part:
-        return float("nan") if row.get("value") is None else float(row["value"])
+        return np.nan if row.get("value") is None else float(row["value"])
     if part.startswith("present_"):
         items = row.get(part[8:])
-        return float("nan") if items is None else float(sum(1 for c in items if c > 0))
+        return np.nan if items is None else float(sum(1 for c in items if c > 0))
     if part.startswith("share_"):
         key = part[6:].rstrip("0123456789")
         index = part[6 + len(key) :]
         if key == "off" and "off" not in row and row.get("measure") == "modes_captured":
             return (n - float(sum(row["counts"]))) / n
         if key not in row:
-            return float("nan")
+            return np.nan
         return float(row[key][int(index)] if index else row[key]) / n
     for key in ("counts", "share"):
         if part.startswith(key) and part[len(key) :].isdigit():
             count = float(row["counts"][int(part[len(key) :])])
             return count if key == "counts" else count / n
-    return float("nan") if row.get(part) is None else float(row[part])
+    return np.nan if row.get(part) is None else float(row[part])
 
 
 def percent(fraction: float) -> str:

@@ -18,6 +18,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 if "GANVIZ_CACHE_DIR" not in os.environ:
     os.environ["GANVIZ_CACHE_DIR"] = tempfile.mkdtemp(prefix="ganviz-test-cache-")
     atexit.register(shutil.rmtree, os.environ["GANVIZ_CACHE_DIR"], ignore_errors=True)
+# fp32 everywhere: 'amp=auto' would pick bf16 on CPUs that compute it natively and fp32 on others, so the same test
+# would run different arithmetic from machine to machine (tests/test_amp.py lifts this to test the choice itself)
+os.environ.setdefault("GANVIZ_AMP", "off")
 
 from pathlib import Path  # noqa: E402
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email.message
 import pickle
+import subprocess
 import sys
 import urllib.request
 import warnings
@@ -228,3 +229,22 @@ def test_inception_space_with_stand_in_weights(tmp_path: Path, monkeypatch: pyte
     f = space.features(images(2, size=32, channels=3))
     assert f.shape == (2, 2048) and torch.isfinite(f).all()
     assert space.features(images(1, size=28, channels=1)).shape == (1, 2048)  # grey digits become RGB
+
+
+def test_inception_availability_is_known_without_importing_pytorch_fid(tmp_path: Path, monkeypatch) -> None:
+    """The start-up check names pytorch-fid's weight file itself; it must be the file pytorch-fid downloads."""
+    pytest.importorskip("pytorch_fid")
+    from pytorch_fid.inception import FID_WEIGHTS_URL
+
+    import gan_train.features as features
+
+    assert features.FID_WEIGHTS_URL == FID_WEIGHTS_URL
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    assert not features.inception_available()
+    path = inception_weights_path(FID_WEIGHTS_URL)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"weights")
+    assert features.inception_available()
+    code = "import sys, gan_train.features as f; f.inception_available(); print('pytorch_fid' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
