@@ -8,6 +8,9 @@ script reads the verdicts from mutants/, takes out the mutants listed as equival
 killed / (mutants - equivalent), is under 97 %, or when an equivalent list is stale: a listed mutant that no longer
 exists or that the tests now kill (mutant names are numbered within their function, so an edit can renumber them).
 
+Where only part of a module computes what users read, ``[tool.ganviz.mutate.scope]`` lists the functions in scope
+as mutant-name globs: only those mutants are run and scored (e.g. the Recorder's value paths, not its file handling).
+
 Environment: ``MODULES`` (a subset); ``MUTANTS`` (mutant names or globs of one module to run again, e.g. its
 survivors after adding a test: reuses the mutants/ that module's last run left and reruns only those);
 ``MUTATE_CHILDREN`` (mutmut's parallel workers, default 1: the machine is shared); ``OMP_NUM_THREADS`` (default 1).
@@ -17,6 +20,7 @@ written to mutants/report.md.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
@@ -60,6 +64,17 @@ class Row:
 
 def dotted(module: str) -> str:
     return module.removesuffix(".py").replace("/", ".")
+
+
+def load_scope(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, list[str]]:
+    """Per module, the mutant-name globs in scope (``[tool.ganviz.mutate.scope]``); a module not named: all of it."""
+    tool = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]
+    scope = {k: list(v) for k, v in tool["ganviz"]["mutate"].get("scope", {}).items()}
+    for module, globs in scope.items():
+        wrong = [g for g in globs if not g.startswith(dotted(module) + ".")]
+        if wrong:
+            raise MutateError(f"pyproject.toml: [tool.ganviz.mutate.scope] {module}: {wrong} name no mutant of it")
+    return scope
 
 
 def load_config(pyproject: Path = ROOT / "pyproject.toml") -> tuple[list[str], dict[str, list[str]]]:
@@ -118,12 +133,15 @@ def verdict(exit_code: int | None) -> str:
     return "no tests" if exit_code is None else "suspicious"  # None: mutmut stopped before running it
 
 
-def read_row(module: str) -> Row:
-    """The verdicts mutmut left in mutants/<module>.meta, with the module's equivalents checked against them."""
+def read_row(module: str, scope: list[str] | None = None) -> Row:
+    """The verdicts mutmut left in mutants/<module>.meta (those ``scope``'s globs match, when given), with the
+    module's equivalents checked against them."""
     meta = MUTANTS / f"{module}.meta"
     if not meta.exists():
         raise MutateError(f"{meta.relative_to(ROOT)}: mutmut left no results for {module} (see its output above)")
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+    if scope:
+        codes = {n: c for n, c in codes.items() if any(fnmatch.fnmatchcase(n, g) for g in scope)}
     row = Row(module, {name: verdict(code) for name, code in codes.items()}, read_equivalents(module))
     where = f"mutation/equivalent/{dotted(module)}.txt"
     gone = [n for n in row.equivalent if n not in row.verdicts]
@@ -135,13 +153,13 @@ def read_row(module: str) -> Row:
     return row
 
 
-def run_module(module: str, tests: list[str], children: int, again: list[str]) -> None:
-    """mutmut on one module in a process of its own (mutmut keeps its state in module globals): from scratch, or
-    only the mutants ``again`` names, on the mutants/ a previous run of this module left."""
+def run_module(module: str, tests: list[str], children: int, again: list[str], scope: list[str]) -> None:
+    """mutmut on one module in a process of its own (mutmut keeps its state in module globals): from scratch (the
+    mutants ``scope`` matches, or all), or only the mutants ``again`` names, on the mutants/ a previous run left."""
     if not again:
         shutil.rmtree(MUTANTS, ignore_errors=True)
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    cmd = [sys.executable, __file__, "--one", module, str(children), ",".join(again), *tests]
+    cmd = [sys.executable, __file__, "--one", module, str(children), ",".join(again or scope), *tests]
     subprocess.run(cmd, cwd=ROOT, env=env, check=False)
 
 
@@ -180,6 +198,7 @@ def main() -> int:
         return 0
     try:
         modules, tests = load_config()
+        scope = load_scope()
         todo = chosen(modules, os.environ.get("MODULES", ""))
         missing = [m for m in todo if not tests.get(m)]
         if missing:
@@ -191,8 +210,8 @@ def main() -> int:
         rows, diffs = [], []
         for module in todo:
             print(f"== mutmut: {module} with {' '.join(tests[module])}", flush=True)
-            run_module(module, tests[module], children, again)
-            rows.append(read_row(module))
+            run_module(module, tests[module], children, again, scope.get(module, []))
+            rows.append(read_row(module, scope.get(module)))
             diffs += survivor_diffs(rows[-1])
     except MutateError as e:
         print(f"error: {e}", file=sys.stderr)

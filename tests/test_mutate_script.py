@@ -78,3 +78,22 @@ def test_the_configuration_must_agree(tmp_path: Path) -> None:
     )
     with pytest.raises(mutate.MutateError, match=r"must be the union .* differs by \['tests/x.py', 'tests/y.py'\]"):
         mutate.load_config(bad)
+
+
+def test_a_scope_scores_only_the_functions_it_names(tree: Path) -> None:
+    """[tool.ganviz.mutate.scope]: the mutants outside the listed functions are neither run nor counted."""
+    meta = tree / "mutants" / "gan_train" / "measures.py.meta"
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    codes |= {"gan_train.measures.x_kid_floor__mutmut_1": 0, "gan_train.measures.x_other__mutmut_1": None}
+    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+    row = mutate.read_row("gan_train/measures.py", ["gan_train.measures.x_kid__mutmut_*"])
+    assert sorted(row.verdicts) == [f"{M}{i}" for i in range(1, 7)]
+    assert mutate.read_row("gan_train/measures.py").count("survived") == 3  # without a scope: all of it
+
+
+def test_a_scope_must_name_mutants_of_its_module(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ganviz.mutate.scope]\n"gan_train/recorder.py" = ["gan_train.measures.x_kid__mutmut_*"]\n'
+    )
+    with pytest.raises(mutate.MutateError, match=r"scope\] gan_train/recorder.py: .* name no mutant of it"):
+        mutate.load_scope(tmp_path / "pyproject.toml")
