@@ -2,7 +2,7 @@
 
 Image folders are decoded and resized once, straight into a memory-mapped ``.npy`` under ``outputs/cache`` keyed by
 dataset, size and the source files, so later runs never decode a JPEG and a set bigger than RAM never has to fit
-in it (the trainer streams batches from the file when it does not fit: gan_train/streaming.py).
+in it (the trainer streams batches from the file when it does not fit: gan_train/batches.py).
 """
 
 from __future__ import annotations
