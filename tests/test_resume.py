@@ -23,6 +23,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from gan_train import optim as gan_optim
 from gan_train.config import apply_overrides, get_variant
 from gan_train.train import TrainingDiverged, TrainingInterrupted, train
 from pipeline.cli import main
@@ -219,7 +220,7 @@ def test_stop_after_saves_and_resume_equals_uninterrupted(tmp_path):
     assert_same_run(Run.load(path), ref)
 
 
-class PoisonedAdam(torch.optim.Adam):
+class PoisonedAdam(gan_optim.Adam):
     """Adam that writes NaN into its first parameter after its ``at``-th step (G's optimiser only).
 
     Divergence made on purpose at a known step: with a huge learning rate the step at which floats overflow
@@ -234,12 +235,11 @@ class PoisonedAdam(torch.optim.Adam):
         self.is_g, self.steps = type(self).made == 1, 0  # train() builds G's optimiser first, then D's
 
     @torch.no_grad()
-    def step(self, closure=None):  # noqa: ANN001, ANN201
-        out = super().step(closure)
+    def step(self) -> None:
+        super().step()
         self.steps += 1
         if self.is_g and self.steps == self.at:
             self.param_groups[0]["params"][0].fill_(float("nan"))
-        return out
 
 
 @pytest.mark.parametrize(("every", "what", "poison_at", "bad"), [(1, "weights", 2, 2), (10, "loss", 3, 4)])
@@ -252,7 +252,7 @@ def test_divergence_stops_names_the_step_and_keeps_last_good_checkpoint(
     path = tmp_path / "run"
     monkeypatch.setattr(PoisonedAdam, "made", 0)
     monkeypatch.setattr(PoisonedAdam, "at", poison_at)
-    monkeypatch.setattr(torch.optim, "Adam", PoisonedAdam)
+    monkeypatch.setattr(gan_optim, "Adam", PoisonedAdam)
     with pytest.raises(TrainingDiverged, match=rf"^{what} became NaN/inf at step {bad}; run marked diverged"):
         run_in_process(path, steps=50, checkpoint_every=every, log_every=5)
     # the CLI says so in one line (same poison, same step)
