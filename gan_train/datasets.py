@@ -16,6 +16,7 @@ import io
 import json
 import os
 import pickle
+import stat
 import struct
 import tempfile
 import warnings
@@ -303,10 +304,23 @@ def decode_image(path: Path, size: int, channels: int) -> np.ndarray | None:
 
 
 def _cache_key(name: str, files: list[Path], size: int, channels: int) -> str:
+    """A hash of where each file really lies, its size and mtime: a changed file decodes the folder again.
+
+    One ``lstat`` per file: a file that is not a link is its own ``stat`` and lies where its folder resolves to
+    (each folder resolved once), so the key equals hashing ``f.resolve()`` and ``f.stat()`` file by file, at a
+    sixth of the system calls (CelebA's 202,599 files)."""
     h = hashlib.sha1(f"{name}|{size}|{channels}".encode())
+    folders: dict[Path, Path] = {}
     for f in files:
-        st = f.stat()
-        h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        st = f.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            real, st = f.resolve(), f.stat()
+        else:
+            parent = folders.get(f.parent)
+            if parent is None:
+                parent = folders[f.parent] = f.parent.resolve()
+            real = parent / f.name
+        h.update(f"{real}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
 
 

@@ -134,3 +134,36 @@ def test_a_folder_with_an_unreadable_image_is_cached_with_its_count(tmp_path, mo
         second = load_dataset(cfg, cache_dir=tmp_path / "cache")
     assert "(cached:" in second.source and second.skipped == 1
     np.testing.assert_array_equal(np.asarray(second.array), first.array)
+
+
+def test_cache_key_is_each_files_real_path_size_and_mtime(tmp_path):
+    """The key takes one lstat per file yet equals hashing f.resolve() and f.stat() one by one (the key caches
+    were written under), for a folder reached through a link and a file that is a link; touching a file, or
+    pointing a link elsewhere, changes it."""
+    import hashlib
+
+    def per_file(files):
+        h = hashlib.sha1(b"folder|32|3")
+        for f in files:
+            st = f.stat()
+            h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()[:16]
+
+    real = write_jpegs(tmp_path / "real", n=3, size=(40, 40))
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "via").symlink_to(tmp_path / "real")  # a linked folder inside: rglob does not follow it
+    shutil.copy(real[0], root / "sub" / "copy.jpg")
+    (root / "sub" / "link.jpg").symlink_to(real[1])
+    linked_root = tmp_path / "linked-root"
+    linked_root.symlink_to(root)
+    files = list_images(linked_root)
+    assert [f.name for f in files] == ["copy.jpg", "link.jpg"]
+    key = datasets._cache_key("folder", files, 32, 3)
+    assert key == per_file(files)
+    os.utime(root / "sub" / "copy.jpg", ns=(1, 1))
+    assert datasets._cache_key("folder", files, 32, 3) == per_file(files) != key
+    before = per_file(files)
+    (root / "sub" / "link.jpg").unlink()
+    (root / "sub" / "link.jpg").symlink_to(real[2])
+    assert datasets._cache_key("folder", files, 32, 3) == per_file(files) != before
