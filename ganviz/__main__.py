@@ -21,10 +21,11 @@ def main() -> None:
             file=sys.stderr,
         )
         raise SystemExit(1)
-    from pipeline.cli import main as cli
+    import pipeline.cli
 
+    pipeline.cli.OWN_PROCESS = True
     try:
-        cli()
+        pipeline.cli.main()
     finally:
         # the interpreter's last collections would walk every object torch made (its ops, its modules): moved out
         # of their reach, a `ganviz train` ends 0.4 s sooner (docs/speed.md); the process frees its memory anyway

@@ -196,10 +196,35 @@ def test_the_command_freezes_the_heap_before_the_interpreter_tears_down(monkeypa
     import ganviz.__main__ as entry
     import pipeline.cli
 
+    monkeypatch.setattr(pipeline.cli, "OWN_PROCESS", False)
     monkeypatch.setattr(pipeline.cli, "main", lambda: (_ for _ in ()).throw(SystemExit(0)))
     gc.unfreeze()
     with pytest.raises(SystemExit):
         entry.main()
     frozen = gc.get_freeze_count()
     gc.unfreeze()
-    assert frozen > 0
+    assert frozen > 0 and pipeline.cli.OWN_PROCESS
+
+
+@pytest.mark.parametrize("own_process", [True, False])
+def test_torch_is_imported_without_collections_and_frozen_only_in_the_commands_process(monkeypatch, own_process):
+    import pipeline.cli
+
+    monkeypatch.setattr(pipeline.cli, "OWN_PROCESS", own_process)
+    gc.unfreeze()
+    seen = []
+    with pipeline.cli.no_collection():
+        seen.append(gc.isenabled())
+        made = [[] for _ in range(10)]
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
+    assert seen == [False] and gc.isenabled() and made
+    assert (frozen > 0) == own_process
+    gc.disable()
+    try:
+        with pipeline.cli.no_collection():
+            pass
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+        gc.unfreeze()
