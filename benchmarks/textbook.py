@@ -124,6 +124,11 @@ def print_table(args: argparse.Namespace, jobs: dict, times: dict[str, list[floa
             f"| {name} | {med:.2f} s ({min(times[name]):.2f} - {max(times[name]):.2f}) | {med / ref:.2f} | "
             f"{ref / med:.2f}x | {first[name]:.2f} s |"
         )
+    print("\nReference / program in each round (the rounds are interleaved, so each pair ran side by side):\n")
+    for name in jobs:
+        if name != "reference" and not name.startswith(("floor", "start-up")):
+            pairs = [r / t for r, t in zip(times["reference"], times[name], strict=True)]
+            print(f"- {name}: " + ", ".join(f"{x:.2f}x" for x in pairs) + f" (lowest {min(pairs):.2f}x)")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ def bench_config(args: argparse.Namespace, folder: Path) -> Config:
             "batch_size": args.batch,
             "device": args.device,
             "seed": 0,
+            "amp": args.amp,
         },
     )
 
@@ -238,10 +239,11 @@ def step_flops(cfg: Config, device: torch.device) -> tuple[float, float]:
     return ref.get_total_flops() / cfg.batch_size, ours.get_total_flops() / cfg.batch_size
 
 
-def matmul_rate(device: torch.device, n: int = 2048, repeats: int = 10) -> tuple[float, str]:
+def matmul_rate(device: torch.device, n: int = 2048, repeats: int = 10, bf16: bool | None = None) -> tuple[float, str]:
     """FLOP/s of a large square matrix product on this device: the arithmetic ceiling a training loop can
-    approach (fp32 on CPU; bf16 on CUDA, the precision ganviz trains in there). Median of ``repeats``."""
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    approach, in the precision ganviz trains in (``bf16``; by default bf16 on CUDA, fp32 on CPU). Median of
+    ``repeats``."""
+    dtype = torch.bfloat16 if (device.type == "cuda" if bf16 is None else bf16) else torch.float32
     a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
     times = []
     for _ in range(repeats + 2):
@@ -278,6 +280,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--workers", type=int, default=2, help="DataLoader workers of the reference loop")
     p.add_argument("--snap-every", type=int, default=50)
+    p.add_argument("--amp", default="auto", help="ganviz's amp setting: auto (what a run picks), off or bf16")
     p.add_argument("--compile", action="store_true", help="add a row: ganviz with torch.compile (compiles each round)")
     p.add_argument("--workdir", type=Path, help="keep the JPEGs, cache and runs here (default: a temp folder)")
     args = p.parse_args()
@@ -300,6 +303,7 @@ def main() -> None:
     t = time.perf_counter()
     train(apply_overrides(cfg, {"steps": 1, "snapshot_every": never}), out=runs / "first", progress=False)
     first_pass = time.perf_counter() - t  # decodes the folder into the cache once (plus start-up)
+    amp = json.loads((runs / "first" / "run.json").read_text())["amp"]  # what ganviz's runs use, and why
 
     configs = {
         "reference (ImageFolder+DataLoader, fp32, .item() per step)": lambda i: reference_loop(
@@ -326,15 +330,15 @@ def main() -> None:
 
     flops_ref, flops_ours = step_flops(cfg, device)
     flops = {k: flops_ref if k.startswith("reference") else flops_ours for k in configs}
-    peak, peak_dtype = matmul_rate(device)
+    peak, peak_dtype = matmul_rate(device, bf16=amp["used"] == "bf16")
     med = {k: statistics.median(v) for k, v in results.items()}
     ref, plain = med[next(iter(configs))], med["ganviz, no snapshots"]
     print(f"\nMachine: {machine(device)}")
     print(
         f"Model: DCGAN 64x64, ngf=ndf={args.ngf}, batch {args.batch}, {args.images} synthetic JPEGs, "
         f"{args.steps} timed steps after {args.warmup} warm-up, median of {args.rounds} interleaved rounds; "
-        f"reference DataLoader workers: {args.workers}; ganviz amp={'bf16' if device.type == 'cuda' else 'off'}, "
-        f"channels_last\n"
+        f"reference DataLoader workers: {args.workers}; ganviz amp={amp['setting']}: {amp['used']} "
+        f"({amp['reason']}), channels_last\n"
     )
     print("| loop | img/s (median) | min - max | vs reference | vs ganviz no snapshots | GFLOP/s | of matmul |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -347,11 +351,10 @@ def main() -> None:
         )
     print(
         f"\nArithmetic per image and iteration (torch FlopCounterMode): reference {flops_ref / 1e9:.3f} GFLOP, "
-        f"ganviz {flops_ours / 1e9:.3f} GFLOP. Matrix-product ceiling of this device ({peak_dtype}, "
-        f"2048x2048 @ 2048x2048, same threads): {peak / 1e9:,.1f} GFLOP/s. A loop cannot beat the reference by "
-        f"more than (ceiling / reference's GFLOP/s) x (reference FLOP / ganviz FLOP) = "
-        f"{peak / (med[next(iter(configs))] * flops_ref) * flops_ref / flops_ours:.1f}x without changing "
-        f"the arithmetic."
+        f"ganviz {flops_ours / 1e9:.3f} GFLOP. Matrix-product ceiling of this device in ganviz's precision "
+        f"({peak_dtype}, 2048x2048 @ 2048x2048, same threads): {peak / 1e9:,.1f} GFLOP/s. A loop in that "
+        f"precision cannot beat the reference by more than (ceiling / reference's GFLOP/s) x (reference FLOP / "
+        f"ganviz FLOP) = {peak / (med[next(iter(configs))] * flops_ref) * flops_ref / flops_ours:.1f}x."
     )
     t_step, t_capture, t_write = snapshot_cost(cfg, device)
     every = args.snap_every
