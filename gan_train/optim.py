@@ -2,8 +2,8 @@
 torch.optim's Python layer.
 
 Why: every method of ``torch.optim.Optimizer`` (``add_param_group``, ``zero_grad``, ``step``, ``state_dict``)
-imports ``torch._dynamo`` on first use, and that import is 1.1-1.9 s of a short run's start-up on a 2-core CPU,
-as long as the 32 steps of one benchmark epoch take to train a third of (docs/speed.md). This class calls the same
+imports ``torch._dynamo`` on first use, and that import is 1.1-1.9 s of a run's start-up on a 2-core CPU, about a
+third of what the 32 steps of the whole-process benchmark's epoch take (docs/speed.md). This class calls the same
 kernel ``torch.optim.Adam(fused=True)`` calls, so the arithmetic is bit for bit the same (tests/test_optim.py),
 and it reads and writes the same ``state_dict``, so checkpoints move either way between the two. It honours
 torch's global step hooks (``register_optimizer_step_pre_hook``), which the Recorder measures layer norms by.
