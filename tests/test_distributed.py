@@ -29,14 +29,25 @@ def ganviz(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("extra", [{}, {"loss": "wgan-gp", "d_every": 2}], ids=["bce", "wgan-gp"])
-def test_two_processes_match_one_process(tmp_path, extra):
+@pytest.mark.parametrize(
+    ("extra", "ddp_only"),
+    [({}, {}), ({"loss": "wgan-gp", "d_every": 2}, {}), ({}, {"data_memory": "1K"})],
+    ids=["bce", "wgan-gp", "streamed"],
+)
+def test_two_processes_match_one_process(tmp_path, extra, ddp_only):
     """An MLP has no batch statistics, so 2 DDP ranks on halves of each global batch must reproduce the
     single-process run: same schema, same numbers (up to float summation order). The wgan-gp case also
-    checks the gradient penalty (double backward through D under DDP) and steps that skip D's update."""
+    checks the gradient penalty (double backward through D under DDP) and steps that skip D's update; the
+    streamed case has each rank stream its rows from the memory-mapped data (a 1 KB budget) against one
+    process holding the set in memory."""
     opts = {**TOY, **extra}
     single = make_run(tmp_path / "single", "toy-quadratic", **opts)
-    sets = [a for k, v in opts.items() if k not in ("steps", "snapshot_every") for a in ("--set", f"{k}={v}")]
+    sets = [
+        a
+        for k, v in {**opts, **ddp_only}.items()
+        if k not in ("steps", "snapshot_every")
+        for a in ("--set", f"{k}={v}")
+    ]
     res = ganviz(
         "train",
         "toy-quadratic",
@@ -59,6 +70,7 @@ def test_two_processes_match_one_process(tmp_path, extra):
 
     a, b = Run.load(single), Run.load(tmp_path / "ddp")
     assert b.info["world_size"] == 2 and b.info["status"] == "finished"
+    assert (a.info["data"]["path"], b.info["data"]["path"]) == ("in-memory", "streamed" if ddp_only else "in-memory")
     rows = [json.loads(line) for line in (tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == list(range(1, 7)) and all(set(r) == set(METRIC_COLUMNS) for r in rows)
     assert b.steps == a.steps == [0, 3, 6]
