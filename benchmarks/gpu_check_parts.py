@@ -76,7 +76,8 @@ def interleaved(
 
 def loop_args(s: dict[str, Any]) -> Namespace:
     """What train_throughput's loops read from their command line."""
-    return Namespace(**{k: s[k] for k in ("device", "ngf", "batch", "steps", "warmup", "workers", "images")})
+    keys = ("device", "ngf", "batch", "steps", "warmup", "workers", "images")
+    return Namespace(**{k: s[k] for k in keys}, amp="auto")  # a run's default; part (b) sets amp itself
 
 
 def base_config(s: dict[str, Any]) -> Config:
