@@ -45,7 +45,9 @@ class Adam:
     """Adam (Kingma & Ba) over one group of parameters, as ``torch.optim.Adam(params, lr, betas, fused=True)``.
 
     ``param_groups``, ``state``, ``zero_grad``, ``step``, ``state_dict`` and ``load_state_dict`` behave as
-    torch's; a scheduler or a rescue that edits ``param_groups[0]["lr"]`` works as it does there.
+    torch's, and a rescue that edits ``param_groups[0]["lr"]`` works as it does there. It is not a
+    ``torch.optim.Optimizer``: torch's LR schedulers and per-instance hooks refuse or lack it (the trainer uses
+    neither).
     """
 
     def __init__(
