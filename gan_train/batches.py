@@ -169,7 +169,7 @@ def _human(n: int) -> str:
 
 
 class StreamedBatches:
-    """``trainer.Batches`` read from a (memory-mapped) array instead of a copy on the device.
+    """``Batches`` read from a (memory-mapped) array instead of a copy on the device.
 
     Call with steps 1, 2, 3 ... (or from a resumed step on): a daemon thread prepares the steps after the one asked
     for, ``prefetch`` ahead; a call for any other step than the next restarts it there. On CUDA each batch is

@@ -63,7 +63,6 @@ class Adam:
             raise ValueError("Adam got an empty parameter list")
         group = {"params": params, "lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
         self.param_groups: list[dict[str, Any]] = [group | _TORCH_GROUP]
-        self.defaults = {k: v for k, v in self.param_groups[0].items() if k != "params"}
         self.state: defaultdict[torch.Tensor, dict[str, torch.Tensor]] = defaultdict(dict)
 
     def __repr__(self) -> str:
